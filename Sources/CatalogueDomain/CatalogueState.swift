@@ -1,0 +1,68 @@
+import HashTreeCollections
+import SortedCollections
+
+/// The folded catalogue: every object and the indexes decisions need. A value
+/// built from persistent collections, so a copy shares everything and a change
+/// copies only a path: the engine publishes a new one after each commit while
+/// readers keep the old.
+public struct CatalogueState: Sendable, Equatable {
+    /// Set by the first event; nil for an empty log.
+    public internal(set) var creation: CatalogueCreated?
+    /// The next unused identifier number (all kinds share it).
+    public internal(set) var nextIdentifier: UInt64 = 1
+    /// How many events have been folded.
+    public internal(set) var eventCount: UInt64 = 0
+
+    public internal(set) var mediaTypes = TreeDictionary<MediaTypeID, MediaType>()
+    public internal(set) var libraries = TreeDictionary<LibraryID, Library>()
+    public internal(set) var pools = TreeDictionary<PoolID, Pool>()
+    public internal(set) var media = TreeDictionary<MediumID, Medium>()
+    public internal(set) var sides = TreeDictionary<SideID, Side>()
+    public internal(set) var logicalMedia = TreeDictionary<LogicalMediumID, LogicalMedium>()
+
+    var mediaTypeByName = TreeDictionary<String, MediaTypeID>()
+    var libraryByName = TreeDictionary<String, LibraryID>()
+    var poolByPath = TreeDictionary<String, PoolID>()
+    var mediumByBarcode = TreeDictionary<String, MediumID>()
+    var mediumAtLocation = TreeDictionary<MediumLocation, MediumID>()
+    /// Online Available sides per pool, in choice order; the allocation search
+    /// reads the first entry instead of scanning media.
+    var availableSides = TreeDictionary<PoolID, SortedSet<AllocationCandidate>>()
+
+    public init() {}
+
+    // MARK: Lookups
+
+    public func mediaType(named name: String) -> MediaType? { mediaTypeByName[name].flatMap { mediaTypes[$0] } }
+    public func library(named name: String) -> Library? { libraryByName[name].flatMap { libraries[$0] } }
+    public func pool(atPath path: String) -> Pool? { poolByPath[path].flatMap { pools[$0] } }
+    public func medium(withBarcode barcode: String) -> Medium? { mediumByBarcode[barcode].flatMap { media[$0] } }
+    public func medium(at location: MediumLocation) -> Medium? { mediumAtLocation[location].flatMap { media[$0] } }
+
+    /// The shelf: the one offline library every catalogue has.
+    public var offlineLibrary: LibraryID? { creation?.offlineLibrary }
+
+    /// A medium is online when it is inside an online library.
+    public func isOnline(_ medium: Medium) -> Bool {
+        guard let library = medium.location.library else { return false }
+        return libraries[library]?.type == .online
+    }
+
+    /// The sides of a medium, in side order.
+    public func sides(of medium: Medium) -> [Side] { medium.sides.compactMap { sides[$0] } }
+
+    /// Online Available sides of a pool in the order allocation takes them.
+    public func allocationCandidates(in pool: PoolID) -> [AllocationCandidate] {
+        availableSides[pool].map(Array.init) ?? []
+    }
+
+    /// The first candidate of a pool satisfying `accept`, in choice order.
+    func firstCandidate(in pool: PoolID, where accept: (Side) -> Bool = { _ in true }) -> Side? {
+        guard let candidates = availableSides[pool] else { return nil }
+        for candidate in candidates {
+            if let side = sides[candidate.side], accept(side) { return side }
+        }
+        return nil
+    }
+}
+

@@ -1,0 +1,109 @@
+/// What callers ask the catalogue to do. `decide` validates a command against
+/// the current state and answers with events or an NTMS error.
+public enum CatalogueCommand: Sendable, Equatable {
+    /// Writes the first event if the log is empty; does nothing otherwise.
+    case createCatalogue
+    case registerMediaType(name: String, sideCount: Int)
+    case addLibrary(name: String, slots: Int, drives: Int, ports: Int)
+    /// A folder pool when `mediaType` is nil, otherwise an application pool holding media.
+    case createPool(path: String, mediaType: MediaTypeID?, policy: PoolPolicy)
+    case setPoolPolicy(pool: PoolID, policy: PoolPolicy)
+    case registerMedium(barcode: String, mediaType: MediaTypeID, location: MediumLocation, label: MediaLabel)
+    case allocate(AllocationRequest)
+    case deallocate(LogicalMediumID)
+}
+
+/// AllocateNtmsMedia's arguments (the timeout is the engine's business).
+public struct AllocationRequest: Sendable, Equatable {
+    public var pool: PoolID
+    /// lpPartition: allocate exactly this side.
+    public var side: SideID?
+    /// NTMS_ALLOCATE_NEW: reserve the medium's other sides for this owner.
+    public var new: Bool
+    /// NTMS_ALLOCATE_NEXT: the logical medium of a NEW allocation whose next side is wanted.
+    public var next: LogicalMediumID?
+    /// NTMS_ALLOCATE_ERROR_IF_UNAVAILABLE.
+    public var errorIfUnavailable: Bool
+
+    public init(
+        pool: PoolID, side: SideID? = nil, new: Bool = false, next: LogicalMediumID? = nil,
+        errorIfUnavailable: Bool = false
+    ) {
+        self.pool = pool
+        self.side = side
+        self.new = new
+        self.next = next
+        self.errorIfUnavailable = errorIfUnavailable
+    }
+}
+
+/// What a successful allocation hands back.
+public struct Allocation: Sendable, Equatable {
+    public var logicalMedium: LogicalMediumID
+    public var side: SideID
+    public var medium: MediumID
+    public var pool: PoolID
+    /// NTMS_ALLOCATION_INFORMATION.AllocatedFrom: the pool the side was taken from.
+    public var allocatedFrom: PoolID
+}
+
+/// The answer to a command that succeeded. Stored under an idempotency key so
+/// a retry gets the same answer.
+public enum CommandOutcome: Sendable, Equatable {
+    case done
+    case mediaType(MediaTypeID)
+    case library(LibraryID)
+    case pool(PoolID)
+    case medium(MediumID)
+    case allocation(Allocation)
+
+    public func encoded() -> [UInt8] {
+        var out = BinaryWriter()
+        switch self {
+        case .done: out.write(UInt8(0))
+        case .mediaType(let id): out.write(UInt8(1)); out.write(id)
+        case .library(let id): out.write(UInt8(2)); out.write(id)
+        case .pool(let id): out.write(UInt8(3)); out.write(id)
+        case .medium(let id): out.write(UInt8(4)); out.write(id)
+        case .allocation(let a):
+            out.write(UInt8(5))
+            out.write(a.logicalMedium)
+            out.write(a.side)
+            out.write(a.medium)
+            out.write(a.pool)
+            out.write(a.allocatedFrom)
+        }
+        return out.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(PayloadDecodingError) -> CommandOutcome {
+        var r = BinaryReader(bytes)
+        let outcome: CommandOutcome
+        switch try r.readUInt8() {
+        case 0: outcome = .done
+        case 1: outcome = .mediaType(try r.readID())
+        case 2: outcome = .library(try r.readID())
+        case 3: outcome = .pool(try r.readID())
+        case 4: outcome = .medium(try r.readID())
+        case 5:
+            outcome = .allocation(
+                Allocation(
+                    logicalMedium: try r.readID(), side: try r.readID(), medium: try r.readID(), pool: try r.readID(),
+                    allocatedFrom: try r.readID()))
+        case let tag: throw PayloadDecodingError("invalid outcome tag \(tag)")
+        }
+        guard r.isAtEnd else { throw PayloadDecodingError("unexpected bytes after an outcome") }
+        return outcome
+    }
+}
+
+/// What `decide` returns for an accepted command.
+public struct Decision: Sendable, Equatable {
+    public var events: [CatalogueEvent]
+    public var outcome: CommandOutcome
+
+    public init(events: [CatalogueEvent], outcome: CommandOutcome) {
+        self.events = events
+        self.outcome = outcome
+    }
+}

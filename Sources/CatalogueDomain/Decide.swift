@@ -1,0 +1,310 @@
+/// Hands out fresh identifiers during one decision, starting from the state's counter.
+struct IdentifierSource {
+    var next: UInt64
+
+    mutating func take<Kind>(_: Identifier<Kind>.Type = Identifier<Kind>.self) -> Identifier<Kind> {
+        defer { next += 1 }
+        return Identifier(next)
+    }
+}
+
+/// RSM's string limits (ntmsapi.h): object names 64, bar codes 64, pool paths 512.
+public enum NameLimits {
+    public static let objectName = 64
+    public static let barcode = 64
+    public static let poolPath = 512
+}
+
+extension CatalogueState {
+    /// Validates `command` against this state. Pure: the same state and command
+    /// always give the same answer, and nothing changes until the events are applied.
+    public func decide(_ command: CatalogueCommand) -> Result<Decision, NtmsError> {
+        do {
+            return .success(try decideOrThrow(command))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func decideOrThrow(_ command: CatalogueCommand) throws(NtmsError) -> Decision {
+        if command != .createCatalogue, creation == nil {
+            throw NtmsError(.databaseFailure, "the catalogue has not been initialised (run `mediactl init`)")
+        }
+        var ids = IdentifierSource(next: nextIdentifier)
+        switch command {
+        case .createCatalogue:
+            guard creation == nil else { return Decision(events: [], outcome: .done) }
+            let created = CatalogueCreated(
+                offlineLibrary: ids.take(), freeFolder: ids.take(), importFolder: ids.take(), unrecognizedFolder: ids.take())
+            return Decision(events: [.catalogueCreated(created)], outcome: .done)
+
+        case .registerMediaType(let name, let sideCount):
+            try validateName(name, what: "media type name")
+            guard (1...2).contains(sideCount) else {
+                throw NtmsError(.invalidParameter, "a media type has 1 or 2 sides, not \(sideCount)")
+            }
+            guard mediaTypeByName[name] == nil else {
+                throw NtmsError(.alreadyExists, "media type \(name) already exists")
+            }
+            let event = MediaTypeRegistered(
+                mediaType: ids.take(), name: name, sideCount: UInt8(sideCount), freePool: ids.take(),
+                importPool: ids.take(), unrecognizedPool: ids.take())
+            return Decision(events: [.mediaTypeRegistered(event)], outcome: .mediaType(event.mediaType))
+
+        case .addLibrary(let name, let slots, let drives, let ports):
+            try validateName(name, what: "library name")
+            guard libraryByName[name] == nil else { throw NtmsError(.alreadyExists, "library \(name) already exists") }
+            for (count, what) in [(slots, "slots"), (drives, "drives"), (ports, "ports")] {
+                guard (0...100_000).contains(count) else {
+                    throw NtmsError(.invalidParameter, "a library has 0 to 100000 \(what), not \(count)")
+                }
+            }
+            guard slots > 0 else { throw NtmsError(.invalidParameter, "an online library needs at least one slot") }
+            let event = LibraryAdded(
+                library: ids.take(), name: name, slotCount: UInt32(slots), driveCount: UInt32(drives),
+                portCount: UInt32(ports))
+            return Decision(events: [.libraryAdded(event)], outcome: .library(event.library))
+
+        case .createPool(let path, let mediaType, let policy):
+            let (parent, _) = try validateNewPoolPath(path)
+            if let mediaType, mediaTypes[mediaType] == nil {
+                throw NtmsError(.invalidParameter, "no media type \(mediaType)")
+            }
+            let event = PoolCreated(pool: ids.take(), path: path, parent: parent, mediaType: mediaType, policy: policy)
+            return Decision(events: [.poolCreated(event)], outcome: .pool(event.pool))
+
+        case .setPoolPolicy(let poolID, let policy):
+            guard let pool = pools[poolID] else { throw NtmsError(.invalidMediaPool, "no pool \(poolID)") }
+            guard pool.type == .application else {
+                throw NtmsError(.invalidMediaPool, "\(pool.path) is a system pool; its policy cannot be changed")
+            }
+            guard pool.policy != policy else { return Decision(events: [], outcome: .pool(poolID)) }
+            return Decision(events: [.poolPolicyChanged(PoolPolicyChanged(pool: poolID, policy: policy))], outcome: .pool(poolID))
+
+        case .registerMedium(let barcode, let typeID, let location, let label):
+            return try decideRegistration(barcode: barcode, typeID: typeID, location: location, label: label, ids: &ids)
+
+        case .allocate(let request):
+            return try decideAllocation(request, ids: &ids)
+
+        case .deallocate(let lmid):
+            return try decideDeallocation(lmid)
+        }
+    }
+
+    // MARK: Registration
+
+    private func decideRegistration(
+        barcode: String, typeID: MediaTypeID, location: MediumLocation, label: MediaLabel, ids: inout IdentifierSource
+    ) throws(NtmsError) -> Decision {
+        guard !barcode.isEmpty, barcode.count <= NameLimits.barcode,
+            barcode.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
+        else {
+            throw NtmsError(.invalidParameter, "a bar code is 1 to \(NameLimits.barcode) printable characters without spaces")
+        }
+        guard mediumByBarcode[barcode] == nil else {
+            throw NtmsError(.alreadyExists, "a medium with bar code \(barcode) is already catalogued")
+        }
+        guard let type = mediaTypes[typeID] else { throw NtmsError(.invalidParameter, "no media type \(typeID)") }
+        try validatePlacement(location)
+        let (pool, state): (PoolID, SideState) =
+            switch label {
+            case .free: (type.freePool, .available)
+            case .import: (type.importPool, .import)
+            case .none: (type.unrecognizedPool, .foreign)
+            }
+        let medium: MediumID = ids.take()
+        let firstSide: SideID = ids.take()
+        let event = MediumImported(
+            medium: medium, barcode: barcode, mediaType: typeID, pool: pool, location: location, firstSide: firstSide,
+            sideCount: type.sideCount, sideState: state)
+        return Decision(events: [.mediumImported(event)], outcome: .medium(medium))
+    }
+
+    private func validatePlacement(_ location: MediumLocation) throws(NtmsError) {
+        guard case .slot(let libraryID, let slot) = location else {
+            guard location == .shelf else {
+                throw NtmsError(.invalidParameter, "new media are placed in a slot or on the shelf")
+            }
+            return
+        }
+        guard let library = libraries[libraryID], library.type == .online else {
+            throw NtmsError(.invalidLibrary, "no online library \(libraryID)")
+        }
+        guard (1...library.slotCount).contains(slot) else {
+            throw NtmsError(.invalidParameter, "library \(library.name) has slots 1 to \(library.slotCount), not \(slot)")
+        }
+        if let occupant = medium(at: location) {
+            throw NtmsError(.busy, "slot \(slot) of library \(library.name) already holds \(occupant.barcode)")
+        }
+    }
+
+    // MARK: Allocation
+
+    private func decideAllocation(_ request: AllocationRequest, ids: inout IdentifierSource) throws(NtmsError) -> Decision {
+        guard let pool = pools[request.pool] else { throw NtmsError(.invalidMediaPool, "no pool \(request.pool)") }
+        guard pool.type == .application, let typeID = pool.mediaType, let type = mediaTypes[typeID] else {
+            throw NtmsError(
+                .invalidMediaPool, "\(pool.path) is not an application pool holding media; only those can be allocated from")
+        }
+        if request.new, request.next != nil {
+            throw NtmsError(.invalidParameter, "NEW and NEXT cannot be combined")
+        }
+        if let previous = request.next {
+            return try decideNext(after: previous, pool: pool, ids: &ids)
+        }
+        if let sideID = request.side {
+            return try decideSpecificSide(sideID, pool: pool, type: type, new: request.new, ids: &ids)
+        }
+        // Search order: the pool's own online Available sides, then its Free pool when the policy allows.
+        let accept: (Side) -> Bool = request.new ? { side in self.siblingsAllAvailable(of: side) } : { _ in true }
+        if let side = firstCandidate(in: pool.id, where: accept) {
+            return allocate(side, into: pool, from: pool.id, new: request.new, move: nil, ids: &ids)
+        }
+        if pool.policy.allocateFromScratch, let side = firstCandidate(in: type.freePool, where: accept) {
+            return allocate(side, into: pool, from: type.freePool, new: request.new, move: .allocationFromScratch, ids: &ids)
+        }
+        if request.errorIfUnavailable {
+            throw NtmsError(
+                .mediaUnavailable,
+                "no online Available side in \(pool.path)"
+                    + (pool.policy.allocateFromScratch ? " or its Free pool" : " (the pool does not draw from scratch)"))
+        }
+        // The operator-request wait is not built yet: answer as a request that timed out at once.
+        throw NtmsError(
+            .timeout,
+            "no online Available side in \(pool.path); new media must be added (operator requests are not supported yet)")
+    }
+
+    private func decideNext(after previous: LogicalMediumID, pool: Pool, ids: inout IdentifierSource) throws(NtmsError)
+        -> Decision
+    {
+        guard let owner = logicalMedia[previous], let ownerSide = sides[owner.side], let medium = media[ownerSide.medium]
+        else { throw NtmsError(.invalidMedia, "no logical medium \(previous)") }
+        guard owner.exclusive else {
+            throw NtmsError(.invalidMedia, "\(previous) was not allocated with NEW, so it has no reserved sides")
+        }
+        guard owner.pool == pool.id else {
+            throw NtmsError(.invalidMediaPool, "\(previous) belongs to pool \(pools[owner.pool]?.path ?? "?"), not \(pool.path)")
+        }
+        guard let next = sides(of: medium).first(where: { $0.state == .reserved }) else {
+            throw NtmsError(.mediaUnavailable, "every side of medium \(medium.barcode) is already allocated")
+        }
+        let event = SideAllocatedNext(side: next.id, logicalMedium: ids.take(), pool: pool.id, previous: previous)
+        return Decision(
+            events: [.sideAllocatedNext(event)],
+            outcome: .allocation(
+                Allocation(logicalMedium: event.logicalMedium, side: next.id, medium: medium.id, pool: pool.id, allocatedFrom: pool.id)))
+    }
+
+    private func decideSpecificSide(
+        _ sideID: SideID, pool: Pool, type: MediaType, new: Bool, ids: inout IdentifierSource
+    ) throws(NtmsError) -> Decision {
+        guard let side = sides[sideID], let medium = media[side.medium] else {
+            throw NtmsError(.invalidMedia, "no side \(sideID)")
+        }
+        let name = "side \(side.letter) of \(medium.barcode)"
+        guard side.state == .available || side.state == .import else {
+            throw NtmsError(.invalidState, "\(name) is \(side.state.name); only AVAILABLE or IMPORT sides can be allocated")
+        }
+        guard isOnline(medium) else { throw NtmsError(.mediaOffline, "\(name) is offline") }
+        guard medium.mediaType == type.id else {
+            throw NtmsError(.mediaIncompatible, "\(name) is \(mediaTypes[medium.mediaType]?.name ?? "?"), pool \(pool.path) holds \(type.name)")
+        }
+        var move: MoveReason?
+        if medium.pool != pool.id {
+            guard let source = pools[medium.pool] else { throw NtmsError(.databaseFailure, "\(name) has no pool") }
+            switch source.type {
+            case .free, .import:
+                move = .allocationOfSide
+            case .application:
+                guard !sides(of: medium).contains(where: { $0.state.holdsMedium }) else {
+                    throw NtmsError(.busy, "\(medium.barcode) is held in pool \(source.path); allocate there or deallocate it first")
+                }
+                move = .allocationOfSide
+            default:
+                throw NtmsError(.invalidMediaPool, "\(name) is in \(source.path), which cannot supply media")
+            }
+        }
+        if new, !siblingsAllAvailable(of: side) {
+            throw NtmsError(.mediaUnavailable, "NEW needs every other side of \(medium.barcode) Available")
+        }
+        return allocate(side, into: pool, from: medium.pool, new: new, move: move, ids: &ids)
+    }
+
+    private func allocate(
+        _ side: Side, into pool: Pool, from source: PoolID, new: Bool, move: MoveReason?, ids: inout IdentifierSource
+    ) -> Decision {
+        var events: [CatalogueEvent] = []
+        let medium = media[side.medium]!
+        if let move {
+            events.append(.mediumMoved(MediumMoved(medium: medium.id, from: medium.pool, to: pool.id, reason: move)))
+        }
+        let reserved = new ? sides(of: medium).filter { $0.id != side.id && $0.state == .available }.map(\.id) : []
+        let lmid: LogicalMediumID = ids.take()
+        events.append(
+            .sideAllocated(
+                SideAllocated(side: side.id, logicalMedium: lmid, pool: pool.id, allocatedFrom: source, exclusive: new, reservedSides: reserved)))
+        return Decision(
+            events: events,
+            outcome: .allocation(Allocation(logicalMedium: lmid, side: side.id, medium: medium.id, pool: pool.id, allocatedFrom: source)))
+    }
+
+    private func siblingsAllAvailable(of side: Side) -> Bool {
+        guard let medium = media[side.medium] else { return false }
+        return sides(of: medium).allSatisfy { $0.id == side.id || $0.state == .available }
+    }
+
+    // MARK: Deallocation
+
+    private func decideDeallocation(_ lmid: LogicalMediumID) throws(NtmsError) -> Decision {
+        guard let logical = logicalMedia[lmid], let side = sides[logical.side], let medium = media[side.medium],
+            let pool = pools[medium.pool]
+        else { throw NtmsError(.invalidMedia, "no logical medium \(lmid)") }
+        let limit = pool.policy.maxAllocates
+        let newState: SideState = limit > 0 && side.allocateCount >= limit ? .decommissioned : .available
+        let siblings = sides(of: medium).filter { $0.id != side.id }
+        // Reserved siblings go back to Available once no side of the medium is still held by an allocation.
+        let stillHeld = siblings.contains { $0.state == .allocated || $0.state == .complete }
+        let released = stillHeld ? [] : siblings.filter { $0.state == .reserved }.map(\.id)
+        var events: [CatalogueEvent] = [
+            .sideDeallocated(SideDeallocated(logicalMedium: lmid, side: side.id, newState: newState, releasedSides: released))
+        ]
+        if pool.policy.deallocateToScratch, !stillHeld, let type = mediaTypes[medium.mediaType] {
+            events.append(.mediumMoved(MediumMoved(medium: medium.id, from: pool.id, to: type.freePool, reason: .deallocationToScratch)))
+        }
+        return Decision(events: events, outcome: .done)
+    }
+
+    // MARK: Names
+
+    private func validateName(_ name: String, what: String) throws(NtmsError) {
+        guard !name.isEmpty, name.count <= NameLimits.objectName,
+            !name.contains("\\"), name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
+        else {
+            throw NtmsError(.invalidName, "a \(what) is 1 to \(NameLimits.objectName) printable characters without `\\`, not \"\(name)\"")
+        }
+    }
+
+    /// Checks a new pool path and returns its parent (nil at the top level).
+    private func validateNewPoolPath(_ path: String) throws(NtmsError) -> (PoolID?, String) {
+        guard path.hasPrefix("\\"), path.utf8.count <= NameLimits.poolPath else {
+            throw NtmsError(.invalidName, "a pool path starts with `\\` and is at most \(NameLimits.poolPath) bytes, not \"\(path)\"")
+        }
+        let components = path.dropFirst().split(separator: "\\", omittingEmptySubsequences: false).map(String.init)
+        for component in components { try validateName(component, what: "pool name") }
+        guard poolByPath[path] == nil else { throw NtmsError(.alreadyExists, "pool \(path) already exists") }
+        guard components.count > 1 else { return (nil, components[0]) }
+        let parentPath = "\\" + components.dropLast().joined(separator: "\\")
+        guard let parent = pool(atPath: parentPath) else {
+            throw NtmsError(.objectNotFound, "parent pool \(parentPath) does not exist; create each level first")
+        }
+        guard parent.type == .application else {
+            throw NtmsError(.invalidMediaPool, "\(parentPath) is a system pool; applications cannot create pools in it")
+        }
+        guard parent.mediaType == nil else {
+            throw NtmsError(.invalidMediaPool, "\(parentPath) holds media, so it cannot hold pools")
+        }
+        return (parent.id, components.last!)
+    }
+}

@@ -1,0 +1,176 @@
+extension CatalogueEvent {
+    /// The payload bytes stored in the log for this event.
+    public func encodedPayload() -> [UInt8] {
+        var out = BinaryWriter()
+        switch self {
+        case .catalogueCreated(let e):
+            out.write(e.offlineLibrary)
+            out.write(e.freeFolder)
+            out.write(e.importFolder)
+            out.write(e.unrecognizedFolder)
+        case .mediaTypeRegistered(let e):
+            out.write(e.mediaType)
+            out.write(e.name)
+            out.write(e.sideCount)
+            out.write(e.freePool)
+            out.write(e.importPool)
+            out.write(e.unrecognizedPool)
+        case .libraryAdded(let e):
+            out.write(e.library)
+            out.write(e.name)
+            out.write(e.slotCount)
+            out.write(e.driveCount)
+            out.write(e.portCount)
+        case .poolCreated(let e):
+            out.write(e.pool)
+            out.write(e.path)
+            out.write(e.parent)
+            out.write(e.mediaType)
+            out.write(e.policy)
+        case .poolPolicyChanged(let e):
+            out.write(e.pool)
+            out.write(e.policy)
+        case .mediumImported(let e):
+            out.write(e.medium)
+            out.write(e.barcode)
+            out.write(e.mediaType)
+            out.write(e.pool)
+            out.write(e.location)
+            out.write(e.firstSide)
+            out.write(e.sideCount)
+            out.write(e.sideState.rawValue)
+        case .mediumMoved(let e):
+            out.write(e.medium)
+            out.write(e.from)
+            out.write(e.to)
+            out.write(e.reason.rawValue)
+        case .sideAllocated(let e):
+            out.write(e.side)
+            out.write(e.logicalMedium)
+            out.write(e.pool)
+            out.write(e.allocatedFrom)
+            out.write(e.exclusive)
+            out.write(e.reservedSides)
+        case .sideAllocatedNext(let e):
+            out.write(e.side)
+            out.write(e.logicalMedium)
+            out.write(e.pool)
+            out.write(e.previous)
+        case .sideDeallocated(let e):
+            out.write(e.logicalMedium)
+            out.write(e.side)
+            out.write(e.newState.rawValue)
+            out.write(e.releasedSides)
+        }
+        return out.bytes
+    }
+
+    /// Decodes a stored payload. Throws for an unknown type or version, or bytes
+    /// that do not form exactly one payload.
+    public static func decode(typeCode: UInt16, schemaVersion: UInt16, payload: [UInt8]) throws(PayloadDecodingError)
+        -> CatalogueEvent
+    {
+        guard schemaVersion == 1 else {
+            throw PayloadDecodingError("event type \(typeCode) has unknown schema version \(schemaVersion)")
+        }
+        var r = BinaryReader(payload)
+        let event: CatalogueEvent
+        switch typeCode {
+        case 1:
+            event = .catalogueCreated(
+                CatalogueCreated(
+                    offlineLibrary: try r.readID(), freeFolder: try r.readID(), importFolder: try r.readID(),
+                    unrecognizedFolder: try r.readID()))
+        case 2:
+            event = .mediaTypeRegistered(
+                MediaTypeRegistered(
+                    mediaType: try r.readID(), name: try r.readString(), sideCount: try r.readUInt8(),
+                    freePool: try r.readID(), importPool: try r.readID(), unrecognizedPool: try r.readID()))
+        case 3:
+            event = .libraryAdded(
+                LibraryAdded(
+                    library: try r.readID(), name: try r.readString(), slotCount: try r.readUInt32(),
+                    driveCount: try r.readUInt32(), portCount: try r.readUInt32()))
+        case 4:
+            event = .poolCreated(
+                PoolCreated(
+                    pool: try r.readID(), path: try r.readString(), parent: try r.readOptionalID(),
+                    mediaType: try r.readOptionalID(), policy: try r.readPolicy()))
+        case 5:
+            event = .poolPolicyChanged(PoolPolicyChanged(pool: try r.readID(), policy: try r.readPolicy()))
+        case 6:
+            event = .mediumImported(
+                MediumImported(
+                    medium: try r.readID(), barcode: try r.readString(), mediaType: try r.readID(),
+                    pool: try r.readID(), location: try r.readLocation(), firstSide: try r.readID(),
+                    sideCount: try r.readUInt8(), sideState: try r.readEnum(SideState.self)))
+        case 7:
+            event = .mediumMoved(
+                MediumMoved(
+                    medium: try r.readID(), from: try r.readID(), to: try r.readID(),
+                    reason: try r.readEnum(MoveReason.self)))
+        case 8:
+            event = .sideAllocated(
+                SideAllocated(
+                    side: try r.readID(), logicalMedium: try r.readID(), pool: try r.readID(),
+                    allocatedFrom: try r.readID(), exclusive: try r.readBool(), reservedSides: try r.readIDs()))
+        case 9:
+            event = .sideAllocatedNext(
+                SideAllocatedNext(
+                    side: try r.readID(), logicalMedium: try r.readID(), pool: try r.readID(),
+                    previous: try r.readID()))
+        case 10:
+            event = .sideDeallocated(
+                SideDeallocated(
+                    logicalMedium: try r.readID(), side: try r.readID(), newState: try r.readEnum(SideState.self),
+                    releasedSides: try r.readIDs()))
+        default:
+            throw PayloadDecodingError("unknown event type \(typeCode)")
+        }
+        guard r.isAtEnd else { throw PayloadDecodingError("unexpected bytes after a \(event.name) payload") }
+        return event
+    }
+}
+
+extension BinaryWriter {
+    mutating func write(_ policy: PoolPolicy) {
+        write(policy.allocateFromScratch)
+        write(policy.deallocateToScratch)
+        write(policy.maxAllocates)
+    }
+
+    mutating func write(_ location: MediumLocation) {
+        switch location {
+        case .shelf:
+            write(UInt8(0))
+        case .slot(let library, let number):
+            write(UInt8(1))
+            write(library)
+            write(number)
+        case .drive(let library, let number):
+            write(UInt8(2))
+            write(library)
+            write(number)
+        case .port(let library, let number):
+            write(UInt8(3))
+            write(library)
+            write(number)
+        }
+    }
+}
+
+extension BinaryReader {
+    mutating func readPolicy() throws(PayloadDecodingError) -> PoolPolicy {
+        PoolPolicy(allocateFromScratch: try readBool(), deallocateToScratch: try readBool(), maxAllocates: try readUInt32())
+    }
+
+    mutating func readLocation() throws(PayloadDecodingError) -> MediumLocation {
+        switch try readUInt8() {
+        case 0: return .shelf
+        case 1: return .slot(try readID(), try readUInt32())
+        case 2: return .drive(try readID(), try readUInt32())
+        case 3: return .port(try readID(), try readUInt32())
+        case let tag: throw PayloadDecodingError("invalid location tag \(tag)")
+        }
+    }
+}

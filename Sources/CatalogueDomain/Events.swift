@@ -1,0 +1,165 @@
+/// Every fact the catalogue records. Each case has a stable type code and a
+/// schema version stored in the log envelope; `docs/events.md` lists them.
+/// Events say what was decided (which side, which new identifiers, which
+/// resulting state), so `evolve` never has to choose anything.
+public enum CatalogueEvent: Sendable, Equatable {
+    case catalogueCreated(CatalogueCreated)
+    case mediaTypeRegistered(MediaTypeRegistered)
+    case libraryAdded(LibraryAdded)
+    case poolCreated(PoolCreated)
+    case poolPolicyChanged(PoolPolicyChanged)
+    case mediumImported(MediumImported)
+    case mediumMoved(MediumMoved)
+    case sideAllocated(SideAllocated)
+    case sideAllocatedNext(SideAllocatedNext)
+    case sideDeallocated(SideDeallocated)
+}
+
+/// The first event of every catalogue: the shelf and the system pool folders.
+public struct CatalogueCreated: Sendable, Equatable {
+    public var offlineLibrary: LibraryID
+    public var freeFolder: PoolID
+    public var importFolder: PoolID
+    public var unrecognizedFolder: PoolID
+}
+
+/// A media type and its three system pools (Free, Import, Unrecognized).
+public struct MediaTypeRegistered: Sendable, Equatable {
+    public var mediaType: MediaTypeID
+    public var name: String
+    public var sideCount: UInt8
+    public var freePool: PoolID
+    public var importPool: PoolID
+    public var unrecognizedPool: PoolID
+}
+
+public struct LibraryAdded: Sendable, Equatable {
+    public var library: LibraryID
+    public var name: String
+    public var slotCount: UInt32
+    public var driveCount: UInt32
+    public var portCount: UInt32
+}
+
+/// An application pool (with a media type) or folder pool (without one).
+public struct PoolCreated: Sendable, Equatable {
+    public var pool: PoolID
+    public var path: String
+    public var parent: PoolID?
+    public var mediaType: MediaTypeID?
+    public var policy: PoolPolicy
+}
+
+public struct PoolPolicyChanged: Sendable, Equatable {
+    public var pool: PoolID
+    public var policy: PoolPolicy
+}
+
+/// A physical medium entered the catalogue and was classified by its label.
+public struct MediumImported: Sendable, Equatable {
+    public var medium: MediumID
+    public var barcode: String
+    public var mediaType: MediaTypeID
+    public var pool: PoolID
+    public var location: MediumLocation
+    public var firstSide: SideID
+    public var sideCount: UInt8
+    /// The state every side starts in (Available, Import or Foreign).
+    public var sideState: SideState
+}
+
+/// Why a medium changed pools.
+public enum MoveReason: UInt8, Sendable, CaseIterable {
+    /// Drawn from the Free pool by an allocation (AllocateNtmsMedia with FROMSCRATCH).
+    case allocationFromScratch = 1
+    /// Taken from the Import pool (or another pool) by allocating one of its sides.
+    case allocationOfSide = 2
+    /// Returned to the Free pool once nothing held it (DEALLOCATE_TOSCRATCH).
+    case deallocationToScratch = 3
+    /// An explicit MoveToNtmsMediaPool.
+    case operatorMove = 4
+
+    public var name: String {
+        switch self {
+        case .allocationFromScratch: "allocation-from-scratch"
+        case .allocationOfSide: "allocation-of-side"
+        case .deallocationToScratch: "deallocation-to-scratch"
+        case .operatorMove: "operator-move"
+        }
+    }
+}
+
+/// A whole medium (every side) moved to another pool.
+public struct MediumMoved: Sendable, Equatable {
+    public var medium: MediumID
+    public var from: PoolID
+    public var to: PoolID
+    public var reason: MoveReason
+}
+
+/// A side was allocated: a new logical medium now owns it.
+public struct SideAllocated: Sendable, Equatable {
+    public var side: SideID
+    public var logicalMedium: LogicalMediumID
+    public var pool: PoolID
+    /// Where the side came from: the target pool, its Free pool, or the Import pool.
+    public var allocatedFrom: PoolID
+    /// NTMS_ALLOCATE_NEW: the sibling sides below were reserved for this owner.
+    public var exclusive: Bool
+    public var reservedSides: [SideID]
+}
+
+/// NTMS_ALLOCATE_NEXT: the next reserved side of a NEW-allocated medium.
+public struct SideAllocatedNext: Sendable, Equatable {
+    public var side: SideID
+    public var logicalMedium: LogicalMediumID
+    public var pool: PoolID
+    /// The logical medium the caller passed in.
+    public var previous: LogicalMediumID
+}
+
+/// A logical medium was given back; its side became Available or Decommissioned.
+public struct SideDeallocated: Sendable, Equatable {
+    public var logicalMedium: LogicalMediumID
+    public var side: SideID
+    public var newState: SideState
+    /// Sibling sides released from Reserved to Available.
+    public var releasedSides: [SideID]
+}
+
+extension CatalogueEvent {
+    /// The type code stored in the record envelope. Never reuse a code.
+    public var typeCode: UInt16 {
+        switch self {
+        case .catalogueCreated: 1
+        case .mediaTypeRegistered: 2
+        case .libraryAdded: 3
+        case .poolCreated: 4
+        case .poolPolicyChanged: 5
+        case .mediumImported: 6
+        case .mediumMoved: 7
+        case .sideAllocated: 8
+        case .sideAllocatedNext: 9
+        case .sideDeallocated: 10
+        }
+    }
+
+    /// The payload schema version this build writes for the event.
+    public var schemaVersion: UInt16 { 1 }
+
+    /// The event's name in the catalogue (`docs/events.md`), the CLI and JSON.
+    public var name: String {
+        switch self {
+        case .catalogueCreated: "CatalogueCreated"
+        case .mediaTypeRegistered: "MediaTypeRegistered"
+        case .libraryAdded: "LibraryAdded"
+        case .poolCreated: "PoolCreated"
+        case .poolPolicyChanged: "PoolPolicyChanged"
+        case .mediumImported: "MediumImported"
+        case .mediumMoved: "MediumMoved"
+        case .sideAllocated: "SideAllocated"
+        case .sideAllocatedNext: "SideAllocatedNext"
+        case .sideDeallocated: "SideDeallocated"
+        }
+    }
+}

@@ -1,0 +1,185 @@
+/// RSM's side (partition) states, `NtmsPartitionState`, with their numeric values.
+public enum SideState: UInt8, Sendable, CaseIterable {
+    case unknown = 0
+    case unprepared = 1
+    case incompatible = 2
+    case decommissioned = 3
+    case available = 4
+    case allocated = 5
+    case complete = 6
+    case foreign = 7
+    case `import` = 8
+    case reserved = 9
+
+    /// The name operators see (`AVAILABLE`, `ALLOCATED`, ...).
+    public var name: String {
+        switch self {
+        case .unknown: "UNKNOWN"
+        case .unprepared: "UNPREPARED"
+        case .incompatible: "INCOMPATIBLE"
+        case .decommissioned: "DECOMMISSIONED"
+        case .available: "AVAILABLE"
+        case .allocated: "ALLOCATED"
+        case .complete: "COMPLETE"
+        case .foreign: "FOREIGN"
+        case .import: "IMPORT"
+        case .reserved: "RESERVED"
+        }
+    }
+
+    /// Allocated, Complete and Reserved sides pin their medium to its pool.
+    public var holdsMedium: Bool { self == .allocated || self == .complete || self == .reserved }
+}
+
+/// Pool types, `NTMS_POOLTYPE_*`.
+public enum PoolType: UInt8, Sendable {
+    /// The Free pool of a media type (NTMS_POOLTYPE_SCRATCH).
+    case free = 1
+    /// The Unrecognized pool (NTMS_POOLTYPE_FOREIGN).
+    case unrecognized = 2
+    case `import` = 3
+    /// A system folder (`\Free`, `\Import`, `\Unrecognized`) holding one pool per media type.
+    case systemFolder = 4
+    case application = 100
+
+    public var name: String {
+        switch self {
+        case .free: "FREE"
+        case .unrecognized: "UNRECOGNIZED"
+        case .import: "IMPORT"
+        case .systemFolder: "SYSTEM"
+        case .application: "APPLICATION"
+        }
+    }
+
+    public var isSystem: Bool { self != .application }
+}
+
+/// A pool's allocation and deallocation policy.
+public struct PoolPolicy: Sendable, Equatable {
+    /// NTMS_ALLOCATE_FROMSCRATCH: draw from the Free pool when this pool has nothing Available.
+    public var allocateFromScratch: Bool
+    /// NTMS_DEALLOCATE_TOSCRATCH: send media back to Free once no side holds it.
+    public var deallocateToScratch: Bool
+    /// Allocations a side may go through before it is decommissioned; 0 = unlimited.
+    public var maxAllocates: UInt32
+
+    public init(allocateFromScratch: Bool = false, deallocateToScratch: Bool = false, maxAllocates: UInt32 = 0) {
+        self.allocateFromScratch = allocateFromScratch
+        self.deallocateToScratch = deallocateToScratch
+        self.maxAllocates = maxAllocates
+    }
+}
+
+/// How a cartridge's label was recognised when it entered the catalogue.
+public enum MediaLabel: UInt8, Sendable, CaseIterable {
+    /// An RSM free label: Free pool, sides Available.
+    case free = 0
+    /// A known label type with an unknown id: Import pool, sides Import.
+    case `import` = 1
+    /// No recognisable label: Unrecognized pool, sides Foreign.
+    case none = 2
+}
+
+public struct MediaType: Sendable, Equatable {
+    public var id: MediaTypeID
+    public var name: String
+    public var sideCount: UInt8
+    public var freePool: PoolID
+    public var importPool: PoolID
+    public var unrecognizedPool: PoolID
+}
+
+public enum LibraryType: UInt8, Sendable {
+    case offline = 1
+    case online = 2
+
+    public var name: String { self == .offline ? "OFFLINE" : "ONLINE" }
+}
+
+public struct Library: Sendable, Equatable {
+    public var id: LibraryID
+    public var name: String
+    public var type: LibraryType
+    public var slotCount: UInt32
+    public var driveCount: UInt32
+    public var portCount: UInt32
+}
+
+/// Where a physical medium is. Offline media sit on the shelf (the offline library).
+public enum MediumLocation: Sendable, Hashable {
+    case shelf
+    case slot(LibraryID, UInt32)
+    case drive(LibraryID, UInt32)
+    case port(LibraryID, UInt32)
+
+    public var library: LibraryID? {
+        switch self {
+        case .shelf: nil
+        case .slot(let library, _), .drive(let library, _), .port(let library, _): library
+        }
+    }
+}
+
+public struct Pool: Sendable, Equatable {
+    public var id: PoolID
+    /// `\`-separated path, unique in the catalogue (`\Backup\Daily`).
+    public var path: String
+    public var parent: PoolID?
+    public var type: PoolType
+    /// Set for pools that hold media; nil for folders.
+    public var mediaType: MediaTypeID?
+    public var policy: PoolPolicy
+    public var childCount: Int
+    public var mediumCount: Int
+
+    /// The last path component.
+    public var name: String { path.split(separator: "\\").last.map(String.init) ?? path }
+}
+
+public struct Medium: Sendable, Equatable {
+    public var id: MediumID
+    public var barcode: String
+    public var mediaType: MediaTypeID
+    public var pool: PoolID
+    public var location: MediumLocation
+    /// Side identifiers are consecutive: side n is `firstSide + n`.
+    public var firstSide: SideID
+    public var sideCount: UInt8
+
+    public var sides: [SideID] { (0..<UInt64(sideCount)).map { SideID(firstSide.rawValue + $0) } }
+}
+
+public struct Side: Sendable, Equatable {
+    public var id: SideID
+    public var medium: MediumID
+    /// 0 = side A, 1 = side B.
+    public var number: UInt8
+    public var state: SideState
+    public var allocateCount: UInt32
+    public var logicalMedium: LogicalMediumID?
+
+    /// `A`, `B`, ...
+    public var letter: String { String(UnicodeScalar(UInt8(ascii: "A") + number)) }
+}
+
+/// An allocation: the handle an application keeps for its data (RSM's LMID).
+public struct LogicalMedium: Sendable, Equatable {
+    public var id: LogicalMediumID
+    public var side: SideID
+    public var pool: PoolID
+    /// Allocated with NEW or NEXT: the medium's other sides belong to this owner.
+    public var exclusive: Bool
+}
+
+/// An allocation candidate's place in the choice order: lowest allocate count
+/// first (wear levelling), then lowest side id, which is the oldest
+/// registration and, within a medium, side A before side B.
+public struct AllocationCandidate: Comparable, Hashable, Sendable {
+    public var allocateCount: UInt32
+    public var side: SideID
+
+    public static func < (lhs: Self, rhs: Self) -> Bool {
+        (lhs.allocateCount, lhs.side.rawValue) < (rhs.allocateCount, rhs.side.rawValue)
+    }
+}

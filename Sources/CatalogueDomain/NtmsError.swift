@@ -1,0 +1,67 @@
+/// The Win32 error codes the NTMS API returns, with their winerror.h values.
+public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
+    case accessDenied = 5
+    case invalidHandle = 6
+    case notEnoughMemory = 8
+    case invalidParameter = 87
+    case invalidName = 123
+    case busy = 170
+    case alreadyExists = 183
+    case cancelled = 1223
+    case timeout = 1460
+    case invalidMedia = 4300
+    case invalidLibrary = 4301
+    case invalidMediaPool = 4302
+    case mediaOffline = 4304
+    case notEmpty = 4307
+    case mediaUnavailable = 4308
+    case objectNotFound = 4312
+    case databaseFailure = 4313
+    case databaseFull = 4314
+    case mediaIncompatible = 4315
+    case invalidOperation = 4317
+    case deviceNotAvailable = 4319
+    case invalidState = 5023
+
+    /// The winerror.h name, for example `ERROR_MEDIA_UNAVAILABLE`.
+    public var name: String {
+        switch self {
+        case .accessDenied: "ERROR_ACCESS_DENIED"
+        case .invalidHandle: "ERROR_INVALID_HANDLE"
+        case .notEnoughMemory: "ERROR_NOT_ENOUGH_MEMORY"
+        case .invalidParameter: "ERROR_INVALID_PARAMETER"
+        case .invalidName: "ERROR_INVALID_NAME"
+        case .busy: "ERROR_BUSY"
+        case .alreadyExists: "ERROR_ALREADY_EXISTS"
+        case .cancelled: "ERROR_CANCELLED"
+        case .timeout: "ERROR_TIMEOUT"
+        case .invalidMedia: "ERROR_INVALID_MEDIA"
+        case .invalidLibrary: "ERROR_INVALID_LIBRARY"
+        case .invalidMediaPool: "ERROR_INVALID_MEDIA_POOL"
+        case .mediaOffline: "ERROR_MEDIA_OFFLINE"
+        case .notEmpty: "ERROR_NOT_EMPTY"
+        case .mediaUnavailable: "ERROR_MEDIA_UNAVAILABLE"
+        case .objectNotFound: "ERROR_OBJECT_NOT_FOUND"
+        case .databaseFailure: "ERROR_DATABASE_FAILURE"
+        case .databaseFull: "ERROR_DATABASE_FULL"
+        case .mediaIncompatible: "ERROR_MEDIA_INCOMPATIBLE"
+        case .invalidOperation: "ERROR_INVALID_OPERATION"
+        case .deviceNotAvailable: "ERROR_DEVICE_NOT_AVAILABLE"
+        case .invalidState: "ERROR_INVALID_STATE"
+        }
+    }
+}
+
+/// The one error type callers of the catalogue get: an NTMS code and a message
+/// that says what was wrong with which object.
+public struct NtmsError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var code: NtmsErrorCode
+    public var message: String
+
+    public init(_ code: NtmsErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.name) (\(code.rawValue)): \(message)" }
+}

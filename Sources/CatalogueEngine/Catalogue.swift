@@ -1,0 +1,153 @@
+import Atomics
+import CatalogueDomain
+import CatalogueStorage
+import Foundation
+import Synchronization
+
+/// How to open a catalogue.
+public struct CatalogueOptions: Sendable {
+    public var store: StoreConfiguration
+    /// Commands folded into one LMDB transaction at most.
+    public var maximumBatch: Int
+    /// Wall-clock time in nanoseconds since 1970, stamped on every record. Tests inject their own.
+    public var clock: @Sendable () -> Int64
+
+    public init(
+        store: StoreConfiguration = .init(), maximumBatch: Int = 4096,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000_000) }
+    ) {
+        self.store = store
+        self.maximumBatch = maximumBatch
+        self.clock = clock
+    }
+}
+
+/// One open catalogue store: the replayed state, its writer and its readers.
+///
+/// Reads (`snapshot`) never lock and never wait for the writer. Commands go
+/// through a `Session` to the single writer, which decides them against the
+/// newest state, appends their events durably and only then publishes the new
+/// state and answers.
+public final class Catalogue: Sendable {
+    public let directory: String
+    let log: EventLog
+    private let published: ManagedAtomic<CatalogueSnapshot>
+    private let writer: CommandWriter
+    private let isClosed = ManagedAtomic<Bool>(false)
+
+    /// Opens (or, with `create`, creates and initialises) the store in `directory`,
+    /// replaying and verifying its whole log. Refuses a damaged log, naming the
+    /// first bad sequence number.
+    public static func open(at directory: String, create: Bool = false, options: CatalogueOptions = .init())
+        async throws(NtmsError) -> Catalogue
+    {
+        let catalogue = try Catalogue(directory: directory, create: create, options: options)
+        if create, catalogue.snapshot.state.creation == nil {
+            do {
+                _ = try await catalogue.session(application: "mediactl", user: currentUserName())
+                    .execute(.createCatalogue)
+            } catch {
+                catalogue.close()
+                throw error
+            }
+        }
+        return catalogue
+    }
+
+    private init(directory: String, create: Bool, options: CatalogueOptions) throws(NtmsError) {
+        let canonical = Self.canonicalPath(directory)
+        guard OpenStores.claim(canonical) else {
+            throw NtmsError(.busy, "the store \(directory) is already open in this process; share that Catalogue")
+        }
+        do {
+            log = try EventLog(directory: directory, create: create, configuration: options.store)
+            let (state, head) = try log.read { reader -> (CatalogueState, LogHead) in
+                var state = CatalogueState()
+                let head = try reader.fold(into: &state, after: .empty)
+                if let recorded = try reader.recordedHead(), recorded != head {
+                    throw StorageError.headMismatch(recorded: recorded.sequence, found: head.sequence)
+                }
+                return (state, head)
+            }
+            if !create, state.creation == nil {
+                throw NtmsError(.databaseFailure, "the store at \(directory) was never initialised; run `mediactl init`")
+            }
+            let published = ManagedAtomic(CatalogueSnapshot(state: state, head: head))
+            self.published = published
+            writer = CommandWriter(
+                log: log, maximumBatch: max(1, options.maximumBatch), clock: options.clock,
+                current: { published.load(ordering: .acquiring) },
+                publish: { published.store($0, ordering: .releasing) })
+        } catch {
+            OpenStores.release(canonical)
+            throw ntmsError(from: error)
+        }
+        self.directory = canonical
+    }
+
+    /// The newest published state. Lock-free; keep the returned snapshot for a
+    /// whole request so every answer comes from one consistent state.
+    public var snapshot: CatalogueSnapshot { published.load(ordering: .acquiring) }
+
+    /// A session stamps every event it causes with the application and user
+    /// (RSM's OpenNtmsSession).
+    public func session(application: String, user: String) throws(NtmsError) -> Session {
+        try Session(catalogue: self, application: application, user: user)
+    }
+
+    /// Folds events other processes have appended since this process last
+    /// looked, and publishes the result.
+    public func refresh() async throws(NtmsError) {
+        _ = try await submit(.refresh, application: "", user: "")
+    }
+
+    /// How many LMDB commits the writer made and how many commands they carried.
+    public var commitStatistics: (commits: Int, commands: Int) {
+        (writer.statistics.commits, writer.statistics.commands)
+    }
+
+    /// The current LMDB map size in bytes (it grows by doubling when full).
+    public var mapSize: Int { log.mapSize }
+
+    /// Finishes queued commands, then closes the store. Later calls fail with
+    /// ERROR_INVALID_HANDLE.
+    public func close() {
+        guard isClosed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        writer.stop()
+        log.close()
+        OpenStores.release(directory)
+    }
+
+    deinit { close() }
+
+    func submit(_ work: PendingCommand.Work, application: String, user: String) async throws(NtmsError)
+        -> CommandOutcome
+    {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<CommandOutcome, NtmsError>, Never>) in
+            let pending = PendingCommand(work: work, application: application, user: user) { continuation.resume(returning: $0) }
+            if isClosed.load(ordering: .acquiring) || !writer.submit(pending) {
+                continuation.resume(returning: .failure(NtmsError(.invalidHandle, "the catalogue at \(directory) is closed")))
+            }
+        }
+        return try result.get()
+    }
+
+    static func canonicalPath(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+}
+
+/// LMDB forbids opening one environment twice in a process (closing either
+/// breaks the other's file locks), so the process keeps a list.
+enum OpenStores {
+    private static let paths = Mutex<Set<String>>([])
+
+    static func claim(_ path: String) -> Bool { paths.withLock { $0.insert(path).inserted } }
+    static func release(_ path: String) { _ = paths.withLock { $0.remove(path) } }
+}
+
+/// The login name of this process's user, for event records.
+public func currentUserName() -> String {
+    ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.userName
+}

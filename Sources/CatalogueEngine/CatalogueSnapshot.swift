@@ -1,0 +1,59 @@
+import Atomics
+import CatalogueDomain
+import CatalogueStorage
+
+/// An immutable view of the catalogue at one point of the log. Readers get one
+/// from `Catalogue.snapshot` without locks and may keep it as long as they
+/// like: the writer never changes it, it publishes a new one.
+public final class CatalogueSnapshot: AtomicReference, Sendable {
+    public let state: CatalogueState
+    /// The last event folded into `state`.
+    public let head: LogHead
+
+    init(state: CatalogueState, head: LogHead) {
+        self.state = state
+        self.head = head
+    }
+}
+
+extension StorageError {
+    /// The NTMS error a caller sees for a storage failure.
+    var ntmsError: NtmsError {
+        switch self {
+        case .diskFull, .mapFull:
+            return NtmsError(.databaseFull, "the catalogue store is full: \(self)")
+        case .storeMissing(let path):
+            return NtmsError(.databaseFailure, "no catalogue store at \(path); create one with `mediactl init`")
+        default:
+            return NtmsError(.databaseFailure, "the catalogue store failed: \(self)")
+        }
+    }
+}
+
+/// Any error from the storage path, as the NTMS error callers get.
+func ntmsError(from error: any Error) -> NtmsError {
+    switch error {
+    case let error as NtmsError: return error
+    case let error as StorageError: return error.ntmsError
+    default: return NtmsError(.databaseFailure, "the catalogue store failed: \(error)")
+    }
+}
+
+extension EventRecord {
+    /// The domain event this record carries; a payload that does not decode is corruption.
+    func event() throws -> CatalogueEvent {
+        do {
+            return try CatalogueEvent.decode(
+                typeCode: header.eventType, schemaVersion: header.schemaVersion, payload: payload)
+        } catch {
+            throw StorageError.corruptRecord(sequence: header.sequence, reason: error.reason)
+        }
+    }
+}
+
+extension LogReader {
+    /// Folds every record after `head` into `state`, verifying each; returns the new head.
+    func fold(into state: inout CatalogueState, after head: LogHead) throws -> LogHead {
+        try forEachRecord(after: head) { record in state.apply(try record.event()) }
+    }
+}

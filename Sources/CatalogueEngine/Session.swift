@@ -1,0 +1,106 @@
+import Atomics
+import CatalogueDomain
+
+/// A caller's handle on the catalogue (RSM's session): it names the
+/// application and user that every event it causes records. Closing it makes
+/// later calls fail with ERROR_INVALID_HANDLE.
+public final class Session: Sendable {
+    public let catalogue: Catalogue
+    public let application: String
+    public let user: String
+    private let closed = ManagedAtomic<Bool>(false)
+
+    /// RSM's limits for application and user names.
+    public static let maximumNameLength = 64
+    public static let maximumIdempotencyKeyLength = 128
+
+    init(catalogue: Catalogue, application: String, user: String) throws(NtmsError) {
+        for (value, what) in [(application, "application"), (user, "user")] {
+            guard value.count <= Self.maximumNameLength, value.unicodeScalars.allSatisfy({ $0.value >= 0x20 }) else {
+                throw NtmsError(.invalidParameter, "the \(what) name is at most \(Self.maximumNameLength) printable characters")
+            }
+        }
+        self.catalogue = catalogue
+        self.application = application.isEmpty ? "RSM" : application
+        self.user = user
+    }
+
+    public func close() { closed.store(true, ordering: .releasing) }
+
+    /// Sends one command to the writer and waits until it is durably committed
+    /// (or refused). With an idempotency key, a retry of a committed command gets
+    /// the first answer back and writes nothing.
+    public func execute(_ command: CatalogueCommand, idempotencyKey: String? = nil) async throws(NtmsError)
+        -> CommandOutcome
+    {
+        guard !closed.load(ordering: .acquiring) else { throw NtmsError(.invalidHandle, "the session is closed") }
+        if let key = idempotencyKey {
+            guard !key.isEmpty, key.utf8.count <= Self.maximumIdempotencyKeyLength else {
+                throw NtmsError(.invalidParameter, "an idempotency key is 1 to \(Self.maximumIdempotencyKeyLength) bytes")
+            }
+        }
+        return try await catalogue.submit(
+            .command(command, idempotencyKey: idempotencyKey), application: application, user: user)
+    }
+
+    // MARK: Typed API
+
+    @discardableResult
+    public func registerMediaType(name: String, sides: Int, idempotencyKey: String? = nil) async throws(NtmsError)
+        -> MediaTypeID
+    {
+        guard case .mediaType(let id) = try await execute(.registerMediaType(name: name, sideCount: sides), idempotencyKey: idempotencyKey)
+        else { throw unexpected() }
+        return id
+    }
+
+    @discardableResult
+    public func addLibrary(name: String, slots: Int, drives: Int, ports: Int = 0, idempotencyKey: String? = nil)
+        async throws(NtmsError) -> LibraryID
+    {
+        guard case .library(let id) = try await execute(.addLibrary(name: name, slots: slots, drives: drives, ports: ports), idempotencyKey: idempotencyKey)
+        else { throw unexpected() }
+        return id
+    }
+
+    /// CreateNtmsMediaPool: a folder pool without a media type, an application pool with one.
+    @discardableResult
+    public func createPool(path: String, mediaType: MediaTypeID? = nil, policy: PoolPolicy = .init(), idempotencyKey: String? = nil)
+        async throws(NtmsError) -> PoolID
+    {
+        guard case .pool(let id) = try await execute(.createPool(path: path, mediaType: mediaType, policy: policy), idempotencyKey: idempotencyKey)
+        else { throw unexpected() }
+        return id
+    }
+
+    public func setPoolPolicy(_ pool: PoolID, _ policy: PoolPolicy, idempotencyKey: String? = nil) async throws(NtmsError) {
+        _ = try await execute(.setPoolPolicy(pool: pool, policy: policy), idempotencyKey: idempotencyKey)
+    }
+
+    /// Registers a physical medium and classifies it by its label (free, import, none).
+    @discardableResult
+    public func registerMedium(
+        barcode: String, mediaType: MediaTypeID, location: MediumLocation, label: MediaLabel = .free,
+        idempotencyKey: String? = nil
+    ) async throws(NtmsError) -> MediumID {
+        guard case .medium(let id) = try await execute(.registerMedium(barcode: barcode, mediaType: mediaType, location: location, label: label), idempotencyKey: idempotencyKey)
+        else { throw unexpected() }
+        return id
+    }
+
+    /// AllocateNtmsMedia.
+    public func allocate(_ request: AllocationRequest, idempotencyKey: String? = nil) async throws(NtmsError) -> Allocation {
+        guard case .allocation(let allocation) = try await execute(.allocate(request), idempotencyKey: idempotencyKey)
+        else { throw unexpected() }
+        return allocation
+    }
+
+    /// DeallocateNtmsMedia.
+    public func deallocate(_ logicalMedium: LogicalMediumID, idempotencyKey: String? = nil) async throws(NtmsError) {
+        _ = try await execute(.deallocate(logicalMedium), idempotencyKey: idempotencyKey)
+    }
+
+    private func unexpected() -> NtmsError {
+        NtmsError(.databaseFailure, "the writer answered with a different kind of result (idempotency key reused for another command?)")
+    }
+}

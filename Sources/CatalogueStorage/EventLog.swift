@@ -1,0 +1,220 @@
+import CLMDB
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where the log ends: the last sequence number and its chain link.
+public struct LogHead: Sendable, Equatable, CustomStringConvertible {
+    public var sequence: UInt64
+    public var chainHash: ChainHash
+
+    public init(sequence: UInt64, chainHash: ChainHash) {
+        self.sequence = sequence
+        self.chainHash = chainHash
+    }
+
+    /// The head of an empty log.
+    public static let empty = LogHead(sequence: 0, chainHash: .genesis)
+
+    public var description: String { "\(sequence) \(chainHash)" }
+}
+
+/// Settings for opening a store.
+public struct StoreConfiguration: Sendable {
+    /// Initial LMDB map size; the log doubles it whenever it fills.
+    public var initialMapSize: Int
+    /// Reader-table slots shared by all processes using the store.
+    public var maxReaders: UInt32
+
+    public init(initialMapSize: Int = 1 << 30, maxReaders: UInt32 = 1024) {
+        self.initialMapSize = initialMapSize
+        self.maxReaders = maxReaders
+    }
+}
+
+/// The append-only event log of one catalogue store, on LMDB.
+///
+/// Databases: `events` (big-endian u64 sequence -> record), `commands`
+/// (idempotency key -> stored answer), `meta` (format, recorded head).
+public final class EventLog: @unchecked Sendable {
+    public static let storeFormat: UInt32 = 1
+    public let directory: String
+    let environment: LMDBEnvironment
+    let events: MDB_dbi
+    let commands: MDB_dbi
+    let meta: MDB_dbi
+
+    static let formatKey = Array("format".utf8)
+    static let headKey = Array("head".utf8)
+
+    /// Opens the store in `directory`; with `create`, makes the directory (0700)
+    /// and its files (0600) when missing.
+    public init(directory: String, create: Bool, configuration: StoreConfiguration = .init()) throws {
+        var status = stat()
+        if stat(directory, &status) != 0 {
+            guard errno == ENOENT else { throw StorageError.system(errno: errno, operation: "stat \(directory)") }
+            guard create else { throw StorageError.storeMissing(path: directory) }
+            guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
+                throw StorageError.system(errno: errno, operation: "mkdir \(directory)")
+            }
+        } else if !create {
+            var dataFile = stat()
+            guard stat(directory + "/data.mdb", &dataFile) == 0 else { throw StorageError.storeMissing(path: directory) }
+        }
+        environment = try LMDBEnvironment(
+            directory: directory, mapSize: configuration.initialMapSize, maxReaders: configuration.maxReaders,
+            maxDatabases: 8)
+        self.directory = directory
+        events = try environment.openDatabase(named: "events")
+        commands = try environment.openDatabase(named: "commands")
+        meta = try environment.openDatabase(named: "meta")
+        try environment.write { txn in
+            if let stored = try txn.get(meta, key: Self.formatKey.withUnsafeBytes { $0 }) {
+                let format = stored.count == 4 ? UInt32(littleEndian: stored.loadUnaligned(as: UInt32.self)) : 0
+                guard format == Self.storeFormat else { throw StorageError.unsupportedFormat(found: format) }
+            } else {
+                var format = Self.storeFormat.littleEndian
+                try Self.formatKey.withUnsafeBytes { key in
+                    try withUnsafeBytes(of: &format) { try txn.put(meta, key: key, value: $0) }
+                }
+            }
+        }
+    }
+
+    /// Closes the store; later reads and writes fail with `StorageError.closed`.
+    public func close() { environment.close() }
+
+    /// The current LMDB map size in bytes.
+    public var mapSize: Int { environment.mapSize }
+
+    /// Runs `body` in a read transaction (a consistent view of the log).
+    public func read<T>(_ body: (LogReader) throws -> T) throws -> T {
+        try environment.read { txn in try body(LogReader(log: self, txn: txn)) }
+    }
+
+    /// Runs `body` in one write transaction and commits it durably. When the map
+    /// fills, the transaction is aborted, the map doubled and `body` run again
+    /// from the start, so it must derive everything from what it reads.
+    public func write<T>(_ body: (LogWriter) throws -> T) throws -> T {
+        while true {
+            do {
+                return try environment.write { txn in try body(LogWriter(log: self, txn: txn)) }
+            } catch StorageError.mapFull {
+                try environment.grow()
+            }
+        }
+    }
+}
+
+/// Reads inside one transaction. Only valid inside the closure that received it.
+public struct LogReader {
+    let log: EventLog
+    let txn: Transaction
+
+    /// The last record's sequence and chain link, read from the record itself.
+    public func head() throws -> LogHead {
+        guard let (key, value) = try txn.last(log.events) else { return .empty }
+        let sequence = try EventLog.sequence(fromKey: key)
+        let record = try RecordCodec.decode(value, sequence: sequence, previous: nil)
+        return LogHead(sequence: sequence, chainHash: record.chainHash)
+    }
+
+    /// The head the last writer recorded beside the log, if any record was written.
+    public func recordedHead() throws -> LogHead? {
+        guard let raw = try EventLog.headKey.withUnsafeBytes({ try txn.get(log.meta, key: $0) }),
+            raw.count == 8 + ChainHash.byteCount
+        else { return nil }
+        return LogHead(
+            sequence: UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)),
+            chainHash: ChainHash(UnsafeRawBufferPointer(rebasing: raw[8...])))
+    }
+
+    /// Visits every record after `start`, checking each one's checksum, decoding,
+    /// sequence continuity and chain link. Returns the new head.
+    @discardableResult
+    public func forEachRecord(after start: LogHead, _ body: (EventRecord) throws -> Void) throws -> LogHead {
+        var head = start
+        let first = EventLog.key(for: start.sequence + 1)
+        try first.withUnsafeBytes { firstKey in
+            try txn.scan(log.events, from: firstKey) { key, value in
+                let sequence = try EventLog.sequence(fromKey: key)
+                guard sequence == head.sequence + 1 else {
+                    throw StorageError.sequenceGap(expected: head.sequence + 1, found: sequence)
+                }
+                let record = try RecordCodec.decode(value, sequence: sequence, previous: head.chainHash)
+                try body(record)
+                head = LogHead(sequence: sequence, chainHash: record.chainHash)
+                return true
+            }
+        }
+        return head
+    }
+
+    /// Visits raw records from `sequence` on without checking them (for tools
+    /// that report damage themselves). Stops when `body` returns false.
+    public func forEachRawRecord(
+        from sequence: UInt64, _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        let first = EventLog.key(for: sequence)
+        try first.withUnsafeBytes { firstKey in try txn.scan(log.events, from: firstKey, body) }
+    }
+
+    /// The answer stored for an idempotency key, if a command with it committed.
+    public func storedAnswer(forKey key: String) throws -> [UInt8]? {
+        let keyBytes = Array(key.utf8)
+        return try keyBytes.withUnsafeBytes { try txn.get(log.commands, key: $0) }.map { Array($0) }
+    }
+}
+
+/// Writes inside one write transaction. Only valid inside the closure that received it.
+public struct LogWriter {
+    let log: EventLog
+    let txn: Transaction
+
+    public var reader: LogReader { LogReader(log: log, txn: txn) }
+
+    /// Appends the record following `head`; returns the new head. The sequence
+    /// must be `head.sequence + 1` (LMDB's `MDB_APPEND` also refuses any other order).
+    public func append(_ header: RecordHeader, payload: [UInt8], after head: LogHead) throws -> LogHead {
+        precondition(header.sequence == head.sequence + 1, "log sequence numbers are gap-free")
+        let (bytes, chain) = RecordCodec.encode(header, payload: payload, previous: head.chainHash)
+        let key = EventLog.key(for: header.sequence)
+        try key.withUnsafeBytes { keyBytes in
+            try bytes.withUnsafeBytes { try txn.put(log.events, key: keyBytes, value: $0, flags: UInt32(MDB_APPEND)) }
+        }
+        return LogHead(sequence: header.sequence, chainHash: chain)
+    }
+
+    /// Records the head beside the log so that removing the last records shows.
+    public func recordHead(_ head: LogHead) throws {
+        var value = withUnsafeBytes(of: head.sequence.littleEndian) { Array($0) }
+        value.append(contentsOf: head.chainHash.bytes)
+        try EventLog.headKey.withUnsafeBytes { key in
+            try value.withUnsafeBytes { try txn.put(log.meta, key: key, value: $0) }
+        }
+    }
+
+    /// Stores the answer to a command that carried an idempotency key.
+    public func storeAnswer(_ answer: [UInt8], forKey key: String) throws {
+        let keyBytes = Array(key.utf8)
+        try keyBytes.withUnsafeBytes { keyBuffer in
+            try answer.withUnsafeBytes { try txn.put(log.commands, key: keyBuffer, value: $0) }
+        }
+    }
+}
+
+extension EventLog {
+    static func key(for sequence: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: sequence.bigEndian) { Array($0) }
+    }
+
+    static func sequence(fromKey key: UnsafeRawBufferPointer) throws -> UInt64 {
+        guard key.count == 8 else {
+            throw StorageError.corruptRecord(sequence: 0, reason: "a log key is \(key.count) bytes, not 8")
+        }
+        return UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
+    }
+}

@@ -1,0 +1,237 @@
+import CLMDB
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Keeps every LMDB transaction of this process out while the map is resized:
+/// LMDB does not check that no transaction is active during `mdb_env_set_mapsize`.
+final class ResizeGate: @unchecked Sendable {
+    private let lock: UnsafeMutablePointer<pthread_rwlock_t>
+
+    init() {
+        lock = .allocate(capacity: 1)
+        lock.initialize(to: pthread_rwlock_t())
+        var attributes = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attributes)
+        #if canImport(Glibc)
+        // A resize must not starve behind a stream of short read transactions.
+        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        #endif
+        pthread_rwlock_init(lock, &attributes)
+        pthread_rwlockattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
+    }
+
+    func lockShared() { pthread_rwlock_rdlock(lock) }
+    func lockExclusive() { pthread_rwlock_wrlock(lock) }
+    func unlock() { pthread_rwlock_unlock(lock) }
+}
+
+/// One LMDB environment (one store directory). Opened with `MDB_NOTLS` because
+/// Swift tasks hop threads; write transactions run on the caller's thread from
+/// begin to commit with no suspension in between.
+final class LMDBEnvironment: @unchecked Sendable {
+    let handle: OpaquePointer
+    let directory: String
+    private let gate = ResizeGate()
+    /// Guarded by `gate`: set once by `close()`, after which no transaction begins.
+    private var closed = false
+
+    init(directory: String, mapSize: Int, maxReaders: UInt32, maxDatabases: UInt32) throws(StorageError) {
+        var env: OpaquePointer?
+        try StorageError.check(mdb_env_create(&env), "mdb_env_create")
+        guard let env else { throw .lmdb(code: EINVAL, operation: "mdb_env_create") }
+        do {
+            try StorageError.check(mdb_env_set_maxreaders(env, maxReaders), "mdb_env_set_maxreaders")
+            try StorageError.check(mdb_env_set_maxdbs(env, maxDatabases), "mdb_env_set_maxdbs")
+            try StorageError.check(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize")
+            // Default sync flags on purpose: a commit is durable (data fdatasync + meta O_DSYNC).
+            try StorageError.check(
+                mdb_env_open(env, directory, UInt32(MDB_NOTLS), 0o600), "mdb_env_open \(directory)")
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
+        self.handle = env
+        self.directory = directory
+        var dead: Int32 = 0
+        // Slots left by killed processes pin pages and make the file grow.
+        _ = mdb_reader_check(env, &dead)
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Closes the environment once every transaction of this process has ended.
+    func close() {
+        gate.lockExclusive()
+        defer { gate.unlock() }
+        guard !closed else { return }
+        closed = true
+        mdb_env_close(handle)
+    }
+
+    /// The current map size in bytes.
+    var mapSize: Int {
+        gate.lockShared()
+        defer { gate.unlock() }
+        guard !closed else { return 0 }
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        return info.me_mapsize
+    }
+
+    func read<T>(_ body: (Transaction) throws -> T) throws -> T {
+        let txn = try begin(flags: UInt32(MDB_RDONLY))
+        defer {
+            mdb_txn_abort(txn)
+            gate.unlock()
+        }
+        return try body(Transaction(txn))
+    }
+
+    /// Runs `body` in a write transaction and commits it. Throws before anything
+    /// is visible if the body or the commit fails; the transaction is aborted.
+    func write<T>(_ body: (Transaction) throws -> T) throws -> T {
+        let txn = try begin(flags: 0)
+        defer { gate.unlock() }
+        let result: T
+        do {
+            result = try body(Transaction(txn))
+        } catch {
+            mdb_txn_abort(txn)
+            throw error
+        }
+        // mdb_txn_commit frees the transaction whether or not it succeeds.
+        try StorageError.check(mdb_txn_commit(txn), "mdb_txn_commit")
+        return result
+    }
+
+    /// Doubles the map. Waits until no transaction of this process is active.
+    func grow() throws(StorageError) {
+        gate.lockExclusive()
+        defer { gate.unlock() }
+        guard !closed else { throw .closed }
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        let current = info.me_mapsize
+        let (doubled, overflow) = current.multipliedReportingOverflow(by: 2)
+        guard !overflow else { throw .mapFull }
+        try StorageError.check(mdb_env_set_mapsize(handle, doubled), "mdb_env_set_mapsize")
+    }
+
+    func openDatabase(named name: String) throws -> MDB_dbi {
+        try write { txn in
+            var dbi: MDB_dbi = 0
+            try StorageError.check(mdb_dbi_open(txn.handle, name, UInt32(MDB_CREATE), &dbi), "mdb_dbi_open \(name)")
+            return dbi
+        }
+    }
+
+    /// Begins a transaction with the gate held shared; the caller unlocks it.
+    private func begin(flags: UInt32) throws(StorageError) -> OpaquePointer {
+        var checkedReaders = false
+        while true {
+            gate.lockShared()
+            guard !closed else {
+                gate.unlock()
+                throw StorageError.closed
+            }
+            var txn: OpaquePointer?
+            let code = mdb_txn_begin(handle, nil, flags, &txn)
+            if code == 0, let txn { return txn }
+            gate.unlock()
+            switch code {
+            case MDB_MAP_RESIZED:
+                // Another process grew the map: adopt its size, with no transaction open here.
+                gate.lockExclusive()
+                let adopted = mdb_env_set_mapsize(handle, 0)
+                gate.unlock()
+                try StorageError.check(adopted, "mdb_env_set_mapsize")
+            case MDB_READERS_FULL where !checkedReaders:
+                checkedReaders = true
+                var dead: Int32 = 0
+                _ = mdb_reader_check(handle, &dead)
+            default:
+                throw StorageError.from(code, "mdb_txn_begin")
+            }
+        }
+    }
+}
+
+/// A live LMDB transaction; valid only inside the closure that received it.
+final class Transaction {
+    let handle: OpaquePointer
+
+    init(_ handle: OpaquePointer) { self.handle = handle }
+
+    /// The value stored under `key`, pointing into the map until the transaction ends.
+    func get(_ dbi: MDB_dbi, key: UnsafeRawBufferPointer) throws(StorageError) -> UnsafeRawBufferPointer? {
+        var keyValue = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var data = MDB_val()
+        let code = mdb_get(handle, dbi, &keyValue, &data)
+        if code == MDB_NOTFOUND { return nil }
+        try StorageError.check(code, "mdb_get")
+        return UnsafeRawBufferPointer(start: data.mv_data, count: data.mv_size)
+    }
+
+    func put(_ dbi: MDB_dbi, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, flags: UInt32 = 0)
+        throws(StorageError)
+    {
+        var keyValue = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var data = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        try StorageError.check(mdb_put(handle, dbi, &keyValue, &data, flags), "mdb_put")
+    }
+
+    /// Visits entries in key order from the first key >= `start` (or the first
+    /// entry) until `body` returns false.
+    func scan(
+        _ dbi: MDB_dbi, from start: UnsafeRawBufferPointer?,
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        var cursor: OpaquePointer?
+        try StorageError.check(mdb_cursor_open(handle, dbi, &cursor), "mdb_cursor_open")
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val()
+        var data = MDB_val()
+        var code: Int32
+        if let start {
+            key = MDB_val(mv_size: start.count, mv_data: UnsafeMutableRawPointer(mutating: start.baseAddress))
+            code = mdb_cursor_get(cursor, &key, &data, MDB_SET_RANGE)
+        } else {
+            code = mdb_cursor_get(cursor, &key, &data, MDB_FIRST)
+        }
+        while code == 0 {
+            let keep = try body(
+                UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size),
+                UnsafeRawBufferPointer(start: data.mv_data, count: data.mv_size))
+            guard keep else { return }
+            code = mdb_cursor_get(cursor, &key, &data, MDB_NEXT)
+        }
+        if code != MDB_NOTFOUND { try StorageError.check(code, "mdb_cursor_get") }
+    }
+
+    /// The last entry of a database, if any.
+    func last(_ dbi: MDB_dbi) throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+        var cursor: OpaquePointer?
+        try StorageError.check(mdb_cursor_open(handle, dbi, &cursor), "mdb_cursor_open")
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val()
+        var data = MDB_val()
+        let code = mdb_cursor_get(cursor, &key, &data, MDB_LAST)
+        if code == MDB_NOTFOUND { return nil }
+        try StorageError.check(code, "mdb_cursor_get")
+        return (
+            UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size),
+            UnsafeRawBufferPointer(start: data.mv_data, count: data.mv_size)
+        )
+    }
+}

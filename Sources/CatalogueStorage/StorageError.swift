@@ -1,0 +1,84 @@
+import CLMDB
+
+/// Everything the storage layer can fail with. The engine maps these to NTMS
+/// errors (`ERROR_DATABASE_FULL`, `ERROR_DATABASE_FAILURE`, ...).
+public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// LMDB's map is full; the log grows it and retries, callers rarely see this.
+    case mapFull
+    /// The file system is out of space (ENOSPC or EDQUOT).
+    case diskFull(operation: String)
+    /// No store exists at the path and creating one was not asked for.
+    case storeMissing(path: String)
+    /// A record's bytes fail their checksum or cannot be decoded.
+    case corruptRecord(sequence: UInt64, reason: String)
+    /// The log skips a sequence number (a record was deleted or the key is wrong).
+    case sequenceGap(expected: UInt64, found: UInt64)
+    /// A record's chain hash does not follow from its predecessor: history was edited.
+    case chainBroken(sequence: UInt64)
+    /// The log's head does not match the head recorded beside it (the last records were removed).
+    case headMismatch(recorded: UInt64, found: UInt64)
+    /// The store was written by a newer, unknown format.
+    case unsupportedFormat(found: UInt32)
+    /// The store was closed by this process.
+    case closed
+    /// Any other LMDB failure.
+    case lmdb(code: Int32, operation: String)
+    /// A failure of the operating system outside LMDB.
+    case system(errno: Int32, operation: String)
+
+    public var description: String {
+        switch self {
+        case .mapFull:
+            return "the LMDB map is full"
+        case .diskFull(let operation):
+            return "the disk is full (\(operation))"
+        case .storeMissing(let path):
+            return "no catalogue store at \(path)"
+        case .corruptRecord(let sequence, let reason):
+            return "event \(sequence) is corrupt: \(reason)"
+        case .sequenceGap(let expected, let found):
+            return "event \(expected) is missing (the next record is \(found))"
+        case .chainBroken(let sequence):
+            return "event \(sequence) breaks the hash chain: history was altered at or before it"
+        case .headMismatch(let recorded, let found):
+            return "the log ends at event \(found) but the store recorded its head as \(recorded): records were removed"
+        case .closed:
+            return "the store is closed"
+        case .unsupportedFormat(let found):
+            return "the store has format \(found), which this version does not know"
+        case .lmdb(let code, let operation):
+            return "LMDB \(operation) failed: \(String(cString: mdb_strerror(code))) (\(code))"
+        case .system(let errno, let operation):
+            return "\(operation) failed: \(String(cString: strerror(errno))) (errno \(errno))"
+        }
+    }
+
+    /// The first sequence number this error names, when it names one.
+    public var sequence: UInt64? {
+        switch self {
+        case .corruptRecord(let sequence, _), .chainBroken(let sequence): return sequence
+        case .sequenceGap(let expected, _): return expected
+        case .headMismatch(let recorded, let found): return min(recorded, found) + 1
+        default: return nil
+        }
+    }
+
+    static func check(_ code: Int32, _ operation: String) throws(StorageError) {
+        guard code != 0 else { return }
+        throw from(code, operation)
+    }
+
+    static func from(_ code: Int32, _ operation: String) -> StorageError {
+        switch code {
+        case MDB_MAP_FULL: return .mapFull
+        case ENOSPC, EDQUOT: return .diskFull(operation: operation)
+        default: return .lmdb(code: code, operation: operation)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

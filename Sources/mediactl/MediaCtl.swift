@@ -1,0 +1,17 @@
+import ArgumentParser
+
+struct MediaCtl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mediactl",
+        abstract: "Operate a MediaCatalogue store: removable media, pools and allocations (the RSM model).",
+        discussion: """
+            Every change is an event in the store's log; `mediactl audit` replays and verifies it.
+            The store is --store DIR, else $MEDIACTL_STORE, else ./media-catalogue.
+            Exit status: 0 success, 2 usage error, 3 NTMS error, 1 other failure.
+            """,
+        subcommands: [
+            Init.self, Audit.self, MediaTypeCommand.self, LibraryCommand.self, PoolCommand.self, MediaCommand.self,
+            Allocate.self, Deallocate.self, Show.self,
+        ]
+    )
+}

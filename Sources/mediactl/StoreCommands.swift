@@ -1,0 +1,206 @@
+import ArgumentParser
+import CatalogueDomain
+import CatalogueEngine
+
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create the catalogue store (does nothing to an existing one).")
+
+    @OptionGroup var options: StoreOptions
+
+    func run() async throws {
+        let catalogue = try await Catalogue.open(at: options.directory, create: true)
+        defer { catalogue.close() }
+        struct Body: Encodable {
+            var store: String
+            var head: UInt64
+        }
+        let body = Body(store: catalogue.directory, head: catalogue.snapshot.head.sequence)
+        Output.emit(body, json: options.json, text: "catalogue ready at \(body.store) (head event \(body.head))")
+    }
+}
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay the whole log and verify every record (checksum, sequence, decoding, hash chain).",
+        discussion: "Exits 0 when the log is sound, 3 (ERROR_DATABASE_FAILURE) naming the first bad event otherwise.")
+
+    @OptionGroup var options: StoreOptions
+
+    func run() async throws {
+        let report = try Catalogue.audit(at: options.directory)
+        struct Body: Encodable {
+            var events: UInt64
+            var head: UInt64
+            var head_hash: String
+            var ok: Bool
+            var problem: String?
+            var first_bad_sequence: UInt64?
+            var objects: [String: Int]
+        }
+        let objects = Dictionary(uniqueKeysWithValues: report.objectCounts.map { ($0.kind, $0.count) })
+        let body = Body(
+            events: report.events, head: report.head, head_hash: report.headHash, ok: report.ok, problem: report.problem,
+            first_bad_sequence: report.firstBadSequence, objects: objects)
+        var lines = [
+            "events     \(report.events)",
+            "head       \(report.head)",
+            "head hash  \(report.headHash)",
+        ]
+        lines += report.objectCounts.map { "\($0.kind.replacingOccurrences(of: "_", with: " ")): \($0.count)" }
+        lines.append(report.ok ? "ok" : "FAILED: \(report.problem ?? "")")
+        Output.emit(body, json: options.json, text: lines.joined(separator: "\n"))
+        if !report.ok {
+            throw NtmsError(.databaseFailure, report.problem ?? "the log failed its audit")
+        }
+    }
+}
+
+struct MediaTypeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "media-type", abstract: "Manage media types.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a media type; creates its Free, Import and Unrecognized pools.")
+
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The media type's name, for example LTO-6.") var name: String
+        @Option(help: "Sides per medium: 1 for tape, 2 for two-sided optical disks.") var sides: Int
+
+        func run() async throws {
+            let catalogue = try await options.open()
+            defer { catalogue.close() }
+            let id = try await options.session(catalogue).registerMediaType(name: name, sides: sides)
+            let type = catalogue.snapshot.state.mediaTypes[id]!
+            Output.emit(MediaTypeJSON(type, catalogue.snapshot.state), json: options.json, text: "\(id) \(name) (\(sides) side(s))")
+        }
+    }
+}
+
+struct LibraryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "library", abstract: "Manage libraries.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an online library (a robotic changer).")
+
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The library's name.") var name: String
+        @Option(help: "Number of storage slots (numbered from 1).") var slots: Int
+        @Option(help: "Number of drives.") var drives: Int
+        @Option(help: "Number of import/export ports.") var ports: Int = 0
+
+        func run() async throws {
+            let catalogue = try await options.open()
+            defer { catalogue.close() }
+            let id = try await options.session(catalogue).addLibrary(name: name, slots: slots, drives: drives, ports: ports)
+            let library = catalogue.snapshot.state.libraries[id]!
+            Output.emit(LibraryJSON(library), json: options.json, text: "\(id) \(name)")
+        }
+    }
+}
+
+struct PoolCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pool", abstract: "Manage media pools.", subcommands: [Create.self, Set.self])
+
+    struct PolicyFlags: ParsableArguments {
+        @Flag(inversion: .prefixedNo, help: "Draw from the Free pool when the pool has no Available side.")
+        var fromScratch: Bool?
+        @Flag(inversion: .prefixedNo, help: "Return media to the Free pool once nothing is allocated on them.")
+        var toScratch: Bool?
+        @Option(help: "Allocations per side before it is decommissioned (0 = unlimited).")
+        var maxAllocates: UInt32?
+
+        func applied(to policy: PoolPolicy) -> PoolPolicy {
+            var policy = policy
+            if let fromScratch { policy.allocateFromScratch = fromScratch }
+            if let toScratch { policy.deallocateToScratch = toScratch }
+            if let maxAllocates { policy.maxAllocates = maxAllocates }
+            return policy
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a pool: an application pool with --media-type, a folder pool without.",
+            discussion: #"Paths are separated by backslashes; quote them in the shell: '\Backup\Daily'."#)
+
+        @OptionGroup var options: StoreOptions
+        @Argument(help: #"The pool path, for example '\Backup'."#) var path: String
+        @Option(help: "The media type the pool holds; omit for a folder pool.") var mediaType: String?
+        @OptionGroup var policy: PolicyFlags
+
+        func run() async throws {
+            let catalogue = try await options.open()
+            defer { catalogue.close() }
+            let names = Names(state: catalogue.snapshot.state)
+            let type = try mediaType.map { try names.mediaType($0).id }
+            let id = try await options.session(catalogue).createPool(
+                path: path, mediaType: type, policy: policy.applied(to: PoolPolicy()))
+            let state = catalogue.snapshot.state
+            Output.emit(PoolJSON(state.pools[id]!, state), json: options.json, text: "\(id) \(path)")
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a pool's policy.")
+
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The pool path or id.") var path: String
+        @OptionGroup var policy: PolicyFlags
+
+        func run() async throws {
+            let catalogue = try await options.open()
+            defer { catalogue.close() }
+            let pool = try Names(state: catalogue.snapshot.state).pool(path)
+            try await options.session(catalogue).setPoolPolicy(pool.id, policy.applied(to: pool.policy))
+            let state = catalogue.snapshot.state
+            let updated = state.pools[pool.id]!
+            Output.emit(PoolJSON(updated, state), json: options.json, text: PoolJSON(updated, state).text)
+        }
+    }
+}
+
+struct MediaCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "media", abstract: "Manage physical media.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a physical medium, classified by its label.",
+            discussion: "free: Free pool, sides AVAILABLE; import: Import pool, sides IMPORT; none: Unrecognized pool, sides FOREIGN.")
+
+        @OptionGroup var options: StoreOptions
+        @Option(help: "The medium's media type.") var mediaType: String
+        @Option(help: "The bar code (unique).") var barcode: String
+        @Option(help: "The library holding it.") var library: String?
+        @Option(help: "The slot it is in (with --library).") var slot: UInt32?
+        @Flag(help: "The medium is on the shelf, outside any library.") var offline = false
+        @Option(help: "What its label says: free, import or none.") var label: MediaLabel = .free
+
+        func validate() throws {
+            if offline, library != nil || slot != nil {
+                throw ValidationError("--offline cannot be combined with --library or --slot")
+            }
+            if !offline, library == nil || slot == nil {
+                throw ValidationError("give --library NAME --slot N, or --offline")
+            }
+        }
+
+        func run() async throws {
+            let catalogue = try await options.open()
+            defer { catalogue.close() }
+            let names = Names(state: catalogue.snapshot.state)
+            let type = try names.mediaType(mediaType)
+            let location: MediumLocation =
+                if let library, let slot { .slot(try names.library(library).id, slot) } else { .shelf }
+            let id = try await options.session(catalogue).registerMedium(
+                barcode: barcode, mediaType: type.id, location: location, label: label)
+            let state = catalogue.snapshot.state
+            let medium = MediumJSON(state.media[id]!, state)
+            Output.emit(medium, json: options.json, text: medium.text)
+        }
+    }
+}
