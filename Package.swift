@@ -60,7 +60,7 @@ let package = Package(
         ),
         .testTarget(name: "CatalogueStorageTests", dependencies: ["CatalogueStorage"]),
         .testTarget(name: "CatalogueDomainTests", dependencies: ["CatalogueDomain"]),
-        .testTarget(name: "CatalogueEngineTests", dependencies: ["CatalogueEngine"]),
+        .testTarget(name: "CatalogueEngineTests", dependencies: ["CatalogueEngine", "CatalogueStorage"]),
         .testTarget(name: "MediactlTests", dependencies: ["CatalogueEngine", "mediactl"]),
     ],
     swiftLanguageModes: [.v6]

@@ -38,13 +38,21 @@ public struct AllocationRequest: Sendable, Equatable {
 }
 
 /// What a successful allocation hands back.
-public struct Allocation: Sendable, Equatable {
+public struct Allocation: Sendable, Hashable {
     public var logicalMedium: LogicalMediumID
     public var side: SideID
     public var medium: MediumID
     public var pool: PoolID
     /// NTMS_ALLOCATION_INFORMATION.AllocatedFrom: the pool the side was taken from.
     public var allocatedFrom: PoolID
+
+    public init(logicalMedium: LogicalMediumID, side: SideID, medium: MediumID, pool: PoolID, allocatedFrom: PoolID) {
+        self.logicalMedium = logicalMedium
+        self.side = side
+        self.medium = medium
+        self.pool = pool
+        self.allocatedFrom = allocatedFrom
+    }
 }
 
 /// The answer to a command that succeeded. Stored under an idempotency key so

@@ -2,7 +2,6 @@ import Atomics
 import CatalogueDomain
 import CatalogueStorage
 import Foundation
-import Synchronization
 
 /// How to open a catalogue.
 public struct CatalogueOptions: Sendable {
@@ -141,7 +140,7 @@ public final class Catalogue: Sendable {
 /// LMDB forbids opening one environment twice in a process (closing either
 /// breaks the other's file locks), so the process keeps a list.
 enum OpenStores {
-    private static let paths = Mutex<Set<String>>([])
+    private static let paths = Locked<Set<String>>([])
 
     static func claim(_ path: String) -> Bool { paths.withLock { $0.insert(path).inserted } }
     static func release(_ path: String) { _ = paths.withLock { $0.remove(path) } }

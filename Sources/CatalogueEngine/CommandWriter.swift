@@ -2,7 +2,6 @@ import CatalogueDomain
 import CatalogueStorage
 import Dispatch
 import Foundation
-import Synchronization
 
 /// One command waiting for the writer, with the caller to answer.
 struct PendingCommand: Sendable {
@@ -26,7 +25,7 @@ struct PendingCommand: Sendable {
 /// next transaction, so many callers share one fsync.
 final class CommandWriter: Sendable {
     private let log: EventLog
-    private let queue = Mutex<(commands: [PendingCommand], stopping: Bool)>(([], false))
+    private let queue = Locked<(commands: [PendingCommand], stopping: Bool)>(([], false))
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let publish: @Sendable (CatalogueSnapshot) -> Void
@@ -171,7 +170,7 @@ final class CommandWriter: Sendable {
 
 /// Counters for tests and the benchmark: how well group commit batches.
 final class WriterStatistics: Sendable {
-    private let counters = Mutex<(commits: Int, commands: Int)>((0, 0))
+    private let counters = Locked<(commits: Int, commands: Int)>((0, 0))
 
     func recordCommit(commands: Int) {
         counters.withLock {

@@ -218,3 +218,26 @@ extension EventLog {
         return UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
     }
 }
+
+// Test seams for corruption tests (reached with `@testable import`): they
+// bypass every check the log makes, which is exactly what damage does.
+extension LogWriter {
+    func replaceRecordBytes(sequence: UInt64, with bytes: [UInt8]) throws {
+        let key = EventLog.key(for: sequence)
+        try key.withUnsafeBytes { keyBytes in
+            try bytes.withUnsafeBytes { try txn.put(log.events, key: keyBytes, value: $0) }
+        }
+    }
+
+    func removeRecord(sequence: UInt64) throws {
+        var key = EventLog.key(for: sequence)
+        try key.withUnsafeMutableBytes { keyBytes in
+            var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: keyBytes.baseAddress)
+            try StorageError.check(mdb_del(txn.handle, log.events, &keyValue, nil), "mdb_del")
+        }
+    }
+
+    func recordBytes(sequence: UInt64) throws -> [UInt8]? {
+        try EventLog.key(for: sequence).withUnsafeBytes { try txn.get(log.events, key: $0) }.map { Array($0) }
+    }
+}

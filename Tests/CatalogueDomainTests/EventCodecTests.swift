@@ -1,0 +1,63 @@
+import CatalogueDomain
+import Testing
+
+@Suite struct EventCodecTests {
+    /// One event of every type, as a real session produces them.
+    static func sampleEvents() throws -> [CatalogueEvent] {
+        var f = try Fixture(policy: PoolPolicy(allocateFromScratch: true, deallocateToScratch: true, maxAllocates: 9))
+        _ = try f.h.medium("MO0001", type: f.type, at: .slot(f.robot, 1))
+        _ = try f.h.medium("MO0002", type: f.type, at: .shelf, label: .import)
+        let a = try f.h.allocate(AllocationRequest(pool: f.daily, new: true))
+        let b = try f.h.allocate(AllocationRequest(pool: f.daily, next: a.logicalMedium))
+        try f.h.run(.deallocate(b.logicalMedium))
+        try f.h.run(.deallocate(a.logicalMedium))
+        try f.h.run(.setPoolPolicy(pool: f.daily, policy: PoolPolicy(maxAllocates: 3)))
+        return f.h.log
+    }
+
+    @Test func everyEventTypeRoundTripsThroughItsPayload() throws {
+        let events = try Self.sampleEvents()
+        #expect(Set(events.map(\.typeCode)) == Set(1...10))
+        for event in events {
+            let decoded = try CatalogueEvent.decode(
+                typeCode: event.typeCode, schemaVersion: event.schemaVersion, payload: event.encodedPayload())
+            #expect(decoded == event)
+        }
+    }
+
+    @Test func truncatedOrPaddedPayloadsAreRejected() throws {
+        for event in try Self.sampleEvents() {
+            let payload = event.encodedPayload()
+            for length in 0..<payload.count {
+                #expect(throws: PayloadDecodingError.self) {
+                    try CatalogueEvent.decode(typeCode: event.typeCode, schemaVersion: 1, payload: Array(payload.prefix(length)))
+                }
+            }
+            #expect(throws: PayloadDecodingError.self) {
+                try CatalogueEvent.decode(typeCode: event.typeCode, schemaVersion: 1, payload: payload + [0])
+            }
+        }
+    }
+
+    @Test func unknownTypesAndVersionsAreRejected() {
+        #expect(throws: PayloadDecodingError.self) { try CatalogueEvent.decode(typeCode: 999, schemaVersion: 1, payload: []) }
+        #expect(throws: PayloadDecodingError.self) { try CatalogueEvent.decode(typeCode: 1, schemaVersion: 2, payload: []) }
+    }
+
+    @Test func replayingTheEventsRebuildsTheSameState() throws {
+        var f = try Fixture()
+        _ = try f.h.medium("MO0001", type: f.type, at: .slot(f.robot, 1))
+        _ = try f.h.allocate(AllocationRequest(pool: f.daily, new: true))
+        var replayed = CatalogueState()
+        for event in f.h.log { replayed.apply(event) }
+        #expect(replayed == f.h.state)
+    }
+
+    @Test func outcomesRoundTrip() throws {
+        let outcomes: [CommandOutcome] = [
+            .done, .mediaType(MediaTypeID(3)), .library(LibraryID(4)), .pool(PoolID(5)), .medium(MediumID(6)),
+            .allocation(Allocation(logicalMedium: LogicalMediumID(9), side: SideID(7), medium: MediumID(6), pool: PoolID(5), allocatedFrom: PoolID(2))),
+        ]
+        for outcome in outcomes { #expect(try CommandOutcome.decode(outcome.encoded()) == outcome) }
+    }
+}

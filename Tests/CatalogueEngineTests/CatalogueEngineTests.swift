@@ -1,0 +1,335 @@
+import CatalogueDomain
+import Foundation
+import Testing
+
+@testable import CatalogueEngine
+@testable import CatalogueStorage
+
+@Suite struct PersistenceTests {
+    @Test func reopeningRebuildsExactlyTheSameState() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let before: CatalogueSnapshot
+        do {
+            let catalogue = try await store.open()
+            let session = try catalogue.session(application: "test", user: "tester")
+            let seeded = try await Seeded.make(session, media: 6)
+            let a = try await session.allocate(AllocationRequest(pool: seeded.pool, new: true))
+            _ = try await session.allocate(AllocationRequest(pool: seeded.pool, next: a.logicalMedium))
+            let c = try await session.allocate(AllocationRequest(pool: seeded.pool))
+            try await session.deallocate(c.logicalMedium)
+            before = catalogue.snapshot
+            catalogue.close()
+        }
+        let reopened = try await store.open()
+        defer { reopened.close() }
+        #expect(reopened.snapshot.state == before.state)
+        #expect(reopened.snapshot.head == before.head)
+        #expect(reopened.snapshot.state.eventCount == before.head.sequence)
+    }
+
+    @Test func eventsSurviveReopeningInOrderWithoutGaps() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        do {
+            let catalogue = try await store.open()
+            let session = try catalogue.session(application: "test", user: "tester")
+            _ = try await Seeded.make(session, media: 20)
+            catalogue.close()
+        }
+        let log = try EventLog(directory: store.path, create: false)
+        defer { log.close() }
+        var sequences: [UInt64] = []
+        var applications: Set<String> = []
+        _ = try log.read { reader in
+            try reader.forEachRecord(after: .empty) { record in
+                sequences.append(record.header.sequence)
+                applications.insert(record.header.application)
+            }
+        }
+        // created, type, library, pool, 20 media
+        #expect(sequences == Array(1...24))
+        #expect(applications == ["mediactl", "test"])
+    }
+
+    @Test func aFlippedByteInTheDataFileIsNamedOnOpenAndByAudit() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let damagedSequence: UInt64
+        do {
+            let catalogue = try await store.open()
+            let session = try catalogue.session(application: "test", user: "tester")
+            let type = try await session.registerMediaType(name: "LTO-6", sides: 1)
+            damagedSequence = catalogue.snapshot.head.sequence + 1
+            try await session.registerMedium(barcode: "FLIPME", mediaType: type, location: .shelf)
+            try await session.registerMedium(barcode: "AFTER1", mediaType: type, location: .shelf)
+            catalogue.close()
+        }
+        // Bit rot: flip one bit of the bar code wherever it lies in the file. LMDB has no checksum of its own.
+        let url = URL(fileURLWithPath: store.path + "/data.mdb")
+        var data = try Data(contentsOf: url)
+        let needle = Data("FLIPME".utf8)
+        var searchFrom = data.startIndex
+        var flips = 0
+        while let range = data.range(of: needle, in: searchFrom..<data.endIndex) {
+            data[range.lowerBound + 2] ^= 0x01
+            searchFrom = range.upperBound
+            flips += 1
+        }
+        #expect(flips >= 1)
+        try data.write(to: url)
+
+        await #expect {
+            _ = try await Catalogue.open(at: store.path)
+        } throws: { error in
+            guard let error = error as? NtmsError else { return false }
+            return error.code == .databaseFailure && error.message.contains("event \(damagedSequence) is corrupt")
+        }
+        let report = try Catalogue.audit(at: store.path)
+        #expect(!report.ok)
+        #expect(report.firstBadSequence == damagedSequence)
+        #expect(report.events == damagedSequence - 1)
+    }
+
+    @Test func aRecordRewrittenWithAValidChecksumBreaksTheHashChain() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        do {
+            let catalogue = try await store.open()
+            let session = try catalogue.session(application: "test", user: "tester")
+            _ = try await Seeded.make(session, media: 3)
+            catalogue.close()
+        }
+        // Forge event 3 with a different user, re-encoded with a correct CRC but chained from nothing.
+        let log = try EventLog(directory: store.path, create: false)
+        try log.write { writer in
+            let original = try RecordCodec.decode(
+                try writer.recordBytes(sequence: 3)!.withUnsafeBytes { Array($0) }.withUnsafeBytes { $0 }, sequence: 3,
+                previous: nil)
+            var header = original.header
+            header.user = "mallory"
+            let forged = RecordCodec.encode(header, payload: original.payload, previous: .genesis).bytes
+            try writer.replaceRecordBytes(sequence: 3, with: forged)
+        }
+        log.close()
+        let report = try Catalogue.audit(at: store.path)
+        #expect(!report.ok)
+        #expect(report.firstBadSequence == 3)
+        #expect(report.problem?.contains("hash chain") == true)
+    }
+
+    @Test func removingTheLastRecordIsDetected() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let head: UInt64
+        do {
+            let catalogue = try await store.open()
+            let session = try catalogue.session(application: "test", user: "tester")
+            _ = try await Seeded.make(session, media: 2)
+            head = catalogue.snapshot.head.sequence
+            catalogue.close()
+        }
+        let log = try EventLog(directory: store.path, create: false)
+        try log.write { try $0.removeRecord(sequence: head) }
+        log.close()
+        let report = try Catalogue.audit(at: store.path)
+        #expect(!report.ok)
+        #expect(report.firstBadSequence == head)
+        await #expect(throws: NtmsError.self) { _ = try await Catalogue.open(at: store.path) }
+    }
+
+    @Test func aTinyMapGrowsWhileTheCatalogueKeepsCommitting() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let catalogue = try await store.open(options: CatalogueOptions(store: StoreConfiguration(initialMapSize: 64 * 1024)))
+        let initialMap = catalogue.mapSize
+        let session = try catalogue.session(application: "test", user: "tester")
+        let seeded = try await Seeded.make(session, media: 400)
+        #expect(catalogue.mapSize > initialMap)
+        #expect(catalogue.snapshot.state.media.count == seeded.media.count)
+        let state = catalogue.snapshot.state
+        catalogue.close()
+        let reopened = try await store.open()
+        defer { reopened.close() }
+        #expect(reopened.snapshot.state == state)
+    }
+}
+
+@Suite struct WriterTests {
+    @Test func concurrentCallersEachGetTheirOwnAnswerInSharedCommits() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let catalogue = try await store.open()
+        defer { catalogue.close() }
+        let session = try catalogue.session(application: "test", user: "tester")
+        let seeded = try await Seeded.make(session, media: 150)
+        let before = catalogue.commitStatistics
+        let allocations = try await withThrowingTaskGroup(of: Allocation.self) { group in
+            for _ in 0..<300 {
+                group.addTask { try await session.allocate(AllocationRequest(pool: seeded.pool, errorIfUnavailable: true)) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let after = catalogue.commitStatistics
+        #expect(Set(allocations.map(\.side)).count == 300)
+        #expect(Set(allocations.map(\.logicalMedium)).count == 300)
+        #expect(after.commands - before.commands == 300)
+        #expect(after.commits - before.commits < 300)
+        // Nothing is left, and the next caller hears so.
+        await #expect(throws: NtmsError(.mediaUnavailable, "no online Available side in \\Backup or its Free pool")) {
+            _ = try await session.allocate(AllocationRequest(pool: seeded.pool, errorIfUnavailable: true))
+        }
+    }
+
+    @Test func aRefusedCommandWritesNothing() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let catalogue = try await store.open()
+        defer { catalogue.close() }
+        let session = try catalogue.session(application: "test", user: "tester")
+        let seeded = try await Seeded.make(session, media: 1)
+        let head = catalogue.snapshot.head
+        await #expect(throws: NtmsError.self) {
+            try await session.registerMedium(barcode: "MO0001", mediaType: seeded.type, location: .shelf)
+        }
+        #expect(catalogue.snapshot.head == head)
+        #expect(try catalogue.audit().events == head.sequence)
+    }
+
+    @Test func aRetriedIdempotencyKeyGetsTheFirstAnswerAndWritesNothing() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let first: Allocation
+        let head: LogHead
+        do {
+            let catalogue = try await store.open()
+            let session = try catalogue.session(application: "appliance", user: "svc")
+            let seeded = try await Seeded.make(session, media: 4)
+            first = try await session.allocate(AllocationRequest(pool: seeded.pool), idempotencyKey: "job-42")
+            head = catalogue.snapshot.head
+            let retry = try await session.allocate(AllocationRequest(pool: seeded.pool), idempotencyKey: "job-42")
+            #expect(retry == first)
+            #expect(catalogue.snapshot.head == head)
+            catalogue.close()
+        }
+        // The answer survives a restart: an appliance that crashed before reading it can ask again.
+        let catalogue = try await store.open()
+        defer { catalogue.close() }
+        let session = try catalogue.session(application: "appliance", user: "svc")
+        let retry = try await session.allocate(AllocationRequest(pool: first.pool), idempotencyKey: "job-42")
+        #expect(retry == first)
+        #expect(catalogue.snapshot.head == head)
+        #expect(catalogue.snapshot.state.logicalMedia.count == 1)
+    }
+
+    @Test func duplicateKeysInOneBatchAllocateOnce() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let catalogue = try await store.open()
+        defer { catalogue.close() }
+        let session = try catalogue.session(application: "test", user: "tester")
+        let seeded = try await Seeded.make(session, media: 10)
+        let answers = try await withThrowingTaskGroup(of: Allocation.self) { group in
+            for _ in 0..<20 {
+                group.addTask { try await session.allocate(AllocationRequest(pool: seeded.pool), idempotencyKey: "same") }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(answers).count == 1)
+        #expect(catalogue.snapshot.state.logicalMedia.count == 1)
+    }
+
+    @Test func theSameStoreCannotBeOpenedTwiceInOneProcess() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let catalogue = try await store.open()
+        await #expect(throws: NtmsError.self) { _ = try await Catalogue.open(at: store.path) }
+        catalogue.close()
+        let again = try await Catalogue.open(at: store.path)
+        again.close()
+    }
+
+    @Test func closedSessionsAndCataloguesAnswerInvalidHandle() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let catalogue = try await store.open()
+        let session = try catalogue.session(application: "test", user: "tester")
+        session.close()
+        await #expect(throws: NtmsError.self) { try await session.registerMediaType(name: "X", sides: 1) }
+        let other = try catalogue.session(application: "test", user: "tester")
+        catalogue.close()
+        do {
+            try await other.registerMediaType(name: "X", sides: 1)
+            Issue.record("a closed catalogue accepted a command")
+        } catch {
+            #expect(error.code == .invalidHandle)
+        }
+    }
+
+    @Test func openingAStoreThatDoesNotExistSaysSo() async {
+        let store = TestStore()
+        defer { store.remove() }
+        do {
+            _ = try await Catalogue.open(at: store.path)
+            Issue.record("opened a missing store")
+        } catch {
+            #expect(error.code == .databaseFailure)
+            #expect(error.message.contains("mediactl init"))
+        }
+    }
+}
+
+@Suite struct SnapshotTests {
+    @Test func aHeldSnapshotDoesNotChangeWhileTheWriterCommits() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let catalogue = try await store.open()
+        defer { catalogue.close() }
+        let session = try catalogue.session(application: "test", user: "tester")
+        let seeded = try await Seeded.make(session, media: 50)
+        let held = catalogue.snapshot
+        let heldHead = held.head
+        let heldSides = held.state.sides
+        for _ in 0..<40 { _ = try await session.allocate(AllocationRequest(pool: seeded.pool)) }
+        #expect(held.head == heldHead)
+        #expect(held.state.sides == heldSides)
+        #expect(held.state.logicalMedia.isEmpty)
+        #expect(catalogue.snapshot.state.logicalMedia.count == 40)
+    }
+
+    @Test func readersAlwaysSeeAConsistentStateWhileWritersCommit() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let catalogue = try await store.open()
+        defer { catalogue.close() }
+        let session = try catalogue.session(application: "test", user: "tester")
+        let seeded = try await Seeded.make(session, media: 100)
+        let violations = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    for _ in 0..<50 {
+                        let allocation = try await session.allocate(AllocationRequest(pool: seeded.pool))
+                        try await session.deallocate(allocation.logicalMedium)
+                    }
+                    return 0
+                }
+            }
+            group.addTask {
+                var violations = 0
+                for _ in 0..<20_000 {
+                    let snapshot = catalogue.snapshot
+                    let state = snapshot.state
+                    // Every LMID points at an allocated side that points back at it.
+                    for logical in state.logicalMedia.values where state.sides[logical.side]?.logicalMedium != logical.id {
+                        violations += 1
+                    }
+                    if state.eventCount != snapshot.head.sequence { violations += 1 }
+                    await Task.yield()
+                }
+                return violations
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(violations == 0)
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+
+@Suite struct StoreCommandTests {
+    @Test func initIsIdempotentAndAuditReportsTheHead() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        let first = try cli.json(["init"]) as? [String: Any]
+        let second = try cli.json(["init"]) as? [String: Any]
+        #expect(first?["head"] as? Int == 1)
+        #expect(second?["head"] as? Int == 1)
+        let audit = try #require(try cli.json(["audit"]) as? [String: Any])
+        #expect(audit["events"] as? Int == 1)
+        #expect(audit["head"] as? Int == 1)
+        #expect((audit["head_hash"] as? String)?.count == 64)
+        #expect(audit["ok"] as? Bool == true)
+    }
+
+    @Test func aMissingStoreIsAnNtmsErrorWithExitStatus3() throws {
+        let cli = CLI()
+        let result = try cli.run(["audit", "--json"])
+        #expect(result.status == 3)
+        let body = try result.errorJSON()
+        #expect(body["error"] as? String == "ERROR_DATABASE_FAILURE")
+        #expect(body["code"] as? Int == 4313)
+        #expect((body["message"] as? String)?.contains("no catalogue store") == true)
+    }
+
+    @Test func usageErrorsExitWithStatus2() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        #expect(try cli.run(["allocate"]).status == 2)
+        #expect(try cli.run(["no-such-command"]).status == 2)
+        #expect(try cli.run(["media", "add", "--media-type", "X", "--barcode", "B"]).status == 2)
+        #expect(try cli.run(["--help"]).status == 0)
+    }
+
+    @Test func theStoreDefaultsToTheEnvironmentVariable() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["init", "--json"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["MEDIACTL_STORE": cli.store]) { $1 }
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(FileManager.default.fileExists(atPath: cli.store + "/data.mdb"))
+    }
+
+    @Test func auditNamesTheFirstCorruptEventAndExits3() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        _ = try cli.json(["init"])
+        _ = try cli.json(["media-type", "add", "LTO-6", "--sides", "1"])
+        _ = try cli.json(["media", "add", "--media-type", "LTO-6", "--barcode", "ROTTEN", "--offline"])
+        let url = URL(fileURLWithPath: cli.store + "/data.mdb")
+        var data = try Data(contentsOf: url)
+        var from = data.startIndex
+        while let range = data.range(of: Data("ROTTEN".utf8), in: from..<data.endIndex) {
+            data[range.lowerBound] ^= 0x20
+            from = range.upperBound
+        }
+        try data.write(to: url)
+        let result = try cli.run(["audit", "--json"])
+        #expect(result.status == 3)
+        let report = try #require(try result.json() as? [String: Any])
+        #expect(report["ok"] as? Bool == false)
+        #expect(report["first_bad_sequence"] as? Int == 3)
+        #expect(report["events"] as? Int == 2)
+        // Any other command refuses the damaged store too, naming the event.
+        let show = try cli.run(["show", "media"])
+        #expect(show.status == 3)
+        #expect(show.stderr.contains("event 3 is corrupt"))
+    }
+}
+
+@Suite struct AllocationCommandTests {
+    @Test func theMediaAndAllocateContractsHaveTheirFields() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        _ = try cli.json(["init"])
+        _ = try cli.json(["media-type", "add", "MO", "--sides", "2"])
+        _ = try cli.json(["library", "add", "Robot", "--slots", "4", "--drives", "1"])
+        _ = try cli.json(["pool", "create", "\\Backup"])
+        _ = try cli.json(["pool", "create", "\\Backup\\Daily", "--media-type", "MO", "--from-scratch"])
+        let medium = try #require(
+            try cli.json(["media", "add", "--media-type", "MO", "--barcode", "MO0001", "--library", "Robot", "--slot", "1"])
+                as? [String: Any])
+        #expect(medium["barcode"] as? String == "MO0001")
+        #expect(medium["pool"] as? String == "\\Free\\MO")
+        let sides = try #require(medium["sides"] as? [[String: Any]])
+        #expect(sides.map { $0["side"] as? String } == ["A", "B"])
+        #expect(sides.allSatisfy { $0["state"] as? String == "AVAILABLE" })
+        let allocation = try #require(try cli.json(["allocate", "--pool", "\\Backup\\Daily", "--new"]) as? [String: Any])
+        #expect(allocation["barcode"] as? String == "MO0001")
+        #expect(allocation["side_letter"] as? String == "A")
+        #expect(allocation["pool"] as? String == "\\Backup\\Daily")
+        #expect(allocation["allocated_from"] as? String == "\\Free\\MO")
+        let lmid = try #require(allocation["lmid"] as? String)
+        let next = try #require(try cli.json(["allocate", "--pool", "\\Backup\\Daily", "--next", lmid]) as? [String: Any])
+        #expect(next["side_letter"] as? String == "B")
+        let shown = try #require(try cli.json(["show", "sides"]) as? [[String: Any]])
+        #expect(shown.map { $0["state"] as? String } == ["ALLOCATED", "ALLOCATED"])
+        let failed = try cli.run(["allocate", "--pool", "\\Backup\\Daily", "--error-if-unavailable", "--json"])
+        #expect(failed.status == 3)
+        #expect(try failed.errorJSON()["error"] as? String == "ERROR_MEDIA_UNAVAILABLE")
+        #expect(try failed.errorJSON()["code"] as? Int == 4308)
+    }
+
+    @Test func twoProcessesAllocatingFromNSidesHandOutExactlyNDistinctSides() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        let sides = 12
+        _ = try cli.json(["init"])
+        _ = try cli.json(["media-type", "add", "LTO-6", "--sides", "1"])
+        _ = try cli.json(["library", "add", "Robot", "--slots", "\(sides)", "--drives", "2"])
+        _ = try cli.json(["pool", "create", "\\Jobs", "--media-type", "LTO-6", "--from-scratch"])
+        for slot in 1...sides {
+            _ = try cli.json(["media", "add", "--media-type", "LTO-6", "--barcode", "L\(slot)", "--library", "Robot", "--slot", "\(slot)"])
+        }
+        // Two shell loops, each a stream of separate mediactl processes, racing for the same pool.
+        let script = """
+            for i in $(seq 9); do "$MEDIACTL" allocate --pool '\\Jobs' --error-if-unavailable --json --store "$STORE" 2>&1; echo "status=$?"; done
+            """
+        let loops = try (0..<2).map { _ -> (Process, Pipe) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", script]
+            process.environment = ProcessInfo.processInfo.environment.merging(
+                ["MEDIACTL": CLI.executable.path, "STORE": cli.store]) { $1 }
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            return (process, pipe)
+        }
+        var lines: [String] = []
+        for (process, pipe) in loops {
+            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            lines += String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+        let allocations = lines.filter { $0.hasPrefix("{\"allocated_from\"") }
+        let refusals = lines.filter { $0.contains("ERROR_MEDIA_UNAVAILABLE") }
+        let sidesHandedOut = try allocations.map { line -> String in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return object?["side"] as? String ?? ""
+        }
+        #expect(allocations.count == sides)
+        #expect(Set(sidesHandedOut).count == sides)
+        #expect(refusals.count == 18 - sides)
+        let audit = try #require(try cli.json(["audit"]) as? [String: Any])
+        #expect(audit["ok"] as? Bool == true)
+        #expect((audit["objects"] as? [String: Any])?["logical_media"] as? Int == sides)
+    }
+}
