@@ -19,6 +19,7 @@ let package = Package(
             traits: ["UnstableSortedCollections"]),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -59,7 +60,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CatalogueStorageTests", dependencies: ["CatalogueStorage"]),
-        .testTarget(name: "CatalogueDomainTests", dependencies: ["CatalogueDomain"]),
+        .testTarget(
+            name: "CatalogueDomainTests",
+            dependencies: ["CatalogueDomain", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(name: "CatalogueEngineTests", dependencies: ["CatalogueEngine", "CatalogueStorage"]),
         .testTarget(name: "MediactlTests", dependencies: ["CatalogueEngine", "mediactl"]),
     ],

@@ -28,6 +28,9 @@ public struct CatalogueState: Sendable, Equatable {
     /// Online Available sides per pool, in choice order; the allocation search
     /// reads the first entry instead of scanning media.
     var availableSides = TreeDictionary<PoolID, SortedSet<AllocationCandidate>>()
+    /// The same for multi-sided media whose every side is Available: what
+    /// NTMS_ALLOCATE_NEW may take without a scan. (Single-sided media use `availableSides`.)
+    var wholeMediumSides = TreeDictionary<PoolID, SortedSet<AllocationCandidate>>()
 
     public init() {}
 
@@ -56,13 +59,14 @@ public struct CatalogueState: Sendable, Equatable {
         availableSides[pool].map(Array.init) ?? []
     }
 
-    /// The first candidate of a pool satisfying `accept`, in choice order.
-    func firstCandidate(in pool: PoolID, where accept: (Side) -> Bool = { _ in true }) -> Side? {
-        guard let candidates = availableSides[pool] else { return nil }
-        for candidate in candidates {
-            if let side = sides[candidate.side], accept(side) { return side }
-        }
-        return nil
+    /// The first side allocation would take from a pool. With `wholeMedium`
+    /// (NTMS_ALLOCATE_NEW) only sides of media with every side Available qualify;
+    /// a pool holds one media type, so one index answers either way.
+    func firstCandidate(in pool: PoolID, wholeMedium: Bool) -> Side? {
+        let sideCount = pools[pool]?.mediaType.flatMap { mediaTypes[$0]?.sideCount } ?? 1
+        let multiSided = sideCount > 1
+        let index = wholeMedium && multiSided ? wholeMediumSides : availableSides
+        return index[pool]?.first.flatMap { sides[$0.side] }
     }
 }
 

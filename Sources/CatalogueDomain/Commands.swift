@@ -9,8 +9,18 @@ public enum CatalogueCommand: Sendable, Equatable {
     case createPool(path: String, mediaType: MediaTypeID?, policy: PoolPolicy)
     case setPoolPolicy(pool: PoolID, policy: PoolPolicy)
     case registerMedium(barcode: String, mediaType: MediaTypeID, location: MediumLocation, label: MediaLabel)
+    /// DeleteNtmsMediaPool: only an empty application pool.
+    case deletePool(PoolID)
     case allocate(AllocationRequest)
     case deallocate(LogicalMediumID)
+    /// SetNtmsMediaComplete: mark an allocated side full.
+    case complete(LogicalMediumID)
+    /// DecommissionNtmsMedia: retire an Available side.
+    case decommission(SideID)
+    /// MoveToNtmsMediaPool, following RSM's move matrix.
+    case moveMedium(MediumID, to: PoolID)
+    /// DeleteNtmsMedia: an offline medium with no side Allocated, Complete or Reserved.
+    case deleteMedium(MediumID)
 }
 
 /// AllocateNtmsMedia's arguments (the timeout is the engine's business).

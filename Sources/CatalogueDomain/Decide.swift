@@ -89,6 +89,49 @@ extension CatalogueState {
 
         case .deallocate(let lmid):
             return try decideDeallocation(lmid)
+
+        case .deletePool(let poolID):
+            guard let pool = pools[poolID] else { throw NtmsError(.invalidMediaPool, "no pool \(poolID)") }
+            guard pool.type == .application else {
+                throw NtmsError(.invalidMediaPool, "\(pool.path) is a system pool; it cannot be deleted")
+            }
+            guard pool.mediumCount == 0, pool.childCount == 0 else {
+                throw NtmsError(.notEmpty, "\(pool.path) still holds \(pool.mediumCount) media and \(pool.childCount) pools")
+            }
+            return Decision(events: [.poolDeleted(PoolDeleted(pool: poolID))], outcome: .done)
+
+        case .complete(let lmid):
+            guard let logical = logicalMedia[lmid], let side = sides[logical.side] else {
+                throw NtmsError(.invalidMedia, "no logical medium \(lmid)")
+            }
+            guard side.state == .allocated else {
+                throw NtmsError(.invalidState, "\(lmid) is \(side.state.name); only ALLOCATED sides can be marked complete")
+            }
+            return Decision(events: [.sideCompleted(SideCompleted(logicalMedium: lmid, side: side.id))], outcome: .done)
+
+        case .decommission(let sideID):
+            guard let side = sides[sideID], let medium = media[side.medium] else {
+                throw NtmsError(.invalidMedia, "no side \(sideID)")
+            }
+            guard side.state == .available else {
+                throw NtmsError(
+                    .invalidState,
+                    "side \(side.letter) of \(medium.barcode) is \(side.state.name); only AVAILABLE sides can be decommissioned")
+            }
+            return Decision(events: [.sideDecommissioned(SideDecommissioned(side: sideID))], outcome: .done)
+
+        case .moveMedium(let mediumID, let target):
+            return try decideMove(mediumID, to: target)
+
+        case .deleteMedium(let mediumID):
+            guard let medium = media[mediumID] else { throw NtmsError(.invalidMedia, "no medium \(mediumID)") }
+            guard !sides(of: medium).contains(where: { $0.state.holdsMedium }) else {
+                throw NtmsError(.busy, "\(medium.barcode) has sides that are allocated, complete or reserved")
+            }
+            guard medium.location == .shelf else {
+                throw NtmsError(.invalidState, "\(medium.barcode) is in a library; only offline media can be deleted")
+            }
+            return Decision(events: [.mediumDeleted(MediumDeleted(medium: mediumID))], outcome: .done)
         }
     }
 
@@ -157,11 +200,10 @@ extension CatalogueState {
             return try decideSpecificSide(sideID, pool: pool, type: type, new: request.new, ids: &ids)
         }
         // Search order: the pool's own online Available sides, then its Free pool when the policy allows.
-        let accept: (Side) -> Bool = request.new ? { side in self.siblingsAllAvailable(of: side) } : { _ in true }
-        if let side = firstCandidate(in: pool.id, where: accept) {
+        if let side = firstCandidate(in: pool.id, wholeMedium: request.new) {
             return allocate(side, into: pool, from: pool.id, new: request.new, move: nil, ids: &ids)
         }
-        if pool.policy.allocateFromScratch, let side = firstCandidate(in: type.freePool, where: accept) {
+        if pool.policy.allocateFromScratch, let side = firstCandidate(in: type.freePool, wholeMedium: request.new) {
             return allocate(side, into: pool, from: type.freePool, new: request.new, move: .allocationFromScratch, ids: &ids)
         }
         if request.errorIfUnavailable {
@@ -271,9 +313,61 @@ extension CatalogueState {
             .sideDeallocated(SideDeallocated(logicalMedium: lmid, side: side.id, newState: newState, releasedSides: released))
         ]
         if pool.policy.deallocateToScratch, !stillHeld, let type = mediaTypes[medium.mediaType] {
-            events.append(.mediumMoved(MediumMoved(medium: medium.id, from: pool.id, to: type.freePool, reason: .deallocationToScratch)))
+            events.append(
+                .mediumMoved(
+                    MediumMoved(
+                        medium: medium.id, from: pool.id, to: type.freePool, reason: .deallocationToScratch,
+                        relabelledSides: siblings.filter { $0.state == .import || $0.state == .foreign }.map(\.id))))
         }
         return Decision(events: events, outcome: .done)
+    }
+
+    // MARK: Moves
+
+    /// MoveToNtmsMediaPool with RSM's move matrix. Entering the Free pool writes a
+    /// free label, so Import and Foreign sides become Available.
+    private func decideMove(_ mediumID: MediumID, to targetID: PoolID) throws(NtmsError) -> Decision {
+        guard let medium = media[mediumID] else { throw NtmsError(.invalidMedia, "no medium \(mediumID)") }
+        guard let target = pools[targetID] else { throw NtmsError(.invalidMediaPool, "no pool \(targetID)") }
+        guard let source = pools[medium.pool] else { throw NtmsError(.databaseFailure, "\(medium.barcode) has no pool") }
+        guard target.id != source.id else { return Decision(events: [], outcome: .done) }
+        guard let targetType = target.mediaType else {
+            throw NtmsError(.invalidMediaPool, "\(target.path) is a folder; media live in pools with a media type")
+        }
+        guard targetType == medium.mediaType else {
+            throw NtmsError(
+                .mediaIncompatible,
+                "\(medium.barcode) is \(mediaTypes[medium.mediaType]?.name ?? "?"); \(target.path) holds \(mediaTypes[targetType]?.name ?? "?")")
+        }
+        let all = sides(of: medium)
+        let refused = NtmsError(.invalidMediaPool, "media cannot move from \(source.path) to \(target.path)")
+        var relabelled: [SideID] = []
+        switch (source.type, target.type) {
+        case (.free, .application):
+            break
+        case (.import, .free), (.unrecognized, .free):
+            relabelled = all.map(\.id)
+        case (.application, .free):
+            guard !all.contains(where: { $0.state.holdsMedium }) else {
+                throw NtmsError(.busy, "\(medium.barcode) has sides that are allocated, complete or reserved")
+            }
+            relabelled = all.filter { $0.state == .import || $0.state == .foreign }.map(\.id)
+        case (.application, .import):
+            guard all.allSatisfy({ $0.state == .import }) else {
+                throw NtmsError(.invalidMediaPool, "only media whose every side is IMPORT can move to \(target.path)")
+            }
+        case (.application, .application):
+            // Decision: an allocation belongs to its pool, so held media do not change pools.
+            guard !all.contains(where: { $0.state.holdsMedium }) else {
+                throw NtmsError(.busy, "\(medium.barcode) has sides that are allocated, complete or reserved")
+            }
+        default:
+            throw refused
+        }
+        let event = MediumMoved(
+            medium: mediumID, from: source.id, to: target.id, reason: .operatorMove, relabelledSides: relabelled,
+            relabelledState: .available)
+        return Decision(events: [.mediumMoved(event)], outcome: .done)
     }
 
     // MARK: Names

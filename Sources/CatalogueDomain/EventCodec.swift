@@ -44,6 +44,8 @@ extension CatalogueEvent {
             out.write(e.from)
             out.write(e.to)
             out.write(e.reason.rawValue)
+            out.write(e.relabelledSides)
+            out.write(e.relabelledState.rawValue)
         case .sideAllocated(let e):
             out.write(e.side)
             out.write(e.logicalMedium)
@@ -61,6 +63,15 @@ extension CatalogueEvent {
             out.write(e.side)
             out.write(e.newState.rawValue)
             out.write(e.releasedSides)
+        case .poolDeleted(let e):
+            out.write(e.pool)
+        case .sideCompleted(let e):
+            out.write(e.logicalMedium)
+            out.write(e.side)
+        case .sideDecommissioned(let e):
+            out.write(e.side)
+        case .mediumDeleted(let e):
+            out.write(e.medium)
         }
         return out.bytes
     }
@@ -108,7 +119,8 @@ extension CatalogueEvent {
             event = .mediumMoved(
                 MediumMoved(
                     medium: try r.readID(), from: try r.readID(), to: try r.readID(),
-                    reason: try r.readEnum(MoveReason.self)))
+                    reason: try r.readEnum(MoveReason.self), relabelledSides: try r.readIDs(),
+                    relabelledState: try r.readEnum(SideState.self)))
         case 8:
             event = .sideAllocated(
                 SideAllocated(
@@ -124,6 +136,14 @@ extension CatalogueEvent {
                 SideDeallocated(
                     logicalMedium: try r.readID(), side: try r.readID(), newState: try r.readEnum(SideState.self),
                     releasedSides: try r.readIDs()))
+        case 11:
+            event = .poolDeleted(PoolDeleted(pool: try r.readID()))
+        case 12:
+            event = .sideCompleted(SideCompleted(logicalMedium: try r.readID(), side: try r.readID()))
+        case 13:
+            event = .sideDecommissioned(SideDecommissioned(side: try r.readID()))
+        case 14:
+            event = .mediumDeleted(MediumDeleted(medium: try r.readID()))
         default:
             throw PayloadDecodingError("unknown event type \(typeCode)")
         }

@@ -13,6 +13,10 @@ public enum CatalogueEvent: Sendable, Equatable {
     case sideAllocated(SideAllocated)
     case sideAllocatedNext(SideAllocatedNext)
     case sideDeallocated(SideDeallocated)
+    case poolDeleted(PoolDeleted)
+    case sideCompleted(SideCompleted)
+    case sideDecommissioned(SideDecommissioned)
+    case mediumDeleted(MediumDeleted)
 }
 
 /// The first event of every catalogue: the shelf and the system pool folders.
@@ -95,6 +99,22 @@ public struct MediumMoved: Sendable, Equatable {
     public var from: PoolID
     public var to: PoolID
     public var reason: MoveReason
+    /// Sides that change state with the move (a free label written on entering
+    /// the Free pool makes Import and Foreign sides Available).
+    public var relabelledSides: [SideID]
+    public var relabelledState: SideState
+
+    public init(
+        medium: MediumID, from: PoolID, to: PoolID, reason: MoveReason, relabelledSides: [SideID] = [],
+        relabelledState: SideState = .available
+    ) {
+        self.medium = medium
+        self.from = from
+        self.to = to
+        self.reason = reason
+        self.relabelledSides = relabelledSides
+        self.relabelledState = relabelledState
+    }
 }
 
 /// A side was allocated: a new logical medium now owns it.
@@ -127,6 +147,27 @@ public struct SideDeallocated: Sendable, Equatable {
     public var releasedSides: [SideID]
 }
 
+/// DeleteNtmsMediaPool: an empty application pool was removed.
+public struct PoolDeleted: Sendable, Equatable {
+    public var pool: PoolID
+}
+
+/// SetNtmsMediaComplete: the owner marked an allocated side full (read-only).
+public struct SideCompleted: Sendable, Equatable {
+    public var logicalMedium: LogicalMediumID
+    public var side: SideID
+}
+
+/// DecommissionNtmsMedia: an Available side was retired for good.
+public struct SideDecommissioned: Sendable, Equatable {
+    public var side: SideID
+}
+
+/// DeleteNtmsMedia: an offline medium with nothing allocated left the catalogue.
+public struct MediumDeleted: Sendable, Equatable {
+    public var medium: MediumID
+}
+
 extension CatalogueEvent {
     /// The type code stored in the record envelope. Never reuse a code.
     public var typeCode: UInt16 {
@@ -141,6 +182,10 @@ extension CatalogueEvent {
         case .sideAllocated: 8
         case .sideAllocatedNext: 9
         case .sideDeallocated: 10
+        case .poolDeleted: 11
+        case .sideCompleted: 12
+        case .sideDecommissioned: 13
+        case .mediumDeleted: 14
         }
     }
 
@@ -160,6 +205,10 @@ extension CatalogueEvent {
         case .sideAllocated: "SideAllocated"
         case .sideAllocatedNext: "SideAllocatedNext"
         case .sideDeallocated: "SideDeallocated"
+        case .poolDeleted: "PoolDeleted"
+        case .sideCompleted: "SideCompleted"
+        case .sideDecommissioned: "SideDecommissioned"
+        case .mediumDeleted: "MediumDeleted"
         }
     }
 }

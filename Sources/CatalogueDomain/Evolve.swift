@@ -22,9 +22,12 @@ extension CatalogueState {
                 id: e.mediaType, name: e.name, sideCount: e.sideCount, freePool: e.freePool, importPool: e.importPool,
                 unrecognizedPool: e.unrecognizedPool)
             mediaTypeByName[e.name] = e.mediaType
-            let folders = creation.map { [($0.freeFolder, e.freePool, PoolType.free), ($0.importFolder, e.importPool, .import), ($0.unrecognizedFolder, e.unrecognizedPool, .unrecognized)] } ?? []
-            for (folder, pool, type) in folders {
-                let path = (pools[folder]?.path ?? "") + "\\" + e.name
+            let systemPools: [(PoolID?, PoolID, PoolType)] = [
+                (creation?.freeFolder, e.freePool, .free), (creation?.importFolder, e.importPool, .import),
+                (creation?.unrecognizedFolder, e.unrecognizedPool, .unrecognized),
+            ]
+            for (folder, pool, type) in systemPools {
+                let path = (folder.flatMap { pools[$0]?.path } ?? "") + "\\" + e.name
                 addPool(Pool(id: pool, path: path, parent: folder, type: type, mediaType: e.mediaType, policy: PoolPolicy(), childCount: 0, mediumCount: 0))
             }
 
@@ -39,6 +42,11 @@ extension CatalogueState {
         case .poolPolicyChanged(let e):
             pools[e.pool]?.policy = e.policy
 
+        case .poolDeleted(let e):
+            guard let pool = pools.removeValue(forKey: e.pool) else { return }
+            poolByPath[pool.path] = nil
+            if let parent = pool.parent { pools[parent]?.childCount -= 1 }
+
         case .mediumImported(let e):
             reserve(e.medium)
             reserve(SideID(e.firstSide.rawValue + UInt64(e.sideCount) - 1))
@@ -48,46 +56,60 @@ extension CatalogueState {
             if e.location != .shelf { mediumAtLocation[e.location] = e.medium }
             pools[e.pool]?.mediumCount += 1
             for (number, id) in medium.sides.enumerated() {
-                let side = Side(id: id, medium: e.medium, number: UInt8(number), state: e.sideState, allocateCount: 0, logicalMedium: nil)
-                sides[id] = side
-                index(side, of: medium)
+                sides[id] = Side(id: id, medium: e.medium, number: UInt8(number), state: e.sideState, allocateCount: 0, logicalMedium: nil)
             }
+            indexSides(of: e.medium)
 
         case .mediumMoved(let e):
-            guard var medium = media[e.medium] else { return }
-            unindexSides(of: medium)
+            changeMedium(e.medium) { state in
+                guard var medium = state.media[e.medium] else { return }
+                state.pools[medium.pool]?.mediumCount -= 1
+                medium.pool = e.to
+                state.pools[e.to]?.mediumCount += 1
+                state.media[e.medium] = medium
+                for side in e.relabelledSides { state.sides[side]?.state = e.relabelledState }
+            }
+
+        case .mediumDeleted(let e):
+            unindexSides(of: e.medium)
+            guard let medium = media.removeValue(forKey: e.medium) else { return }
+            mediumByBarcode[medium.barcode] = nil
+            if medium.location != .shelf { mediumAtLocation[medium.location] = nil }
             pools[medium.pool]?.mediumCount -= 1
-            medium.pool = e.to
-            pools[e.to]?.mediumCount += 1
-            media[e.medium] = medium
-            indexSides(of: medium)
+            for side in medium.sides { sides[side] = nil }
 
         case .sideAllocated(let e):
             reserve(e.logicalMedium)
-            updateSide(e.side) { side in
-                side.state = .allocated
-                side.allocateCount &+= 1
-                side.logicalMedium = e.logicalMedium
+            changeMediumOf(side: e.side) { state in
+                state.sides[e.side]?.state = .allocated
+                state.sides[e.side]?.allocateCount &+= 1
+                state.sides[e.side]?.logicalMedium = e.logicalMedium
+                for sibling in e.reservedSides { state.sides[sibling]?.state = .reserved }
             }
-            for sibling in e.reservedSides { updateSide(sibling) { $0.state = .reserved } }
             logicalMedia[e.logicalMedium] = LogicalMedium(id: e.logicalMedium, side: e.side, pool: e.pool, exclusive: e.exclusive)
 
         case .sideAllocatedNext(let e):
             reserve(e.logicalMedium)
-            updateSide(e.side) { side in
-                side.state = .allocated
-                side.allocateCount &+= 1
-                side.logicalMedium = e.logicalMedium
+            changeMediumOf(side: e.side) { state in
+                state.sides[e.side]?.state = .allocated
+                state.sides[e.side]?.allocateCount &+= 1
+                state.sides[e.side]?.logicalMedium = e.logicalMedium
             }
             logicalMedia[e.logicalMedium] = LogicalMedium(id: e.logicalMedium, side: e.side, pool: e.pool, exclusive: true)
 
         case .sideDeallocated(let e):
             logicalMedia[e.logicalMedium] = nil
-            updateSide(e.side) { side in
-                side.state = e.newState
-                side.logicalMedium = nil
+            changeMediumOf(side: e.side) { state in
+                state.sides[e.side]?.state = e.newState
+                state.sides[e.side]?.logicalMedium = nil
+                for sibling in e.releasedSides { state.sides[sibling]?.state = .available }
             }
-            for sibling in e.releasedSides { updateSide(sibling) { $0.state = .available } }
+
+        case .sideCompleted(let e):
+            changeMediumOf(side: e.side) { $0.sides[e.side]?.state = .complete }
+
+        case .sideDecommissioned(let e):
+            changeMediumOf(side: e.side) { $0.sides[e.side]?.state = .decommissioned }
         }
     }
 
@@ -109,33 +131,45 @@ extension CatalogueState {
         if let parent = pool.parent { pools[parent]?.childCount += 1 }
     }
 
-    /// Changes one side and keeps the allocation index in step with it.
-    private mutating func updateSide(_ id: SideID, _ change: (inout Side) -> Void) {
-        guard var side = sides[id], let medium = media[side.medium] else { return }
-        unindex(side, of: medium)
-        change(&side)
-        sides[id] = side
-        index(side, of: medium)
+    private mutating func changeMediumOf(side: SideID, _ change: (inout CatalogueState) -> Void) {
+        guard let medium = sides[side]?.medium else { return }
+        changeMedium(medium, change)
     }
 
-    private mutating func index(_ side: Side, of medium: Medium) {
-        guard side.state == .available, isOnline(medium) else { return }
-        availableSides[medium.pool, default: SortedSet()].insert(
-            AllocationCandidate(allocateCount: side.allocateCount, side: side.id))
+    /// Applies a change to a medium or its sides and keeps the allocation indexes
+    /// in step: a side's place depends on its siblings (whole-medium index), its
+    /// medium's pool and location, so every side of the medium is re-indexed.
+    private mutating func changeMedium(_ medium: MediumID, _ change: (inout CatalogueState) -> Void) {
+        unindexSides(of: medium)
+        change(&self)
+        indexSides(of: medium)
     }
 
-    private mutating func unindex(_ side: Side, of medium: Medium) {
-        guard side.state == .available else { return }
-        let candidate = AllocationCandidate(allocateCount: side.allocateCount, side: side.id)
-        guard availableSides[medium.pool]?.remove(candidate) != nil else { return }
-        if availableSides[medium.pool]?.isEmpty == true { availableSides[medium.pool] = nil }
+    private mutating func indexSides(of id: MediumID) {
+        guard let medium = media[id], isOnline(medium) else { return }
+        let all = sides(of: medium)
+        let whole = medium.sideCount > 1 && all.allSatisfy { $0.state == .available }
+        for side in all where side.state == .available {
+            let candidate = AllocationCandidate(allocateCount: side.allocateCount, side: side.id)
+            availableSides[medium.pool, default: SortedSet()].insert(candidate)
+            if whole { wholeMediumSides[medium.pool, default: SortedSet()].insert(candidate) }
+        }
     }
 
-    private mutating func indexSides(of medium: Medium) {
-        for id in medium.sides { if let side = sides[id] { index(side, of: medium) } }
+    private mutating func unindexSides(of id: MediumID) {
+        guard let medium = media[id], isOnline(medium) else { return }
+        for side in sides(of: medium) where side.state == .available {
+            let candidate = AllocationCandidate(allocateCount: side.allocateCount, side: side.id)
+            Self.remove(candidate, from: &availableSides, pool: medium.pool)
+            Self.remove(candidate, from: &wholeMediumSides, pool: medium.pool)
+        }
     }
 
-    private mutating func unindexSides(of medium: Medium) {
-        for id in medium.sides { if let side = sides[id] { unindex(side, of: medium) } }
+    private static func remove(
+        _ candidate: AllocationCandidate, from index: inout TreeDictionary<PoolID, SortedSet<AllocationCandidate>>,
+        pool: PoolID
+    ) {
+        guard index[pool]?.remove(candidate) != nil else { return }
+        if index[pool]?.isEmpty == true { index[pool] = nil }
     }
 }

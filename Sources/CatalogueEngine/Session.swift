@@ -100,6 +100,31 @@ public final class Session: Sendable {
         _ = try await execute(.deallocate(logicalMedium), idempotencyKey: idempotencyKey)
     }
 
+    /// DeleteNtmsMediaPool.
+    public func deletePool(_ pool: PoolID, idempotencyKey: String? = nil) async throws(NtmsError) {
+        _ = try await execute(.deletePool(pool), idempotencyKey: idempotencyKey)
+    }
+
+    /// SetNtmsMediaComplete.
+    public func complete(_ logicalMedium: LogicalMediumID, idempotencyKey: String? = nil) async throws(NtmsError) {
+        _ = try await execute(.complete(logicalMedium), idempotencyKey: idempotencyKey)
+    }
+
+    /// DecommissionNtmsMedia.
+    public func decommission(_ side: SideID, idempotencyKey: String? = nil) async throws(NtmsError) {
+        _ = try await execute(.decommission(side), idempotencyKey: idempotencyKey)
+    }
+
+    /// MoveToNtmsMediaPool.
+    public func move(_ medium: MediumID, to pool: PoolID, idempotencyKey: String? = nil) async throws(NtmsError) {
+        _ = try await execute(.moveMedium(medium, to: pool), idempotencyKey: idempotencyKey)
+    }
+
+    /// DeleteNtmsMedia.
+    public func deleteMedium(_ medium: MediumID, idempotencyKey: String? = nil) async throws(NtmsError) {
+        _ = try await execute(.deleteMedium(medium), idempotencyKey: idempotencyKey)
+    }
+
     private func unexpected() -> NtmsError {
         NtmsError(.databaseFailure, "the writer answered with a different kind of result (idempotency key reused for another command?)")
     }

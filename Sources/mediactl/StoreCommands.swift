@@ -103,7 +103,7 @@ struct LibraryCommand: AsyncParsableCommand {
 
 struct PoolCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pool", abstract: "Manage media pools.", subcommands: [Create.self, Set.self])
+        commandName: "pool", abstract: "Manage media pools.", subcommands: [Create.self, Set.self, Delete.self])
 
     struct PolicyFlags: ParsableArguments {
         @Flag(inversion: .prefixedNo, help: "Draw from the Free pool when the pool has no Available side.")
@@ -165,7 +165,7 @@ struct PoolCommand: AsyncParsableCommand {
 
 struct MediaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "media", abstract: "Manage physical media.", subcommands: [Add.self])
+        commandName: "media", abstract: "Manage physical media.", subcommands: [Add.self, Delete.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
