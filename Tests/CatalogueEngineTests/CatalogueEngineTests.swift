@@ -333,3 +333,68 @@ import Testing
         #expect(violations == 0)
     }
 }
+
+@Suite struct MultiProcessTests {
+    /// `mediactl` beside the test bundle, to write from a second process.
+    static var mediactl: URL {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("mediactl") }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/mediactl")
+    }
+
+    static func mediactl(_ arguments: [String], store: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = mediactl
+        process.arguments = arguments + ["--store", store]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test func eventsAnotherProcessWroteAreFoldedBeforeDecidingAndOnRefresh() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let catalogue = try await store.open()
+        defer { catalogue.close() }
+        let session = try catalogue.session(application: "appliance", user: "svc")
+        let seeded = try await Seeded.make(session, media: 1, sides: 1)
+        // Another process registers a medium in slot... none left, so on the shelf, then moves it nowhere.
+        #expect(try Self.mediactl(["media", "add", "--media-type", "MO", "--barcode", "OTHER1", "--offline"], store: store.path) == 0)
+        #expect(catalogue.snapshot.state.medium(withBarcode: "OTHER1") == nil)
+        try await catalogue.refresh()
+        let other = try #require(catalogue.snapshot.state.medium(withBarcode: "OTHER1"))
+        // The other process allocates the only online side; this process's writer must see it.
+        #expect(try Self.mediactl(["allocate", "--pool", "\\Backup", "--error-if-unavailable"], store: store.path) == 0)
+        do {
+            _ = try await session.allocate(AllocationRequest(pool: seeded.pool, errorIfUnavailable: true))
+            Issue.record("allocated a side another process already holds")
+        } catch {
+            #expect(error.code == .mediaUnavailable)
+        }
+        #expect(catalogue.snapshot.state.logicalMedia.count == 1)
+        // Identifiers keep counting past what the other process used.
+        let next = try await session.registerMedium(barcode: "MINE01", mediaType: seeded.type, location: .shelf)
+        #expect(next.rawValue > other.id.rawValue)
+        #expect(try catalogue.audit().ok)
+    }
+
+    @Test func historyReturnsTheEventsOfAnObjectOldestFirst() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let catalogue = try await store.open()
+        defer { catalogue.close() }
+        let session = try catalogue.session(application: "appliance", user: "svc")
+        let seeded = try await Seeded.make(session, media: 2)
+        let allocation = try await session.allocate(AllocationRequest(pool: seeded.pool))
+        try await session.deallocate(allocation.logicalMedium)
+        let medium = try #require(catalogue.snapshot.state.media[allocation.medium])
+        let history = try catalogue.history(of: Set([medium.id.rawValue] + medium.sides.map(\.rawValue)))
+        #expect(history.map(\.event.name) == ["MediumImported", "MediumMoved", "SideAllocated", "SideDeallocated"])
+        #expect(history.allSatisfy { $0.application == "appliance" && $0.user == "svc" })
+        #expect(history.map(\.sequence) == history.map(\.sequence).sorted())
+    }
+}

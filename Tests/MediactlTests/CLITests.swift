@@ -155,3 +155,112 @@ import Testing
         #expect((audit["objects"] as? [String: Any])?["logical_media"] as? Int == sides)
     }
 }
+
+@Suite struct MediaServicesCommandTests {
+    /// A store with one two-sided type, a robot, `\Backup\Daily` drawing from scratch and two disks.
+    func seeded(_ cli: CLI) throws {
+        _ = try cli.json(["init"])
+        _ = try cli.json(["media-type", "add", "MO", "--sides", "2"])
+        _ = try cli.json(["library", "add", "Robot", "--slots", "8", "--drives", "2", "--ports", "1"])
+        _ = try cli.json(["pool", "create", "\\Backup"])
+        _ = try cli.json(["pool", "create", "\\Backup\\Daily", "--media-type", "MO", "--from-scratch", "--max-allocates", "5"])
+        _ = try cli.json(["media", "add", "--media-type", "MO", "--barcode", "MO0001", "--library", "Robot", "--slot", "1"])
+        _ = try cli.json(["media", "add", "--media-type", "MO", "--barcode", "OLD001", "--offline", "--label", "import"])
+    }
+
+    @Test func completeDecommissionMoveAndDeleteFollowTheirRules() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        try seeded(cli)
+        let allocation = try #require(try cli.json(["allocate", "--pool", "\\Backup\\Daily", "--side", "MO0001:A"]) as? [String: Any])
+        let lmid = try #require(allocation["lmid"] as? String)
+        let completed = try #require(try cli.json(["complete", lmid]) as? [String: Any])
+        #expect(completed["state"] as? String == "COMPLETE")
+        let decommissioned = try #require(try cli.json(["decommission", "MO0001:B"]) as? [String: Any])
+        #expect(decommissioned["state"] as? String == "DECOMMISSIONED")
+        // A held medium cannot go back to Free.
+        let busy = try cli.run(["move", "MO0001", "--to", "\\Free\\MO", "--json"])
+        #expect(busy.status == 3)
+        #expect(try busy.errorJSON()["error"] as? String == "ERROR_BUSY")
+        // An Import medium goes to Free and gets a free label.
+        let moved = try #require(try cli.json(["move", "OLD001", "--to", "\\Free\\MO"]) as? [String: Any])
+        #expect(moved["pool"] as? String == "\\Free\\MO")
+        #expect((moved["sides"] as? [[String: Any]])?.allSatisfy { $0["state"] as? String == "AVAILABLE" } == true)
+        let online = try cli.run(["media", "delete", "MO0001", "--json"])
+        #expect(online.status == 3)
+        #expect(try online.errorJSON()["error"] as? String == "ERROR_BUSY")
+        let deleted = try #require(try cli.json(["media", "delete", "OLD001"]) as? [String: Any])
+        #expect(deleted["barcode"] as? String == "OLD001")
+        let media = try #require(try cli.json(["show", "media"]) as? [[String: Any]])
+        #expect(media.map { $0["barcode"] as? String } == ["MO0001"])
+    }
+
+    @Test func showListsEveryKindAsJSONArrays() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        try seeded(cli)
+        _ = try cli.json(["allocate", "--pool", "\\Backup\\Daily"])
+        let pools = try #require(try cli.json(["show", "pools"]) as? [[String: Any]])
+        let daily = try #require(pools.first { $0["path"] as? String == "\\Backup\\Daily" })
+        #expect(daily["type"] as? String == "APPLICATION")
+        #expect(daily["from_scratch"] as? Bool == true)
+        #expect(daily["max_allocates"] as? Int == 5)
+        #expect(pools.contains { $0["path"] as? String == "\\Import\\MO" && $0["type"] as? String == "IMPORT" })
+        let libraries = try #require(try cli.json(["show", "libraries"]) as? [[String: Any]])
+        #expect(Set(libraries.compactMap { $0["type"] as? String }) == ["OFFLINE", "ONLINE"])
+        let lmids = try #require(try cli.json(["show", "lmids"]) as? [[String: Any]])
+        #expect(lmids.count == 1)
+        #expect(lmids.first?["barcode"] as? String == "MO0001")
+        let sides = try #require(try cli.json(["show", "sides"]) as? [[String: Any]])
+        #expect(sides.compactMap { $0["state"] as? String }.sorted() == ["ALLOCATED", "AVAILABLE", "IMPORT", "IMPORT"])
+    }
+
+    @Test func poolSetChangesPolicyAndPoolDeleteNeedsAnEmptyPool() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        try seeded(cli)
+        let changed = try #require(try cli.json(["pool", "set", "\\Backup\\Daily", "--no-from-scratch", "--to-scratch"]) as? [String: Any])
+        #expect(changed["from_scratch"] as? Bool == false)
+        #expect(changed["to_scratch"] as? Bool == true)
+        #expect(changed["max_allocates"] as? Int == 5)
+        let notEmpty = try cli.run(["pool", "delete", "\\Backup", "--json"])
+        #expect(notEmpty.status == 3)
+        #expect(try notEmpty.errorJSON()["code"] as? Int == 4307)
+        _ = try cli.json(["pool", "delete", "\\Backup\\Daily"])
+        _ = try cli.json(["pool", "delete", "\\Backup"])
+        let pools = try #require(try cli.json(["show", "pools"]) as? [[String: Any]])
+        #expect(!pools.contains { ($0["path"] as? String)?.hasPrefix("\\Backup") == true })
+    }
+
+    @Test func historyListsEveryEventOfAMediumWithApplicationAndUser() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        try seeded(cli)
+        let allocation = try #require(try cli.json(["allocate", "--pool", "\\Backup\\Daily", "--new", "--idempotency-key", "job-7"]) as? [String: Any])
+        _ = try cli.json(["deallocate", try #require(allocation["lmid"] as? String)])
+        let history = try #require(try cli.json(["history", "MO0001"]) as? [[String: Any]])
+        #expect(history.map { $0["event"] as? String } == ["MediumImported", "MediumMoved", "SideAllocated", "SideDeallocated"])
+        let sequences = history.compactMap { $0["sequence"] as? Int }
+        #expect(sequences == sequences.sorted())
+        #expect(history.allSatisfy { $0["application"] as? String == "mediactl" && ($0["time"] as? String)?.hasSuffix("Z") == true })
+        #expect(history[2]["idempotency_key"] as? String == "job-7")
+        // A deleted medium's history is still there, found by its bar code.
+        _ = try cli.json(["media", "delete", "OLD001"])
+        let gone = try #require(try cli.json(["history", "OLD001"]) as? [[String: Any]])
+        #expect(gone.map { $0["event"] as? String } == ["MediumImported", "MediumDeleted"])
+    }
+
+    @Test func unknownNamesAreNtmsErrors() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        try seeded(cli)
+        let pool = try cli.run(["allocate", "--pool", "\\Nope", "--json"])
+        #expect(pool.status == 3)
+        #expect(try pool.errorJSON()["error"] as? String == "ERROR_INVALID_MEDIA_POOL")
+        let side = try cli.run(["decommission", "MO0001:C", "--json"])
+        #expect(side.status == 3)
+        #expect(try side.errorJSON()["error"] as? String == "ERROR_INVALID_MEDIA")
+        let lmid = try cli.run(["deallocate", "lmid-999", "--json"])
+        #expect(try lmid.errorJSON()["error"] as? String == "ERROR_INVALID_MEDIA")
+    }
+}
