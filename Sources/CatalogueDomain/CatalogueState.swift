@@ -69,4 +69,3 @@ public struct CatalogueState: Sendable, Equatable {
         return index[pool]?.first.flatMap { sides[$0.side] }
     }
 }
-

@@ -35,7 +35,8 @@ extension CatalogueState {
         case .createCatalogue:
             guard creation == nil else { return Decision(events: [], outcome: .done) }
             let created = CatalogueCreated(
-                offlineLibrary: ids.take(), freeFolder: ids.take(), importFolder: ids.take(), unrecognizedFolder: ids.take())
+                offlineLibrary: ids.take(), freeFolder: ids.take(), importFolder: ids.take(),
+                unrecognizedFolder: ids.take())
             return Decision(events: [.catalogueCreated(created)], outcome: .done)
 
         case .registerMediaType(let name, let sideCount):
@@ -79,7 +80,8 @@ extension CatalogueState {
                 throw NtmsError(.invalidMediaPool, "\(pool.path) is a system pool; its policy cannot be changed")
             }
             guard pool.policy != policy else { return Decision(events: [], outcome: .pool(poolID)) }
-            return Decision(events: [.poolPolicyChanged(PoolPolicyChanged(pool: poolID, policy: policy))], outcome: .pool(poolID))
+            return Decision(
+                events: [.poolPolicyChanged(PoolPolicyChanged(pool: poolID, policy: policy))], outcome: .pool(poolID))
 
         case .registerMedium(let barcode, let typeID, let location, let label):
             return try decideRegistration(barcode: barcode, typeID: typeID, location: location, label: label, ids: &ids)
@@ -96,7 +98,8 @@ extension CatalogueState {
                 throw NtmsError(.invalidMediaPool, "\(pool.path) is a system pool; it cannot be deleted")
             }
             guard pool.mediumCount == 0, pool.childCount == 0 else {
-                throw NtmsError(.notEmpty, "\(pool.path) still holds \(pool.mediumCount) media and \(pool.childCount) pools")
+                throw NtmsError(
+                    .notEmpty, "\(pool.path) still holds \(pool.mediumCount) media and \(pool.childCount) pools")
             }
             return Decision(events: [.poolDeleted(PoolDeleted(pool: poolID))], outcome: .done)
 
@@ -105,7 +108,8 @@ extension CatalogueState {
                 throw NtmsError(.invalidMedia, "no logical medium \(lmid)")
             }
             guard side.state == .allocated else {
-                throw NtmsError(.invalidState, "\(lmid) is \(side.state.name); only ALLOCATED sides can be marked complete")
+                throw NtmsError(
+                    .invalidState, "\(lmid) is \(side.state.name); only ALLOCATED sides can be marked complete")
             }
             return Decision(events: [.sideCompleted(SideCompleted(logicalMedium: lmid, side: side.id))], outcome: .done)
 
@@ -116,7 +120,8 @@ extension CatalogueState {
             guard side.state == .available else {
                 throw NtmsError(
                     .invalidState,
-                    "side \(side.letter) of \(medium.barcode) is \(side.state.name); only AVAILABLE sides can be decommissioned")
+                    "side \(side.letter) of \(medium.barcode) is \(side.state.name); only AVAILABLE sides can be decommissioned"
+                )
             }
             return Decision(events: [.sideDecommissioned(SideDecommissioned(side: sideID))], outcome: .done)
 
@@ -143,7 +148,8 @@ extension CatalogueState {
         guard !barcode.isEmpty, barcode.count <= NameLimits.barcode,
             barcode.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
         else {
-            throw NtmsError(.invalidParameter, "a bar code is 1 to \(NameLimits.barcode) printable characters without spaces")
+            throw NtmsError(
+                .invalidParameter, "a bar code is 1 to \(NameLimits.barcode) printable characters without spaces")
         }
         guard mediumByBarcode[barcode] == nil else {
             throw NtmsError(.alreadyExists, "a medium with bar code \(barcode) is already catalogued")
@@ -175,7 +181,8 @@ extension CatalogueState {
             throw NtmsError(.invalidLibrary, "no online library \(libraryID)")
         }
         guard (1...library.slotCount).contains(slot) else {
-            throw NtmsError(.invalidParameter, "library \(library.name) has slots 1 to \(library.slotCount), not \(slot)")
+            throw NtmsError(
+                .invalidParameter, "library \(library.name) has slots 1 to \(library.slotCount), not \(slot)")
         }
         if let occupant = medium(at: location) {
             throw NtmsError(.busy, "slot \(slot) of library \(library.name) already holds \(occupant.barcode)")
@@ -184,11 +191,14 @@ extension CatalogueState {
 
     // MARK: Allocation
 
-    private func decideAllocation(_ request: AllocationRequest, ids: inout IdentifierSource) throws(NtmsError) -> Decision {
+    private func decideAllocation(_ request: AllocationRequest, ids: inout IdentifierSource) throws(NtmsError)
+        -> Decision
+    {
         guard let pool = pools[request.pool] else { throw NtmsError(.invalidMediaPool, "no pool \(request.pool)") }
         guard pool.type == .application, let typeID = pool.mediaType, let type = mediaTypes[typeID] else {
             throw NtmsError(
-                .invalidMediaPool, "\(pool.path) is not an application pool holding media; only those can be allocated from")
+                .invalidMediaPool,
+                "\(pool.path) is not an application pool holding media; only those can be allocated from")
         }
         if request.new, request.next != nil {
             throw NtmsError(.invalidParameter, "NEW and NEXT cannot be combined")
@@ -204,30 +214,35 @@ extension CatalogueState {
             return allocate(side, into: pool, from: pool.id, new: request.new, move: nil, ids: &ids)
         }
         if pool.policy.allocateFromScratch, let side = firstCandidate(in: type.freePool, wholeMedium: request.new) {
-            return allocate(side, into: pool, from: type.freePool, new: request.new, move: .allocationFromScratch, ids: &ids)
+            return allocate(
+                side, into: pool, from: type.freePool, new: request.new, move: .allocationFromScratch, ids: &ids)
         }
         if request.errorIfUnavailable {
             throw NtmsError(
                 .mediaUnavailable,
                 "no online Available side in \(pool.path)"
-                    + (pool.policy.allocateFromScratch ? " or its Free pool" : " (the pool does not draw from scratch)"))
+                    + (pool.policy.allocateFromScratch ? " or its Free pool" : " (the pool does not draw from scratch)")
+            )
         }
         // The operator-request wait is not built yet: answer as a request that timed out at once.
         throw NtmsError(
             .timeout,
-            "no online Available side in \(pool.path); new media must be added (operator requests are not supported yet)")
+            "no online Available side in \(pool.path); new media must be added (operator requests are not supported yet)"
+        )
     }
 
     private func decideNext(after previous: LogicalMediumID, pool: Pool, ids: inout IdentifierSource) throws(NtmsError)
         -> Decision
     {
-        guard let owner = logicalMedia[previous], let ownerSide = sides[owner.side], let medium = media[ownerSide.medium]
+        guard let owner = logicalMedia[previous], let ownerSide = sides[owner.side],
+            let medium = media[ownerSide.medium]
         else { throw NtmsError(.invalidMedia, "no logical medium \(previous)") }
         guard owner.exclusive else {
             throw NtmsError(.invalidMedia, "\(previous) was not allocated with NEW, so it has no reserved sides")
         }
         guard owner.pool == pool.id else {
-            throw NtmsError(.invalidMediaPool, "\(previous) belongs to pool \(pools[owner.pool]?.path ?? "?"), not \(pool.path)")
+            throw NtmsError(
+                .invalidMediaPool, "\(previous) belongs to pool \(pools[owner.pool]?.path ?? "?"), not \(pool.path)")
         }
         guard let next = sides(of: medium).first(where: { $0.state == .reserved }) else {
             throw NtmsError(.mediaUnavailable, "every side of medium \(medium.barcode) is already allocated")
@@ -236,7 +251,9 @@ extension CatalogueState {
         return Decision(
             events: [.sideAllocatedNext(event)],
             outcome: .allocation(
-                Allocation(logicalMedium: event.logicalMedium, side: next.id, medium: medium.id, pool: pool.id, allocatedFrom: pool.id)))
+                Allocation(
+                    logicalMedium: event.logicalMedium, side: next.id, medium: medium.id, pool: pool.id,
+                    allocatedFrom: pool.id)))
     }
 
     private func decideSpecificSide(
@@ -247,11 +264,14 @@ extension CatalogueState {
         }
         let name = "side \(side.letter) of \(medium.barcode)"
         guard side.state == .available || side.state == .import else {
-            throw NtmsError(.invalidState, "\(name) is \(side.state.name); only AVAILABLE or IMPORT sides can be allocated")
+            throw NtmsError(
+                .invalidState, "\(name) is \(side.state.name); only AVAILABLE or IMPORT sides can be allocated")
         }
         guard isOnline(medium) else { throw NtmsError(.mediaOffline, "\(name) is offline") }
         guard medium.mediaType == type.id else {
-            throw NtmsError(.mediaIncompatible, "\(name) is \(mediaTypes[medium.mediaType]?.name ?? "?"), pool \(pool.path) holds \(type.name)")
+            throw NtmsError(
+                .mediaIncompatible,
+                "\(name) is \(mediaTypes[medium.mediaType]?.name ?? "?"), pool \(pool.path) holds \(type.name)")
         }
         var move: MoveReason?
         if medium.pool != pool.id {
@@ -261,7 +281,9 @@ extension CatalogueState {
                 move = .allocationOfSide
             case .application:
                 guard !sides(of: medium).contains(where: { $0.state.holdsMedium }) else {
-                    throw NtmsError(.busy, "\(medium.barcode) is held in pool \(source.path); allocate there or deallocate it first")
+                    throw NtmsError(
+                        .busy, "\(medium.barcode) is held in pool \(source.path); allocate there or deallocate it first"
+                    )
                 }
                 move = .allocationOfSide
             default:
@@ -286,10 +308,14 @@ extension CatalogueState {
         let lmid: LogicalMediumID = ids.take()
         events.append(
             .sideAllocated(
-                SideAllocated(side: side.id, logicalMedium: lmid, pool: pool.id, allocatedFrom: source, exclusive: new, reservedSides: reserved)))
+                SideAllocated(
+                    side: side.id, logicalMedium: lmid, pool: pool.id, allocatedFrom: source, exclusive: new,
+                    reservedSides: reserved)))
         return Decision(
             events: events,
-            outcome: .allocation(Allocation(logicalMedium: lmid, side: side.id, medium: medium.id, pool: pool.id, allocatedFrom: source)))
+            outcome: .allocation(
+                Allocation(logicalMedium: lmid, side: side.id, medium: medium.id, pool: pool.id, allocatedFrom: source))
+        )
     }
 
     private func siblingsAllAvailable(of side: Side) -> Bool {
@@ -310,7 +336,8 @@ extension CatalogueState {
         let stillHeld = siblings.contains { $0.state == .allocated || $0.state == .complete }
         let released = stillHeld ? [] : siblings.filter { $0.state == .reserved }.map(\.id)
         var events: [CatalogueEvent] = [
-            .sideDeallocated(SideDeallocated(logicalMedium: lmid, side: side.id, newState: newState, releasedSides: released))
+            .sideDeallocated(
+                SideDeallocated(logicalMedium: lmid, side: side.id, newState: newState, releasedSides: released))
         ]
         if pool.policy.deallocateToScratch, !stillHeld, let type = mediaTypes[medium.mediaType] {
             events.append(
@@ -329,7 +356,9 @@ extension CatalogueState {
     private func decideMove(_ mediumID: MediumID, to targetID: PoolID) throws(NtmsError) -> Decision {
         guard let medium = media[mediumID] else { throw NtmsError(.invalidMedia, "no medium \(mediumID)") }
         guard let target = pools[targetID] else { throw NtmsError(.invalidMediaPool, "no pool \(targetID)") }
-        guard let source = pools[medium.pool] else { throw NtmsError(.databaseFailure, "\(medium.barcode) has no pool") }
+        guard let source = pools[medium.pool] else {
+            throw NtmsError(.databaseFailure, "\(medium.barcode) has no pool")
+        }
         guard target.id != source.id else { return Decision(events: [], outcome: .done) }
         guard let targetType = target.mediaType else {
             throw NtmsError(.invalidMediaPool, "\(target.path) is a folder; media live in pools with a media type")
@@ -337,7 +366,8 @@ extension CatalogueState {
         guard targetType == medium.mediaType else {
             throw NtmsError(
                 .mediaIncompatible,
-                "\(medium.barcode) is \(mediaTypes[medium.mediaType]?.name ?? "?"); \(target.path) holds \(mediaTypes[targetType]?.name ?? "?")")
+                "\(medium.barcode) is \(mediaTypes[medium.mediaType]?.name ?? "?"); \(target.path) holds \(mediaTypes[targetType]?.name ?? "?")"
+            )
         }
         let all = sides(of: medium)
         let refused = NtmsError(.invalidMediaPool, "media cannot move from \(source.path) to \(target.path)")
@@ -376,14 +406,18 @@ extension CatalogueState {
         guard !name.isEmpty, name.count <= NameLimits.objectName,
             !name.contains("\\"), name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
         else {
-            throw NtmsError(.invalidName, "a \(what) is 1 to \(NameLimits.objectName) printable characters without `\\`, not \"\(name)\"")
+            throw NtmsError(
+                .invalidName,
+                "a \(what) is 1 to \(NameLimits.objectName) printable characters without `\\`, not \"\(name)\"")
         }
     }
 
     /// Checks a new pool path and returns its parent (nil at the top level).
     private func validateNewPoolPath(_ path: String) throws(NtmsError) -> (PoolID?, String) {
         guard path.hasPrefix("\\"), path.utf8.count <= NameLimits.poolPath else {
-            throw NtmsError(.invalidName, "a pool path starts with `\\` and is at most \(NameLimits.poolPath) bytes, not \"\(path)\"")
+            throw NtmsError(
+                .invalidName,
+                "a pool path starts with `\\` and is at most \(NameLimits.poolPath) bytes, not \"\(path)\"")
         }
         let components = path.dropFirst().split(separator: "\\", omittingEmptySubsequences: false).map(String.init)
         for component in components { try validateName(component, what: "pool name") }

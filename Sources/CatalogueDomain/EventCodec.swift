@@ -181,7 +181,8 @@ extension BinaryWriter {
 
 extension BinaryReader {
     mutating func readPolicy() throws(PayloadDecodingError) -> PoolPolicy {
-        PoolPolicy(allocateFromScratch: try readBool(), deallocateToScratch: try readBool(), maxAllocates: try readUInt32())
+        PoolPolicy(
+            allocateFromScratch: try readBool(), deallocateToScratch: try readBool(), maxAllocates: try readUInt32())
     }
 
     mutating func readLocation() throws(PayloadDecodingError) -> MediumLocation {

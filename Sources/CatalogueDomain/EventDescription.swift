@@ -69,7 +69,10 @@ extension CatalogueEvent {
     public var referencedIdentifiers: [UInt64] {
         switch self {
         case .catalogueCreated(let e):
-            return [e.offlineLibrary.rawValue, e.freeFolder.rawValue, e.importFolder.rawValue, e.unrecognizedFolder.rawValue]
+            return [
+                e.offlineLibrary.rawValue, e.freeFolder.rawValue, e.importFolder.rawValue,
+                e.unrecognizedFolder.rawValue,
+            ]
         case .mediaTypeRegistered(let e):
             return [e.mediaType.rawValue, e.freePool.rawValue, e.importPool.rawValue, e.unrecognizedPool.rawValue]
         case .libraryAdded(let e):
@@ -82,7 +85,8 @@ extension CatalogueEvent {
             return [e.pool.rawValue]
         case .mediumImported(let e):
             let sides = (0..<UInt64(e.sideCount)).map { e.firstSide.rawValue + $0 }
-            return [e.medium.rawValue, e.mediaType.rawValue, e.pool.rawValue] + (e.location.library.map { [$0.rawValue] } ?? []) + sides
+            return [e.medium.rawValue, e.mediaType.rawValue, e.pool.rawValue]
+                + (e.location.library.map { [$0.rawValue] } ?? []) + sides
         case .mediumMoved(let e):
             return [e.medium.rawValue, e.from.rawValue, e.to.rawValue] + e.relabelledSides.map(\.rawValue)
         case .mediumDeleted(let e):

@@ -11,9 +11,16 @@ extension CatalogueState {
         case .catalogueCreated(let e):
             creation = e
             reserve(e.offlineLibrary, e.freeFolder, e.importFolder, e.unrecognizedFolder)
-            addLibrary(Library(id: e.offlineLibrary, name: "Offline", type: .offline, slotCount: 0, driveCount: 0, portCount: 0))
-            for (id, name) in [(e.freeFolder, "Free"), (e.importFolder, "Import"), (e.unrecognizedFolder, "Unrecognized")] {
-                addPool(Pool(id: id, path: "\\" + name, parent: nil, type: .systemFolder, mediaType: nil, policy: PoolPolicy(), childCount: 0, mediumCount: 0))
+            addLibrary(
+                Library(
+                    id: e.offlineLibrary, name: "Offline", type: .offline, slotCount: 0, driveCount: 0, portCount: 0))
+            for (id, name) in [
+                (e.freeFolder, "Free"), (e.importFolder, "Import"), (e.unrecognizedFolder, "Unrecognized"),
+            ] {
+                addPool(
+                    Pool(
+                        id: id, path: "\\" + name, parent: nil, type: .systemFolder, mediaType: nil,
+                        policy: PoolPolicy(), childCount: 0, mediumCount: 0))
             }
 
         case .mediaTypeRegistered(let e):
@@ -28,16 +35,25 @@ extension CatalogueState {
             ]
             for (folder, pool, type) in systemPools {
                 let path = (folder.flatMap { pools[$0]?.path } ?? "") + "\\" + e.name
-                addPool(Pool(id: pool, path: path, parent: folder, type: type, mediaType: e.mediaType, policy: PoolPolicy(), childCount: 0, mediumCount: 0))
+                addPool(
+                    Pool(
+                        id: pool, path: path, parent: folder, type: type, mediaType: e.mediaType, policy: PoolPolicy(),
+                        childCount: 0, mediumCount: 0))
             }
 
         case .libraryAdded(let e):
             reserve(e.library)
-            addLibrary(Library(id: e.library, name: e.name, type: .online, slotCount: e.slotCount, driveCount: e.driveCount, portCount: e.portCount))
+            addLibrary(
+                Library(
+                    id: e.library, name: e.name, type: .online, slotCount: e.slotCount, driveCount: e.driveCount,
+                    portCount: e.portCount))
 
         case .poolCreated(let e):
             reserve(e.pool)
-            addPool(Pool(id: e.pool, path: e.path, parent: e.parent, type: .application, mediaType: e.mediaType, policy: e.policy, childCount: 0, mediumCount: 0))
+            addPool(
+                Pool(
+                    id: e.pool, path: e.path, parent: e.parent, type: .application, mediaType: e.mediaType,
+                    policy: e.policy, childCount: 0, mediumCount: 0))
 
         case .poolPolicyChanged(let e):
             pools[e.pool]?.policy = e.policy
@@ -50,13 +66,17 @@ extension CatalogueState {
         case .mediumImported(let e):
             reserve(e.medium)
             reserve(SideID(e.firstSide.rawValue + UInt64(e.sideCount) - 1))
-            let medium = Medium(id: e.medium, barcode: e.barcode, mediaType: e.mediaType, pool: e.pool, location: e.location, firstSide: e.firstSide, sideCount: e.sideCount)
+            let medium = Medium(
+                id: e.medium, barcode: e.barcode, mediaType: e.mediaType, pool: e.pool, location: e.location,
+                firstSide: e.firstSide, sideCount: e.sideCount)
             media[e.medium] = medium
             mediumByBarcode[e.barcode] = e.medium
             if e.location != .shelf { mediumAtLocation[e.location] = e.medium }
             pools[e.pool]?.mediumCount += 1
             for (number, id) in medium.sides.enumerated() {
-                sides[id] = Side(id: id, medium: e.medium, number: UInt8(number), state: e.sideState, allocateCount: 0, logicalMedium: nil)
+                sides[id] = Side(
+                    id: id, medium: e.medium, number: UInt8(number), state: e.sideState, allocateCount: 0,
+                    logicalMedium: nil)
             }
             indexSides(of: e.medium)
 
@@ -86,7 +106,8 @@ extension CatalogueState {
                 state.sides[e.side]?.logicalMedium = e.logicalMedium
                 for sibling in e.reservedSides { state.sides[sibling]?.state = .reserved }
             }
-            logicalMedia[e.logicalMedium] = LogicalMedium(id: e.logicalMedium, side: e.side, pool: e.pool, exclusive: e.exclusive)
+            logicalMedia[e.logicalMedium] = LogicalMedium(
+                id: e.logicalMedium, side: e.side, pool: e.pool, exclusive: e.exclusive)
 
         case .sideAllocatedNext(let e):
             reserve(e.logicalMedium)
@@ -95,7 +116,8 @@ extension CatalogueState {
                 state.sides[e.side]?.allocateCount &+= 1
                 state.sides[e.side]?.logicalMedium = e.logicalMedium
             }
-            logicalMedia[e.logicalMedium] = LogicalMedium(id: e.logicalMedium, side: e.side, pool: e.pool, exclusive: true)
+            logicalMedia[e.logicalMedium] = LogicalMedium(
+                id: e.logicalMedium, side: e.side, pool: e.pool, exclusive: true)
 
         case .sideDeallocated(let e):
             logicalMedia[e.logicalMedium] = nil

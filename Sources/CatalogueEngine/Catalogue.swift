@@ -69,7 +69,8 @@ public final class Catalogue: Sendable {
                 return (state, head)
             }
             if !create, state.creation == nil {
-                throw NtmsError(.databaseFailure, "the store at \(directory) was never initialised; run `mediactl init`")
+                throw NtmsError(
+                    .databaseFailure, "the store at \(directory) was never initialised; run `mediactl init`")
             }
             let published = ManagedAtomic(CatalogueSnapshot(state: state, head: head))
             self.published = published
@@ -123,10 +124,14 @@ public final class Catalogue: Sendable {
     func submit(_ work: PendingCommand.Work, application: String, user: String) async throws(NtmsError)
         -> CommandOutcome
     {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<CommandOutcome, NtmsError>, Never>) in
-            let pending = PendingCommand(work: work, application: application, user: user) { continuation.resume(returning: $0) }
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<CommandOutcome, NtmsError>, Never>) in
+            let pending = PendingCommand(work: work, application: application, user: user) {
+                continuation.resume(returning: $0)
+            }
             if isClosed.load(ordering: .acquiring) || !writer.submit(pending) {
-                continuation.resume(returning: .failure(NtmsError(.invalidHandle, "the catalogue at \(directory) is closed")))
+                continuation.resume(
+                    returning: .failure(NtmsError(.invalidHandle, "the catalogue at \(directory) is closed")))
             }
         }
         return try result.get()

@@ -17,7 +17,8 @@ public final class Session: Sendable {
     init(catalogue: Catalogue, application: String, user: String) throws(NtmsError) {
         for (value, what) in [(application, "application"), (user, "user")] {
             guard value.count <= Self.maximumNameLength, value.unicodeScalars.allSatisfy({ $0.value >= 0x20 }) else {
-                throw NtmsError(.invalidParameter, "the \(what) name is at most \(Self.maximumNameLength) printable characters")
+                throw NtmsError(
+                    .invalidParameter, "the \(what) name is at most \(Self.maximumNameLength) printable characters")
             }
         }
         self.catalogue = catalogue
@@ -36,7 +37,8 @@ public final class Session: Sendable {
         guard !closed.load(ordering: .acquiring) else { throw NtmsError(.invalidHandle, "the session is closed") }
         if let key = idempotencyKey {
             guard !key.isEmpty, key.utf8.count <= Self.maximumIdempotencyKeyLength else {
-                throw NtmsError(.invalidParameter, "an idempotency key is 1 to \(Self.maximumIdempotencyKeyLength) bytes")
+                throw NtmsError(
+                    .invalidParameter, "an idempotency key is 1 to \(Self.maximumIdempotencyKeyLength) bytes")
             }
         }
         return try await catalogue.submit(
@@ -49,7 +51,9 @@ public final class Session: Sendable {
     public func registerMediaType(name: String, sides: Int, idempotencyKey: String? = nil) async throws(NtmsError)
         -> MediaTypeID
     {
-        guard case .mediaType(let id) = try await execute(.registerMediaType(name: name, sideCount: sides), idempotencyKey: idempotencyKey)
+        guard
+            case .mediaType(let id) = try await execute(
+                .registerMediaType(name: name, sideCount: sides), idempotencyKey: idempotencyKey)
         else { throw unexpected() }
         return id
     }
@@ -58,22 +62,30 @@ public final class Session: Sendable {
     public func addLibrary(name: String, slots: Int, drives: Int, ports: Int = 0, idempotencyKey: String? = nil)
         async throws(NtmsError) -> LibraryID
     {
-        guard case .library(let id) = try await execute(.addLibrary(name: name, slots: slots, drives: drives, ports: ports), idempotencyKey: idempotencyKey)
+        guard
+            case .library(let id) = try await execute(
+                .addLibrary(name: name, slots: slots, drives: drives, ports: ports), idempotencyKey: idempotencyKey)
         else { throw unexpected() }
         return id
     }
 
     /// CreateNtmsMediaPool: a folder pool without a media type, an application pool with one.
     @discardableResult
-    public func createPool(path: String, mediaType: MediaTypeID? = nil, policy: PoolPolicy = .init(), idempotencyKey: String? = nil)
+    public func createPool(
+        path: String, mediaType: MediaTypeID? = nil, policy: PoolPolicy = .init(), idempotencyKey: String? = nil
+    )
         async throws(NtmsError) -> PoolID
     {
-        guard case .pool(let id) = try await execute(.createPool(path: path, mediaType: mediaType, policy: policy), idempotencyKey: idempotencyKey)
+        guard
+            case .pool(let id) = try await execute(
+                .createPool(path: path, mediaType: mediaType, policy: policy), idempotencyKey: idempotencyKey)
         else { throw unexpected() }
         return id
     }
 
-    public func setPoolPolicy(_ pool: PoolID, _ policy: PoolPolicy, idempotencyKey: String? = nil) async throws(NtmsError) {
+    public func setPoolPolicy(_ pool: PoolID, _ policy: PoolPolicy, idempotencyKey: String? = nil)
+        async throws(NtmsError)
+    {
         _ = try await execute(.setPoolPolicy(pool: pool, policy: policy), idempotencyKey: idempotencyKey)
     }
 
@@ -83,13 +95,18 @@ public final class Session: Sendable {
         barcode: String, mediaType: MediaTypeID, location: MediumLocation, label: MediaLabel = .free,
         idempotencyKey: String? = nil
     ) async throws(NtmsError) -> MediumID {
-        guard case .medium(let id) = try await execute(.registerMedium(barcode: barcode, mediaType: mediaType, location: location, label: label), idempotencyKey: idempotencyKey)
+        guard
+            case .medium(let id) = try await execute(
+                .registerMedium(barcode: barcode, mediaType: mediaType, location: location, label: label),
+                idempotencyKey: idempotencyKey)
         else { throw unexpected() }
         return id
     }
 
     /// AllocateNtmsMedia.
-    public func allocate(_ request: AllocationRequest, idempotencyKey: String? = nil) async throws(NtmsError) -> Allocation {
+    public func allocate(_ request: AllocationRequest, idempotencyKey: String? = nil) async throws(NtmsError)
+        -> Allocation
+    {
         guard case .allocation(let allocation) = try await execute(.allocate(request), idempotencyKey: idempotencyKey)
         else { throw unexpected() }
         return allocation
@@ -126,6 +143,8 @@ public final class Session: Sendable {
     }
 
     private func unexpected() -> NtmsError {
-        NtmsError(.databaseFailure, "the writer answered with a different kind of result (idempotency key reused for another command?)")
+        NtmsError(
+            .databaseFailure,
+            "the writer answered with a different kind of result (idempotency key reused for another command?)")
     }
 }

@@ -1,9 +1,9 @@
 import CLMDB
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where the log ends: the last sequence number and its chain link.
@@ -62,7 +62,9 @@ public final class EventLog: @unchecked Sendable {
             }
         } else if !create {
             var dataFile = stat()
-            guard stat(directory + "/data.mdb", &dataFile) == 0 else { throw StorageError.storeMissing(path: directory) }
+            guard stat(directory + "/data.mdb", &dataFile) == 0 else {
+                throw StorageError.storeMissing(path: directory)
+            }
         }
         environment = try LMDBEnvironment(
             directory: directory, mapSize: configuration.initialMapSize, maxReaders: configuration.maxReaders,

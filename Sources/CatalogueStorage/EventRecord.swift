@@ -74,7 +74,8 @@ public enum RecordCodec {
 
     /// Decodes and checks one record. `sequence` is the key it was stored under,
     /// which the record must repeat. With `previous`, the chain link is checked too.
-    public static func decode(_ raw: UnsafeRawBufferPointer, sequence: UInt64, previous: ChainHash?) throws(StorageError)
+    public static func decode(_ raw: UnsafeRawBufferPointer, sequence: UInt64, previous: ChainHash?)
+        throws(StorageError)
         -> EventRecord
     {
         func corrupt(_ reason: String) -> StorageError { .corruptRecord(sequence: sequence, reason: reason) }

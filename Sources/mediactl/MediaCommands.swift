@@ -77,14 +77,17 @@ extension MediaCommand {
                 var deleted: String
                 var barcode: String
             }
-            Output.emit(Body(deleted: medium.id.description, barcode: medium.barcode), json: options.json, text: "deleted \(medium.id) \(medium.barcode)")
+            Output.emit(
+                Body(deleted: medium.id.description, barcode: medium.barcode), json: options.json,
+                text: "deleted \(medium.id) \(medium.barcode)")
         }
     }
 }
 
 extension PoolCommand {
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete an empty application pool (DeleteNtmsMediaPool).")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete an empty application pool (DeleteNtmsMediaPool).")
 
         @OptionGroup var options: StoreOptions
         @Argument(help: "The pool path or id.") var path: String
@@ -98,7 +101,9 @@ extension PoolCommand {
                 var deleted: String
                 var path: String
             }
-            Output.emit(Body(deleted: pool.id.description, path: pool.path), json: options.json, text: "deleted \(pool.id) \(pool.path)")
+            Output.emit(
+                Body(deleted: pool.id.description, path: pool.path), json: options.json,
+                text: "deleted \(pool.id) \(pool.path)")
         }
     }
 }
@@ -106,7 +111,9 @@ extension PoolCommand {
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Every event that touched an object, oldest first, with time, application and user.",
-        discussion: "The object is any identifier (medium-N, side-N, lmid-N, pool-N, ...), a bar code, a side (BARCODE:A) or a pool path.")
+        discussion:
+            "The object is any identifier (medium-N, side-N, lmid-N, pool-N, ...), a bar code, a side (BARCODE:A) or a pool path."
+    )
 
     @OptionGroup var options: StoreOptions
     @Argument(help: "The object.") var object: String
@@ -171,7 +178,8 @@ struct HistoryJSON: Encodable {
 
     static func format(_ nanoseconds: Int64) -> String {
         let date = Date(timeIntervalSince1970: Double(nanoseconds) / 1_000_000_000)
-        return date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        return date.formatted(
+            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 }
 

@@ -40,7 +40,8 @@ struct Audit: AsyncParsableCommand {
         }
         let objects = Dictionary(uniqueKeysWithValues: report.objectCounts.map { ($0.kind, $0.count) })
         let body = Body(
-            events: report.events, head: report.head, head_hash: report.headHash, ok: report.ok, problem: report.problem,
+            events: report.events, head: report.head, head_hash: report.headHash, ok: report.ok,
+            problem: report.problem,
             first_bad_sequence: report.firstBadSequence, objects: objects)
         var lines = [
             "events     \(report.events)",
@@ -73,7 +74,9 @@ struct MediaTypeCommand: AsyncParsableCommand {
             defer { catalogue.close() }
             let id = try await options.session(catalogue).registerMediaType(name: name, sides: sides)
             let type = catalogue.snapshot.state.mediaTypes[id]!
-            Output.emit(MediaTypeJSON(type, catalogue.snapshot.state), json: options.json, text: "\(id) \(name) (\(sides) side(s))")
+            Output.emit(
+                MediaTypeJSON(type, catalogue.snapshot.state), json: options.json,
+                text: "\(id) \(name) (\(sides) side(s))")
         }
     }
 }
@@ -94,7 +97,8 @@ struct LibraryCommand: AsyncParsableCommand {
         func run() async throws {
             let catalogue = try await options.open()
             defer { catalogue.close() }
-            let id = try await options.session(catalogue).addLibrary(name: name, slots: slots, drives: drives, ports: ports)
+            let id = try await options.session(catalogue).addLibrary(
+                name: name, slots: slots, drives: drives, ports: ports)
             let library = catalogue.snapshot.state.libraries[id]!
             Output.emit(LibraryJSON(library), json: options.json, text: "\(id) \(name)")
         }
@@ -170,7 +174,9 @@ struct MediaCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register a physical medium, classified by its label.",
-            discussion: "free: Free pool, sides AVAILABLE; import: Import pool, sides IMPORT; none: Unrecognized pool, sides FOREIGN.")
+            discussion:
+                "free: Free pool, sides AVAILABLE; import: Import pool, sides IMPORT; none: Unrecognized pool, sides FOREIGN."
+        )
 
         @OptionGroup var options: StoreOptions
         @Option(help: "The medium's media type.") var mediaType: String

@@ -106,7 +106,9 @@ struct Names {
     /// An LMID (`lmid-4`), or a side spec whose side is allocated.
     func logicalMedium(_ text: String) throws -> LogicalMedium {
         if let id = LogicalMediumID(text) {
-            guard let logical = state.logicalMedia[id] else { throw NtmsError(.invalidMedia, "no logical medium \(text)") }
+            guard let logical = state.logicalMedia[id] else {
+                throw NtmsError(.invalidMedia, "no logical medium \(text)")
+            }
             return logical
         }
         let side = try side(text)

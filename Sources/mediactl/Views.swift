@@ -120,7 +120,9 @@ struct MediumJSON: Encodable {
         pool = state.pools[medium.pool]?.path ?? ""
         location = Self.describe(medium.location, state)
         online = state.isOnline(medium)
-        sides = state.sides(of: medium).map { SideSummary(id: $0.id.description, side: $0.letter, state: $0.state.name) }
+        sides = state.sides(of: medium).map {
+            SideSummary(id: $0.id.description, side: $0.letter, state: $0.state.name)
+        }
     }
 
     static func describe(_ location: MediumLocation, _ state: CatalogueState) -> String {

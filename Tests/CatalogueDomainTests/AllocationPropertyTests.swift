@@ -22,7 +22,8 @@ import Testing
 
     private func run(_ program: [Int]) throws {
         var f = try Fixture(policy: PoolPolicy(allocateFromScratch: true, deallocateToScratch: false, maxAllocates: 4))
-        let weekly = try f.h.pool("\\Backup\\Weekly", type: f.type, policy: PoolPolicy(allocateFromScratch: true, deallocateToScratch: true))
+        let weekly = try f.h.pool(
+            "\\Backup\\Weekly", type: f.type, policy: PoolPolicy(allocateFromScratch: true, deallocateToScratch: true))
         let pools = [f.daily, weekly]
         var reference = Reference()
         var registered = 0
@@ -40,15 +41,19 @@ import Testing
                 registered += 1
                 let location: MediumLocation = arg % 5 == 0 ? .shelf : .slot(f.robot, UInt32(registered))
                 guard registered <= 50 else { continue }
-                command = .registerMedium(barcode: "P\(registered)", mediaType: f.type, location: location, label: arg % 7 == 0 ? .import : .free)
+                command = .registerMedium(
+                    barcode: "P\(registered)", mediaType: f.type, location: location,
+                    label: arg % 7 == 0 ? .import : .free)
             case 2, 3:
                 command = .allocate(AllocationRequest(pool: pool, new: arg % 3 == 0, errorIfUnavailable: true))
             case 4:
                 guard let lmid = pick(lmids) else { continue }
-                command = .allocate(AllocationRequest(pool: f.h.state.logicalMedia[lmid]!.pool, next: lmid, errorIfUnavailable: true))
+                command = .allocate(
+                    AllocationRequest(pool: f.h.state.logicalMedia[lmid]!.pool, next: lmid, errorIfUnavailable: true))
             case 5:
                 guard let side = pick(sideIDs) else { continue }
-                command = .allocate(AllocationRequest(pool: pool, side: side, new: arg % 2 == 0, errorIfUnavailable: true))
+                command = .allocate(
+                    AllocationRequest(pool: pool, side: side, new: arg % 2 == 0, errorIfUnavailable: true))
             case 6, 7:
                 guard let lmid = pick(lmids) else { continue }
                 command = arg % 4 == 0 ? .complete(lmid) : .deallocate(lmid)
@@ -72,7 +77,9 @@ import Testing
                 }
                 track(decision, command: command, before: before, reference: &reference)
                 if case .allocation(let allocation) = decision.outcome, let expectedChoice {
-                    #expect(allocation.side == expectedChoice, "allocation chose \(allocation.side), order says \(String(describing: expectedChoice))")
+                    #expect(
+                        allocation.side == expectedChoice,
+                        "allocation chose \(allocation.side), order says \(String(describing: expectedChoice))")
                 }
             }
             try checkInvariants(f.h.state, reference: reference)
@@ -82,7 +89,9 @@ import Testing
         #expect(replayed == f.h.state)
     }
 
-    private func track(_ decision: Decision, command: CatalogueCommand, before: CatalogueState, reference: inout Reference) {
+    private func track(
+        _ decision: Decision, command: CatalogueCommand, before: CatalogueState, reference: inout Reference
+    ) {
         for event in decision.events {
             switch event {
             case .mediumImported(let e):
@@ -152,7 +161,9 @@ import Testing
 extension CatalogueCommand {
     /// The pool a plain search allocation (no side, no NEW, no NEXT) looks in.
     var plainSearchPool: PoolID? {
-        guard case .allocate(let request) = self, request.side == nil, request.next == nil, !request.new else { return nil }
+        guard case .allocate(let request) = self, request.side == nil, request.next == nil, !request.new else {
+            return nil
+        }
         return request.pool
     }
 }

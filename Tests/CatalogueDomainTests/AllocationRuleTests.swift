@@ -49,13 +49,15 @@ struct Fixture {
     @Test func withoutTheFromScratchPolicyTheFreePoolIsNotTouched() throws {
         var f = try Fixture(policy: PoolPolicy())
         _ = try f.h.medium("MO0001", type: f.type, at: .slot(f.robot, 1))
-        #expect(f.h.expectFailure(.allocate(AllocationRequest(pool: f.daily, errorIfUnavailable: true)), .mediaUnavailable))
+        #expect(
+            f.h.expectFailure(.allocate(AllocationRequest(pool: f.daily, errorIfUnavailable: true)), .mediaUnavailable))
     }
 
     @Test func offlineMediaAreNeverChosen() throws {
         var f = try Fixture()
         _ = try f.h.medium("SHELF1", type: f.type, at: .shelf)
-        #expect(f.h.expectFailure(.allocate(AllocationRequest(pool: f.daily, errorIfUnavailable: true)), .mediaUnavailable))
+        #expect(
+            f.h.expectFailure(.allocate(AllocationRequest(pool: f.daily, errorIfUnavailable: true)), .mediaUnavailable))
     }
 
     @Test func withNothingAvailableAndNoWaitTheCallTimesOutAndRecordsNothing() throws {
@@ -97,7 +99,8 @@ struct Fixture {
         #expect(allocation.side == medium.sides[0])
         #expect(f.h.side(medium, 1).state == .reserved)
         // A reserved side is not available to a plain allocation.
-        #expect(f.h.expectFailure(.allocate(AllocationRequest(pool: f.daily, errorIfUnavailable: true)), .mediaUnavailable))
+        #expect(
+            f.h.expectFailure(.allocate(AllocationRequest(pool: f.daily, errorIfUnavailable: true)), .mediaUnavailable))
     }
 
     @Test func newSkipsMediaWhoseOtherSidesAreTaken() throws {
@@ -118,22 +121,29 @@ struct Fixture {
         #expect(second.side == medium.sides[1])
         #expect(second.logicalMedium != first.logicalMedium)
         #expect(f.h.side(medium, 1).state == .allocated)
-        #expect(f.h.expectFailure(.allocate(AllocationRequest(pool: f.daily, next: second.logicalMedium)), .mediaUnavailable))
+        #expect(
+            f.h.expectFailure(
+                .allocate(AllocationRequest(pool: f.daily, next: second.logicalMedium)), .mediaUnavailable))
     }
 
     @Test func nextOnAnAllocationMadeWithoutNewIsInvalidMedia() throws {
         var f = try Fixture()
         _ = try f.h.medium("MO0001", type: f.type, at: .slot(f.robot, 1))
         let plain = try f.h.allocate(AllocationRequest(pool: f.daily))
-        #expect(f.h.expectFailure(.allocate(AllocationRequest(pool: f.daily, next: plain.logicalMedium)), .invalidMedia))
-        #expect(f.h.expectFailure(.allocate(AllocationRequest(pool: f.daily, next: LogicalMediumID(424_242))), .invalidMedia))
+        #expect(
+            f.h.expectFailure(.allocate(AllocationRequest(pool: f.daily, next: plain.logicalMedium)), .invalidMedia))
+        #expect(
+            f.h.expectFailure(
+                .allocate(AllocationRequest(pool: f.daily, next: LogicalMediumID(424_242))), .invalidMedia))
     }
 
     @Test func newWithNextIsAnInvalidParameter() throws {
         var f = try Fixture()
         _ = try f.h.medium("MO0001", type: f.type, at: .slot(f.robot, 1))
         let first = try f.h.allocate(AllocationRequest(pool: f.daily, new: true))
-        #expect(f.h.expectFailure(.allocate(AllocationRequest(pool: f.daily, new: true, next: first.logicalMedium)), .invalidParameter))
+        #expect(
+            f.h.expectFailure(
+                .allocate(AllocationRequest(pool: f.daily, new: true, next: first.logicalMedium)), .invalidParameter))
     }
 
     @Test func importingOneSideLeavesTheFlipSideInImport() throws {
@@ -213,8 +223,10 @@ struct Fixture {
         var h = DomainHarness()
         let type = try h.mediaType("LTO-6", sides: 1)
         _ = try h.pool("\\Backup", type: type)
-        #expect(h.expectFailure(.createPool(path: "\\Backup\\Daily", mediaType: type, policy: .init()), .invalidMediaPool))
-        #expect(h.expectFailure(.createPool(path: "\\Missing\\Daily", mediaType: type, policy: .init()), .objectNotFound))
+        #expect(
+            h.expectFailure(.createPool(path: "\\Backup\\Daily", mediaType: type, policy: .init()), .invalidMediaPool))
+        #expect(
+            h.expectFailure(.createPool(path: "\\Missing\\Daily", mediaType: type, policy: .init()), .objectNotFound))
         #expect(h.expectFailure(.createPool(path: "\\Free\\Mine", mediaType: type, policy: .init()), .invalidMediaPool))
         #expect(h.expectFailure(.createPool(path: "Backup", mediaType: type, policy: .init()), .invalidName))
         #expect(h.expectFailure(.createPool(path: "\\Backup", mediaType: type, policy: .init()), .alreadyExists))
@@ -238,10 +250,20 @@ struct Fixture {
         let type = try h.mediaType("LTO-6", sides: 1)
         let robot = try h.library("Robot", slots: 4)
         _ = try h.medium("L00001", type: type, at: .slot(robot, 1))
-        #expect(h.expectFailure(.registerMedium(barcode: "L00001", mediaType: type, location: .shelf, label: .free), .alreadyExists))
-        #expect(h.expectFailure(.registerMedium(barcode: "L00002", mediaType: type, location: .slot(robot, 1), label: .free), .busy))
-        #expect(h.expectFailure(.registerMedium(barcode: "L00003", mediaType: type, location: .slot(robot, 5), label: .free), .invalidParameter))
-        #expect(h.expectFailure(.registerMedium(barcode: "has space", mediaType: type, location: .shelf, label: .free), .invalidParameter))
+        #expect(
+            h.expectFailure(
+                .registerMedium(barcode: "L00001", mediaType: type, location: .shelf, label: .free), .alreadyExists))
+        #expect(
+            h.expectFailure(
+                .registerMedium(barcode: "L00002", mediaType: type, location: .slot(robot, 1), label: .free), .busy))
+        #expect(
+            h.expectFailure(
+                .registerMedium(barcode: "L00003", mediaType: type, location: .slot(robot, 5), label: .free),
+                .invalidParameter))
+        #expect(
+            h.expectFailure(
+                .registerMedium(barcode: "has space", mediaType: type, location: .shelf, label: .free),
+                .invalidParameter))
     }
 
     @Test func commandsBeforeInitialisationAreRefused() {

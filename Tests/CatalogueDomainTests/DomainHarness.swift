@@ -25,19 +25,25 @@ struct DomainHarness {
     }
 
     mutating func library(_ name: String, slots: Int = 50) throws(NtmsError) -> LibraryID {
-        guard case .library(let id) = try run(.addLibrary(name: name, slots: slots, drives: 2, ports: 1)) else { fatalError() }
+        guard case .library(let id) = try run(.addLibrary(name: name, slots: slots, drives: 2, ports: 1)) else {
+            fatalError()
+        }
         return id
     }
 
     mutating func pool(_ path: String, type: MediaTypeID?, policy: PoolPolicy = .init()) throws(NtmsError) -> PoolID {
-        guard case .pool(let id) = try run(.createPool(path: path, mediaType: type, policy: policy)) else { fatalError() }
+        guard case .pool(let id) = try run(.createPool(path: path, mediaType: type, policy: policy)) else {
+            fatalError()
+        }
         return id
     }
 
     mutating func medium(_ barcode: String, type: MediaTypeID, at location: MediumLocation, label: MediaLabel = .free)
         throws(NtmsError) -> Medium
     {
-        guard case .medium(let id) = try run(.registerMedium(barcode: barcode, mediaType: type, location: location, label: label))
+        guard
+            case .medium(let id) = try run(
+                .registerMedium(barcode: barcode, mediaType: type, location: location, label: label))
         else { fatalError() }
         return state.media[id]!
     }

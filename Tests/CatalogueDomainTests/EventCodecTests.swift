@@ -39,7 +39,8 @@ import Testing
             let payload = event.encodedPayload()
             for length in 0..<payload.count {
                 #expect(throws: PayloadDecodingError.self) {
-                    try CatalogueEvent.decode(typeCode: event.typeCode, schemaVersion: 1, payload: Array(payload.prefix(length)))
+                    try CatalogueEvent.decode(
+                        typeCode: event.typeCode, schemaVersion: 1, payload: Array(payload.prefix(length)))
                 }
             }
             #expect(throws: PayloadDecodingError.self) {
@@ -49,8 +50,12 @@ import Testing
     }
 
     @Test func unknownTypesAndVersionsAreRejected() {
-        #expect(throws: PayloadDecodingError.self) { try CatalogueEvent.decode(typeCode: 999, schemaVersion: 1, payload: []) }
-        #expect(throws: PayloadDecodingError.self) { try CatalogueEvent.decode(typeCode: 1, schemaVersion: 2, payload: []) }
+        #expect(throws: PayloadDecodingError.self) {
+            try CatalogueEvent.decode(typeCode: 999, schemaVersion: 1, payload: [])
+        }
+        #expect(throws: PayloadDecodingError.self) {
+            try CatalogueEvent.decode(typeCode: 1, schemaVersion: 2, payload: [])
+        }
     }
 
     @Test func replayingTheEventsRebuildsTheSameState() throws {
@@ -65,7 +70,10 @@ import Testing
     @Test func outcomesRoundTrip() throws {
         let outcomes: [CommandOutcome] = [
             .done, .mediaType(MediaTypeID(3)), .library(LibraryID(4)), .pool(PoolID(5)), .medium(MediumID(6)),
-            .allocation(Allocation(logicalMedium: LogicalMediumID(9), side: SideID(7), medium: MediumID(6), pool: PoolID(5), allocatedFrom: PoolID(2))),
+            .allocation(
+                Allocation(
+                    logicalMedium: LogicalMediumID(9), side: SideID(7), medium: MediumID(6), pool: PoolID(5),
+                    allocatedFrom: PoolID(2))),
         ]
         for outcome in outcomes { #expect(try CommandOutcome.decode(outcome.encoded()) == outcome) }
     }

@@ -100,7 +100,8 @@ import Testing
         #expect(f.h.expectFailure(.decommission(medium.sides[0]), .invalidState))
         let allocation = try f.h.allocate(AllocationRequest(pool: f.daily))
         #expect(allocation.side == medium.sides[1])
-        #expect(f.h.expectFailure(.allocate(AllocationRequest(pool: f.daily, errorIfUnavailable: true)), .mediaUnavailable))
+        #expect(
+            f.h.expectFailure(.allocate(AllocationRequest(pool: f.daily, errorIfUnavailable: true)), .mediaUnavailable))
     }
 
     @Test func onlyOfflineMediaWithNothingHeldCanBeDeleted() throws {
@@ -134,7 +135,8 @@ import Testing
 
     @Test func systemPoolPoliciesCannotBeChanged() throws {
         var f = try Fixture()
-        #expect(f.h.expectFailure(.setPoolPolicy(pool: f.freePool, policy: PoolPolicy(maxAllocates: 3)), .invalidMediaPool))
+        #expect(
+            f.h.expectFailure(.setPoolPolicy(pool: f.freePool, policy: PoolPolicy(maxAllocates: 3)), .invalidMediaPool))
         try f.h.run(.setPoolPolicy(pool: f.daily, policy: PoolPolicy(maxAllocates: 3)))
         #expect(f.h.state.pools[f.daily]!.policy.maxAllocates == 3)
     }
@@ -159,7 +161,9 @@ import Testing
         let shelved = try f.h.medium("SHELF", type: f.type, at: .shelf)
         try f.h.run(.moveMedium(shelved.id, to: f.daily))
         // Offline, so NEW cannot take it either.
-        #expect(f.h.expectFailure(.allocate(AllocationRequest(pool: f.daily, new: true, errorIfUnavailable: true)), .mediaUnavailable))
+        #expect(
+            f.h.expectFailure(
+                .allocate(AllocationRequest(pool: f.daily, new: true, errorIfUnavailable: true)), .mediaUnavailable))
         let whole = try f.h.medium("WHOLE", type: f.type, at: .slot(f.robot, 41))
         let allocation = try f.h.allocate(AllocationRequest(pool: f.daily, new: true))
         #expect(allocation.medium == whole.id)

@@ -141,7 +141,8 @@ import Testing
     @Test func aTinyMapGrowsWhileTheCatalogueKeepsCommitting() async throws {
         let store = TestStore()
         defer { store.remove() }
-        let catalogue = try await store.open(options: CatalogueOptions(store: StoreConfiguration(initialMapSize: 64 * 1024)))
+        let catalogue = try await store.open(
+            options: CatalogueOptions(store: StoreConfiguration(initialMapSize: 64 * 1024)))
         let initialMap = catalogue.mapSize
         let session = try catalogue.session(application: "test", user: "tester")
         let seeded = try await Seeded.make(session, media: 400)
@@ -166,7 +167,9 @@ import Testing
         let before = catalogue.commitStatistics
         let allocations = try await withThrowingTaskGroup(of: Allocation.self) { group in
             for _ in 0..<300 {
-                group.addTask { try await session.allocate(AllocationRequest(pool: seeded.pool, errorIfUnavailable: true)) }
+                group.addTask {
+                    try await session.allocate(AllocationRequest(pool: seeded.pool, errorIfUnavailable: true))
+                }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -231,7 +234,9 @@ import Testing
         let seeded = try await Seeded.make(session, media: 10)
         let answers = try await withThrowingTaskGroup(of: Allocation.self) { group in
             for _ in 0..<20 {
-                group.addTask { try await session.allocate(AllocationRequest(pool: seeded.pool), idempotencyKey: "same") }
+                group.addTask {
+                    try await session.allocate(AllocationRequest(pool: seeded.pool), idempotencyKey: "same")
+                }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -320,7 +325,8 @@ import Testing
                     let snapshot = catalogue.snapshot
                     let state = snapshot.state
                     // Every LMID points at an allocated side that points back at it.
-                    for logical in state.logicalMedia.values where state.sides[logical.side]?.logicalMedium != logical.id {
+                    for logical in state.logicalMedia.values
+                    where state.sides[logical.side]?.logicalMedium != logical.id {
                         violations += 1
                     }
                     if state.eventCount != snapshot.head.sequence { violations += 1 }
@@ -338,7 +344,9 @@ import Testing
     /// `mediactl` beside the test bundle, to write from a second process.
     static var mediactl: URL {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("mediactl") }
+        let candidates = [directory, directory.deletingLastPathComponent()].map {
+            $0.appendingPathComponent("mediactl")
+        }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
             ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/debug/mediactl")
@@ -363,12 +371,15 @@ import Testing
         let session = try catalogue.session(application: "appliance", user: "svc")
         let seeded = try await Seeded.make(session, media: 1, sides: 1)
         // Another process registers a medium in slot... none left, so on the shelf, then moves it nowhere.
-        #expect(try Self.mediactl(["media", "add", "--media-type", "MO", "--barcode", "OTHER1", "--offline"], store: store.path) == 0)
+        #expect(
+            try Self.mediactl(
+                ["media", "add", "--media-type", "MO", "--barcode", "OTHER1", "--offline"], store: store.path) == 0)
         #expect(catalogue.snapshot.state.medium(withBarcode: "OTHER1") == nil)
         try await catalogue.refresh()
         let other = try #require(catalogue.snapshot.state.medium(withBarcode: "OTHER1"))
         // The other process allocates the only online side; this process's writer must see it.
-        #expect(try Self.mediactl(["allocate", "--pool", "\\Backup", "--error-if-unavailable"], store: store.path) == 0)
+        #expect(
+            try Self.mediactl(["allocate", "--pool", "\\Backup", "--error-if-unavailable"], store: store.path) == 0)
         do {
             _ = try await session.allocate(AllocationRequest(pool: seeded.pool, errorIfUnavailable: true))
             Issue.record("allocated a side another process already holds")

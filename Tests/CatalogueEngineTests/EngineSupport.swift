@@ -28,7 +28,9 @@ struct Seeded {
     let pool: PoolID
     let media: [MediumID]
 
-    static func make(_ session: Session, media count: Int, sides: Int = 2, policy: PoolPolicy = PoolPolicy(allocateFromScratch: true))
+    static func make(
+        _ session: Session, media count: Int, sides: Int = 2, policy: PoolPolicy = PoolPolicy(allocateFromScratch: true)
+    )
         async throws -> Seeded
     {
         let type = try await session.registerMediaType(name: "MO", sides: sides)
@@ -37,7 +39,9 @@ struct Seeded {
         var media: [MediumID] = []
         for slot in 0..<count {
             media.append(
-                try await session.registerMedium(barcode: String(format: "MO%04d", slot + 1), mediaType: type, location: .slot(robot, UInt32(slot + 1))))
+                try await session.registerMedium(
+                    barcode: String(format: "MO%04d", slot + 1), mediaType: type,
+                    location: .slot(robot, UInt32(slot + 1))))
         }
         return Seeded(type: type, robot: robot, pool: pool, media: media)
     }

@@ -55,7 +55,8 @@ import Testing
 
     @Test func aRecordStoredUnderTheWrongSequenceIsRejected() {
         let (bytes, _) = RecordCodec.encode(header(3), payload: [], previous: .genesis)
-        #expect(throws: StorageError.corruptRecord(sequence: 4, reason: "record says sequence 3 but is stored under 4")) {
+        #expect(throws: StorageError.corruptRecord(sequence: 4, reason: "record says sequence 3 but is stored under 4"))
+        {
             try bytes.withUnsafeBytes { try RecordCodec.decode($0, sequence: 4, previous: .genesis) }
         }
     }
@@ -89,7 +90,8 @@ import Testing
                 let header = RecordHeader(
                     sequence: head.sequence + 1, eventType: 1, schemaVersion: 1, timestamp: 0, application: "test",
                     user: "tester")
-                let payload = withUnsafeBytes(of: head.sequence + 1) { Array($0) } + Array(repeating: 0x5A, count: payloadSize)
+                let payload =
+                    withUnsafeBytes(of: head.sequence + 1) { Array($0) } + Array(repeating: 0x5A, count: payloadSize)
                 head = try writer.append(header, payload: payload, after: head)
             }
             try writer.recordHead(head)
@@ -172,7 +174,9 @@ import Testing
             try log.write { writer in
                 let head = try writer.reader.head()
                 _ = try writer.append(
-                    RecordHeader(sequence: head.sequence + 1, eventType: 1, schemaVersion: 1, timestamp: 0, application: "", user: ""),
+                    RecordHeader(
+                        sequence: head.sequence + 1, eventType: 1, schemaVersion: 1, timestamp: 0, application: "",
+                        user: ""),
                     payload: [], after: head)
                 throw Refused()
             }

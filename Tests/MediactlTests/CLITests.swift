@@ -86,20 +86,24 @@ import Testing
         _ = try cli.json(["pool", "create", "\\Backup"])
         _ = try cli.json(["pool", "create", "\\Backup\\Daily", "--media-type", "MO", "--from-scratch"])
         let medium = try #require(
-            try cli.json(["media", "add", "--media-type", "MO", "--barcode", "MO0001", "--library", "Robot", "--slot", "1"])
+            try cli.json([
+                "media", "add", "--media-type", "MO", "--barcode", "MO0001", "--library", "Robot", "--slot", "1",
+            ])
                 as? [String: Any])
         #expect(medium["barcode"] as? String == "MO0001")
         #expect(medium["pool"] as? String == "\\Free\\MO")
         let sides = try #require(medium["sides"] as? [[String: Any]])
         #expect(sides.map { $0["side"] as? String } == ["A", "B"])
         #expect(sides.allSatisfy { $0["state"] as? String == "AVAILABLE" })
-        let allocation = try #require(try cli.json(["allocate", "--pool", "\\Backup\\Daily", "--new"]) as? [String: Any])
+        let allocation = try #require(
+            try cli.json(["allocate", "--pool", "\\Backup\\Daily", "--new"]) as? [String: Any])
         #expect(allocation["barcode"] as? String == "MO0001")
         #expect(allocation["side_letter"] as? String == "A")
         #expect(allocation["pool"] as? String == "\\Backup\\Daily")
         #expect(allocation["allocated_from"] as? String == "\\Free\\MO")
         let lmid = try #require(allocation["lmid"] as? String)
-        let next = try #require(try cli.json(["allocate", "--pool", "\\Backup\\Daily", "--next", lmid]) as? [String: Any])
+        let next = try #require(
+            try cli.json(["allocate", "--pool", "\\Backup\\Daily", "--next", lmid]) as? [String: Any])
         #expect(next["side_letter"] as? String == "B")
         let shown = try #require(try cli.json(["show", "sides"]) as? [[String: Any]])
         #expect(shown.map { $0["state"] as? String } == ["ALLOCATED", "ALLOCATED"])
@@ -118,7 +122,10 @@ import Testing
         _ = try cli.json(["library", "add", "Robot", "--slots", "\(sides)", "--drives", "2"])
         _ = try cli.json(["pool", "create", "\\Jobs", "--media-type", "LTO-6", "--from-scratch"])
         for slot in 1...sides {
-            _ = try cli.json(["media", "add", "--media-type", "LTO-6", "--barcode", "L\(slot)", "--library", "Robot", "--slot", "\(slot)"])
+            _ = try cli.json([
+                "media", "add", "--media-type", "LTO-6", "--barcode", "L\(slot)", "--library", "Robot", "--slot",
+                "\(slot)",
+            ])
         }
         // Two shell loops, each a stream of separate mediactl processes, racing for the same pool.
         let script = """
@@ -163,16 +170,23 @@ import Testing
         _ = try cli.json(["media-type", "add", "MO", "--sides", "2"])
         _ = try cli.json(["library", "add", "Robot", "--slots", "8", "--drives", "2", "--ports", "1"])
         _ = try cli.json(["pool", "create", "\\Backup"])
-        _ = try cli.json(["pool", "create", "\\Backup\\Daily", "--media-type", "MO", "--from-scratch", "--max-allocates", "5"])
-        _ = try cli.json(["media", "add", "--media-type", "MO", "--barcode", "MO0001", "--library", "Robot", "--slot", "1"])
-        _ = try cli.json(["media", "add", "--media-type", "MO", "--barcode", "OLD001", "--offline", "--label", "import"])
+        _ = try cli.json([
+            "pool", "create", "\\Backup\\Daily", "--media-type", "MO", "--from-scratch", "--max-allocates", "5",
+        ])
+        _ = try cli.json([
+            "media", "add", "--media-type", "MO", "--barcode", "MO0001", "--library", "Robot", "--slot", "1",
+        ])
+        _ = try cli.json([
+            "media", "add", "--media-type", "MO", "--barcode", "OLD001", "--offline", "--label", "import",
+        ])
     }
 
     @Test func completeDecommissionMoveAndDeleteFollowTheirRules() throws {
         let cli = CLI()
         defer { cli.remove() }
         try seeded(cli)
-        let allocation = try #require(try cli.json(["allocate", "--pool", "\\Backup\\Daily", "--side", "MO0001:A"]) as? [String: Any])
+        let allocation = try #require(
+            try cli.json(["allocate", "--pool", "\\Backup\\Daily", "--side", "MO0001:A"]) as? [String: Any])
         let lmid = try #require(allocation["lmid"] as? String)
         let completed = try #require(try cli.json(["complete", lmid]) as? [String: Any])
         #expect(completed["state"] as? String == "COMPLETE")
@@ -219,7 +233,8 @@ import Testing
         let cli = CLI()
         defer { cli.remove() }
         try seeded(cli)
-        let changed = try #require(try cli.json(["pool", "set", "\\Backup\\Daily", "--no-from-scratch", "--to-scratch"]) as? [String: Any])
+        let changed = try #require(
+            try cli.json(["pool", "set", "\\Backup\\Daily", "--no-from-scratch", "--to-scratch"]) as? [String: Any])
         #expect(changed["from_scratch"] as? Bool == false)
         #expect(changed["to_scratch"] as? Bool == true)
         #expect(changed["max_allocates"] as? Int == 5)
@@ -236,13 +251,21 @@ import Testing
         let cli = CLI()
         defer { cli.remove() }
         try seeded(cli)
-        let allocation = try #require(try cli.json(["allocate", "--pool", "\\Backup\\Daily", "--new", "--idempotency-key", "job-7"]) as? [String: Any])
+        let allocation = try #require(
+            try cli.json(["allocate", "--pool", "\\Backup\\Daily", "--new", "--idempotency-key", "job-7"])
+                as? [String: Any])
         _ = try cli.json(["deallocate", try #require(allocation["lmid"] as? String)])
         let history = try #require(try cli.json(["history", "MO0001"]) as? [[String: Any]])
-        #expect(history.map { $0["event"] as? String } == ["MediumImported", "MediumMoved", "SideAllocated", "SideDeallocated"])
+        #expect(
+            history.map { $0["event"] as? String } == [
+                "MediumImported", "MediumMoved", "SideAllocated", "SideDeallocated",
+            ])
         let sequences = history.compactMap { $0["sequence"] as? Int }
         #expect(sequences == sequences.sorted())
-        #expect(history.allSatisfy { $0["application"] as? String == "mediactl" && ($0["time"] as? String)?.hasSuffix("Z") == true })
+        #expect(
+            history.allSatisfy {
+                $0["application"] as? String == "mediactl" && ($0["time"] as? String)?.hasSuffix("Z") == true
+            })
         #expect(history[2]["idempotency_key"] as? String == "job-7")
         // A deleted medium's history is still there, found by its bar code.
         _ = try cli.json(["media", "delete", "OLD001"])
