@@ -99,25 +99,10 @@ extension CatalogueState {
             for side in medium.sides { sides[side] = nil }
 
         case .sideAllocated(let e):
-            reserve(e.logicalMedium)
-            changeMediumOf(side: e.side) { state in
-                state.sides[e.side]?.state = .allocated
-                state.sides[e.side]?.allocateCount &+= 1
-                state.sides[e.side]?.logicalMedium = e.logicalMedium
-                for sibling in e.reservedSides { state.sides[sibling]?.state = .reserved }
-            }
-            logicalMedia[e.logicalMedium] = LogicalMedium(
-                id: e.logicalMedium, side: e.side, pool: e.pool, exclusive: e.exclusive)
+            allocate(e.side, as: e.logicalMedium, in: e.pool, exclusive: e.exclusive, reserving: e.reservedSides)
 
         case .sideAllocatedNext(let e):
-            reserve(e.logicalMedium)
-            changeMediumOf(side: e.side) { state in
-                state.sides[e.side]?.state = .allocated
-                state.sides[e.side]?.allocateCount &+= 1
-                state.sides[e.side]?.logicalMedium = e.logicalMedium
-            }
-            logicalMedia[e.logicalMedium] = LogicalMedium(
-                id: e.logicalMedium, side: e.side, pool: e.pool, exclusive: true)
+            allocate(e.side, as: e.logicalMedium, in: e.pool, exclusive: true, reserving: [])
 
         case .sideDeallocated(let e):
             logicalMedia[e.logicalMedium] = nil
@@ -140,6 +125,19 @@ extension CatalogueState {
         for id in repeat each ids {
             nextIdentifier = max(nextIdentifier, id.rawValue + 1)
         }
+    }
+
+    private mutating func allocate(
+        _ side: SideID, as lmid: LogicalMediumID, in pool: PoolID, exclusive: Bool, reserving siblings: [SideID]
+    ) {
+        reserve(lmid)
+        changeMediumOf(side: side) { state in
+            state.sides[side]?.state = .allocated
+            state.sides[side]?.allocateCount &+= 1
+            state.sides[side]?.logicalMedium = lmid
+            for sibling in siblings { state.sides[sibling]?.state = .reserved }
+        }
+        logicalMedia[lmid] = LogicalMedium(id: lmid, side: side, pool: pool, exclusive: exclusive)
     }
 
     private mutating func addLibrary(_ library: Library) {
