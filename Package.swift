@@ -49,6 +49,7 @@ let package = Package(
                 "CatalogueStorage",
                 "CatalogueDomain",
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

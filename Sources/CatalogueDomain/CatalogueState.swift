@@ -19,6 +19,10 @@ public struct CatalogueState: Sendable, Equatable {
     public internal(set) var media = TreeDictionary<MediumID, Medium>()
     public internal(set) var sides = TreeDictionary<SideID, Side>()
     public internal(set) var logicalMedia = TreeDictionary<LogicalMediumID, LogicalMedium>()
+    /// Operator requests, open and finished (finished ones stay for history and listing).
+    public internal(set) var requests = TreeDictionary<OperatorRequestID, OperatorRequest>()
+    /// Open requests of waiting allocations, per pool, oldest first.
+    public internal(set) var waitingRequests = TreeDictionary<PoolID, SortedSet<OperatorRequestID>>()
 
     var mediaTypeByName = TreeDictionary<String, MediaTypeID>()
     var libraryByName = TreeDictionary<String, LibraryID>()
@@ -41,6 +45,11 @@ public struct CatalogueState: Sendable, Equatable {
     public func pool(atPath path: String) -> Pool? { poolByPath[path].flatMap { pools[$0] } }
     public func medium(withBarcode barcode: String) -> Medium? { mediumByBarcode[barcode].flatMap { media[$0] } }
     public func medium(at location: MediumLocation) -> Medium? { mediumAtLocation[location].flatMap { media[$0] } }
+
+    /// Open requests with a waiter, in submission order.
+    public var openWaitingRequests: [OperatorRequest] {
+        waitingRequests.values.flatMap { $0 }.sorted().compactMap { requests[$0] }
+    }
 
     /// The shelf: the one offline library every catalogue has.
     public var offlineLibrary: LibraryID? { creation?.offlineLibrary }

@@ -21,6 +21,40 @@ public enum CatalogueCommand: Sendable, Equatable {
     case moveMedium(MediumID, to: PoolID)
     /// DeleteNtmsMedia: an offline medium with no side Allocated, Complete or Reserved.
     case deleteMedium(MediumID)
+    /// AllocateNtmsMedia with a timeout: when nothing qualifies, a NEWMEDIA request is
+    /// submitted for the waiter instead of failing.
+    case allocateOrWait(AllocationRequest, AllocationWait)
+    /// The engine serving a waiting allocation because a qualifying side appeared:
+    /// allocates and closes the request as satisfied by the engine.
+    case serveWaitingAllocation(OperatorRequestID, AllocationRequest)
+    /// SubmitNtmsOperatorRequest.
+    case submitRequest(type: OperatorRequestType, message: String, firstArgument: UInt64?, secondArgument: UInt64?)
+    /// An operator console showed these requests (SUBMITTED ones become ACTIVE).
+    case displayRequests([OperatorRequestID])
+    case acknowledgeRequest(OperatorRequestID)
+    /// SatisfyNtmsOperatorRequest.
+    case satisfyRequest(OperatorRequestID)
+    /// CancelNtmsOperatorRequest.
+    case cancelRequest(OperatorRequestID)
+    /// Waiting requests whose deadline has passed (the writer's clock says so).
+    case expireRequests([OperatorRequestID])
+    /// Open requests whose waiter is gone (process died, session closed).
+    case abandonRequests([OperatorRequestID], reason: RequestCloseReason)
+}
+
+/// What `decide` may know besides the state: the writer's clock and the caller.
+/// Whatever it uses is written into the events, so replay never needs it.
+public struct DecisionContext: Sendable {
+    /// Nanoseconds since 1970.
+    public var now: Int64
+    public var application: String
+    public var user: String
+
+    public init(now: Int64 = 0, application: String = "", user: String = "") {
+        self.now = now
+        self.application = application
+        self.user = user
+    }
 }
 
 /// AllocateNtmsMedia's arguments (the timeout is the engine's business).
@@ -74,6 +108,9 @@ public enum CommandOutcome: Sendable, Equatable {
     case pool(PoolID)
     case medium(MediumID)
     case allocation(Allocation)
+    case request(OperatorRequestID)
+    /// The allocation waits on this NEWMEDIA request.
+    case waiting(OperatorRequestID)
 
     public func encoded() -> [UInt8] {
         var out = BinaryWriter()
@@ -90,6 +127,8 @@ public enum CommandOutcome: Sendable, Equatable {
             out.write(a.medium)
             out.write(a.pool)
             out.write(a.allocatedFrom)
+        case .request(let id): out.write(UInt8(6)); out.write(id)
+        case .waiting(let id): out.write(UInt8(7)); out.write(id)
         }
         return out.bytes
     }
@@ -108,6 +147,8 @@ public enum CommandOutcome: Sendable, Equatable {
                 Allocation(
                     logicalMedium: try r.readID(), side: try r.readID(), medium: try r.readID(), pool: try r.readID(),
                     allocatedFrom: try r.readID()))
+        case 6: outcome = .request(try r.readID())
+        case 7: outcome = .waiting(try r.readID())
         case let tag: throw PayloadDecodingError("invalid outcome tag \(tag)")
         }
         guard r.isAtEnd else { throw PayloadDecodingError("unexpected bytes after an outcome") }

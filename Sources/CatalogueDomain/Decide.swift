@@ -18,15 +18,15 @@ public enum NameLimits {
 extension CatalogueState {
     /// Validates `command` against this state. Pure: the same state and command
     /// always give the same answer, and nothing changes until the events are applied.
-    public func decide(_ command: CatalogueCommand) -> Result<Decision, NtmsError> {
+    public func decide(_ command: CatalogueCommand, context: DecisionContext = .init()) -> Result<Decision, NtmsError> {
         do {
-            return .success(try decideOrThrow(command))
+            return .success(try decideOrThrow(command, context: context))
         } catch {
             return .failure(error)
         }
     }
 
-    private func decideOrThrow(_ command: CatalogueCommand) throws(NtmsError) -> Decision {
+    private func decideOrThrow(_ command: CatalogueCommand, context: DecisionContext) throws(NtmsError) -> Decision {
         if command != .createCatalogue, creation == nil {
             throw NtmsError(.databaseFailure, "the catalogue has not been initialised (run `mediactl init`)")
         }
@@ -87,7 +87,46 @@ extension CatalogueState {
             return try decideRegistration(barcode: barcode, typeID: typeID, location: location, label: label, ids: &ids)
 
         case .allocate(let request):
-            return try decideAllocation(request, ids: &ids)
+            return try decideAllocation(request, wait: nil, context: context, ids: &ids)
+
+        case .allocateOrWait(let request, let wait):
+            return try decideAllocation(request, wait: wait, context: context, ids: &ids)
+
+        case .serveWaitingAllocation(let requestID, let allocation):
+            return try decideServing(requestID, allocation, context: context, ids: &ids)
+
+        case .submitRequest(let type, let message, let first, let second):
+            return try decideSubmission(type: type, message: message, first: first, second: second, context: context, ids: &ids)
+
+        case .displayRequests(let list):
+            let events = list.filter { requests[$0]?.state == .submitted }.map { CatalogueEvent.requestDisplayed(RequestDisplayed(request: $0)) }
+            return Decision(events: events, outcome: .done)
+
+        case .acknowledgeRequest(let id):
+            let request = try openRequest(id)
+            guard request.state != .inProgress else { return Decision(events: [], outcome: .request(id)) }
+            return Decision(events: [.requestAcknowledged(RequestAcknowledged(request: id))], outcome: .request(id))
+
+        case .satisfyRequest(let id):
+            _ = try openRequest(id)
+            return Decision(events: [.requestSatisfied(RequestSatisfied(request: id, time: context.now, byEngine: false))], outcome: .request(id))
+
+        case .cancelRequest(let id):
+            _ = try openRequest(id)
+            return Decision(
+                events: [.requestCancelled(RequestCancelled(request: id, time: context.now, reason: .cancelledByOperator))],
+                outcome: .request(id))
+
+        case .expireRequests(let list):
+            let due = list.filter { id in
+                guard let request = requests[id], request.state.isOpen, let deadline = request.deadline else { return false }
+                return deadline <= context.now
+            }
+            return Decision(events: due.map { .requestTimedOut(RequestTimedOut(request: $0, time: context.now)) }, outcome: .done)
+
+        case .abandonRequests(let list, let reason):
+            let open = list.filter { requests[$0]?.state.isOpen == true }
+            return Decision(events: open.map { .requestCancelled(RequestCancelled(request: $0, time: context.now, reason: reason)) }, outcome: .done)
 
         case .deallocate(let lmid):
             return try decideDeallocation(lmid)
@@ -191,9 +230,9 @@ extension CatalogueState {
 
     // MARK: Allocation
 
-    private func decideAllocation(_ request: AllocationRequest, ids: inout IdentifierSource) throws(NtmsError)
-        -> Decision
-    {
+    private func decideAllocation(
+        _ request: AllocationRequest, wait: AllocationWait?, context: DecisionContext, ids: inout IdentifierSource
+    ) throws(NtmsError) -> Decision {
         guard let pool = pools[request.pool] else { throw NtmsError(.invalidMediaPool, "no pool \(request.pool)") }
         guard pool.type == .application, let typeID = pool.mediaType, let type = mediaTypes[typeID] else {
             throw NtmsError(
@@ -224,11 +263,70 @@ extension CatalogueState {
                     + (pool.policy.allocateFromScratch ? " or its Free pool" : " (the pool does not draw from scratch)")
             )
         }
-        // The operator-request wait is not built yet: answer as a request that timed out at once.
-        throw NtmsError(
-            .timeout,
-            "no online Available side in \(pool.path); new media must be added (operator requests are not supported yet)"
-        )
+        // Nothing qualifies: ask an operator for media, unless the caller will not wait.
+        guard let wait, wait.deadline.map({ $0 > context.now }) ?? true else {
+            throw NtmsError(.timeout, "no online Available side in \(pool.path), and the allocation may not wait for an operator")
+        }
+        let submitted = RequestSubmitted(
+            request: ids.take(), type: .newMedia, firstArgument: pool.id.rawValue, secondArgument: nil,
+            message: "Insert new \(type.name) media, or bring Available media online, for pool \(pool.path)",
+            submitted: context.now, application: context.application, user: context.user, deadline: wait.deadline,
+            waiter: wait.waiter)
+        return Decision(events: [.requestSubmitted(submitted)], outcome: .waiting(submitted.request))
+    }
+
+    // MARK: Operator requests
+
+    private func openRequest(_ id: OperatorRequestID) throws(NtmsError) -> OperatorRequest {
+        guard let request = requests[id] else { throw NtmsError(.objectNotFound, "no operator request \(id)") }
+        guard request.state.isOpen else {
+            throw NtmsError(.invalidState, "\(id) is already \(request.state.name) (\(request.closeReason?.name ?? "closed"))")
+        }
+        return request
+    }
+
+    private func decideSubmission(
+        type: OperatorRequestType, message: String, first: UInt64?, second: UInt64?, context: DecisionContext,
+        ids: inout IdentifierSource
+    ) throws(NtmsError) -> Decision {
+        guard message.count <= NameLimits.requestMessage else {
+            throw NtmsError(.messageExceedsMaxSize, "an operator request message is at most \(NameLimits.requestMessage) characters")
+        }
+        switch type {
+        case .newMedia:
+            guard let first, pools[PoolID(first)] != nil else { throw NtmsError(.objectNotFound, "NEWMEDIA names a pool") }
+        case .moveMedia:
+            guard let first, media[MediumID(first)] != nil else { throw NtmsError(.objectNotFound, "MOVEMEDIA names a medium") }
+        case .cleaner, .deviceService:
+            guard let first, libraries[LibraryID(first)] != nil else {
+                throw NtmsError(.objectNotFound, "\(type.name) names a library")
+            }
+        case .message:
+            guard !message.isEmpty else { throw NtmsError(.invalidParameter, "a MESSAGE request needs a message") }
+        }
+        let submitted = RequestSubmitted(
+            request: ids.take(), type: type, firstArgument: first, secondArgument: second, message: message,
+            submitted: context.now, application: context.application, user: context.user, deadline: nil, waiter: nil)
+        return Decision(events: [.requestSubmitted(submitted)], outcome: .request(submitted.request))
+    }
+
+    /// Serves the oldest waiting allocation of a pool when a side qualifies again.
+    private func decideServing(
+        _ requestID: OperatorRequestID, _ allocation: AllocationRequest, context: DecisionContext,
+        ids: inout IdentifierSource
+    ) throws(NtmsError) -> Decision {
+        let request = try openRequest(requestID)
+        guard request.waiter != nil, let pool = request.firstArgument.map(PoolID.init) else {
+            throw NtmsError(.invalidParameter, "\(requestID) is not a waiting allocation")
+        }
+        guard waitingRequests[pool]?.first == requestID else {
+            throw NtmsError(.busy, "an older allocation waits on pool \(pools[pool]?.path ?? "?")")
+        }
+        var strict = allocation
+        strict.errorIfUnavailable = true
+        var decision = try decideAllocation(strict, wait: nil, context: context, ids: &ids)
+        decision.events.append(.requestSatisfied(RequestSatisfied(request: requestID, time: context.now, byEngine: true)))
+        return decision
     }
 
     private func decideNext(after previous: LogicalMediumID, pool: Pool, ids: inout IdentifierSource) throws(NtmsError)

@@ -72,6 +72,39 @@ extension CatalogueEvent {
             out.write(e.side)
         case .mediumDeleted(let e):
             out.write(e.medium)
+        case .requestSubmitted(let e):
+            out.write(e.request)
+            out.write(e.type.rawValue)
+            out.write(e.firstArgument ?? 0)
+            out.write(e.secondArgument ?? 0)
+            out.write(e.message)
+            out.write(e.submitted)
+            out.write(e.application)
+            out.write(e.user)
+            out.write(e.deadline != nil)
+            out.write(e.deadline ?? 0)
+            out.write(e.waiter != nil)
+            if let waiter = e.waiter {
+                out.write(waiter.bootID)
+                out.write(waiter.processID)
+                out.write(waiter.processStart)
+                out.write(waiter.session)
+            }
+        case .requestDisplayed(let e):
+            out.write(e.request)
+        case .requestAcknowledged(let e):
+            out.write(e.request)
+        case .requestSatisfied(let e):
+            out.write(e.request)
+            out.write(e.time)
+            out.write(e.byEngine)
+        case .requestCancelled(let e):
+            out.write(e.request)
+            out.write(e.time)
+            out.write(e.reason.rawValue)
+        case .requestTimedOut(let e):
+            out.write(e.request)
+            out.write(e.time)
         }
         return out.bytes
     }
@@ -144,6 +177,39 @@ extension CatalogueEvent {
             event = .sideDecommissioned(SideDecommissioned(side: try r.readID()))
         case 14:
             event = .mediumDeleted(MediumDeleted(medium: try r.readID()))
+        case 15:
+            let request: OperatorRequestID = try r.readID()
+            let type = try r.readEnum(OperatorRequestType.self)
+            let first = try r.readUInt64()
+            let second = try r.readUInt64()
+            let message = try r.readString()
+            let submitted = try r.readInt64()
+            let application = try r.readString()
+            let user = try r.readString()
+            let hasDeadline = try r.readBool()
+            let deadline = try r.readInt64()
+            var waiter: WaiterToken?
+            if try r.readBool() {
+                waiter = WaiterToken(
+                    bootID: try r.readString(), processID: try r.readUInt32(), processStart: try r.readUInt64(),
+                    session: try r.readUInt64())
+            }
+            event = .requestSubmitted(
+                RequestSubmitted(
+                    request: request, type: type, firstArgument: first == 0 ? nil : first,
+                    secondArgument: second == 0 ? nil : second, message: message, submitted: submitted,
+                    application: application, user: user, deadline: hasDeadline ? deadline : nil, waiter: waiter))
+        case 16:
+            event = .requestDisplayed(RequestDisplayed(request: try r.readID()))
+        case 17:
+            event = .requestAcknowledged(RequestAcknowledged(request: try r.readID()))
+        case 18:
+            event = .requestSatisfied(RequestSatisfied(request: try r.readID(), time: try r.readInt64(), byEngine: try r.readBool()))
+        case 19:
+            event = .requestCancelled(
+                RequestCancelled(request: try r.readID(), time: try r.readInt64(), reason: try r.readEnum(RequestCloseReason.self)))
+        case 20:
+            event = .requestTimedOut(RequestTimedOut(request: try r.readID(), time: try r.readInt64()))
         default:
             throw PayloadDecodingError("unknown event type \(typeCode)")
         }

@@ -62,6 +62,24 @@ extension CatalogueEvent {
             return [("lmid", "\(e.logicalMedium)"), ("side", "\(e.side)")]
         case .sideDecommissioned(let e):
             return [("side", "\(e.side)")]
+        case .requestSubmitted(let e):
+            return [
+                ("request", "\(e.request)"), ("type", e.type.name), ("arg1", e.firstArgument.map { "\($0)" } ?? ""),
+                ("arg2", e.secondArgument.map { "\($0)" } ?? ""), ("message", e.message),
+                ("submitted", "\(e.submitted)"), ("application", e.application), ("user", e.user),
+                ("deadline", e.deadline.map { "\($0)" } ?? ""),
+                ("waiter", e.waiter.map { "pid \($0.processID) session \($0.session)" } ?? ""),
+            ]
+        case .requestDisplayed(let e):
+            return [("request", "\(e.request)")]
+        case .requestAcknowledged(let e):
+            return [("request", "\(e.request)")]
+        case .requestSatisfied(let e):
+            return [("request", "\(e.request)"), ("time", "\(e.time)"), ("by_engine", "\(e.byEngine)")]
+        case .requestCancelled(let e):
+            return [("request", "\(e.request)"), ("time", "\(e.time)"), ("reason", e.reason.name)]
+        case .requestTimedOut(let e):
+            return [("request", "\(e.request)"), ("time", "\(e.time)")]
         }
     }
 
@@ -102,6 +120,18 @@ extension CatalogueEvent {
             return [e.logicalMedium.rawValue, e.side.rawValue]
         case .sideDecommissioned(let e):
             return [e.side.rawValue]
+        case .requestSubmitted(let e):
+            return [e.request.rawValue] + [e.firstArgument, e.secondArgument].compactMap { $0 }
+        case .requestDisplayed(let e):
+            return [e.request.rawValue]
+        case .requestAcknowledged(let e):
+            return [e.request.rawValue]
+        case .requestSatisfied(let e):
+            return [e.request.rawValue]
+        case .requestCancelled(let e):
+            return [e.request.rawValue]
+        case .requestTimedOut(let e):
+            return [e.request.rawValue]
         }
     }
 

@@ -17,6 +17,12 @@ public enum CatalogueEvent: Sendable, Equatable {
     case sideCompleted(SideCompleted)
     case sideDecommissioned(SideDecommissioned)
     case mediumDeleted(MediumDeleted)
+    case requestSubmitted(RequestSubmitted)
+    case requestDisplayed(RequestDisplayed)
+    case requestAcknowledged(RequestAcknowledged)
+    case requestSatisfied(RequestSatisfied)
+    case requestCancelled(RequestCancelled)
+    case requestTimedOut(RequestTimedOut)
 }
 
 /// The first event of every catalogue: the shelf and the system pool folders.
@@ -168,6 +174,51 @@ public struct MediumDeleted: Sendable, Equatable {
     public var medium: MediumID
 }
 
+/// SubmitNtmsOperatorRequest, or AllocateNtmsMedia asking for new media.
+public struct RequestSubmitted: Sendable, Equatable {
+    public var request: OperatorRequestID
+    public var type: OperatorRequestType
+    public var firstArgument: UInt64?
+    public var secondArgument: UInt64?
+    public var message: String
+    public var submitted: Int64
+    public var application: String
+    public var user: String
+    /// For a waiting allocation: when it gives up (nil: never) and who waits.
+    public var deadline: Int64?
+    public var waiter: WaiterToken?
+}
+
+/// An operator console showed the request (SUBMITTED to ACTIVE).
+public struct RequestDisplayed: Sendable, Equatable {
+    public var request: OperatorRequestID
+}
+
+/// An operator took the request on (to INPROGRESS).
+public struct RequestAcknowledged: Sendable, Equatable {
+    public var request: OperatorRequestID
+}
+
+/// SatisfyNtmsOperatorRequest, or the engine serving a waiting allocation (to COMPLETE).
+public struct RequestSatisfied: Sendable, Equatable {
+    public var request: OperatorRequestID
+    public var time: Int64
+    public var byEngine: Bool
+}
+
+/// CancelNtmsOperatorRequest, or the request's waiter went away (to REFUSED).
+public struct RequestCancelled: Sendable, Equatable {
+    public var request: OperatorRequestID
+    public var time: Int64
+    public var reason: RequestCloseReason
+}
+
+/// A waiting allocation's deadline passed first (to REFUSED).
+public struct RequestTimedOut: Sendable, Equatable {
+    public var request: OperatorRequestID
+    public var time: Int64
+}
+
 extension CatalogueEvent {
     /// The type code stored in the record envelope. Never reuse a code.
     public var typeCode: UInt16 {
@@ -186,6 +237,12 @@ extension CatalogueEvent {
         case .sideCompleted: 12
         case .sideDecommissioned: 13
         case .mediumDeleted: 14
+        case .requestSubmitted: 15
+        case .requestDisplayed: 16
+        case .requestAcknowledged: 17
+        case .requestSatisfied: 18
+        case .requestCancelled: 19
+        case .requestTimedOut: 20
         }
     }
 
@@ -209,6 +266,12 @@ extension CatalogueEvent {
         case .sideCompleted: "SideCompleted"
         case .sideDecommissioned: "SideDecommissioned"
         case .mediumDeleted: "MediumDeleted"
+        case .requestSubmitted: "OperatorRequestSubmitted"
+        case .requestDisplayed: "OperatorRequestDisplayed"
+        case .requestAcknowledged: "OperatorRequestAcknowledged"
+        case .requestSatisfied: "OperatorRequestSatisfied"
+        case .requestCancelled: "OperatorRequestCancelled"
+        case .requestTimedOut: "OperatorRequestTimedOut"
         }
     }
 }

@@ -117,6 +117,32 @@ extension CatalogueState {
 
         case .sideDecommissioned(let e):
             changeMediumOf(side: e.side) { $0.sides[e.side]?.state = .decommissioned }
+
+        case .requestSubmitted(let e):
+            reserve(e.request)
+            requests[e.request] = OperatorRequest(
+                id: e.request, type: e.type, state: .submitted, firstArgument: e.firstArgument,
+                secondArgument: e.secondArgument, message: e.message, submitted: e.submitted,
+                application: e.application, user: e.user, deadline: e.deadline, waiter: e.waiter, closed: nil,
+                closeReason: nil)
+            if e.waiter != nil, e.type == .newMedia, let pool = e.firstArgument {
+                waitingRequests[PoolID(pool), default: SortedSet()].insert(e.request)
+            }
+
+        case .requestDisplayed(let e):
+            if requests[e.request]?.state == .submitted { requests[e.request]?.state = .active }
+
+        case .requestAcknowledged(let e):
+            if requests[e.request]?.state.isOpen == true { requests[e.request]?.state = .inProgress }
+
+        case .requestSatisfied(let e):
+            closeRequest(e.request, state: .complete, at: e.time, reason: e.byEngine ? .satisfiedByEngine : .satisfiedByOperator)
+
+        case .requestCancelled(let e):
+            closeRequest(e.request, state: .refused, at: e.time, reason: e.reason)
+
+        case .requestTimedOut(let e):
+            closeRequest(e.request, state: .refused, at: e.time, reason: .timedOut)
         }
     }
 
@@ -138,6 +164,18 @@ extension CatalogueState {
             for sibling in siblings { state.sides[sibling]?.state = .reserved }
         }
         logicalMedia[lmid] = LogicalMedium(id: lmid, side: side, pool: pool, exclusive: exclusive)
+    }
+
+    private mutating func closeRequest(_ id: OperatorRequestID, state: OperatorRequestState, at time: Int64, reason: RequestCloseReason) {
+        guard var request = requests[id], request.state.isOpen else { return }
+        request.state = state
+        request.closed = time
+        request.closeReason = reason
+        requests[id] = request
+        if request.waiter != nil, request.type == .newMedia, let pool = request.firstArgument.map(PoolID.init) {
+            _ = waitingRequests[pool]?.remove(id)
+            if waitingRequests[pool]?.isEmpty == true { waitingRequests[pool] = nil }
+        }
     }
 
     private mutating func addLibrary(_ library: Library) {

@@ -21,6 +21,7 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
     case mediaIncompatible = 4315
     case invalidOperation = 4317
     case deviceNotAvailable = 4319
+    case messageExceedsMaxSize = 4336
     case invalidState = 5023
 
     /// The winerror.h name, for example `ERROR_MEDIA_UNAVAILABLE`.
@@ -47,6 +48,7 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
         case .mediaIncompatible: "ERROR_MEDIA_INCOMPATIBLE"
         case .invalidOperation: "ERROR_INVALID_OPERATION"
         case .deviceNotAvailable: "ERROR_DEVICE_NOT_AVAILABLE"
+        case .messageExceedsMaxSize: "ERROR_MESSAGE_EXCEEDS_MAX_SIZE"
         case .invalidState: "ERROR_INVALID_STATE"
         }
     }

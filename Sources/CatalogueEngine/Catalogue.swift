@@ -8,16 +8,25 @@ public struct CatalogueOptions: Sendable {
     public var store: StoreConfiguration
     /// Commands folded into one LMDB transaction at most.
     public var maximumBatch: Int
-    /// Wall-clock time in nanoseconds since 1970, stamped on every record. Tests inject their own.
+    /// Wall-clock time in nanoseconds since 1970, stamped on every record and used
+    /// for operator-request deadlines. Tests inject their own.
     public var clock: @Sendable () -> Int64
+    /// How often the engine looks for commits of other processes while someone
+    /// waits on them (waiting allocations, change-stream subscribers).
+    public var followInterval: Duration
+    /// How long finished operator requests stay in `requests()` listings (RSM's default: 72 hours).
+    public var finishedRequestRetention: Duration
 
     public init(
         store: StoreConfiguration = .init(), maximumBatch: Int = 4096,
-        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000_000) }
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000_000) },
+        followInterval: Duration = .milliseconds(20), finishedRequestRetention: Duration = .seconds(72 * 3600)
     ) {
         self.store = store
         self.maximumBatch = maximumBatch
         self.clock = clock
+        self.followInterval = followInterval
+        self.finishedRequestRetention = finishedRequestRetention
     }
 }
 
@@ -33,6 +42,10 @@ public final class Catalogue: Sendable {
     private let published: ManagedAtomic<CatalogueSnapshot>
     private let writer: CommandWriter
     private let isClosed = ManagedAtomic<Bool>(false)
+    let feed = ChangeFeed()
+    let options: CatalogueOptions
+    private let follower: LogFollower
+    private let nextSession = ManagedAtomic<UInt64>(0)
 
     /// Opens (or, with `create`, creates and initialises) the store in `directory`,
     /// replaying and verifying its whole log. Refuses a damaged log, naming the
@@ -49,6 +62,10 @@ public final class Catalogue: Sendable {
                 catalogue.close()
                 throw error
             }
+        }
+        // Requests whose waiter died while no writer was looking are closed now.
+        if !catalogue.snapshot.state.waitingRequests.isEmpty {
+            _ = try? await catalogue.submit(.reapOrphans, application: "catalogue", user: "engine")
         }
         return catalogue
     }
@@ -74,15 +91,32 @@ public final class Catalogue: Sendable {
             }
             let published = ManagedAtomic(CatalogueSnapshot(state: state, head: head))
             self.published = published
+            let feed = self.feed
             writer = CommandWriter(
                 log: log, maximumBatch: max(1, options.maximumBatch), clock: options.clock,
                 current: { published.load(ordering: .acquiring) },
-                publish: { published.store($0, ordering: .releasing) })
+                publish: { snapshot, events in
+                    published.store(snapshot, ordering: .releasing)
+                    feed.publish(events)
+                })
         } catch {
             OpenStores.release(canonical)
             throw ntmsError(from: error)
         }
         self.directory = canonical
+        self.options = options
+        follower = LogFollower(interval: options.followInterval)
+        follower.start { [weak self] tick, ticksPerSecond in
+            guard let self, !self.isClosed.load(ordering: .acquiring) else { return }
+            let waiting = self.writer.waiterCount.load(ordering: .relaxed) > 0 || self.feed.count.load(ordering: .relaxed) > 0
+            if waiting, self.log.lastTransactionID != self.writer.lastSeenTransaction.load(ordering: .relaxed) {
+                self.writer.submitInternal(.refresh)
+            }
+            // About once a second: requests whose waiting process has died.
+            if tick % ticksPerSecond == 0, !self.snapshot.state.waitingRequests.isEmpty {
+                self.writer.submitInternal(.reapOrphans)
+            }
+        }
     }
 
     /// The newest published state. Lock-free; keep the returned snapshot for a
@@ -92,7 +126,9 @@ public final class Catalogue: Sendable {
     /// A session stamps every event it causes with the application and user
     /// (RSM's OpenNtmsSession).
     public func session(application: String, user: String) throws(NtmsError) -> Session {
-        try Session(catalogue: self, application: application, user: user)
+        try Session(
+            catalogue: self, application: application, user: user,
+            id: nextSession.wrappingIncrementThenLoad(ordering: .relaxed))
     }
 
     /// Folds events other processes have appended since this process last
@@ -114,12 +150,17 @@ public final class Catalogue: Sendable {
     public func close() {
         guard isClosed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
+        follower.cancel()
         writer.stop()
+        feed.finishAll()
         log.close()
         OpenStores.release(directory)
     }
 
     deinit { close() }
+
+    /// The writer's clock (nanoseconds since 1970).
+    var now: Int64 { options.clock() }
 
     func submit(_ work: PendingCommand.Work, application: String, user: String) async throws(NtmsError)
         -> CommandOutcome

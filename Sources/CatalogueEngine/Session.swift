@@ -8,13 +8,15 @@ public final class Session: Sendable {
     public let catalogue: Catalogue
     public let application: String
     public let user: String
+    /// Unique within this process; recorded with the requests this session waits on.
+    public let id: UInt64
     private let closed = ManagedAtomic<Bool>(false)
 
     /// RSM's limits for application and user names.
     public static let maximumNameLength = 64
     public static let maximumIdempotencyKeyLength = 128
 
-    init(catalogue: Catalogue, application: String, user: String) throws(NtmsError) {
+    init(catalogue: Catalogue, application: String, user: String, id: UInt64) throws(NtmsError) {
         for (value, what) in [(application, "application"), (user, "user")] {
             guard value.count <= Self.maximumNameLength, value.unicodeScalars.allSatisfy({ $0.value >= 0x20 }) else {
                 throw NtmsError(
@@ -24,9 +26,15 @@ public final class Session: Sendable {
         self.catalogue = catalogue
         self.application = application.isEmpty ? "RSM" : application
         self.user = user
+        self.id = id
     }
 
-    public func close() { closed.store(true, ordering: .releasing) }
+    /// CloseNtmsSession: later calls fail with ERROR_INVALID_HANDLE and
+    /// allocations still waiting on this session end with ERROR_CANCELLED.
+    public func close() {
+        guard closed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        Task { [catalogue, id] in _ = try? await catalogue.submit(.abandonSession(id), application: "catalogue", user: "engine") }
+    }
 
     /// Sends one command to the writer and waits until it is durably committed
     /// (or refused). With an idempotency key, a retry of a committed command gets
@@ -140,6 +148,54 @@ public final class Session: Sendable {
     /// DeleteNtmsMedia.
     public func deleteMedium(_ medium: MediumID, idempotencyKey: String? = nil) async throws(NtmsError) {
         _ = try await execute(.deleteMedium(medium), idempotencyKey: idempotencyKey)
+    }
+
+    // MARK: Operator requests
+
+    /// SubmitNtmsOperatorRequest.
+    @discardableResult
+    public func submitRequest(
+        _ type: OperatorRequestType, message: String, firstArgument: UInt64? = nil, secondArgument: UInt64? = nil,
+        idempotencyKey: String? = nil
+    ) async throws(NtmsError) -> OperatorRequestID {
+        let command = CatalogueCommand.submitRequest(type: type, message: message, firstArgument: firstArgument, secondArgument: secondArgument)
+        guard case .request(let id) = try await execute(command, idempotencyKey: idempotencyKey) else { throw unexpected() }
+        return id
+    }
+
+    /// Marks requests as shown on an operator console (SUBMITTED to ACTIVE).
+    public func displayRequests(_ ids: [OperatorRequestID]) async throws(NtmsError) {
+        _ = try await execute(.displayRequests(ids))
+    }
+
+    /// An operator takes the request on (INPROGRESS).
+    public func acknowledgeRequest(_ id: OperatorRequestID) async throws(NtmsError) {
+        _ = try await execute(.acknowledgeRequest(id))
+    }
+
+    /// SatisfyNtmsOperatorRequest.
+    public func satisfyRequest(_ id: OperatorRequestID) async throws(NtmsError) {
+        _ = try await execute(.satisfyRequest(id))
+    }
+
+    /// CancelNtmsOperatorRequest.
+    public func cancelRequest(_ id: OperatorRequestID) async throws(NtmsError) {
+        _ = try await execute(.cancelRequest(id))
+    }
+
+    /// WaitForNtmsOperatorRequest.
+    public func waitForRequest(_ id: OperatorRequestID, timeout: WaitTimeout) async throws(NtmsError) -> OperatorRequest {
+        guard !closed.load(ordering: .acquiring) else { throw NtmsError(.invalidHandle, "the session is closed") }
+        return try await catalogue.waitForRequest(id, timeout: timeout)
+    }
+
+    private func checkOpen(_ idempotencyKey: String?) throws(NtmsError) {
+        guard !closed.load(ordering: .acquiring) else { throw NtmsError(.invalidHandle, "the session is closed") }
+        if let key = idempotencyKey {
+            guard !key.isEmpty, key.utf8.count <= Self.maximumIdempotencyKeyLength else {
+                throw NtmsError(.invalidParameter, "an idempotency key is 1 to \(Self.maximumIdempotencyKeyLength) bytes")
+            }
+        }
     }
 
     private func unexpected() -> NtmsError {

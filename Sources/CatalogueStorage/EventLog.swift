@@ -92,6 +92,9 @@ public final class EventLog: @unchecked Sendable {
     /// The current LMDB map size in bytes.
     public var mapSize: Int { environment.mapSize }
 
+    /// Changes whenever any process commits to this store.
+    public var lastTransactionID: Int { environment.lastTransactionID }
+
     /// Runs `body` in a read transaction (a consistent view of the log).
     public func read<T>(_ body: (LogReader) throws -> T) throws -> T {
         try environment.read { txn in try body(LogReader(log: self, txn: txn)) }
@@ -134,15 +137,18 @@ public struct LogReader {
             chainHash: ChainHash(UnsafeRawBufferPointer(rebasing: raw[8...])))
     }
 
-    /// Visits every record after `start`, checking each one's checksum, decoding,
-    /// sequence continuity and chain link. Returns the new head.
+    /// Visits every record after `start` (up to `last`), checking each one's
+    /// checksum, decoding, sequence continuity and chain link. Returns the new head.
     @discardableResult
-    public func forEachRecord(after start: LogHead, _ body: (EventRecord) throws -> Void) throws -> LogHead {
+    public func forEachRecord(after start: LogHead, through last: UInt64 = .max, _ body: (EventRecord) throws -> Void)
+        throws -> LogHead
+    {
         var head = start
         let first = EventLog.key(for: start.sequence + 1)
         try first.withUnsafeBytes { firstKey in
             try txn.scan(log.events, from: firstKey) { key, value in
                 let sequence = try EventLog.sequence(fromKey: key)
+                guard sequence <= last else { return false }
                 guard sequence == head.sequence + 1 else {
                     throw StorageError.sequenceGap(expected: head.sequence + 1, found: sequence)
                 }
@@ -153,6 +159,21 @@ public struct LogReader {
             }
         }
         return head
+    }
+
+    /// Visits every record after `sequence`, verified like `forEachRecord(after:)`,
+    /// taking the chain link to continue from the record at `sequence` itself.
+    @discardableResult
+    public func forEachRecord(
+        afterSequence sequence: UInt64, through last: UInt64 = .max, _ body: (EventRecord) throws -> Void
+    ) throws -> LogHead {
+        guard sequence > 0 else { return try forEachRecord(after: .empty, through: last, body) }
+        let key = EventLog.key(for: sequence)
+        guard let raw = try key.withUnsafeBytes({ try txn.get(log.events, key: $0) }) else {
+            throw StorageError.sequenceGap(expected: sequence, found: 0)
+        }
+        let record = try RecordCodec.decode(raw, sequence: sequence, previous: nil)
+        return try forEachRecord(after: LogHead(sequence: sequence, chainHash: record.chainHash), through: last, body)
     }
 
     /// Visits raw records from `sequence` on without checking them (for tools

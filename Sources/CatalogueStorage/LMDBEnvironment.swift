@@ -89,6 +89,17 @@ final class LMDBEnvironment: @unchecked Sendable {
         return info.me_mapsize
     }
 
+    /// The id of the last committed transaction of any process; it changes
+    /// whenever anyone commits, which makes it a cheap "is there news" check.
+    var lastTransactionID: Int {
+        gate.lockShared()
+        defer { gate.unlock() }
+        guard !closed else { return 0 }
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        return info.me_last_txnid
+    }
+
     func read<T>(_ body: (Transaction) throws -> T) throws -> T {
         let txn = try begin(flags: UInt32(MDB_RDONLY))
         defer {
