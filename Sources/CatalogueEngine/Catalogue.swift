@@ -159,6 +159,12 @@ public final class Catalogue: Sendable {
 
     deinit { close() }
 
+    /// Queues housekeeping that nobody waits for.
+    func post(_ work: PendingCommand.Work) {
+        guard !isClosed.load(ordering: .acquiring) else { return }
+        writer.submitInternal(work)
+    }
+
     /// The writer's clock (nanoseconds since 1970).
     var now: Int64 { options.clock() }
 

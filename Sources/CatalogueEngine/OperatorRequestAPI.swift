@@ -37,6 +37,12 @@ public enum WaitTimeout: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension Catalogue {
+    /// Times out every waiting allocation whose deadline the clock has passed,
+    /// now rather than when the timer fires (for injected clocks and tools).
+    public func checkDeadlines() async throws(NtmsError) {
+        _ = try await submit(.expireDeadlines, application: "catalogue", user: "engine")
+    }
+
     /// Operator requests for listing: every open one and the finished ones
     /// younger than the retention time (`all` lists every request ever made).
     public func requests(all: Bool = false) -> [OperatorRequest] {

@@ -33,7 +33,7 @@ public final class Session: Sendable {
     /// allocations still waiting on this session end with ERROR_CANCELLED.
     public func close() {
         guard closed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
-        Task { [catalogue, id] in _ = try? await catalogue.submit(.abandonSession(id), application: "catalogue", user: "engine") }
+        catalogue.post(.abandonSession(id))
     }
 
     /// Sends one command to the writer and waits until it is durably committed
@@ -42,13 +42,7 @@ public final class Session: Sendable {
     public func execute(_ command: CatalogueCommand, idempotencyKey: String? = nil) async throws(NtmsError)
         -> CommandOutcome
     {
-        guard !closed.load(ordering: .acquiring) else { throw NtmsError(.invalidHandle, "the session is closed") }
-        if let key = idempotencyKey {
-            guard !key.isEmpty, key.utf8.count <= Self.maximumIdempotencyKeyLength else {
-                throw NtmsError(
-                    .invalidParameter, "an idempotency key is 1 to \(Self.maximumIdempotencyKeyLength) bytes")
-            }
-        }
+        try checkOpen(idempotencyKey)
         return try await catalogue.submit(
             .command(command, idempotencyKey: idempotencyKey), application: application, user: user)
     }
@@ -111,12 +105,27 @@ public final class Session: Sendable {
         return id
     }
 
-    /// AllocateNtmsMedia.
-    public func allocate(_ request: AllocationRequest, idempotencyKey: String? = nil) async throws(NtmsError)
-        -> Allocation
-    {
-        guard case .allocation(let allocation) = try await execute(.allocate(request), idempotencyKey: idempotencyKey)
-        else { throw unexpected() }
+    /// AllocateNtmsMedia. When nothing qualifies and the request allows it, an
+    /// operator request for new media is raised and the call waits up to
+    /// `timeout`: it returns when a side is allocated (after an operator satisfies
+    /// the request, or as soon as a qualifying side appears by any path), and
+    /// throws ERROR_CANCELLED or ERROR_TIMEOUT otherwise. `onWait` is told the
+    /// id of each request the call waits on, so an operator can be pointed at it.
+    public func allocate(
+        _ request: AllocationRequest, timeout: WaitTimeout = .none, idempotencyKey: String? = nil,
+        onWait: @escaping @Sendable (OperatorRequestID) -> Void = { _ in }
+    ) async throws(NtmsError) -> Allocation {
+        let outcome: CommandOutcome
+        if timeout == .none || request.errorIfUnavailable {
+            outcome = try await execute(.allocate(request), idempotencyKey: idempotencyKey)
+        } else {
+            try checkOpen(idempotencyKey)
+            let waiting = WaitingAllocation(
+                request: request, deadline: timeout.deadline(from: catalogue.now), session: id,
+                idempotencyKey: idempotencyKey, onWait: onWait)
+            outcome = try await catalogue.submit(.waitingAllocation(waiting), application: application, user: user)
+        }
+        guard case .allocation(let allocation) = outcome else { throw unexpected() }
         return allocation
     }
 

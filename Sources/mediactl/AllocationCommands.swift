@@ -1,6 +1,7 @@
 import ArgumentParser
 import CatalogueDomain
 import CatalogueEngine
+import Foundation
 
 struct Allocate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,16 +20,13 @@ struct Allocate: AsyncParsableCommand {
     @Flag(help: "Fail with ERROR_MEDIA_UNAVAILABLE instead of asking an operator for media.")
     var errorIfUnavailable = false
     @Option(help: "Milliseconds to wait for an operator to supply media, or `infinite` (default 0: do not wait).")
-    var timeout: String = "0"
+    var timeout: WaitTimeout = .none
     @Option(help: "A key that makes retries safe: a retried key returns the first answer and allocates nothing.")
     var idempotencyKey: String?
 
     func validate() throws {
         if new, next != nil { throw ValidationError("--new and --next cannot be combined") }
         if side != nil, next != nil { throw ValidationError("--side and --next cannot be combined") }
-        guard timeout == "infinite" || UInt32(timeout) != nil else {
-            throw ValidationError("--timeout takes milliseconds (0 to 4294967295) or `infinite`, not \(timeout)")
-        }
     }
 
     func run() async throws {
@@ -38,7 +36,14 @@ struct Allocate: AsyncParsableCommand {
         let request = AllocationRequest(
             pool: try names.pool(pool).id, side: try side.map { try names.side($0).id }, new: new,
             next: try next.map { try names.logicalMedium($0).id }, errorIfUnavailable: errorIfUnavailable)
-        let allocation = try await options.session(catalogue).allocate(request, idempotencyKey: idempotencyKey)
+        let poolName = pool
+        let allocation = try await options.session(catalogue).allocate(
+            request, timeout: timeout, idempotencyKey: idempotencyKey
+        ) { requestID in
+            // One line per request, so an operator (or a script) can answer it.
+            let line = "mediactl: waiting on \(requestID) for media in \(poolName); answer with `mediactl request satisfy \(requestID)` or `mediactl request cancel \(requestID)`\n"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
         let body = AllocationJSON(allocation, catalogue.snapshot.state)
         Output.emit(body, json: options.json, text: body.text)
     }

@@ -34,7 +34,7 @@ struct Seeded {
         async throws -> Seeded
     {
         let type = try await session.registerMediaType(name: "MO", sides: sides)
-        let robot = try await session.addLibrary(name: "Robot", slots: max(count, 1), drives: 2)
+        let robot = try await session.addLibrary(name: "Robot", slots: max(count, 8), drives: 2)
         let pool = try await session.createPool(path: "\\Backup", mediaType: type, policy: policy)
         var media: [MediumID] = []
         for slot in 0..<count {

@@ -1,0 +1,180 @@
+import ArgumentParser
+import CatalogueDomain
+import CatalogueEngine
+import Foundation
+
+extension WaitTimeout: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+struct RequestJSON: Encodable {
+    var id: String
+    var type: String
+    var state: String
+    var pool: String?
+    var message: String
+    var submitted: String
+    var application: String
+    var user: String
+    var deadline: String?
+    var closed: String?
+    var close_reason: String?
+
+    init(_ request: OperatorRequest, _ state: CatalogueState) {
+        id = request.id.description
+        type = request.type.name
+        self.state = request.state.name
+        pool = request.type == .newMedia ? request.firstArgument.flatMap { state.pools[PoolID($0)]?.path } : nil
+        message = request.message
+        submitted = HistoryJSON.format(request.submitted)
+        application = request.application
+        user = request.user
+        deadline = request.deadline.map(HistoryJSON.format)
+        closed = request.closed.map(HistoryJSON.format)
+        close_reason = request.closeReason?.name
+    }
+
+    var text: String {
+        "\(id)  \(type)  \(state)  \(submitted)  \(application)/\(user)  \(message)"
+            + (close_reason.map { "  (\($0))" } ?? "")
+    }
+}
+
+struct Requests: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List operator requests: open ones and those finished in the last 72 hours.",
+        discussion: "Listing counts as showing them on a console: SUBMITTED requests become ACTIVE.")
+
+    @OptionGroup var options: StoreOptions
+    @Flag(help: "Include every finished request, however old.") var all = false
+
+    func run() async throws {
+        let catalogue = try await options.open()
+        defer { catalogue.close() }
+        let listed = catalogue.requests(all: all)
+        let fresh = listed.filter { $0.state == .submitted }.map(\.id)
+        if !fresh.isEmpty { try await options.session(catalogue).displayRequests(fresh) }
+        let state = catalogue.snapshot.state
+        let rows = catalogue.requests(all: all).map { RequestJSON($0, state) }
+        Output.emit(rows, json: options.json, text: rows.map(\.text).joined(separator: "\n"))
+    }
+}
+
+struct RequestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "request", abstract: "Submit, answer and wait on operator requests.",
+        subcommands: [Submit.self, Ack.self, Satisfy.self, Cancel.self, Wait.self])
+
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Submit an operator request (SubmitNtmsOperatorRequest).")
+
+        @OptionGroup var options: StoreOptions
+        @Option(help: "The message for the operator (at most 256 characters).") var message: String
+        @Option(help: "MESSAGE (default), NEWMEDIA (needs --pool), MOVEMEDIA (needs --medium), CLEANER or DEVICESERVICE (need --library).")
+        var type: String = "MESSAGE"
+        @Option(help: "The pool that needs media (NEWMEDIA).") var pool: String?
+        @Option(help: "The medium to bring online (MOVEMEDIA).") var medium: String?
+        @Option(help: "The library concerned (CLEANER, DEVICESERVICE).") var library: String?
+
+        func run() async throws {
+            guard let kind = OperatorRequestType(name: type) else {
+                throw UsageError(message: "--type is one of MESSAGE, NEWMEDIA, MOVEMEDIA, CLEANER, DEVICESERVICE, not \(type)")
+            }
+            let catalogue = try await options.open()
+            defer { catalogue.close() }
+            let names = Names(state: catalogue.snapshot.state)
+            let argument: UInt64? =
+                if let pool { try names.pool(pool).id.rawValue } else if let medium { try names.medium(medium).id.rawValue } else if let library { try names.library(library).id.rawValue } else { nil }
+            let id = try await options.session(catalogue).submitRequest(kind, message: message, firstArgument: argument)
+            try printRequest(id, catalogue, json: options.json)
+        }
+    }
+
+    struct Ack: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Acknowledge a request: an operator is on it (INPROGRESS).")
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The request id (request-N).") var id: String
+
+        func run() async throws {
+            try await answer(id, options) { session, id in try await session.acknowledgeRequest(id) }
+        }
+    }
+
+    struct Satisfy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mark a request done (SatisfyNtmsOperatorRequest); a waiting allocation searches again.")
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The request id (request-N).") var id: String
+
+        func run() async throws {
+            try await answer(id, options) { session, id in try await session.satisfyRequest(id) }
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Refuse a request (CancelNtmsOperatorRequest); a waiting allocation fails with ERROR_CANCELLED.")
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The request id (request-N).") var id: String
+
+        func run() async throws {
+            try await answer(id, options) { session, id in try await session.cancelRequest(id) }
+        }
+    }
+
+    struct Wait: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Wait until a request is finished (WaitForNtmsOperatorRequest).",
+            discussion: "Exits 0 when it is COMPLETE, 3 with ERROR_CANCELLED when REFUSED, 3 with ERROR_TIMEOUT when the timeout passes first.")
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The request id (request-N).") var id: String
+        @Option(help: "Milliseconds to wait, or `infinite` (0: just check).") var timeout: WaitTimeout = .infinite
+
+        func run() async throws {
+            let catalogue = try await options.open()
+            defer { catalogue.close() }
+            let request = try await options.session(catalogue).waitForRequest(try requestID(id), timeout: timeout)
+            let body = RequestJSON(request, catalogue.snapshot.state)
+            Output.emit(body, json: options.json, text: body.text)
+        }
+    }
+}
+
+struct Watch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print committed events as JSON lines as they happen, from any process, until interrupted.")
+
+    @OptionGroup var options: StoreOptions
+    @Option(help: "Start with the event of this sequence number (default: only new events).") var from: UInt64?
+
+    func run() async throws {
+        let catalogue = try await options.open()
+        defer { catalogue.close() }
+        for try await logged in catalogue.changes(from: from) {
+            // Unbuffered, so a pipe sees each event as it happens.
+            FileHandle.standardOutput.write(Data((Output.json(HistoryJSON(logged)) + "\n").utf8))
+        }
+    }
+}
+
+func requestID(_ text: String) throws -> OperatorRequestID {
+    guard let id = OperatorRequestID(text) else { throw UsageError(message: "a request is named request-N, not \(text)") }
+    return id
+}
+
+private func answer(
+    _ text: String, _ options: StoreOptions, _ action: (Session, OperatorRequestID) async throws -> Void
+) async throws {
+    let catalogue = try await options.open()
+    defer { catalogue.close() }
+    let id = try requestID(text)
+    try await action(try options.session(catalogue), id)
+    try printRequest(id, catalogue, json: options.json)
+}
+
+func printRequest(_ id: OperatorRequestID, _ catalogue: Catalogue, json: Bool) throws {
+    let state = catalogue.snapshot.state
+    guard let request = state.requests[id] else { return }
+    let body = RequestJSON(request, state)
+    Output.emit(body, json: json, text: body.text)
+}
