@@ -15,6 +15,8 @@ public struct AuditReport: Sendable, Equatable {
     public var firstBadSequence: UInt64?
     /// Objects in the replayed state, by kind, in a fixed order.
     public var objectCounts: [ObjectCount]
+    /// Rules of the model the replayed state breaks (empty when sound).
+    public var invariantViolations: [String]
 
     public struct ObjectCount: Sendable, Equatable {
         public var kind: String
@@ -46,7 +48,8 @@ extension Catalogue {
     }
 
     /// Checks every record's checksum, sequence continuity, decoding and chain
-    /// link, folds the events, and compares the end with the recorded head.
+    /// link, folds the events, compares the end with the recorded head and
+    /// checks the model's invariants on the result.
     static func audit(_ log: EventLog) throws -> AuditReport {
         try log.read { reader in
             var state = CatalogueState()
@@ -63,9 +66,12 @@ extension Catalogue {
             } catch let error as StorageError {
                 problem = error
             }
+            let violations = state.invariantViolations()
+            let description = problem?.description ?? violations.first.map { "the replayed state breaks a rule: \($0)" }
             return AuditReport(
-                events: state.eventCount, head: head.sequence, headHash: head.chainHash.description, ok: problem == nil,
-                problem: problem?.description, firstBadSequence: problem?.sequence, objectCounts: counts(state))
+                events: state.eventCount, head: head.sequence, headHash: head.chainHash.description,
+                ok: description == nil, problem: description, firstBadSequence: problem?.sequence,
+                objectCounts: counts(state), invariantViolations: violations)
         }
     }
 

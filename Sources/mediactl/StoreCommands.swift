@@ -22,7 +22,7 @@ struct Init: AsyncParsableCommand {
 
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replay the whole log and verify every record (checksum, sequence, decoding, hash chain).",
+        abstract: "Replay the whole log and verify every record (checksum, sequence, decoding, hash chain) and the model's rules.",
         discussion: "Exits 0 when the log is sound, 3 (ERROR_DATABASE_FAILURE) naming the first bad event otherwise.")
 
     @OptionGroup var options: StoreOptions
@@ -37,18 +37,21 @@ struct Audit: AsyncParsableCommand {
             var problem: String?
             var first_bad_sequence: UInt64?
             var objects: [String: Int]
+            var invariant_violations: [String]
         }
         let objects = Dictionary(uniqueKeysWithValues: report.objectCounts.map { ($0.kind, $0.count) })
         let body = Body(
             events: report.events, head: report.head, head_hash: report.headHash, ok: report.ok,
             problem: report.problem,
-            first_bad_sequence: report.firstBadSequence, objects: objects)
+            first_bad_sequence: report.firstBadSequence, objects: objects,
+            invariant_violations: report.invariantViolations)
         var lines = [
             "events     \(report.events)",
             "head       \(report.head)",
             "head hash  \(report.headHash)",
         ]
         lines += report.objectCounts.map { "\($0.kind.replacingOccurrences(of: "_", with: " ")): \($0.count)" }
+        lines += report.invariantViolations.map { "invariant violated: \($0)" }
         lines.append(report.ok ? "ok" : "FAILED: \(report.problem ?? "")")
         Output.emit(body, json: options.json, text: lines.joined(separator: "\n"))
         if !report.ok {

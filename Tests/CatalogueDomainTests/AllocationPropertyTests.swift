@@ -130,6 +130,7 @@ import Testing
     }
 
     private func checkInvariants(_ state: CatalogueState, reference: Reference) throws {
+        #expect(state.invariantViolations() == [])
         // No side lost, none invented.
         #expect(Set(state.sides.keys) == reference.sides)
         // LMIDs are exactly the reference's live allocations, each on its own side.
