@@ -26,11 +26,14 @@ public struct LogHead: Sendable, Equatable, CustomStringConvertible {
 public struct StoreConfiguration: Sendable {
     /// Initial LMDB map size; the log doubles it whenever it fills.
     public var initialMapSize: Int
+    /// The map never grows past this; a store that needs more is full.
+    public var maximumMapSize: Int
     /// Reader-table slots shared by all processes using the store.
     public var maxReaders: UInt32
 
-    public init(initialMapSize: Int = 1 << 30, maxReaders: UInt32 = 1024) {
+    public init(initialMapSize: Int = 1 << 30, maximumMapSize: Int = 1 << 40, maxReaders: UInt32 = 1024) {
         self.initialMapSize = initialMapSize
+        self.maximumMapSize = maximumMapSize
         self.maxReaders = maxReaders
     }
 }
@@ -67,8 +70,9 @@ public final class EventLog: @unchecked Sendable {
             }
         }
         environment = try LMDBEnvironment(
-            directory: directory, mapSize: configuration.initialMapSize, maxReaders: configuration.maxReaders,
-            maxDatabases: 8)
+            directory: directory, mapSize: configuration.initialMapSize,
+            maximumMapSize: max(configuration.maximumMapSize, configuration.initialMapSize),
+            maxReaders: configuration.maxReaders, maxDatabases: 8)
         self.directory = directory
         events = try environment.openDatabase(named: "events")
         commands = try environment.openDatabase(named: "commands")
@@ -85,6 +89,9 @@ public final class EventLog: @unchecked Sendable {
             }
         }
     }
+
+    /// Injected failures for tests (see `StorageFaults`).
+    var faults: StorageFaults { environment.faults }
 
     /// Closes the store; later reads and writes fail with `StorageError.closed`.
     public func close() { environment.close() }

@@ -43,8 +43,13 @@ final class LMDBEnvironment: @unchecked Sendable {
     private let gate = ResizeGate()
     /// Guarded by `gate`: set once by `close()`, after which no transaction begins.
     private var closed = false
+    /// The map never grows past this.
+    let maximumMapSize: Int
+    let faults = StorageFaults()
 
-    init(directory: String, mapSize: Int, maxReaders: UInt32, maxDatabases: UInt32) throws(StorageError) {
+    init(directory: String, mapSize: Int, maximumMapSize: Int, maxReaders: UInt32, maxDatabases: UInt32)
+        throws(StorageError)
+    {
         var env: OpaquePointer?
         try StorageError.check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw .lmdb(code: EINVAL, operation: "mdb_env_create") }
@@ -61,6 +66,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         }
         self.handle = env
         self.directory = directory
+        self.maximumMapSize = maximumMapSize
         var dead: Int32 = 0
         // Slots left by killed processes pin pages and make the file grow.
         _ = mdb_reader_check(env, &dead)
@@ -106,7 +112,7 @@ final class LMDBEnvironment: @unchecked Sendable {
             mdb_txn_abort(txn)
             gate.unlock()
         }
-        return try body(Transaction(txn))
+        return try body(Transaction(txn, faults: faults))
     }
 
     /// Runs `body` in a write transaction and commits it. Throws before anything
@@ -116,7 +122,8 @@ final class LMDBEnvironment: @unchecked Sendable {
         defer { gate.unlock() }
         let result: T
         do {
-            result = try body(Transaction(txn))
+            result = try body(Transaction(txn, faults: faults))
+            if case .commit(let code) = faults.current { throw StorageError.from(code, "mdb_txn_commit (injected)") }
         } catch {
             mdb_txn_abort(txn)
             throw error
@@ -135,7 +142,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         mdb_env_info(handle, &info)
         let current = info.me_mapsize
         let (doubled, overflow) = current.multipliedReportingOverflow(by: 2)
-        guard !overflow else { throw .mapFull }
+        guard !overflow, doubled <= maximumMapSize, faults.current != .mapFull else { throw .mapFull }
         try StorageError.check(mdb_env_set_mapsize(handle, doubled), "mdb_env_set_mapsize")
     }
 
@@ -181,8 +188,12 @@ final class LMDBEnvironment: @unchecked Sendable {
 /// A live LMDB transaction; valid only inside the closure that received it.
 final class Transaction {
     let handle: OpaquePointer
+    private let faults: StorageFaults
 
-    init(_ handle: OpaquePointer) { self.handle = handle }
+    init(_ handle: OpaquePointer, faults: StorageFaults) {
+        self.handle = handle
+        self.faults = faults
+    }
 
     /// The value stored under `key`, pointing into the map until the transaction ends.
     func get(_ dbi: MDB_dbi, key: UnsafeRawBufferPointer) throws(StorageError) -> UnsafeRawBufferPointer? {
@@ -199,6 +210,7 @@ final class Transaction {
     {
         var keyValue = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var data = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        if faults.current == .mapFull { throw .mapFull }
         try StorageError.check(mdb_put(handle, dbi, &keyValue, &data, flags), "mdb_put")
     }
 
