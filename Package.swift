@@ -9,7 +9,9 @@ let package = Package(
     products: [
         .library(name: "CatalogueEngine", targets: ["CatalogueEngine"]),
         .library(name: "CatalogueDomain", targets: ["CatalogueDomain"]),
+        .library(name: "CatalogueStorage", targets: ["CatalogueStorage"]),
         .executable(name: "mediactl", targets: ["mediactl"]),
+        .executable(name: "catalogue-crash-workload", targets: ["CrashWorkload"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -60,6 +62,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "CrashWorkload",
+            dependencies: [
+                "CatalogueEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // What the fuzz targets check, as a library so the test suite replays the corpora too.
+        .target(name: "CatalogueFuzzChecks", dependencies: ["CatalogueEngine"], path: "Fuzz/Checks"),
         .testTarget(name: "CatalogueStorageTests", dependencies: ["CatalogueStorage"]),
         .testTarget(
             name: "CatalogueDomainTests",
@@ -67,6 +78,19 @@ let package = Package(
         ),
         .testTarget(name: "CatalogueEngineTests", dependencies: ["CatalogueEngine", "CatalogueStorage"]),
         .testTarget(name: "MediactlTests", dependencies: ["CatalogueEngine", "mediactl"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["CatalogueFuzzChecks"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets, built only by tools/fuzz (MEDIACATALOGUE_FUZZ=1) because
+// they need unsafe flags and `swift build --sanitize=fuzzer`.
+if Context.environment["MEDIACATALOGUE_FUZZ"] != nil {
+    for name in ["FuzzEventDecoder", "FuzzNames"] {
+        package.targets.append(
+            .executableTarget(
+                name: name, dependencies: ["CatalogueFuzzChecks"], path: "Fuzz/Targets/\(name)",
+                swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

@@ -96,10 +96,13 @@ extension CatalogueState {
             return try decideServing(requestID, allocation, context: context, ids: &ids)
 
         case .submitRequest(let type, let message, let first, let second):
-            return try decideSubmission(type: type, message: message, first: first, second: second, context: context, ids: &ids)
+            return try decideSubmission(
+                type: type, message: message, first: first, second: second, context: context, ids: &ids)
 
         case .displayRequests(let list):
-            let events = list.filter { requests[$0]?.state == .submitted }.map { CatalogueEvent.requestDisplayed(RequestDisplayed(request: $0)) }
+            let events = list.filter { requests[$0]?.state == .submitted }.map {
+                CatalogueEvent.requestDisplayed(RequestDisplayed(request: $0))
+            }
             return Decision(events: events, outcome: .done)
 
         case .acknowledgeRequest(let id):
@@ -109,24 +112,34 @@ extension CatalogueState {
 
         case .satisfyRequest(let id):
             _ = try openRequest(id)
-            return Decision(events: [.requestSatisfied(RequestSatisfied(request: id, time: context.now, byEngine: false))], outcome: .request(id))
+            return Decision(
+                events: [.requestSatisfied(RequestSatisfied(request: id, time: context.now, byEngine: false))],
+                outcome: .request(id))
 
         case .cancelRequest(let id):
             _ = try openRequest(id)
             return Decision(
-                events: [.requestCancelled(RequestCancelled(request: id, time: context.now, reason: .cancelledByOperator))],
+                events: [
+                    .requestCancelled(RequestCancelled(request: id, time: context.now, reason: .cancelledByOperator))
+                ],
                 outcome: .request(id))
 
         case .expireRequests(let list):
             let due = list.filter { id in
-                guard let request = requests[id], request.state.isOpen, let deadline = request.deadline else { return false }
+                guard let request = requests[id], request.state.isOpen, let deadline = request.deadline else {
+                    return false
+                }
                 return deadline <= context.now
             }
-            return Decision(events: due.map { .requestTimedOut(RequestTimedOut(request: $0, time: context.now)) }, outcome: .done)
+            return Decision(
+                events: due.map { .requestTimedOut(RequestTimedOut(request: $0, time: context.now)) }, outcome: .done)
 
         case .abandonRequests(let list, let reason):
             let open = list.filter { requests[$0]?.state.isOpen == true }
-            return Decision(events: open.map { .requestCancelled(RequestCancelled(request: $0, time: context.now, reason: reason)) }, outcome: .done)
+            return Decision(
+                events: open.map {
+                    .requestCancelled(RequestCancelled(request: $0, time: context.now, reason: reason))
+                }, outcome: .done)
 
         case .deallocate(let lmid):
             return try decideDeallocation(lmid)
@@ -265,7 +278,8 @@ extension CatalogueState {
         }
         // Nothing qualifies: ask an operator for media, unless the caller will not wait.
         guard let wait, wait.deadline.map({ $0 > context.now }) ?? true else {
-            throw NtmsError(.timeout, "no online Available side in \(pool.path), and the allocation may not wait for an operator")
+            throw NtmsError(
+                .timeout, "no online Available side in \(pool.path), and the allocation may not wait for an operator")
         }
         let submitted = RequestSubmitted(
             request: ids.take(), type: .newMedia, firstArgument: pool.id.rawValue, secondArgument: nil,
@@ -280,7 +294,8 @@ extension CatalogueState {
     private func openRequest(_ id: OperatorRequestID) throws(NtmsError) -> OperatorRequest {
         guard let request = requests[id] else { throw NtmsError(.objectNotFound, "no operator request \(id)") }
         guard request.state.isOpen else {
-            throw NtmsError(.invalidState, "\(id) is already \(request.state.name) (\(request.closeReason?.name ?? "closed"))")
+            throw NtmsError(
+                .invalidState, "\(id) is already \(request.state.name) (\(request.closeReason?.name ?? "closed"))")
         }
         return request
     }
@@ -290,13 +305,19 @@ extension CatalogueState {
         ids: inout IdentifierSource
     ) throws(NtmsError) -> Decision {
         guard message.count <= NameLimits.requestMessage else {
-            throw NtmsError(.messageExceedsMaxSize, "an operator request message is at most \(NameLimits.requestMessage) characters")
+            throw NtmsError(
+                .messageExceedsMaxSize, "an operator request message is at most \(NameLimits.requestMessage) characters"
+            )
         }
         switch type {
         case .newMedia:
-            guard let first, pools[PoolID(first)] != nil else { throw NtmsError(.objectNotFound, "NEWMEDIA names a pool") }
+            guard let first, pools[PoolID(first)] != nil else {
+                throw NtmsError(.objectNotFound, "NEWMEDIA names a pool")
+            }
         case .moveMedia:
-            guard let first, media[MediumID(first)] != nil else { throw NtmsError(.objectNotFound, "MOVEMEDIA names a medium") }
+            guard let first, media[MediumID(first)] != nil else {
+                throw NtmsError(.objectNotFound, "MOVEMEDIA names a medium")
+            }
         case .cleaner, .deviceService:
             guard let first, libraries[LibraryID(first)] != nil else {
                 throw NtmsError(.objectNotFound, "\(type.name) names a library")
@@ -325,7 +346,8 @@ extension CatalogueState {
         var strict = allocation
         strict.errorIfUnavailable = true
         var decision = try decideAllocation(strict, wait: nil, context: context, ids: &ids)
-        decision.events.append(.requestSatisfied(RequestSatisfied(request: requestID, time: context.now, byEngine: true)))
+        decision.events.append(
+            .requestSatisfied(RequestSatisfied(request: requestID, time: context.now, byEngine: true)))
         return decision
     }
 

@@ -204,10 +204,12 @@ extension CatalogueEvent {
         case 17:
             event = .requestAcknowledged(RequestAcknowledged(request: try r.readID()))
         case 18:
-            event = .requestSatisfied(RequestSatisfied(request: try r.readID(), time: try r.readInt64(), byEngine: try r.readBool()))
+            event = .requestSatisfied(
+                RequestSatisfied(request: try r.readID(), time: try r.readInt64(), byEngine: try r.readBool()))
         case 19:
             event = .requestCancelled(
-                RequestCancelled(request: try r.readID(), time: try r.readInt64(), reason: try r.readEnum(RequestCloseReason.self)))
+                RequestCancelled(
+                    request: try r.readID(), time: try r.readInt64(), reason: try r.readEnum(RequestCloseReason.self)))
         case 20:
             event = .requestTimedOut(RequestTimedOut(request: try r.readID(), time: try r.readInt64()))
         default:

@@ -136,7 +136,8 @@ extension CatalogueState {
             if requests[e.request]?.state.isOpen == true { requests[e.request]?.state = .inProgress }
 
         case .requestSatisfied(let e):
-            closeRequest(e.request, state: .complete, at: e.time, reason: e.byEngine ? .satisfiedByEngine : .satisfiedByOperator)
+            closeRequest(
+                e.request, state: .complete, at: e.time, reason: e.byEngine ? .satisfiedByEngine : .satisfiedByOperator)
 
         case .requestCancelled(let e):
             closeRequest(e.request, state: .refused, at: e.time, reason: e.reason)
@@ -166,7 +167,9 @@ extension CatalogueState {
         logicalMedia[lmid] = LogicalMedium(id: lmid, side: side, pool: pool, exclusive: exclusive)
     }
 
-    private mutating func closeRequest(_ id: OperatorRequestID, state: OperatorRequestState, at time: Int64, reason: RequestCloseReason) {
+    private mutating func closeRequest(
+        _ id: OperatorRequestID, state: OperatorRequestState, at time: Int64, reason: RequestCloseReason
+    ) {
         guard var request = requests[id], request.state.isOpen else { return }
         request.state = state
         request.closed = time

@@ -15,7 +15,12 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
     /// Parses the text form `prefix-N` (for example `lmid-7`).
     public init?(_ text: String) {
         let prefix = Kind.prefix + "-"
-        guard text.hasPrefix(prefix), let value = UInt64(text.dropFirst(prefix.count)), value > 0 else { return nil }
+        let digits = text.dropFirst(prefix.count)
+        // Canonical decimal only, so every identifier has exactly one spelling.
+        guard text.hasPrefix(prefix), !digits.isEmpty, digits.first != "0",
+            digits.allSatisfy({ ("0"..."9").contains($0) }),
+            let value = UInt64(digits), value > 0
+        else { return nil }
         self.rawValue = value
     }
 

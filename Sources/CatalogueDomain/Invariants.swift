@@ -19,7 +19,9 @@ extension CatalogueState {
                 problems.append("bar code \(medium.barcode) does not lead to \(medium.id)")
             }
             let own = sides(of: medium)
-            if own.count != Int(medium.sideCount) { problems.append("\(medium.id) has \(own.count) of \(medium.sideCount) sides") }
+            if own.count != Int(medium.sideCount) {
+                problems.append("\(medium.id) has \(own.count) of \(medium.sideCount) sides")
+            }
             for side in own where side.state == .reserved {
                 let owners = own.compactMap(\.logicalMedium).compactMap { logicalMedia[$0] }
                 if !owners.contains(where: \.exclusive) {
@@ -34,7 +36,8 @@ extension CatalogueState {
             }
             let held = side.state == .allocated || side.state == .complete
             if held != (side.logicalMedium != nil) {
-                problems.append("\(side.id) is \(side.state.name) with logical medium \(side.logicalMedium?.description ?? "none")")
+                problems.append(
+                    "\(side.id) is \(side.state.name) with logical medium \(side.logicalMedium?.description ?? "none")")
             }
         }
         for logical in logicalMedia.values {
@@ -48,7 +51,8 @@ extension CatalogueState {
             }
         }
         for pool in pools.values where pool.mediumCount != mediaPerPool[pool.id, default: 0] {
-            problems.append("\(pool.path) counts \(pool.mediumCount) media but holds \(mediaPerPool[pool.id, default: 0])")
+            problems.append(
+                "\(pool.path) counts \(pool.mediumCount) media but holds \(mediaPerPool[pool.id, default: 0])")
         }
         for pool in pools.keys {
             let indexed = allocationCandidates(in: pool).map(\.side)

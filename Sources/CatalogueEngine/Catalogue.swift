@@ -108,7 +108,8 @@ public final class Catalogue: Sendable {
         follower = LogFollower(interval: options.followInterval)
         follower.start { [weak self] tick, ticksPerSecond in
             guard let self, !self.isClosed.load(ordering: .acquiring) else { return }
-            let waiting = self.writer.waiterCount.load(ordering: .relaxed) > 0 || self.feed.count.load(ordering: .relaxed) > 0
+            let waiting =
+                self.writer.waiterCount.load(ordering: .relaxed) > 0 || self.feed.count.load(ordering: .relaxed) > 0
             if waiting, self.log.lastTransactionID != self.writer.lastSeenTransaction.load(ordering: .relaxed) {
                 self.writer.submitInternal(.refresh)
             }

@@ -113,7 +113,8 @@ final class CommandWriter: @unchecked Sendable {
     func stop() {
         let first = queue.withLock { state in
             guard !state.stopping else { return false }
-            state.commands.append(PendingCommand(work: .abandonSession(nil), application: "catalogue", user: "engine") { _ in })
+            state.commands.append(
+                PendingCommand(work: .abandonSession(nil), application: "catalogue", user: "engine") { _ in })
             state.stopping = true
             return true
         }
@@ -177,7 +178,8 @@ final class CommandWriter: @unchecked Sendable {
         for (index, request) in outcome.parked {
             let pending = batch[index]
             guard case .waitingAllocation(let allocation) = pending.work else { continue }
-            waiters[request] = Waiter(allocation: allocation, application: pending.application, user: pending.user, reply: pending.reply)
+            waiters[request] = Waiter(
+                allocation: allocation, application: pending.application, user: pending.user, reply: pending.reply)
             if let deadline = allocation.deadline { deadlines.insert(Deadline(time: deadline, request: request)) }
             allocation.onWait(request)
         }
@@ -213,7 +215,9 @@ final class CommandWriter: @unchecked Sendable {
 
     /// Runs inside the write transaction: LMDB's writer lock excludes every other
     /// process, so after folding their events the decisions below see everything.
-    private func decideAndAppend(_ batch: [PendingCommand], base: CatalogueSnapshot, writer: LogWriter) throws -> Outcome {
+    private func decideAndAppend(_ batch: [PendingCommand], base: CatalogueSnapshot, writer: LogWriter) throws
+        -> Outcome
+    {
         var state = base.state
         var events: [LoggedEvent] = []
         var closed: [OperatorRequestID] = []
@@ -273,11 +277,13 @@ final class CommandWriter: @unchecked Sendable {
                     answer = stored
                     break
                 }
-                let wait = AllocationWait(deadline: allocation.deadline, waiter: ProcessIdentity.token(session: allocation.session))
+                let wait = AllocationWait(
+                    deadline: allocation.deadline, waiter: ProcessIdentity.token(session: allocation.session))
                 switch state.decide(.allocateOrWait(allocation.request, wait), context: context) {
                 case .failure(let error): answer = .failure(error)
                 case .success(let decision):
-                    try commit(decision, application: pending.application, user: pending.user, key: allocation.idempotencyKey)
+                    try commit(
+                        decision, application: pending.application, user: pending.user, key: allocation.idempotencyKey)
                     if case .waiting(let request) = decision.outcome {
                         outcome.parked.append((index, request))
                         parkedHere.insert(request)
@@ -292,14 +298,17 @@ final class CommandWriter: @unchecked Sendable {
 
             case .expireDeadlines:
                 let due = waiters.filter { $0.value.allocation.deadline.map { $0 <= now } ?? false }.map(\.key)
-                if !due.isEmpty, case .success(let decision) = state.decide(.expireRequests(due.sorted()), context: context) {
+                if !due.isEmpty,
+                    case .success(let decision) = state.decide(.expireRequests(due.sorted()), context: context)
+                {
                     try commit(decision, application: pending.application, user: pending.user, key: nil)
                 }
 
             case .abandonSession(let session):
                 let mine = waiters.filter { session == nil || $0.value.allocation.session == session }.map(\.key)
                 if !mine.isEmpty,
-                    case .success(let decision) = state.decide(.abandonRequests(mine.sorted(), reason: .sessionClosed), context: context)
+                    case .success(let decision) = state.decide(
+                        .abandonRequests(mine.sorted(), reason: .sessionClosed), context: context)
                 {
                     try commit(decision, application: pending.application, user: pending.user, key: nil)
                 }
@@ -311,7 +320,8 @@ final class CommandWriter: @unchecked Sendable {
                     return waiters[request.id] == nil && !parkedHere.contains(request.id)
                 }.map(\.id).sorted()
                 if !orphans.isEmpty,
-                    case .success(let decision) = state.decide(.abandonRequests(orphans, reason: .waiterGone), context: context)
+                    case .success(let decision) = state.decide(
+                        .abandonRequests(orphans, reason: .waiterGone), context: context)
                 {
                     try commit(decision, application: pending.application, user: pending.user, key: nil)
                 }
@@ -326,10 +336,13 @@ final class CommandWriter: @unchecked Sendable {
                 outcome.served[oldest] == nil
             {
                 let context = DecisionContext(now: now, application: waiter.application, user: waiter.user)
-                guard case .success(let decision) = state.decide(.serveWaitingAllocation(oldest, waiter.allocation.request), context: context),
+                guard
+                    case .success(let decision) = state.decide(
+                        .serveWaitingAllocation(oldest, waiter.allocation.request), context: context),
                     case .allocation(let allocation) = decision.outcome
                 else { break }
-                try commit(decision, application: waiter.application, user: waiter.user, key: waiter.allocation.idempotencyKey)
+                try commit(
+                    decision, application: waiter.application, user: waiter.user, key: waiter.allocation.idempotencyKey)
                 outcome.served[oldest] = allocation
             }
         }
@@ -345,7 +358,9 @@ final class CommandWriter: @unchecked Sendable {
 
     /// Answers the waiters whose requests closed; one whose request an operator
     /// satisfied searches again, with the time it has left.
-    private func resolveClosed(_ closed: [OperatorRequestID], served: [OperatorRequestID: Allocation], in state: CatalogueState) {
+    private func resolveClosed(
+        _ closed: [OperatorRequestID], served: [OperatorRequestID: Allocation], in state: CatalogueState
+    ) {
         var retries: [PendingCommand] = []
         for id in closed {
             guard let waiter = waiters.removeValue(forKey: id), let request = state.requests[id] else { continue }
@@ -356,9 +371,12 @@ final class CommandWriter: @unchecked Sendable {
             switch request.closeReason {
             case .satisfiedByOperator, .satisfiedByEngine:
                 retries.append(
-                    PendingCommand(work: .waitingAllocation(waiter.allocation), application: waiter.application, user: waiter.user, reply: waiter.reply))
+                    PendingCommand(
+                        work: .waitingAllocation(waiter.allocation), application: waiter.application, user: waiter.user,
+                        reply: waiter.reply))
             case .timedOut:
-                waiter.reply(.failure(NtmsError(.timeout, "no media arrived for \(id) before the allocation's timeout")))
+                waiter.reply(
+                    .failure(NtmsError(.timeout, "no media arrived for \(id) before the allocation's timeout")))
             case .cancelledByOperator:
                 waiter.reply(.failure(NtmsError(.cancelled, "an operator cancelled \(id)")))
             case .sessionClosed, .waiterGone, nil:

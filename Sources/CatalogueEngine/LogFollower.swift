@@ -18,7 +18,8 @@ final class LogFollower: @unchecked Sendable {
     func start(_ handler: @escaping @Sendable (Int, Int) -> Void) {
         let ticksPerSecond = max(1, 1_000_000_000 / nanoseconds)
         timer.schedule(
-            deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds), leeway: .milliseconds(2))
+            deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds), leeway: .milliseconds(2)
+        )
         timer.setEventHandler { [self] in
             tick += 1
             handler(tick, ticksPerSecond)

@@ -56,7 +56,8 @@ extension Catalogue {
     /// ERROR_CANCELLED when it is REFUSED (cancelled, timed out, abandoned),
     /// ERROR_TIMEOUT when `timeout` passes first (0: just check) and
     /// ERROR_OBJECT_NOT_FOUND for an unknown request. Sees other processes' answers.
-    public func waitForRequest(_ id: OperatorRequestID, timeout: WaitTimeout) async throws(NtmsError) -> OperatorRequest {
+    public func waitForRequest(_ id: OperatorRequestID, timeout: WaitTimeout) async throws(NtmsError) -> OperatorRequest
+    {
         let changes = self.changes()
         // Closed before the wait started, perhaps by another process.
         try await refresh()
@@ -66,7 +67,9 @@ extension Catalogue {
                 group.addTask {
                     do {
                         for try await event in changes where event.event.closedRequest == id {
-                            if let finished = try Self.finished(id, in: self.snapshot.state) { return .success(finished) }
+                            if let finished = try Self.finished(id, in: self.snapshot.state) {
+                                return .success(finished)
+                            }
                         }
                     } catch let error as NtmsError {
                         return .failure(error)
@@ -78,7 +81,8 @@ extension Catalogue {
                 if case .milliseconds(let ms) = timeout {
                     group.addTask {
                         try? await Task.sleep(for: .milliseconds(Int(ms)))
-                        return Task.isCancelled ? nil : .failure(NtmsError(.timeout, "\(id) is still open after \(timeout)"))
+                        return Task.isCancelled
+                            ? nil : .failure(NtmsError(.timeout, "\(id) is still open after \(timeout)"))
                     }
                 }
                 for await result in group {
@@ -95,7 +99,9 @@ extension Catalogue {
     }
 
     /// The request if it has finished; ERROR_CANCELLED if it finished refused.
-    private static func finished(_ id: OperatorRequestID, in state: CatalogueState) throws(NtmsError) -> OperatorRequest? {
+    private static func finished(_ id: OperatorRequestID, in state: CatalogueState) throws(NtmsError)
+        -> OperatorRequest?
+    {
         guard let request = state.requests[id] else { throw NtmsError(.objectNotFound, "no operator request \(id)") }
         switch request.state {
         case .complete: return request

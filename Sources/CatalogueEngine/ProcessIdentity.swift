@@ -2,7 +2,7 @@ import CatalogueDomain
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Who this process is, in a form another process can check later: the boot

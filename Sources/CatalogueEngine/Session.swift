@@ -32,7 +32,9 @@ public final class Session: Sendable {
     /// CloseNtmsSession: later calls fail with ERROR_INVALID_HANDLE and
     /// allocations still waiting on this session end with ERROR_CANCELLED.
     public func close() {
-        guard closed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        guard closed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            return
+        }
         catalogue.post(.abandonSession(id))
     }
 
@@ -167,8 +169,11 @@ public final class Session: Sendable {
         _ type: OperatorRequestType, message: String, firstArgument: UInt64? = nil, secondArgument: UInt64? = nil,
         idempotencyKey: String? = nil
     ) async throws(NtmsError) -> OperatorRequestID {
-        let command = CatalogueCommand.submitRequest(type: type, message: message, firstArgument: firstArgument, secondArgument: secondArgument)
-        guard case .request(let id) = try await execute(command, idempotencyKey: idempotencyKey) else { throw unexpected() }
+        let command = CatalogueCommand.submitRequest(
+            type: type, message: message, firstArgument: firstArgument, secondArgument: secondArgument)
+        guard case .request(let id) = try await execute(command, idempotencyKey: idempotencyKey) else {
+            throw unexpected()
+        }
         return id
     }
 
@@ -193,7 +198,8 @@ public final class Session: Sendable {
     }
 
     /// WaitForNtmsOperatorRequest.
-    public func waitForRequest(_ id: OperatorRequestID, timeout: WaitTimeout) async throws(NtmsError) -> OperatorRequest {
+    public func waitForRequest(_ id: OperatorRequestID, timeout: WaitTimeout) async throws(NtmsError) -> OperatorRequest
+    {
         guard !closed.load(ordering: .acquiring) else { throw NtmsError(.invalidHandle, "the session is closed") }
         return try await catalogue.waitForRequest(id, timeout: timeout)
     }
@@ -202,7 +208,8 @@ public final class Session: Sendable {
         guard !closed.load(ordering: .acquiring) else { throw NtmsError(.invalidHandle, "the session is closed") }
         if let key = idempotencyKey {
             guard !key.isEmpty, key.utf8.count <= Self.maximumIdempotencyKeyLength else {
-                throw NtmsError(.invalidParameter, "an idempotency key is 1 to \(Self.maximumIdempotencyKeyLength) bytes")
+                throw NtmsError(
+                    .invalidParameter, "an idempotency key is 1 to \(Self.maximumIdempotencyKeyLength) bytes")
             }
         }
     }

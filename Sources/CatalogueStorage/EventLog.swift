@@ -78,7 +78,7 @@ public final class EventLog: @unchecked Sendable {
         commands = try environment.openDatabase(named: "commands")
         meta = try environment.openDatabase(named: "meta")
         try environment.write { txn in
-            if let stored = try txn.get(meta, key: Self.formatKey.withUnsafeBytes { $0 }) {
+            if let stored = try Self.formatKey.withUnsafeBytes({ try txn.get(meta, key: $0) }) {
                 let format = stored.count == 4 ? UInt32(littleEndian: stored.loadUnaligned(as: UInt32.self)) : 0
                 guard format == Self.storeFormat else { throw StorageError.unsupportedFormat(found: format) }
             } else {

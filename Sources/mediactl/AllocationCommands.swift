@@ -41,7 +41,8 @@ struct Allocate: AsyncParsableCommand {
             request, timeout: timeout, idempotencyKey: idempotencyKey
         ) { requestID in
             // One line per request, so an operator (or a script) can answer it.
-            let line = "mediactl: waiting on \(requestID) for media in \(poolName); answer with `mediactl request satisfy \(requestID)` or `mediactl request cancel \(requestID)`\n"
+            let line =
+                "mediactl: waiting on \(requestID) for media in \(poolName); answer with `mediactl request satisfy \(requestID)` or `mediactl request cancel \(requestID)`\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
         let body = AllocationJSON(allocation, catalogue.snapshot.state)

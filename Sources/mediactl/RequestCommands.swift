@@ -66,11 +66,15 @@ struct RequestCommand: AsyncParsableCommand {
         subcommands: [Submit.self, Ack.self, Satisfy.self, Cancel.self, Wait.self])
 
     struct Submit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Submit an operator request (SubmitNtmsOperatorRequest).")
+        static let configuration = CommandConfiguration(
+            abstract: "Submit an operator request (SubmitNtmsOperatorRequest).")
 
         @OptionGroup var options: StoreOptions
         @Option(help: "The message for the operator (at most 256 characters).") var message: String
-        @Option(help: "MESSAGE (default), NEWMEDIA (needs --pool), MOVEMEDIA (needs --medium), CLEANER or DEVICESERVICE (need --library).")
+        @Option(
+            help:
+                "MESSAGE (default), NEWMEDIA (needs --pool), MOVEMEDIA (needs --medium), CLEANER or DEVICESERVICE (need --library)."
+        )
         var type: String = "MESSAGE"
         @Option(help: "The pool that needs media (NEWMEDIA).") var pool: String?
         @Option(help: "The medium to bring online (MOVEMEDIA).") var medium: String?
@@ -78,20 +82,24 @@ struct RequestCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let kind = OperatorRequestType(name: type) else {
-                throw UsageError(message: "--type is one of MESSAGE, NEWMEDIA, MOVEMEDIA, CLEANER, DEVICESERVICE, not \(type)")
+                throw UsageError(
+                    message: "--type is one of MESSAGE, NEWMEDIA, MOVEMEDIA, CLEANER, DEVICESERVICE, not \(type)")
             }
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let names = Names(state: catalogue.snapshot.state)
             let argument: UInt64? =
-                if let pool { try names.pool(pool).id.rawValue } else if let medium { try names.medium(medium).id.rawValue } else if let library { try names.library(library).id.rawValue } else { nil }
+                if let pool { try names.pool(pool).id.rawValue } else if let medium {
+                    try names.medium(medium).id.rawValue
+                } else if let library { try names.library(library).id.rawValue } else { nil }
             let id = try await options.session(catalogue).submitRequest(kind, message: message, firstArgument: argument)
             try printRequest(id, catalogue, json: options.json)
         }
     }
 
     struct Ack: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Acknowledge a request: an operator is on it (INPROGRESS).")
+        static let configuration = CommandConfiguration(
+            abstract: "Acknowledge a request: an operator is on it (INPROGRESS).")
         @OptionGroup var options: StoreOptions
         @Argument(help: "The request id (request-N).") var id: String
 
@@ -125,7 +133,9 @@ struct RequestCommand: AsyncParsableCommand {
     struct Wait: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Wait until a request is finished (WaitForNtmsOperatorRequest).",
-            discussion: "Exits 0 when it is COMPLETE, 3 with ERROR_CANCELLED when REFUSED, 3 with ERROR_TIMEOUT when the timeout passes first.")
+            discussion:
+                "Exits 0 when it is COMPLETE, 3 with ERROR_CANCELLED when REFUSED, 3 with ERROR_TIMEOUT when the timeout passes first."
+        )
         @OptionGroup var options: StoreOptions
         @Argument(help: "The request id (request-N).") var id: String
         @Option(help: "Milliseconds to wait, or `infinite` (0: just check).") var timeout: WaitTimeout = .infinite
@@ -158,7 +168,9 @@ struct Watch: AsyncParsableCommand {
 }
 
 func requestID(_ text: String) throws -> OperatorRequestID {
-    guard let id = OperatorRequestID(text) else { throw UsageError(message: "a request is named request-N, not \(text)") }
+    guard let id = OperatorRequestID(text) else {
+        throw UsageError(message: "a request is named request-N, not \(text)")
+    }
     return id
 }
 

@@ -22,7 +22,8 @@ struct Init: AsyncParsableCommand {
 
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replay the whole log and verify every record (checksum, sequence, decoding, hash chain) and the model's rules.",
+        abstract:
+            "Replay the whole log and verify every record (checksum, sequence, decoding, hash chain) and the model's rules.",
         discussion: "Exits 0 when the log is sound, 3 (ERROR_DATABASE_FAILURE) naming the first bad event otherwise.")
 
     @OptionGroup var options: StoreOptions

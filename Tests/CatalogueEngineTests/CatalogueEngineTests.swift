@@ -103,9 +103,8 @@ import Testing
         // Forge event 3 with a different user, re-encoded with a correct CRC but chained from nothing.
         let log = try EventLog(directory: store.path, create: false)
         try log.write { writer in
-            let original = try RecordCodec.decode(
-                try writer.recordBytes(sequence: 3)!.withUnsafeBytes { Array($0) }.withUnsafeBytes { $0 }, sequence: 3,
-                previous: nil)
+            let bytes = try #require(try writer.recordBytes(sequence: 3))
+            let original = try bytes.withUnsafeBytes { try RecordCodec.decode($0, sequence: 3, previous: nil) }
             var header = original.header
             header.user = "mallory"
             let forged = RecordCodec.encode(header, payload: original.payload, previous: .genesis).bytes

@@ -36,16 +36,19 @@ import Testing
             case .paddedWithAByte:
                 try writer.replaceRecordBytes(sequence: target, with: original + [0])
             case .payloadRewrittenWithValidChecksum:
-                let record = try original.withUnsafeBytes { try RecordCodec.decode($0, sequence: target, previous: nil) }
+                let record = try original.withUnsafeBytes {
+                    try RecordCodec.decode($0, sequence: target, previous: nil)
+                }
                 var payload = record.payload
                 payload[payload.count / 2] ^= 0xFF
-                let previous = try RecordCodec.decode(
-                    try #require(try writer.recordBytes(sequence: target - 1)).withUnsafeBytes { $0 }, sequence: target - 1,
-                    previous: nil
-                ).chainHash
+                let previousBytes = try #require(try writer.recordBytes(sequence: target - 1))
+                let previous = try previousBytes.withUnsafeBytes {
+                    try RecordCodec.decode($0, sequence: target - 1, previous: nil)
+                }.chainHash
                 // A forger who recomputes both the CRC and this record's link still breaks the next link.
                 try writer.replaceRecordBytes(
-                    sequence: target, with: RecordCodec.encode(record.header, payload: payload, previous: previous).bytes)
+                    sequence: target,
+                    with: RecordCodec.encode(record.header, payload: payload, previous: previous).bytes)
             }
         }
         log.close()

@@ -31,7 +31,8 @@ import Testing
             for _ in 0..<16 {
                 group.addTask {
                     do {
-                        _ = try await session.allocate(AllocationRequest(pool: seeded.pool), idempotencyKey: UUID().uuidString)
+                        _ = try await session.allocate(
+                            AllocationRequest(pool: seeded.pool), idempotencyKey: UUID().uuidString)
                         return nil
                     } catch let error as NtmsError {
                         return error.code

@@ -46,7 +46,8 @@ struct WaitingFixture {
     }
 
     func addMedium(_ barcode: String, slot: UInt32) async throws {
-        try await operatorSession.registerMedium(barcode: barcode, mediaType: seeded.type, location: .slot(seeded.robot, slot))
+        try await operatorSession.registerMedium(
+            barcode: barcode, mediaType: seeded.type, location: .slot(seeded.robot, slot))
     }
 
     func close() {
@@ -60,7 +61,10 @@ struct WaitingFixture {
         let f = try await WaitingFixture()
         defer { f.close() }
         let log = WaitLog()
-        let attempt = Task { try await f.session.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .milliseconds(60_000), onWait: log.record) }
+        let attempt = Task {
+            try await f.session.allocate(
+                AllocationRequest(pool: f.seeded.pool), timeout: .milliseconds(60_000), onWait: log.record)
+        }
         let request = try #require(try await log.wait(for: 1).first)
         f.clock.advance(milliseconds: 60_001)
         try await f.catalogue.checkDeadlines()
@@ -81,7 +85,9 @@ struct WaitingFixture {
         let f = try await WaitingFixture()
         defer { f.close() }
         let log = WaitLog()
-        let attempt = Task { try await f.session.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: log.record) }
+        let attempt = Task {
+            try await f.session.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: log.record)
+        }
         let request = try #require(try await log.wait(for: 1).first)
         try await f.operatorSession.cancelRequest(request)
         await #expect(throws: NtmsError.self) { _ = try await attempt.value }
@@ -92,7 +98,10 @@ struct WaitingFixture {
         let f = try await WaitingFixture()
         defer { f.close() }
         let log = WaitLog()
-        let attempt = Task { try await f.session.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .milliseconds(600_000), onWait: log.record) }
+        let attempt = Task {
+            try await f.session.allocate(
+                AllocationRequest(pool: f.seeded.pool), timeout: .milliseconds(600_000), onWait: log.record)
+        }
         let first = try #require(try await log.wait(for: 1).first)
         try await f.operatorSession.satisfyRequest(first)
         let second = try #require(try await log.wait(for: 2).last)
@@ -112,9 +121,15 @@ struct WaitingFixture {
         defer { f.close() }
         let older = WaitLog()
         let younger = WaitLog()
-        let first = Task { try await f.session.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: older.record) }
+        let first = Task {
+            try await f.session.allocate(
+                AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: older.record)
+        }
         _ = try await older.wait(for: 1)
-        let second = Task { try await f.session.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: younger.record) }
+        let second = Task {
+            try await f.session.allocate(
+                AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: younger.record)
+        }
         let youngerRequest = try #require(try await younger.wait(for: 1).first)
         try await f.addMedium("L00001", slot: 1)
         let served = try await first.value
@@ -133,7 +148,8 @@ struct WaitingFixture {
         let allocations = try await withThrowingTaskGroup(of: Allocation.self) { group in
             for _ in 0..<count {
                 group.addTask {
-                    try await f.session.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: log.record)
+                    try await f.session.allocate(
+                        AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: log.record)
                 }
             }
             _ = try await log.wait(for: count)
@@ -141,7 +157,8 @@ struct WaitingFixture {
             // One library slot per medium: add a bigger library and fill it.
             let big = try await f.operatorSession.addLibrary(name: "Big", slots: count, drives: 1)
             for slot in 1...count {
-                try await f.operatorSession.registerMedium(barcode: "B\(slot)", mediaType: f.seeded.type, location: .slot(big, UInt32(slot)))
+                try await f.operatorSession.registerMedium(
+                    barcode: "B\(slot)", mediaType: f.seeded.type, location: .slot(big, UInt32(slot)))
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -155,8 +172,13 @@ struct WaitingFixture {
         let other = try f.catalogue.session(application: "appliance", user: "svc")
         let log = WaitLog()
         let otherLog = WaitLog()
-        let doomed = Task { try await other.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: log.record) }
-        let kept = Task { try await f.session.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: otherLog.record) }
+        let doomed = Task {
+            try await other.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: log.record)
+        }
+        let kept = Task {
+            try await f.session.allocate(
+                AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: otherLog.record)
+        }
         let request = try #require(try await log.wait(for: 1).first)
         _ = try await otherLog.wait(for: 1)
         other.close()
@@ -184,15 +206,22 @@ struct WaitingFixture {
     @Test func replayingEveryRequestOutcomeRebuildsTheSameState() async throws {
         let f = try await WaitingFixture()
         let log = WaitLog()
-        let timedOut = Task { try await f.session.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .milliseconds(1_000), onWait: log.record) }
+        let timedOut = Task {
+            try await f.session.allocate(
+                AllocationRequest(pool: f.seeded.pool), timeout: .milliseconds(1_000), onWait: log.record)
+        }
         _ = try await log.wait(for: 1)
         f.clock.advance(milliseconds: 2_000)
         try await f.catalogue.checkDeadlines()
         _ = try? await timedOut.value
-        let cancelled = Task { try await f.session.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: log.record) }
+        let cancelled = Task {
+            try await f.session.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: log.record)
+        }
         try await f.operatorSession.cancelRequest(try await log.wait(for: 2)[1])
         _ = try? await cancelled.value
-        let served = Task { try await f.session.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: log.record) }
+        let served = Task {
+            try await f.session.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: log.record)
+        }
         try await f.operatorSession.satisfyRequest(try await log.wait(for: 3)[2])
         _ = try await log.wait(for: 4)
         try await f.addMedium("L00001", slot: 1)
@@ -221,7 +250,9 @@ struct WaitingFixture {
         let id = try await f.operatorSession.submitRequest(.message, message: "Load the cleaning cartridge")
         #expect(f.catalogue.snapshot.state.requests[id]?.state == .submitted)
         try await f.operatorSession.satisfyRequest(id)
-        for action in [f.operatorSession.satisfyRequest, f.operatorSession.cancelRequest, f.operatorSession.acknowledgeRequest] {
+        for action in [
+            f.operatorSession.satisfyRequest, f.operatorSession.cancelRequest, f.operatorSession.acknowledgeRequest,
+        ] {
             do {
                 try await action(id)
                 Issue.record("a finished request was answered again")
@@ -255,7 +286,8 @@ struct WaitingFixture {
                 #expect(error.code == code)
             }
         }
-        let id = try await f.operatorSession.submitRequest(.newMedia, message: "media please", firstArgument: f.seeded.pool.rawValue)
+        let id = try await f.operatorSession.submitRequest(
+            .newMedia, message: "media please", firstArgument: f.seeded.pool.rawValue)
         #expect(f.catalogue.snapshot.state.requests[id]?.firstArgument == f.seeded.pool.rawValue)
     }
 

@@ -72,7 +72,9 @@ final class RunningCLI: @unchecked Sendable {
         try seeded(cli)
         let waiter = try RunningCLI(["allocate", "--pool", "\\Jobs", "--timeout", "10000", "--json"], store: cli.store)
         _ = try requestID(in: waiter.waitForStderrLine(containing: "waiting on"))
-        _ = try cli.json(["media", "add", "--media-type", "LTO-6", "--barcode", "NEW001", "--library", "Robot", "--slot", "1"])
+        _ = try cli.json([
+            "media", "add", "--media-type", "LTO-6", "--barcode", "NEW001", "--library", "Robot", "--slot", "1",
+        ])
         let result = waiter.finish()
         #expect(result.status == 0)
         #expect(result.stdout.contains("\"barcode\":\"NEW001\""))
@@ -117,7 +119,8 @@ final class RunningCLI: @unchecked Sendable {
         let cli = CLI()
         defer { cli.remove() }
         try seeded(cli)
-        let submitted = try #require(try cli.json(["request", "submit", "--message", "Open the mail slot"]) as? [String: Any])
+        let submitted = try #require(
+            try cli.json(["request", "submit", "--message", "Open the mail slot"]) as? [String: Any])
         let id = try #require(submitted["id"] as? String)
         #expect(submitted["type"] as? String == "MESSAGE")
         #expect(submitted["state"] as? String == "SUBMITTED")

@@ -1,0 +1,164 @@
+import CatalogueDomain
+import CatalogueEngine
+import CatalogueStorage
+
+/// The properties the fuzz targets check. Any input may be refused with an
+/// error; none may crash, and whatever decodes must survive a round trip.
+public enum FuzzChecks {
+    /// Input: two bytes of event type, then a payload. Also tried whole as a
+    /// log record and as a stored command answer.
+    public static func eventDecoder(_ bytes: [UInt8]) {
+        if bytes.count >= 2 {
+            let type = UInt16(bytes[0]) | UInt16(bytes[1] & 0x1F) << 8
+            if let event = try? CatalogueEvent.decode(
+                typeCode: type, schemaVersion: 1, payload: Array(bytes.dropFirst(2)))
+            {
+                let again = try? CatalogueEvent.decode(
+                    typeCode: event.typeCode, schemaVersion: event.schemaVersion, payload: event.encodedPayload())
+                precondition(again == event, "event \(event.name) does not survive re-encoding")
+                _ = event.fields
+                _ = event.referencedIdentifiers
+            }
+        }
+        let sequence =
+            bytes.count >= 16
+            ? bytes[8..<16].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) } : 1
+        if let record = try? bytes.withUnsafeBytes({ try RecordCodec.decode($0, sequence: sequence, previous: nil) }) {
+            let encoded = RecordCodec.encode(record.header, payload: record.payload, previous: .genesis).bytes
+            let again = try? encoded.withUnsafeBytes {
+                try RecordCodec.decode($0, sequence: sequence, previous: .genesis)
+            }
+            precondition(
+                again?.header == record.header && again?.payload == record.payload,
+                "a record does not survive re-encoding")
+        }
+        if let outcome = try? CommandOutcome.decode(bytes) {
+            precondition(
+                (try? CommandOutcome.decode(outcome.encoded())) == outcome, "an outcome does not survive re-encoding")
+        }
+    }
+
+    /// Input: text an operator might type for a name, a path, a bar code, a
+    /// timeout or a message.
+    public static func names(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        roundTrip(SideID.self, text)
+        roundTrip(MediumID.self, text)
+        roundTrip(PoolID.self, text)
+        roundTrip(LogicalMediumID.self, text)
+        roundTrip(OperatorRequestID.self, text)
+        if let timeout = WaitTimeout(text) { precondition(WaitTimeout(timeout.cliText) == timeout, "timeout \(text)") }
+        _ = OperatorRequestType(name: text)
+
+        let state = fixture
+        let names = NameResolver(state: state)
+        _ = try? names.side(text)
+        _ = try? names.medium(text)
+        _ = try? names.pool(text)
+        _ = try? names.library(text)
+        _ = try? names.mediaType(text)
+        _ = try? names.logicalMedium(text)
+
+        let type = state.mediaType(named: "MO")!.id
+        let commands: [CatalogueCommand] = [
+            .createPool(path: text, mediaType: type, policy: PoolPolicy()),
+            .createPool(path: "\\Backup\\" + text, mediaType: nil, policy: PoolPolicy()),
+            .registerMedium(barcode: text, mediaType: type, location: .shelf, label: .free),
+            .registerMediaType(name: text, sideCount: 2),
+            .addLibrary(name: text, slots: 4, drives: 1, ports: 0),
+            .submitRequest(type: .message, message: text, firstArgument: nil, secondArgument: nil),
+        ]
+        for command in commands {
+            guard case .success(let decision) = state.decide(command) else { continue }
+            var next = state
+            for event in decision.events { next.apply(event) }
+            precondition(next.invariantViolations().isEmpty, "\(command) broke an invariant")
+        }
+    }
+
+    private static func roundTrip<Kind>(_: Identifier<Kind>.Type, _ text: String) {
+        guard let id = Identifier<Kind>(text) else { return }
+        precondition(Identifier<Kind>(id.description) == id && id.description == text, "identifier \(text)")
+    }
+
+    /// A small catalogue to resolve names against.
+    static let fixture: CatalogueState = {
+        var state = CatalogueState()
+        func run(_ command: CatalogueCommand) {
+            guard case .success(let decision) = state.decide(command) else { fatalError("fixture: \(command)") }
+            for event in decision.events { state.apply(event) }
+        }
+        run(.createCatalogue)
+        run(.registerMediaType(name: "MO", sideCount: 2))
+        let type = state.mediaType(named: "MO")!.id
+        run(.addLibrary(name: "Robot", slots: 8, drives: 1, ports: 1))
+        let robot = state.library(named: "Robot")!.id
+        run(.createPool(path: "\\Backup", mediaType: nil, policy: PoolPolicy()))
+        run(.createPool(path: "\\Backup\\Daily", mediaType: type, policy: PoolPolicy(allocateFromScratch: true)))
+        run(.registerMedium(barcode: "MO0001", mediaType: type, location: .slot(robot, 1), label: .free))
+        run(.registerMedium(barcode: "A:B", mediaType: type, location: .slot(robot, 2), label: .import))
+        run(.allocate(AllocationRequest(pool: state.pool(atPath: "\\Backup\\Daily")!.id, new: true)))
+        return state
+    }()
+
+    /// Sample inputs for the seed corpora.
+    public static func seeds(for target: String) -> [[UInt8]] {
+        switch target {
+        case "FuzzEventDecoder":
+            var inputs: [[UInt8]] = []
+            var state = CatalogueState()
+            var events: [CatalogueEvent] = []
+            func run(_ command: CatalogueCommand) {
+                guard case .success(let decision) = state.decide(command) else { return }
+                for event in decision.events {
+                    state.apply(event)
+                    events.append(event)
+                }
+            }
+            run(.createCatalogue)
+            run(.registerMediaType(name: "MO", sideCount: 2))
+            run(.addLibrary(name: "Robot", slots: 8, drives: 1, ports: 1))
+            run(
+                .createPool(
+                    path: "\\Backup", mediaType: state.mediaType(named: "MO")!.id,
+                    policy: PoolPolicy(allocateFromScratch: true)))
+            run(
+                .registerMedium(
+                    barcode: "MO0001", mediaType: state.mediaType(named: "MO")!.id,
+                    location: .slot(state.library(named: "Robot")!.id, 1), label: .free))
+            run(.allocate(AllocationRequest(pool: state.pool(atPath: "\\Backup")!.id, new: true)))
+            run(.submitRequest(type: .message, message: "hello", firstArgument: nil, secondArgument: nil))
+            for event in events {
+                inputs.append([UInt8(event.typeCode & 0xFF), UInt8(event.typeCode >> 8)] + event.encodedPayload())
+                let header = RecordHeader(
+                    sequence: 1, eventType: event.typeCode, schemaVersion: 1, timestamp: 1, application: "fuzz",
+                    user: "seed",
+                    idempotencyKey: "k")
+                inputs.append(RecordCodec.encode(header, payload: event.encodedPayload(), previous: .genesis).bytes)
+            }
+            inputs.append(
+                CommandOutcome.allocation(
+                    Allocation(
+                        logicalMedium: LogicalMediumID(9), side: SideID(7), medium: MediumID(6), pool: PoolID(5),
+                        allocatedFrom: PoolID(2))
+                ).encoded())
+            return inputs
+        default:
+            return [
+                "side-12", "MO0001:A", "MO0001:b", "A:B:A", "\\Backup\\Daily", "lmid-7", "infinite", "4294967295",
+                "request-3", "pool-+5",
+            ]
+            .map { Array($0.utf8) }
+        }
+    }
+}
+
+extension WaitTimeout {
+    /// How the CLI spells the timeout.
+    var cliText: String {
+        switch self {
+        case .infinite: "infinite"
+        case .milliseconds(let ms): "\(ms)"
+        }
+    }
+}

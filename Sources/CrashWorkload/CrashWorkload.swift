@@ -1,0 +1,59 @@
+import ArgumentParser
+import CatalogueDomain
+import CatalogueEngine
+import Foundation
+
+/// The workload `tools/crash-test` kills with SIGKILL, and the checker it runs
+/// after each kill.
+@main
+struct CrashWorkload: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catalogue-crash-workload",
+        abstract: "Crash-test workload: `run` until killed, then `check` the store against the acknowledged answers.",
+        subcommands: [Run.self, Check.self])
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a seeded mix of commands from several callers until killed.")
+        @Option(help: "The store directory.") var store: String
+        @Option(help: "The seed of this run.") var seed: UInt64
+        @Option(help: "The file acknowledged answers are appended to.") var acks: String
+        @Option(help: "Concurrent callers.") var callers: Int = 4
+        @Option(help: "Stop after this many steps per caller (default: run until killed).") var steps: Int = .max
+
+        func run() async throws {
+            let catalogue = try await Catalogue.open(at: store, create: true)
+            let session = try catalogue.session(application: "crash-workload", user: "seed-\(seed)")
+            try await CrashLayout.prepare(session, catalogue)
+            let ackFile = try AckFile(path: acks)
+            await withTaskGroup(of: Void.self) { group in
+                for index in 0..<callers {
+                    group.addTask {
+                        var caller = Caller(
+                            session: session, catalogue: catalogue, acks: ackFile,
+                            random: SeededGenerator(state: seed &* 1_000_003 &+ UInt64(index)),
+                            name: "s\(seed)c\(index)")
+                        for _ in 0..<steps { await caller.step() }
+                    }
+                }
+            }
+            catalogue.close()
+        }
+    }
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Verify a store after a kill; exit 1 on any problem.")
+        @Option(help: "The store directory.") var store: String
+        @Option(help: "The acknowledged answers.") var acks: String
+
+        func run() async throws {
+            let problems = try await CrashCheck.run(store: store, acks: acks)
+            if problems.isEmpty {
+                print("ok")
+            } else {
+                for problem in problems.prefix(20) { print("problem: \(problem)") }
+                throw ExitCode.failure
+            }
+        }
+    }
+}
