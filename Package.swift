@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "CatalogueStorage", targets: ["CatalogueStorage"]),
         .executable(name: "mediactl", targets: ["mediactl"]),
         .executable(name: "catalogue-crash-workload", targets: ["CrashWorkload"]),
+        .executable(name: "mediactl-bench", targets: ["CatalogueBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -69,6 +71,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "CatalogueBench",
+            dependencies: [
+                "CatalogueEngine",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HashTreeCollections", package: "swift-collections"),
+            ]
+        ),
         // What the fuzz targets check, as a library so the test suite replays the corpora too.
         .target(name: "CatalogueFuzzChecks", dependencies: ["CatalogueEngine"], path: "Fuzz/Checks"),
         .testTarget(name: "CatalogueStorageTests", dependencies: ["CatalogueStorage"]),
@@ -77,7 +88,7 @@ let package = Package(
             dependencies: ["CatalogueDomain", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "CatalogueEngineTests", dependencies: ["CatalogueEngine", "CatalogueStorage"]),
-        .testTarget(name: "MediactlTests", dependencies: ["CatalogueEngine", "mediactl"]),
+        .testTarget(name: "MediactlTests", dependencies: ["CatalogueEngine", "mediactl", "CatalogueBench"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["CatalogueFuzzChecks"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,77 @@
+import Foundation
+
+/// Monotonic nanoseconds.
+func monotonicNanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+/// Latency percentiles of recorded samples (nanoseconds).
+struct Percentiles: Encodable {
+    var p50: Double
+    var p99: Double
+
+    init(_ samples: [UInt64]) {
+        let sorted = samples.sorted()
+        func at(_ q: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) / 1_000_000
+        }
+        p50 = at(0.50)
+        p99 = at(0.99)
+    }
+}
+
+/// Resident memory of this process from /proc/self/status, in bytes.
+enum ResidentMemory {
+    /// Anonymous resident memory: the heap, without file pages such as LMDB's map.
+    static var anonymous: Int { field("RssAnon:") }
+    static var total: Int { field("VmRSS:") }
+
+    private static func field(_ name: String) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) })
+        else { return 0 }
+        let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kilobytes * 1024
+    }
+}
+
+/// Samples collected by many tasks at once.
+final class SampleSink: @unchecked Sendable {
+    private let lock = NSLock()
+    private var samples: [UInt64] = []
+    private var operations = 0
+
+    func add(_ batch: [UInt64], operations count: Int) {
+        lock.withLock {
+            samples.append(contentsOf: batch)
+            operations += count
+        }
+    }
+
+    var result: (samples: [UInt64], operations: Int) { lock.withLock { (samples, operations) } }
+}
+
+/// Runs `body` on `threads` OS threads at once and returns the operations per second they reached together.
+func onThreads(_ threads: Int, operations: Int, _ body: @escaping @Sendable (Int) -> Void) -> Double {
+    let group = DispatchGroup()
+    let start = DispatchSemaphore(value: 0)
+    var workers: [Thread] = []
+    for index in 0..<threads {
+        group.enter()
+        let thread = Thread {
+            start.wait()
+            body(index)
+            group.leave()
+        }
+        workers.append(thread)
+        thread.start()
+    }
+    let begin = monotonicNanoseconds()
+    for _ in 0..<threads { start.signal() }
+    group.wait()
+    let elapsed = Double(monotonicNanoseconds() - begin) / 1e9
+    return Double(operations * threads) / elapsed
+}
+
+/// Keeps the optimizer from deleting a lookup whose result is unused.
+@inline(never)
+func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }

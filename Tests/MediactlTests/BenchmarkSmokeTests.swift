@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+
+/// The benchmark runs once in quick mode so it cannot rot. No timing is asserted:
+/// figures on a shared 2-core machine say nothing in a test.
+@Suite struct BenchmarkSmokeTests {
+    @Test func theQuickBenchmarkRunsAndReportsEveryFigure() throws {
+        let bench = CLI.executable.deletingLastPathComponent().appendingPathComponent("mediactl-bench")
+        try #require(FileManager.default.isExecutableFile(atPath: bench.path), "build mediactl-bench first")
+        let process = Process()
+        process.executableURL = bench
+        process.arguments = [
+            "--quick", "--json", "--media", "500", "--read-media", "2000", "--events", "5000", "--seconds", "0.2",
+        ]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let runs = try #require(report["allocations"] as? [[String: Any]])
+        #expect(runs.compactMap { $0["callers"] as? Int } == [1, 16, 64, 256])
+        #expect(
+            runs.allSatisfy {
+                ($0["engine_allocations_per_second"] as? Double ?? 0) > 0
+                    && ($0["sqlite_allocations_per_second"] as? Double ?? 0) > 0
+            })
+        let reads = try #require(report["reads"] as? [String: Any])
+        #expect(reads["media"] as? Int == 2000)
+        let replay = try #require(report["replay"] as? [String: Any])
+        #expect((replay["events"] as? Int ?? 0) >= 5000)
+        #expect(report["memory_bytes_per_medium"] is Double)
+    }
+}
