@@ -226,12 +226,19 @@ struct WaitingFixture {
         _ = try await log.wait(for: 4)
         try await f.addMedium("L00001", slot: 1)
         _ = try await served.value
+        let closing = try f.catalogue.session(application: "appliance", user: "svc")
+        let abandoned = Task {
+            try await closing.allocate(AllocationRequest(pool: f.seeded.pool), timeout: .infinite, onWait: log.record)
+        }
+        _ = try await log.wait(for: 5)
+        closing.close()
+        _ = try? await abandoned.value
         let message = try await f.operatorSession.submitRequest(.message, message: "Check the robot's door")
         try await f.operatorSession.displayRequests([message])
         try await f.operatorSession.acknowledgeRequest(message)
         let before = f.catalogue.snapshot
         let reasons = Set(before.state.requests.values.compactMap(\.closeReason))
-        #expect(reasons == [.timedOut, .cancelledByOperator, .satisfiedByOperator, .satisfiedByEngine])
+        #expect(reasons == [.timedOut, .cancelledByOperator, .satisfiedByOperator, .satisfiedByEngine, .sessionClosed])
         #expect(before.state.requests[message]?.state == .inProgress)
         f.catalogue.close()
         let reopened = try await f.store.open()
