@@ -77,13 +77,13 @@ public final class Catalogue: Sendable {
         }
         do {
             log = try EventLog(directory: directory, create: create, configuration: options.store)
-            let (state, head) = try log.read { reader -> (CatalogueState, LogHead) in
+            let (state, head, transaction) = try log.read { reader -> (CatalogueState, LogHead, Int) in
                 var state = CatalogueState()
                 let head = try reader.fold(into: &state, after: .empty)
                 if let recorded = try reader.recordedHead(), recorded != head {
                     throw StorageError.headMismatch(recorded: recorded.sequence, found: head.sequence)
                 }
-                return (state, head)
+                return (state, head, reader.transactionID)
             }
             if !create, state.creation == nil {
                 throw NtmsError(
@@ -93,7 +93,8 @@ public final class Catalogue: Sendable {
             self.published = published
             let feed = self.feed
             writer = CommandWriter(
-                log: log, maximumBatch: max(1, options.maximumBatch), clock: options.clock,
+                log: log, replayedTransaction: transaction, maximumBatch: max(1, options.maximumBatch),
+                clock: options.clock,
                 current: { published.load(ordering: .acquiring) },
                 publish: { snapshot, events in
                     published.store(snapshot, ordering: .releasing)

@@ -76,7 +76,7 @@ final class CommandWriter: @unchecked Sendable {
     private let deadlineTimer: DeadlineTimer
 
     init(
-        log: EventLog, maximumBatch: Int, clock: @escaping @Sendable () -> Int64,
+        log: EventLog, replayedTransaction: Int, maximumBatch: Int, clock: @escaping @Sendable () -> Int64,
         current: @escaping @Sendable () -> CatalogueSnapshot,
         publish: @escaping @Sendable (CatalogueSnapshot, [LoggedEvent]) -> Void
     ) {
@@ -87,7 +87,7 @@ final class CommandWriter: @unchecked Sendable {
         self.publish = publish
         deadlineTimer = DeadlineTimer(clock: clock)
         deadlineTimer.fire = { [weak self] in self?.submitInternal(.expireDeadlines) }
-        lastSeenTransaction.store(log.lastTransactionID, ordering: .relaxed)
+        lastSeenTransaction.store(replayedTransaction, ordering: .relaxed)
         let thread = Thread { [self] in run() }
         thread.name = "catalogue-writer"
         thread.start()
@@ -155,6 +155,8 @@ final class CommandWriter: @unchecked Sendable {
         /// Requests closed by any event folded in this transaction.
         var closed: [OperatorRequestID] = []
         var events: [LoggedEvent] = []
+        /// The LMDB transaction the outcome was read or written in: everything up to it is folded.
+        var transaction = 0
     }
 
     private func process(_ batch: [PendingCommand]) {
@@ -172,7 +174,8 @@ final class CommandWriter: @unchecked Sendable {
             for pending in batch { pending.reply(.failure(failure)) }
             return
         }
-        lastSeenTransaction.store(log.lastTransactionID, ordering: .relaxed)
+        // Not the store's last id now: another process may have committed since, unseen.
+        lastSeenTransaction.store(outcome.transaction, ordering: .relaxed)
         if outcome.snapshot.head != base.head { publish(outcome.snapshot, outcome.events) }
         if writes { statistics.recordCommit(commands: batch.count) }
         for (index, request) in outcome.parked {
@@ -197,7 +200,9 @@ final class CommandWriter: @unchecked Sendable {
         var closed: [OperatorRequestID] = []
         let head = try fold(reader, into: &state, after: base.head, events: &events, closed: &closed)
         let snapshot = head == base.head ? base : CatalogueSnapshot(state: state, head: head)
-        return Outcome(snapshot: snapshot, answers: batch.map { _ in .success(.done) }, closed: closed, events: events)
+        return Outcome(
+            snapshot: snapshot, answers: batch.map { _ in .success(.done) }, closed: closed, events: events,
+            transaction: reader.transactionID)
     }
 
     /// Folds other processes' events, noting what the waiters and the change feed need.
@@ -351,6 +356,8 @@ final class CommandWriter: @unchecked Sendable {
         outcome.snapshot = head == base.head ? base : CatalogueSnapshot(state: state, head: head)
         outcome.closed = closed
         outcome.events = events
+        // A write transaction that changed nothing commits as no transaction at all.
+        outcome.transaction = head != base.head ? writer.transactionID : writer.transactionID - 1
         return outcome
     }
 

@@ -126,6 +126,9 @@ public struct LogReader {
     let log: EventLog
     let txn: Transaction
 
+    /// The transaction id this view reads at; compare with `EventLog.lastTransactionID`.
+    public var transactionID: Int { txn.id }
+
     /// The last record's sequence and chain link, read from the record itself.
     public func head() throws -> LogHead {
         guard let (key, value) = try txn.last(log.events) else { return .empty }
@@ -205,6 +208,9 @@ public struct LogWriter {
     let txn: Transaction
 
     public var reader: LogReader { LogReader(log: log, txn: txn) }
+
+    /// The transaction id this write commits as.
+    public var transactionID: Int { txn.id }
 
     /// Appends the record following `head`; returns the new head. The sequence
     /// must be `head.sequence + 1` (LMDB's `MDB_APPEND` also refuses any other order).

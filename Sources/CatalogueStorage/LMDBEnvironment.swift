@@ -195,6 +195,9 @@ final class Transaction {
         self.faults = faults
     }
 
+    /// LMDB's id of this transaction: the snapshot a read sees, or the id a write commits as.
+    var id: Int { Int(mdb_txn_id(handle)) }
+
     /// The value stored under `key`, pointing into the map until the transaction ends.
     func get(_ dbi: MDB_dbi, key: UnsafeRawBufferPointer) throws(StorageError) -> UnsafeRawBufferPointer? {
         var keyValue = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))

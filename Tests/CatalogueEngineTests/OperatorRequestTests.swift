@@ -355,4 +355,17 @@ struct WaitingFixture {
         }
         #expect(sequences == Array(2...(head + 1)))
     }
+
+    @Test func aConsumerThatStopsIteratingEndsItsSubscription() async throws {
+        let f = try await WaitingFixture()
+        defer { f.close() }
+        do {
+            for try await _ in f.catalogue.changes(from: 1) { break }
+        }
+        #expect(f.catalogue.feed.count.load(ordering: .relaxed) == 0)
+        let request = try await f.operatorSession.submitRequest(.message, message: "check")
+        try await f.operatorSession.satisfyRequest(request)
+        _ = try await f.session.waitForRequest(request, timeout: .infinite)
+        #expect(f.catalogue.feed.count.load(ordering: .relaxed) == 0)
+    }
 }

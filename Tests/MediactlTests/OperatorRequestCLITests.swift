@@ -9,12 +9,17 @@ final class RunningCLI: @unchecked Sendable {
     private var errBuffer = ""
     private var outBuffer = ""
 
-    init(_ arguments: [String], store: String) throws {
+    init(_ arguments: [String], store: String, watchdog seconds: Double = 60) throws {
         process.executableURL = CLI.executable
         process.arguments = arguments + ["--store", store]
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        // A test that waits for output that never comes fails instead of hanging the suite.
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [process] in
+            if process.isRunning { _ = Foundation.kill(pid, SIGKILL) }
+        }
     }
 
     /// Reads stderr until a line contains `text` (or the process ends).
