@@ -46,11 +46,6 @@ public struct CatalogueState: Sendable, Equatable {
     public func medium(withBarcode barcode: String) -> Medium? { mediumByBarcode[barcode].flatMap { media[$0] } }
     public func medium(at location: MediumLocation) -> Medium? { mediumAtLocation[location].flatMap { media[$0] } }
 
-    /// Open requests with a waiter, in submission order.
-    public var openWaitingRequests: [OperatorRequest] {
-        waitingRequests.values.flatMap { $0 }.sorted().compactMap { requests[$0] }
-    }
-
     /// The shelf: the one offline library every catalogue has.
     public var offlineLibrary: LibraryID? { creation?.offlineLibrary }
 

@@ -232,7 +232,7 @@ extension CatalogueState {
         guard let library = libraries[libraryID], library.type == .online else {
             throw NtmsError(.invalidLibrary, "no online library \(libraryID)")
         }
-        guard (1...library.slotCount).contains(slot) else {
+        guard slot >= 1, slot <= library.slotCount else {
             throw NtmsError(
                 .invalidParameter, "library \(library.name) has slots 1 to \(library.slotCount), not \(slot)")
         }

@@ -120,11 +120,7 @@ extension CatalogueState {
 
         case .requestSubmitted(let e):
             reserve(e.request)
-            requests[e.request] = OperatorRequest(
-                id: e.request, type: e.type, state: .submitted, firstArgument: e.firstArgument,
-                secondArgument: e.secondArgument, message: e.message, submitted: e.submitted,
-                application: e.application, user: e.user, deadline: e.deadline, waiter: e.waiter, closed: nil,
-                closeReason: nil)
+            requests[e.request] = OperatorRequest(e)
             if e.waiter != nil, e.type == .newMedia, let pool = e.firstArgument {
                 waitingRequests[PoolID(pool), default: SortedSet()].insert(e.request)
             }

@@ -113,6 +113,21 @@ public struct OperatorRequest: Sendable, Equatable {
     public var waiter: WaiterToken?
     public var closed: Int64?
     public var closeReason: RequestCloseReason?
+
+    /// A request as submitted: open, nothing closed yet.
+    init(_ submitted: RequestSubmitted) {
+        id = submitted.request
+        type = submitted.type
+        state = .submitted
+        firstArgument = submitted.firstArgument
+        secondArgument = submitted.secondArgument
+        message = submitted.message
+        self.submitted = submitted.submitted
+        application = submitted.application
+        user = submitted.user
+        deadline = submitted.deadline
+        waiter = submitted.waiter
+    }
 }
 
 /// What a waiting allocation records with its NEWMEDIA request.

@@ -54,8 +54,9 @@ struct Requests: AsyncParsableCommand {
         let listed = catalogue.requests(all: all)
         let fresh = listed.filter { $0.state == .submitted }.map(\.id)
         if !fresh.isEmpty { try await options.session(catalogue).displayRequests(fresh) }
+        // The same requests, with the states the marking just gave them.
         let state = catalogue.snapshot.state
-        let rows = catalogue.requests(all: all).map { RequestJSON($0, state) }
+        let rows = listed.map { RequestJSON(state.requests[$0.id] ?? $0, state) }
         Output.emit(rows, json: options.json, text: rows.map(\.text).joined(separator: "\n"))
     }
 }
