@@ -87,7 +87,9 @@ let package = Package(
             name: "CatalogueDomainTests",
             dependencies: ["CatalogueDomain", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "CatalogueEngineTests", dependencies: ["CatalogueEngine", "CatalogueStorage"]),
+        .testTarget(
+            name: "CatalogueEngineTests",
+            dependencies: ["CatalogueEngine", "CatalogueStorage", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "MediactlTests", dependencies: ["CatalogueEngine", "mediactl", "CatalogueBench"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["CatalogueFuzzChecks"]),
     ],
@@ -97,7 +99,7 @@ let package = Package(
 // libFuzzer targets, built only by tools/fuzz (MEDIACATALOGUE_FUZZ=1) because
 // they need unsafe flags and `swift build --sanitize=fuzzer`.
 if Context.environment["MEDIACATALOGUE_FUZZ"] != nil {
-    for name in ["FuzzEventDecoder", "FuzzNames"] {
+    for name in ["FuzzEventDecoder", "FuzzNames", "FuzzCheckpoint"] {
         package.targets.append(
             .executableTarget(
                 name: name, dependencies: ["CatalogueFuzzChecks"], path: "Fuzz/Targets/\(name)",

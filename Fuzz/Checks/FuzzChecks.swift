@@ -38,6 +38,26 @@ public enum FuzzChecks {
         }
     }
 
+    /// Input: a stored checkpoint, and the same bytes as a bare state payload.
+    /// Whatever decodes must survive a round trip and be checkable without trapping.
+    public static func checkpoint(_ bytes: [UInt8]) {
+        if case .success(let checkpoint) = bytes.withUnsafeBytes({ CheckpointCodec.decode($0) }) {
+            let again = CheckpointCodec.encode(checkpoint).withUnsafeBytes { CheckpointCodec.decode($0) }
+            precondition(again == .success(checkpoint), "a checkpoint container does not survive re-encoding")
+            statePayload(checkpoint.payload)
+        }
+        statePayload(bytes)
+    }
+
+    private static func statePayload(_ bytes: [UInt8]) {
+        guard let state = try? CatalogueState(checkpointPayload: bytes) else { return }
+        let again = try? CatalogueState(checkpointPayload: state.checkpointPayload())
+        precondition(again == state, "a checkpointed state does not survive re-encoding")
+        _ = state.invariantViolations()
+        _ = state.allocationCandidates(in: PoolID(1))
+        for side in state.sides.values.prefix(8) { _ = side.letter }
+    }
+
     /// Input: text an operator might type for a name, a path, a bar code, a
     /// timeout or a message.
     public static func names(_ bytes: [UInt8]) {
@@ -143,6 +163,19 @@ public enum FuzzChecks {
                         allocatedFrom: PoolID(2))
                 ).encoded())
             return inputs
+        case "FuzzCheckpoint":
+            var state = fixture
+            let payload = state.checkpointPayload()
+            let container = CheckpointCodec.encode(
+                Checkpoint(
+                    head: LogHead(sequence: state.eventCount, chainHash: .genesis),
+                    stateVersion: CatalogueState.checkpointVersion, payload: payload))
+            if case .success(let decision) = state.decide(
+                .submitRequest(type: .newMedia, message: "more tapes", firstArgument: 9, secondArgument: nil))
+            {
+                for event in decision.events { state.apply(event) }
+            }
+            return [payload, container, state.checkpointPayload(), CatalogueState().checkpointPayload()]
         default:
             return [
                 "side-12", "MO0001:A", "MO0001:b", "A:B:A", "\\Backup\\Daily", "lmid-7", "infinite", "4294967295",

@@ -51,6 +51,9 @@ public struct BinaryReader {
 
     public var isAtEnd: Bool { offset == bytes.count }
 
+    /// Bytes not read yet: a bound for any count read next, since each element takes at least one.
+    public var remaining: Int { bytes.count - offset }
+
     public mutating func readUInt64() throws(PayloadDecodingError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0

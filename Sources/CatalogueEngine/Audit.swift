@@ -17,6 +17,23 @@ public struct AuditReport: Sendable, Equatable {
     public var objectCounts: [ObjectCount]
     /// Rules of the model the replayed state breaks (empty when sound).
     public var invariantViolations: [String]
+    /// Each stored checkpoint, oldest first, checked against the replayed log.
+    public var checkpoints: [CheckpointVerdict]
+
+    /// What audit found about one checkpoint.
+    public struct CheckpointVerdict: Sendable, Equatable {
+        public var sequence: UInt64
+        public var byteCount: Int
+        /// `matches`: equal to the state replayed up to it. `unusable`: open skips it
+        /// (damaged, other format, not of this log). `mismatch`: open would use it but
+        /// it disagrees with the log, so audit fails.
+        public var verdict: Verdict
+        public var detail: String
+
+        public enum Verdict: String, Sendable, Equatable {
+            case matches, unusable, mismatch
+        }
+    }
 
     public struct ObjectCount: Sendable, Equatable {
         public var kind: String
@@ -28,18 +45,7 @@ extension Catalogue {
     /// Audits the store in `directory` without opening it as a catalogue, so a
     /// damaged log can be examined. The store must not be open in this process.
     public static func audit(at directory: String) throws(NtmsError) -> AuditReport {
-        let path = canonicalPath(directory)
-        guard OpenStores.claim(path) else {
-            throw NtmsError(.busy, "the store \(directory) is open in this process; call audit() on that Catalogue")
-        }
-        defer { OpenStores.release(path) }
-        do {
-            let log = try EventLog(directory: directory, create: false)
-            defer { log.close() }
-            return try audit(log)
-        } catch {
-            throw ntmsError(from: error)
-        }
+        try withClosedStore(at: directory) { log in try audit(log) }
     }
 
     /// Audits this open catalogue's log from its first event.
@@ -48,17 +54,25 @@ extension Catalogue {
     }
 
     /// Checks every record's checksum, sequence continuity, decoding and chain
-    /// link, folds the events, compares the end with the recorded head and
-    /// checks the model's invariants on the result.
+    /// link, folds the events from the first, compares the end with the recorded
+    /// head, checks the model's invariants on the result and compares every
+    /// checkpoint with the state replayed up to its event.
     static func audit(_ log: EventLog) throws -> AuditReport {
         try log.read { reader in
             var state = CatalogueState()
             var head = LogHead.empty
             var problem: StorageError?
+            let stored = try reader.checkpointSequences()
+            var pending = stored[...]
+            var verdicts: [AuditReport.CheckpointVerdict] = []
             do {
                 head = try reader.forEachRecord(after: .empty) { record in
                     state.apply(try record.event())
                     head = LogHead(sequence: record.header.sequence, chainHash: record.chainHash)
+                    while let next = pending.first, next <= head.sequence {
+                        pending.removeFirst()
+                        if next == head.sequence { verdicts.append(try judgeCheckpoint(reader, next, against: state)) }
+                    }
                 }
                 if let recorded = try reader.recordedHead(), recorded != head {
                     problem = .headMismatch(recorded: recorded.sequence, found: head.sequence)
@@ -66,12 +80,43 @@ extension Catalogue {
             } catch let error as StorageError {
                 problem = error
             }
+            // Checkpoints of events the replay never reached (the log is shorter than they claim, or sequence 0).
+            for sequence in stored where !verdicts.contains(where: { $0.sequence == sequence }) {
+                let size = try reader.checkpointByteCount(at: sequence) ?? 0
+                verdicts.append(
+                    .init(
+                        sequence: sequence, byteCount: size, verdict: .unusable,
+                        detail: "the replayed log has no event \(sequence)"))
+            }
+            verdicts.sort { $0.sequence < $1.sequence }
             let violations = state.invariantViolations()
-            let description = problem?.description ?? violations.first.map { "the replayed state breaks a rule: \($0)" }
+            let mismatch = verdicts.first { $0.verdict == .mismatch }
+            let description =
+                problem?.description ?? violations.first.map { "the replayed state breaks a rule: \($0)" }
+                ?? mismatch.map { "checkpoint at event \($0.sequence) disagrees with the log: \($0.detail)" }
             return AuditReport(
                 events: state.eventCount, head: head.sequence, headHash: head.chainHash.description,
                 ok: description == nil, problem: description, firstBadSequence: problem?.sequence,
-                objectCounts: counts(state), invariantViolations: violations)
+                objectCounts: counts(state), invariantViolations: violations, checkpoints: verdicts)
+        }
+    }
+
+    /// Compares the checkpoint at `sequence` with `state`, the log replayed up to that event.
+    private static func judgeCheckpoint(_ reader: LogReader, _ sequence: UInt64, against state: CatalogueState) throws
+        -> AuditReport.CheckpointVerdict
+    {
+        let size = try reader.checkpointByteCount(at: sequence) ?? 0
+        switch try CheckpointLoader.load(reader, at: sequence) {
+        case .failure(let damage):
+            return .init(sequence: sequence, byteCount: size, verdict: .unusable, detail: damage.reason)
+        case .success(let loaded):
+            guard loaded.state == state else {
+                return .init(
+                    sequence: sequence, byteCount: size, verdict: .mismatch,
+                    detail:
+                        "its state differs from the replayed one; drop it with `mediactl checkpoint drop \(sequence)`")
+            }
+            return .init(sequence: sequence, byteCount: size, verdict: .matches, detail: "equals the replayed state")
         }
     }
 

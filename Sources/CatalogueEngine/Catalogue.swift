@@ -2,6 +2,7 @@ import Atomics
 import CatalogueDomain
 import CatalogueStorage
 import Foundation
+import Logging
 
 /// How to open a catalogue.
 public struct CatalogueOptions: Sendable {
@@ -16,17 +17,24 @@ public struct CatalogueOptions: Sendable {
     public var followInterval: Duration
     /// How long finished operator requests stay in `requests()` listings (RSM's default: 72 hours).
     public var finishedRequestRetention: Duration
+    /// When checkpoints are saved and whether open uses them.
+    public var checkpoints: CheckpointPolicy
+    /// Where the engine reports what it works around (ignored checkpoints, failed background saves).
+    public var logger: Logger
 
     public init(
         store: StoreConfiguration = .init(), maximumBatch: Int = 4096,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000_000) },
-        followInterval: Duration = .milliseconds(20), finishedRequestRetention: Duration = .seconds(72 * 3600)
+        followInterval: Duration = .milliseconds(20), finishedRequestRetention: Duration = .seconds(72 * 3600),
+        checkpoints: CheckpointPolicy = .init(), logger: Logger = Logger(label: "MediaCatalogue")
     ) {
         self.store = store
         self.maximumBatch = maximumBatch
         self.clock = clock
         self.followInterval = followInterval
         self.finishedRequestRetention = finishedRequestRetention
+        self.checkpoints = checkpoints
+        self.logger = logger
     }
 }
 
@@ -46,10 +54,14 @@ public final class Catalogue: Sendable {
     let options: CatalogueOptions
     private let follower: LogFollower
     private let nextSession = ManagedAtomic<UInt64>(0)
+    private let checkpointWriter: CheckpointWriter
+    /// Where replay started on open and which checkpoints were skipped.
+    public let openReport: OpenReport
 
-    /// Opens (or, with `create`, creates and initialises) the store in `directory`,
-    /// replaying and verifying its whole log. Refuses a damaged log, naming the
-    /// first bad sequence number.
+    /// Opens (or, with `create`, creates and initialises) the store in `directory`:
+    /// loads the newest sound checkpoint and folds the events after it, verifying
+    /// each (without a usable checkpoint, the whole log). Refuses a damaged log,
+    /// naming the first bad sequence number.
     public static func open(at directory: String, create: Bool = false, options: CatalogueOptions = .init())
         async throws(NtmsError) -> Catalogue
     {
@@ -77,14 +89,21 @@ public final class Catalogue: Sendable {
         }
         do {
             log = try EventLog(directory: directory, create: create, configuration: options.store)
-            let (state, head, transaction) = try log.read { reader -> (CatalogueState, LogHead, Int) in
-                var state = CatalogueState()
-                let head = try reader.fold(into: &state, after: .empty)
+            let policy = options.checkpoints
+            let (state, head, transaction, report, newestCheckpoint) = try log.read {
+                reader -> (CatalogueState, LogHead, Int, OpenReport, UInt64) in
+                var (state, start, warnings) = try CheckpointLoader.start(reader, policy: policy)
+                let head = try reader.fold(into: &state, after: start)
                 if let recorded = try reader.recordedHead(), recorded != head {
                     throw StorageError.headMismatch(recorded: recorded.sequence, found: head.sequence)
                 }
-                return (state, head, reader.transactionID)
+                let report = OpenReport(
+                    checkpoint: start.sequence > 0 ? start.sequence : nil,
+                    foldedEvents: head.sequence - start.sequence, warnings: warnings)
+                return (state, head, reader.transactionID, report, try reader.checkpointSequences().last ?? 0)
             }
+            for warning in report.warnings { options.logger.warning("\(directory): \(warning)") }
+            openReport = report
             if !create, state.creation == nil {
                 throw NtmsError(
                     .databaseFailure, "the store at \(directory) was never initialised; run `mediactl init`")
@@ -92,6 +111,9 @@ public final class Catalogue: Sendable {
             let published = ManagedAtomic(CatalogueSnapshot(state: state, head: head))
             self.published = published
             let feed = self.feed
+            let checkpointWriter = CheckpointWriter(
+                log: log, policy: policy, logger: options.logger, newest: newestCheckpoint)
+            self.checkpointWriter = checkpointWriter
             writer = CommandWriter(
                 log: log, replayedTransaction: transaction, maximumBatch: max(1, options.maximumBatch),
                 clock: options.clock,
@@ -99,6 +121,7 @@ public final class Catalogue: Sendable {
                 publish: { snapshot, events in
                     published.store(snapshot, ordering: .releasing)
                     feed.publish(events)
+                    checkpointWriter.consider(snapshot)
                 })
         } catch {
             OpenStores.release(canonical)
@@ -144,6 +167,18 @@ public final class Catalogue: Sendable {
         (writer.statistics.commits, writer.statistics.commands)
     }
 
+    /// Saves a checkpoint of the current state now (whatever the policy) and
+    /// returns the event it covers.
+    @discardableResult
+    public func saveCheckpoint() throws(NtmsError) -> UInt64 {
+        guard !isClosed.load(ordering: .acquiring) else {
+            throw NtmsError(.invalidHandle, "the catalogue at \(directory) is closed")
+        }
+        let current = snapshot
+        do { try checkpointWriter.save(current) } catch { throw ntmsError(from: error) }
+        return current.head.sequence
+    }
+
     /// The current LMDB map size in bytes (it grows by doubling when full).
     public var mapSize: Int { log.mapSize }
 
@@ -155,6 +190,7 @@ public final class Catalogue: Sendable {
         follower.cancel()
         writer.stop()
         feed.finishAll()
+        checkpointWriter.finish(with: snapshot)
         log.close()
         OpenStores.release(directory)
     }

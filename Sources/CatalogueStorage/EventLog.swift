@@ -41,7 +41,8 @@ public struct StoreConfiguration: Sendable {
 /// The append-only event log of one catalogue store, on LMDB.
 ///
 /// Databases: `events` (big-endian u64 sequence -> record), `commands`
-/// (idempotency key -> stored answer), `meta` (format, recorded head).
+/// (idempotency key -> stored answer), `meta` (format, recorded head),
+/// `checkpoints` (big-endian u64 sequence -> saved state, see `CheckpointCodec`).
 public final class EventLog: @unchecked Sendable {
     public static let storeFormat: UInt32 = 1
     public let directory: String
@@ -49,6 +50,7 @@ public final class EventLog: @unchecked Sendable {
     let events: MDB_dbi
     let commands: MDB_dbi
     let meta: MDB_dbi
+    let checkpoints: MDB_dbi
 
     static let formatKey = Array("format".utf8)
     static let headKey = Array("head".utf8)
@@ -77,6 +79,7 @@ public final class EventLog: @unchecked Sendable {
         events = try environment.openDatabase(named: "events")
         commands = try environment.openDatabase(named: "commands")
         meta = try environment.openDatabase(named: "meta")
+        checkpoints = try environment.openDatabase(named: "checkpoints")
         try environment.write { txn in
             if let stored = try Self.formatKey.withUnsafeBytes({ try txn.get(meta, key: $0) }) {
                 let format = stored.count == 4 ? UInt32(littleEndian: stored.loadUnaligned(as: UInt32.self)) : 0

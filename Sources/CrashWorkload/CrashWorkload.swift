@@ -22,7 +22,10 @@ struct CrashWorkload: AsyncParsableCommand {
         @Option(help: "Stop after this many steps per caller (default: run until killed).") var steps: Int = .max
 
         func run() async throws {
-            let catalogue = try await Catalogue.open(at: store, create: true)
+            // Checkpoints every few hundred events, so kills also land during saves and
+            // the checker's open starts from a checkpoint written by a killed process.
+            let options = CatalogueOptions(checkpoints: CheckpointPolicy(everyEvents: 300, onCloseAfterEvents: 1))
+            let catalogue = try await Catalogue.open(at: store, create: true, options: options)
             let session = try catalogue.session(application: "crash-workload", user: "seed-\(seed)")
             try await CrashLayout.prepare(session, catalogue)
             let ackFile = try AckFile(path: acks)

@@ -23,8 +23,13 @@ struct Init: AsyncParsableCommand {
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Replay the whole log and verify every record (checksum, sequence, decoding, hash chain) and the model's rules.",
-        discussion: "Exits 0 when the log is sound, 3 (ERROR_DATABASE_FAILURE) naming the first bad event otherwise.")
+            "Replay the whole log; verify every record (checksum, sequence, decoding, hash chain), the model's rules and every checkpoint.",
+        discussion: """
+            Replays from the first event even when checkpoints exist, and compares each checkpoint with the \
+            state replayed up to its event. A damaged or old checkpoint is reported (open skips it); one that \
+            would load but disagrees with the log fails the audit.
+            Exits 0 when the log is sound, 3 (ERROR_DATABASE_FAILURE) naming the first bad event otherwise.
+            """)
 
     @OptionGroup var options: StoreOptions
 
@@ -39,13 +44,24 @@ struct Audit: AsyncParsableCommand {
             var first_bad_sequence: UInt64?
             var objects: [String: Int]
             var invariant_violations: [String]
+            var checkpoints: [CheckpointBody]
+        }
+        struct CheckpointBody: Encodable {
+            var sequence: UInt64
+            var bytes: Int
+            var verdict: String
+            var detail: String
         }
         let objects = Dictionary(uniqueKeysWithValues: report.objectCounts.map { ($0.kind, $0.count) })
         let body = Body(
             events: report.events, head: report.head, head_hash: report.headHash, ok: report.ok,
             problem: report.problem,
             first_bad_sequence: report.firstBadSequence, objects: objects,
-            invariant_violations: report.invariantViolations)
+            invariant_violations: report.invariantViolations,
+            checkpoints: report.checkpoints.map {
+                CheckpointBody(
+                    sequence: $0.sequence, bytes: $0.byteCount, verdict: $0.verdict.rawValue, detail: $0.detail)
+            })
         var lines = [
             "events     \(report.events)",
             "head       \(report.head)",
@@ -53,6 +69,7 @@ struct Audit: AsyncParsableCommand {
         ]
         lines += report.objectCounts.map { "\($0.kind.replacingOccurrences(of: "_", with: " ")): \($0.count)" }
         lines += report.invariantViolations.map { "invariant violated: \($0)" }
+        lines += report.checkpoints.map { "checkpoint at event \($0.sequence): \($0.verdict.rawValue) (\($0.detail))" }
         lines.append(report.ok ? "ok" : "FAILED: \(report.problem ?? "")")
         Output.emit(body, json: options.json, text: lines.joined(separator: "\n"))
         if !report.ok {

@@ -10,7 +10,7 @@ import Testing
         var sides: Set<SideID> = []
     }
 
-    @Test func randomCommandSequencesNeverDoubleAllocateNeverLoseASideAndReplayExactly() async {
+    @Test func randomCommandSequencesNeverDoubleAllocateNeverLoseASideAndReplayExactlyFromAnyCheckpoint() async {
         await propertyCheck(count: 150, input: Gen.int(in: 0...9_999).array(of: 1...120)) { program in
             do {
                 try run(program)
@@ -87,6 +87,15 @@ import Testing
         var replayed = CatalogueState()
         for event in f.h.log { replayed.apply(event) }
         #expect(replayed == f.h.state)
+
+        // A checkpoint taken anywhere, loaded and followed by the rest of the log, gives the same state.
+        let cut = f.h.log.count / 2
+        var prefix = CatalogueState()
+        for event in f.h.log[..<cut] { prefix.apply(event) }
+        var resumed = try CatalogueState(checkpointPayload: prefix.checkpointPayload())
+        #expect(resumed == prefix)
+        for event in f.h.log[cut...] { resumed.apply(event) }
+        #expect(resumed == f.h.state)
     }
 
     private func track(

@@ -32,10 +32,16 @@ import Testing
         for input in inputs { FuzzChecks.names(input) }
     }
 
+    @Test func theCheckpointDecoderSurvivesEveryCorpusAndRegressionInput() throws {
+        let inputs = try Self.inputs("FuzzCheckpoint")
+        #expect(inputs.count >= FuzzChecks.seeds(for: "FuzzCheckpoint").count)
+        for input in inputs { FuzzChecks.checkpoint(input) }
+    }
+
     /// Writes the seed corpora; run with MEDIACATALOGUE_WRITE_FUZZ_SEEDS=1 after changing the formats.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["MEDIACATALOGUE_WRITE_FUZZ_SEEDS"] != nil))
     func writeSeedCorpora() throws {
-        for target in ["FuzzEventDecoder", "FuzzNames"] {
+        for target in ["FuzzEventDecoder", "FuzzNames", "FuzzCheckpoint"] {
             let directory = Self.fuzzDirectory.appendingPathComponent("Corpus").appendingPathComponent(target)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             for (index, seed) in FuzzChecks.seeds(for: target).enumerated() {

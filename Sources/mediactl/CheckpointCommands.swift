@@ -1,0 +1,76 @@
+import ArgumentParser
+import CatalogueDomain
+import CatalogueEngine
+
+struct CheckpointCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "Save, list or drop checkpoints (saved states that let open skip replaying the whole log).",
+        discussion: """
+            The engine saves checkpoints by itself: every 1,000,000 events while running and on close when \\
+            10,000 or more events are not covered yet. The log stays the only source of truth: open skips a \\
+            checkpoint that fails a check and replays the log; `mediactl audit` compares each with the log.
+            """,
+        subcommands: [Save.self, List.self, Drop.self])
+
+    struct Save: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Save a checkpoint of the current state now.")
+        @OptionGroup var options: StoreOptions
+
+        func run() async throws {
+            let catalogue = try await options.open()
+            defer { catalogue.close() }
+            let sequence = try catalogue.saveCheckpoint()
+            struct Body: Encodable { var sequence: UInt64 }
+            Output.emit(Body(sequence: sequence), json: options.json, text: "checkpoint saved at event \(sequence)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List stored checkpoints, newest first, and whether open would use them.")
+        @OptionGroup var options: StoreOptions
+
+        func run() async throws {
+            let listing = try Catalogue.listCheckpoints(at: options.directory)
+            struct Entry: Encodable {
+                var sequence: UInt64
+                var bytes: Int
+                var usable: Bool
+                var detail: String
+            }
+            let body = listing.map {
+                Entry(sequence: $0.sequence, bytes: $0.byteCount, usable: $0.usable, detail: $0.detail)
+            }
+            let text =
+                listing.isEmpty
+                ? "no checkpoints"
+                : listing.map {
+                    "event \($0.sequence)  \($0.byteCount) bytes  \($0.usable ? "usable" : "SKIPPED"): \($0.detail)"
+                }.joined(separator: "\n")
+            Output.emit(body, json: options.json, text: text)
+        }
+    }
+
+    struct Drop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a checkpoint (or all); the next open replays from an older one or the first event.")
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The event the checkpoint covers, as `checkpoint list` shows it.") var sequence: UInt64?
+        @Flag(name: .long, help: "Remove every checkpoint.") var all = false
+
+        func validate() throws {
+            guard (sequence != nil) != all else { throw ValidationError("give one checkpoint's event number or --all") }
+        }
+
+        func run() async throws {
+            let removed = try Catalogue.dropCheckpoints(at: options.directory, sequence: all ? nil : sequence)
+            if !all, removed == 0, let sequence {
+                throw NtmsError(
+                    .objectNotFound, "no checkpoint covers event \(sequence); see `mediactl checkpoint list`")
+            }
+            struct Body: Encodable { var removed: Int }
+            Output.emit(Body(removed: removed), json: options.json, text: "removed \(removed) checkpoint(s)")
+        }
+    }
+}
