@@ -48,6 +48,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "CatalogueHardware",
+            dependencies: [
+                "CatalogueDomain",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
             name: "CatalogueEngine",
             dependencies: [
                 "CatalogueStorage",
@@ -91,6 +99,8 @@ let package = Package(
             name: "CatalogueEngineTests",
             dependencies: ["CatalogueEngine", "CatalogueStorage", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "MediactlTests", dependencies: ["CatalogueEngine", "mediactl", "CatalogueBench"]),
+        .testTarget(
+            name: "CatalogueHardwareTests", dependencies: ["CatalogueHardware"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["CatalogueFuzzChecks"]),
     ],
     swiftLanguageModes: [.v6]

@@ -3,6 +3,9 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
     case accessDenied = 5
     case invalidHandle = 6
     case notEnoughMemory = 8
+    case invalidDrive = 15
+    /// A changer or drive is not ready (SCSI Unit Attention that persists, a cartridge stuck in a drive).
+    case notReady = 21
     case invalidParameter = 87
     case invalidName = 123
     case busy = 170
@@ -12,7 +15,11 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
     case invalidMedia = 4300
     case invalidLibrary = 4301
     case invalidMediaPool = 4302
+    case driveMediaMismatch = 4303
     case mediaOffline = 4304
+    case libraryOffline = 4305
+    /// The source of a move is empty.
+    case empty = 4306
     case notEmpty = 4307
     case mediaUnavailable = 4308
     case objectNotFound = 4312
@@ -22,6 +29,8 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
     case invalidOperation = 4317
     case deviceNotAvailable = 4319
     case messageExceedsMaxSize = 4336
+    /// The destination of a move is already full.
+    case resourceNotAvailable = 5006
     case invalidState = 5023
 
     /// The winerror.h name, for example `ERROR_MEDIA_UNAVAILABLE`.
@@ -30,6 +39,8 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
         case .accessDenied: "ERROR_ACCESS_DENIED"
         case .invalidHandle: "ERROR_INVALID_HANDLE"
         case .notEnoughMemory: "ERROR_NOT_ENOUGH_MEMORY"
+        case .invalidDrive: "ERROR_INVALID_DRIVE"
+        case .notReady: "ERROR_NOT_READY"
         case .invalidParameter: "ERROR_INVALID_PARAMETER"
         case .invalidName: "ERROR_INVALID_NAME"
         case .busy: "ERROR_BUSY"
@@ -39,7 +50,10 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
         case .invalidMedia: "ERROR_INVALID_MEDIA"
         case .invalidLibrary: "ERROR_INVALID_LIBRARY"
         case .invalidMediaPool: "ERROR_INVALID_MEDIA_POOL"
+        case .driveMediaMismatch: "ERROR_DRIVE_MEDIA_MISMATCH"
         case .mediaOffline: "ERROR_MEDIA_OFFLINE"
+        case .libraryOffline: "ERROR_LIBRARY_OFFLINE"
+        case .empty: "ERROR_EMPTY"
         case .notEmpty: "ERROR_NOT_EMPTY"
         case .mediaUnavailable: "ERROR_MEDIA_UNAVAILABLE"
         case .objectNotFound: "ERROR_OBJECT_NOT_FOUND"
@@ -49,6 +63,7 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
         case .invalidOperation: "ERROR_INVALID_OPERATION"
         case .deviceNotAvailable: "ERROR_DEVICE_NOT_AVAILABLE"
         case .messageExceedsMaxSize: "ERROR_MESSAGE_EXCEEDS_MAX_SIZE"
+        case .resourceNotAvailable: "ERROR_RESOURCE_NOT_AVAILABLE"
         case .invalidState: "ERROR_INVALID_STATE"
         }
     }

@@ -1,0 +1,140 @@
+import Atomics
+import CatalogueDomain
+import DequeModule
+
+/// Timeouts the actor enforces around each driver call.
+public struct ChangerTimeouts: Sendable {
+    public var move: Duration
+    public var status: Duration
+    public var rescan: Duration
+
+    public init(move: Duration = .seconds(600), status: Duration = .seconds(180), rescan: Duration = .seconds(900)) {
+        self.move = move
+        self.status = status
+        self.rescan = rescan
+    }
+}
+
+/// The one owner of a changer's driver. Robot commands run strictly one at a
+/// time, in the order they reach the actor, across `await` points too: an
+/// actor alone would let a second command start while the first is suspended
+/// in the driver, so each command first takes a FIFO turn and holds it until
+/// the driver call has really returned, even when its caller already gave up
+/// on a timeout. Different changers are different actors and run in parallel.
+public actor Changer {
+    public nonisolated let driver: any ChangerDriver
+    public nonisolated let timeouts: ChangerTimeouts
+    private var busy = false
+    private var turns = Deque<CheckedContinuation<Void, Never>>()
+    /// Set when a command failed or timed out (the robot's contents are then
+    /// uncertain); cleared by a successful `status()`.
+    public private(set) var needsInventory = false
+    /// Commands that reached the changer (done, running or waiting their turn), and those done.
+    public private(set) var arrivedCommands = 0
+    public private(set) var completedCommands = 0
+
+    public init(driver: any ChangerDriver, timeouts: ChangerTimeouts = .init()) {
+        self.driver = driver
+        self.timeouts = timeouts
+    }
+
+    public func move(from source: ChangerElement, to destination: ChangerElement) async throws(NtmsError) {
+        let driver = self.driver
+        try await perform("move from \(source) to \(destination)", timeout: timeouts.move) {
+            () async throws(NtmsError) in
+            try await driver.move(from: source, to: destination)
+        }
+    }
+
+    /// Reads every element. A successful read clears `needsInventory`.
+    public func status() async throws(NtmsError) -> ChangerStatus {
+        let driver = self.driver
+        let status = try await perform("status", timeout: timeouts.status) { () async throws(NtmsError) in
+            try await driver.status()
+        }
+        needsInventory = false
+        return status
+    }
+
+    public func rescan() async throws(NtmsError) {
+        let driver = self.driver
+        try await perform("rescan", timeout: timeouts.rescan) { () async throws(NtmsError) in try await driver.rescan()
+        }
+    }
+
+    /// Marks the robot as needing an inventory (after a crash between an intent and its outcome).
+    public func markNeedsInventory() { needsInventory = true }
+
+    private func perform<T: Sendable>(
+        _ what: String, timeout: Duration, _ body: @escaping @Sendable () async throws(NtmsError) -> T
+    ) async throws(NtmsError) -> T {
+        await takeTurn()
+        let work = Task { () -> Result<T, NtmsError> in
+            do throws(NtmsError) { return .success(try await body()) } catch { return .failure(error) }
+        }
+        // The turn passes on only when the driver call is over, whatever the caller does.
+        // (This task runs on the actor, like the method that creates it.)
+        Task { [self] in
+            _ = await work.value
+            self.passTurn()
+        }
+        let outcome = await Self.race(work, timeout: timeout)
+        switch outcome {
+        case .some(.success(let value)):
+            return value
+        case .some(.failure(let error)):
+            needsInventory = true
+            throw error
+        case .none:
+            work.cancel()
+            needsInventory = true
+            throw NtmsError(
+                .timeout,
+                "\(driver.name): the \(what) did not finish within \(timeout); the library needs an inventory before it is trusted again"
+            )
+        }
+    }
+
+    /// The work's result, or nil when `timeout` passes first. (A task group
+    /// would wait for the work before returning, which is what a timeout must not do.)
+    private static func race<T: Sendable>(_ work: Task<Result<T, NtmsError>, Never>, timeout: Duration) async -> Result<
+        T, NtmsError
+    >? {
+        let answered = ManagedAtomic(false)
+        return await withCheckedContinuation { continuation in
+            let timer = Task {
+                try? await Task.sleep(for: timeout)
+                guard !Task.isCancelled,
+                    answered.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+                else { return }
+                continuation.resume(returning: nil)
+            }
+            Task {
+                let result = await work.value
+                timer.cancel()
+                guard
+                    answered.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+                else { return }
+                continuation.resume(returning: result)
+            }
+        }
+    }
+
+    private func takeTurn() async {
+        arrivedCommands += 1
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { turns.append($0) }
+    }
+
+    private func passTurn() {
+        completedCommands += 1
+        if let next = turns.popFirst() {
+            next.resume()
+        } else {
+            busy = false
+        }
+    }
+}

@@ -1,0 +1,253 @@
+import Atomics
+import CatalogueDomain
+import Foundation
+
+/// What a command printed and how it ended.
+public struct CommandResult: Sendable, Equatable {
+    public var exitStatus: Int32
+    public var standardOutput: String
+    public var standardError: String
+
+    public init(exitStatus: Int32, standardOutput: String, standardError: String) {
+        self.exitStatus = exitStatus
+        self.standardOutput = standardOutput
+        self.standardError = standardError
+    }
+}
+
+/// Runs the `mtx` binary. Injectable so tests can stand in for the device.
+public protocol CommandRunner: Sendable {
+    /// Runs `mtx` with `arguments`; past `timeout` the process is killed and
+    /// the call fails with ERROR_TIMEOUT.
+    func run(_ arguments: [String], timeout: Duration) async throws(NtmsError) -> CommandResult
+}
+
+/// Timeouts per kind of changer command. Robots take 3-11 s per move and
+/// drives 12-16 s to load, and a library may first wait for its picker.
+public struct MtxTimeouts: Sendable {
+    public var status: Duration = .seconds(120)
+    public var move: Duration = .seconds(300)
+    public var rescan: Duration = .seconds(900)
+
+    public init() {}
+}
+
+/// Drives a SCSI medium changer through the `mtx` command (Debian package `mtx`).
+///
+/// Numbering: mtx counts drives from 0 and storage elements from 1 with the
+/// import/export elements mixed in wherever the library puts them. The driver
+/// maps the catalogue's slot N to the N-th plain storage element and port N to
+/// the N-th import/export element, using the last status it read.
+public actor MtxDriver: ChangerDriver {
+    public nonisolated let name: String
+    public nonisolated let device: String
+    private let runner: any CommandRunner
+    private let timeouts: MtxTimeouts
+    private var storageElements: [UInt32] = []
+    private var importExportElements: [UInt32] = []
+
+    public init(device: String, runner: any CommandRunner = ProcessCommandRunner(), timeouts: MtxTimeouts = .init()) {
+        self.device = device
+        self.runner = runner
+        self.timeouts = timeouts
+        name = "mtx \(device)"
+    }
+
+    public func status() async throws(NtmsError) -> ChangerStatus {
+        let result = try await runRetryingUnitAttention(["status"], timeout: timeouts.status)
+        let parsed = try MtxStatusParser.parse(result.standardOutput)
+        storageElements = parsed.elements.filter { $0.kind == .storage }.map(\.number).sorted()
+        importExportElements = parsed.elements.filter { $0.kind == .importExport }.map(\.number).sorted()
+        func catalogueElement(_ number: UInt32) -> ChangerElement? {
+            if let index = storageElements.firstIndex(of: number) { return .slot(UInt32(index + 1)) }
+            if let index = importExportElements.firstIndex(of: number) { return .port(UInt32(index + 1)) }
+            return nil
+        }
+        var drives: [ElementContent] = []
+        var slots: [ElementContent] = []
+        var ports: [ElementContent] = []
+        for element in parsed.elements {
+            switch element.kind {
+            case .drive:
+                drives.append(
+                    ElementContent(
+                        element: .drive(element.number), isFull: element.isFull, barcode: element.volumeTag,
+                        source: element.sourceElement.flatMap(catalogueElement)))
+            case .storage, .importExport:
+                guard let mapped = catalogueElement(element.number) else { continue }
+                let content = ElementContent(element: mapped, isFull: element.isFull, barcode: element.volumeTag)
+                if case .slot = mapped { slots.append(content) } else { ports.append(content) }
+            }
+        }
+        return ChangerStatus(drives: drives, slots: slots, ports: ports, warnings: parsed.warnings)
+    }
+
+    public func move(from source: ChangerElement, to destination: ChangerElement) async throws(NtmsError) {
+        if storageElements.isEmpty && importExportElements.isEmpty { _ = try await status() }
+        let arguments: [String]
+        switch (source, destination) {
+        case (.slot, .drive(let drive)), (.port, .drive(let drive)):
+            arguments = ["load", String(try address(of: source)), String(drive)]
+        case (.drive(let drive), .slot), (.drive(let drive), .port):
+            arguments = ["unload", String(try address(of: destination)), String(drive)]
+        case (.slot, .slot), (.slot, .port), (.port, .slot), (.port, .port):
+            arguments = ["transfer", String(try address(of: source)), String(try address(of: destination))]
+        case (.drive, .drive):
+            throw NtmsError(.invalidOperation, "mtx cannot move a cartridge from one drive to another directly")
+        }
+        _ = try await runRetryingUnitAttention(arguments, timeout: timeouts.move)
+    }
+
+    public func rescan() async throws(NtmsError) {
+        _ = try await runRetryingUnitAttention(["inventory"], timeout: timeouts.rescan)
+    }
+
+    /// mtx's storage element number for a slot or port.
+    private func address(of element: ChangerElement) throws(NtmsError) -> UInt32 {
+        switch element {
+        case .slot(let n) where n >= 1 && Int(n) <= storageElements.count: return storageElements[Int(n) - 1]
+        case .port(let n) where n >= 1 && Int(n) <= importExportElements.count: return importExportElements[Int(n) - 1]
+        default:
+            throw NtmsError(
+                .resourceNotAvailable,
+                "\(device) has no \(element) (\(storageElements.count) slots, \(importExportElements.count) ports)")
+        }
+    }
+
+    /// Runs one mtx command; a Unit Attention (the changer says its media may
+    /// have changed, typically after a door was opened) is retried once.
+    private func runRetryingUnitAttention(_ arguments: [String], timeout: Duration) async throws(NtmsError)
+        -> CommandResult
+    {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let result = try await runner.run(["-f", device] + arguments, timeout: timeout)
+            if result.exitStatus == 0 { return result }
+            let failure = Self.failure(of: result, command: arguments.joined(separator: " "), device: device)
+            if failure.isUnitAttention && attempt == 1 { continue }
+            throw failure.error
+        }
+    }
+
+    /// The NTMS error for a failed mtx command, from the messages mtx prints.
+    static func failure(of result: CommandResult, command: String, device: String) -> (
+        error: NtmsError, isUnitAttention: Bool
+    ) {
+        let text = result.standardError + "\n" + result.standardOutput
+        let lines = text.split(whereSeparator: \.isNewline).map { String($0.trimmingBlanks()) }.filter { !$0.isEmpty }
+        let summary = lines.filter { !$0.hasPrefix("mtx: Request Sense:") }.prefix(3).joined(separator: "; ")
+        let what = "`mtx -f \(device) \(command)` failed"
+        let unitAttention = text.contains("Sense Key=Unit Attention")
+        if unitAttention {
+            return (
+                NtmsError(.notReady, "\(what): the changer reports Unit Attention (its media may have changed)"), true
+            )
+        }
+        let code: NtmsErrorCode
+        if text.contains("Already Full") {
+            code = .resourceNotAvailable
+        } else if text.contains("is Empty") {
+            code = .empty
+        } else if text.contains("Drive needs offline before move") {
+            code = .notReady
+        } else if text.contains("No Source for tape") {
+            code = .invalidOperation
+        } else {
+            code = .deviceNotAvailable
+        }
+        let detail = summary.isEmpty ? "exit status \(result.exitStatus)" : summary
+        return (NtmsError(code, "\(what): \(detail)"), false)
+    }
+}
+
+/// Runs the real `mtx` binary with Foundation's `Process`.
+public struct ProcessCommandRunner: CommandRunner {
+    public var executable: String
+
+    public init(executable: String = "mtx") {
+        self.executable = executable
+    }
+
+    public func run(_ arguments: [String], timeout: Duration) async throws(NtmsError) -> CommandResult {
+        guard let path = Self.resolve(executable) else {
+            throw NtmsError(
+                .deviceNotAvailable, "`\(executable)` is not installed (Debian package mtx) or not on the PATH")
+        }
+        let executable = self.executable
+        let outcome: Result<CommandResult, NtmsError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Self.runBlocking(path, arguments, timeout: timeout, name: executable))
+            }
+        }
+        return try outcome.get()
+    }
+
+    private static func runBlocking(_ path: String, _ arguments: [String], timeout: Duration, name: String) -> Result<
+        CommandResult, NtmsError
+    > {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            return .failure(NtmsError(.deviceNotAvailable, "cannot run \(path): \(error)"))
+        }
+        let timedOut = ManagedAtomic(false)
+        let killer = DispatchWorkItem {
+            guard process.isRunning else { return }
+            timedOut.store(true, ordering: .relaxed)
+            process.terminate()
+            DispatchQueue.global().asyncAfter(deadline: .now() + 5) {
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            }
+        }
+        let (seconds, attoseconds) = timeout.components
+        DispatchQueue.global().asyncAfter(
+            deadline: .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)),
+            execute: killer)
+        // Both pipes are drained at once so a chatty stderr cannot block the child.
+        let errorData = DataBox()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            errorData.data = errors.fileHandleForReading.readDataToEndOfFile()
+        }
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        killer.cancel()
+        if timedOut.load(ordering: .relaxed) {
+            return .failure(
+                NtmsError(.timeout, "`\(name) \(arguments.joined(separator: " "))` did not finish within \(timeout)"))
+        }
+        return .success(
+            CommandResult(
+                exitStatus: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
+                standardError: String(decoding: errorData.data, as: UTF8.self)))
+    }
+
+    /// Written by the reading block before it leaves the group, read after `group.wait()`.
+    private final class DataBox: @unchecked Sendable {
+        var data = Data()
+    }
+
+    static func resolve(_ executable: String) -> String? {
+        if executable.contains("/") {
+            return FileManager.default.isExecutableFile(atPath: executable) ? executable : nil
+        }
+        let path =
+            ProcessInfo.processInfo.environment["PATH"]
+            ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(executable)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
