@@ -21,6 +21,10 @@ public struct CatalogueState: Sendable, Equatable {
     public internal(set) var logicalMedia = TreeDictionary<LogicalMediumID, LogicalMedium>()
     /// Operator requests, open and finished (finished ones stay for history and listing).
     public internal(set) var requests = TreeDictionary<OperatorRequestID, OperatorRequest>()
+    /// Drives of every online library.
+    public internal(set) var drives = TreeDictionary<DriveAddress, Drive>()
+    /// Robot operations started and not yet finished (after a crash: the reason for an inventory).
+    public internal(set) var operations = TreeDictionary<OperationID, RobotOperation>()
     /// Open requests of waiting allocations, per pool, oldest first.
     public internal(set) var waitingRequests = TreeDictionary<PoolID, SortedSet<OperatorRequestID>>()
 

@@ -40,6 +40,23 @@ public enum CatalogueCommand: Sendable, Equatable {
     case expireRequests([OperatorRequestID])
     /// Open requests whose waiter is gone (process died, session closed).
     case abandonRequests([OperatorRequestID], reason: RequestCloseReason)
+
+    // Robot operations: the engine records the intent (`begin...`), moves the
+    // robot outside the writer, then records the outcome (`finishOperation`).
+
+    case attachChanger(LibraryID, ChangerKind, device: String)
+    /// MountNtmsMedia of one side, into the given drive or the least recently used empty one.
+    case beginMount(SideID, drive: UInt32?)
+    /// DismountNtmsMedia; deferred leaves the medium in its drive.
+    case beginDismount(MediumID, deferred: Bool)
+    /// InjectNtmsMedia of one cartridge from a port into the lowest free slot.
+    case beginInject(LibraryID, port: UInt32, barcode: String, mediaType: MediaTypeID, label: MediaLabel)
+    /// EjectNtmsMedia of one medium to a port.
+    case beginEject(MediumID, port: UInt32)
+    case finishOperation(OperationID, OperationResult)
+    /// Reconciles the catalogue with what the changer reported; new cartridges get
+    /// `mediaType` (else the type most media of the library have).
+    case recordInventory(LibraryID, InventoryReading, mediaType: MediaTypeID?)
 }
 
 /// What `decide` may know besides the state: the writer's clock and the caller.
@@ -111,6 +128,8 @@ public enum CommandOutcome: Sendable, Equatable {
     case request(OperatorRequestID)
     /// The allocation waits on this NEWMEDIA request.
     case waiting(OperatorRequestID)
+    /// A robot operation was recorded as started; the robot must now move.
+    case operation(OperationID)
 
     public func encoded() -> [UInt8] {
         var out = BinaryWriter()
@@ -129,6 +148,7 @@ public enum CommandOutcome: Sendable, Equatable {
             out.write(a.allocatedFrom)
         case .request(let id): out.write(UInt8(6)); out.write(id)
         case .waiting(let id): out.write(UInt8(7)); out.write(id)
+        case .operation(let id): out.write(UInt8(8)); out.write(id)
         }
         return out.bytes
     }
@@ -149,6 +169,7 @@ public enum CommandOutcome: Sendable, Equatable {
                     allocatedFrom: try r.readID()))
         case 6: outcome = .request(try r.readID())
         case 7: outcome = .waiting(try r.readID())
+        case 8: outcome = .operation(try r.readID())
         case let tag: throw PayloadDecodingError("invalid outcome tag \(tag)")
         }
         guard r.isAtEnd else { throw PayloadDecodingError("unexpected bytes after an outcome") }

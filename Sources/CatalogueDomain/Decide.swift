@@ -189,12 +189,16 @@ extension CatalogueState {
                 throw NtmsError(.invalidState, "\(medium.barcode) is in a library; only offline media can be deleted")
             }
             return Decision(events: [.mediumDeleted(MediumDeleted(medium: mediumID))], outcome: .done)
+
+        case .attachChanger, .beginMount, .beginDismount, .beginInject, .beginEject, .finishOperation,
+            .recordInventory:
+            return try decideRobotics(command, context: context, ids: &ids)
         }
     }
 
     // MARK: Registration
 
-    private func decideRegistration(
+    func decideRegistration(
         barcode: String, typeID: MediaTypeID, location: MediumLocation, label: MediaLabel, ids: inout IdentifierSource
     ) throws(NtmsError) -> Decision {
         guard !barcode.isEmpty, barcode.count <= NameLimits.barcode,
@@ -300,7 +304,7 @@ extension CatalogueState {
         return request
     }
 
-    private func decideSubmission(
+    func decideSubmission(
         type: OperatorRequestType, message: String, first: UInt64?, second: UInt64?, context: DecisionContext,
         ids: inout IdentifierSource
     ) throws(NtmsError) -> Decision {

@@ -105,6 +105,9 @@ extension CatalogueEvent {
         case .requestTimedOut(let e):
             out.write(e.request)
             out.write(e.time)
+        case .changerAttached, .operationStarted, .operationFinished, .dismountDeferred, .mediumRemounted,
+            .inventoryTaken:
+            encodeRobotics(into: &out)
         }
         return out.bytes
     }
@@ -212,6 +215,8 @@ extension CatalogueEvent {
                     request: try r.readID(), time: try r.readInt64(), reason: try r.readEnum(RequestCloseReason.self)))
         case 20:
             event = .requestTimedOut(RequestTimedOut(request: try r.readID(), time: try r.readInt64()))
+        case 21...26:
+            event = try decodeRobotics(typeCode: typeCode, &r)
         default:
             throw PayloadDecodingError("unknown event type \(typeCode)")
         }

@@ -80,6 +80,9 @@ extension CatalogueEvent {
             return [("request", "\(e.request)"), ("time", "\(e.time)"), ("reason", e.reason.name)]
         case .requestTimedOut(let e):
             return [("request", "\(e.request)"), ("time", "\(e.time)")]
+        case .changerAttached, .operationStarted, .operationFinished, .dismountDeferred, .mediumRemounted,
+            .inventoryTaken:
+            return roboticsFields
         }
     }
 
@@ -132,6 +135,9 @@ extension CatalogueEvent {
             return [e.request.rawValue]
         case .requestTimedOut(let e):
             return [e.request.rawValue]
+        case .changerAttached, .operationStarted, .operationFinished, .dismountDeferred, .mediumRemounted,
+            .inventoryTaken:
+            return roboticsIdentifiers
         }
     }
 

@@ -23,6 +23,12 @@ public enum CatalogueEvent: Sendable, Equatable {
     case requestSatisfied(RequestSatisfied)
     case requestCancelled(RequestCancelled)
     case requestTimedOut(RequestTimedOut)
+    case changerAttached(ChangerAttached)
+    case operationStarted(OperationStarted)
+    case operationFinished(OperationFinished)
+    case dismountDeferred(DismountDeferred)
+    case mediumRemounted(MediumRemounted)
+    case inventoryTaken(InventoryTaken)
 }
 
 /// The first event of every catalogue: the shelf and the system pool folders.
@@ -243,6 +249,12 @@ extension CatalogueEvent {
         case .requestSatisfied: 18
         case .requestCancelled: 19
         case .requestTimedOut: 20
+        case .changerAttached: 21
+        case .operationStarted: 22
+        case .operationFinished: 23
+        case .dismountDeferred: 24
+        case .mediumRemounted: 25
+        case .inventoryTaken: 26
         }
     }
 
@@ -272,6 +284,12 @@ extension CatalogueEvent {
         case .requestSatisfied: "OperatorRequestSatisfied"
         case .requestCancelled: "OperatorRequestCancelled"
         case .requestTimedOut: "OperatorRequestTimedOut"
+        case .changerAttached: "ChangerAttached"
+        case .operationStarted: "RobotOperationStarted"
+        case .operationFinished: "RobotOperationFinished"
+        case .dismountDeferred: "DismountDeferred"
+        case .mediumRemounted: "MediumRemounted"
+        case .inventoryTaken: "InventoryTaken"
         }
     }
 }

@@ -47,6 +47,11 @@ extension CatalogueState {
                 Library(
                     id: e.library, name: e.name, type: .online, slotCount: e.slotCount, driveCount: e.driveCount,
                     portCount: e.portCount))
+            for number in 0..<e.driveCount {
+                let address = DriveAddress(library: e.library, number: number)
+                drives[address] = Drive(
+                    address: address, state: .dismounted, medium: nil, side: nil, lastUsed: 0, mountCount: 0)
+            }
 
         case .poolCreated(let e):
             reserve(e.pool)
@@ -124,6 +129,9 @@ extension CatalogueState {
             if e.waiter != nil, e.type == .newMedia, let pool = e.firstArgument {
                 waitingRequests[PoolID(pool), default: SortedSet()].insert(e.request)
             }
+            if e.type == .moveMedia, let medium = e.firstArgument.map(MediumID.init), media[medium] != nil {
+                media[medium]?.physicalState = .operatorRequest
+            }
 
         case .requestDisplayed(let e):
             if requests[e.request]?.state == .submitted { requests[e.request]?.state = .active }
@@ -140,11 +148,15 @@ extension CatalogueState {
 
         case .requestTimedOut(let e):
             closeRequest(e.request, state: .refused, at: e.time, reason: .timedOut)
+
+        case .changerAttached, .operationStarted, .operationFinished, .dismountDeferred, .mediumRemounted,
+            .inventoryTaken:
+            applyRobotics(event)
         }
     }
 
     /// Keeps `nextIdentifier` past every identifier an event introduces.
-    private mutating func reserve<each Kind>(_ ids: repeat Identifier<each Kind>) {
+    mutating func reserve<each Kind>(_ ids: repeat Identifier<each Kind>) {
         for id in repeat each ids {
             nextIdentifier = max(nextIdentifier, id.rawValue + 1)
         }
@@ -171,6 +183,11 @@ extension CatalogueState {
         request.closed = time
         request.closeReason = reason
         requests[id] = request
+        if request.type == .moveMedia, let medium = request.firstArgument.map(MediumID.init),
+            media[medium]?.physicalState == .operatorRequest
+        {
+            media[medium]?.physicalState = .idle
+        }
         if request.waiter != nil, request.type == .newMedia, let pool = request.firstArgument.map(PoolID.init) {
             _ = waitingRequests[pool]?.remove(id)
             if waitingRequests[pool]?.isEmpty == true { waitingRequests[pool] = nil }
@@ -196,7 +213,7 @@ extension CatalogueState {
     /// Applies a change to a medium or its sides and keeps the allocation indexes
     /// in step: a side's place depends on its siblings (whole-medium index), its
     /// medium's pool and location, so every side of the medium is re-indexed.
-    private mutating func changeMedium(_ medium: MediumID, _ change: (inout CatalogueState) -> Void) {
+    mutating func changeMedium(_ medium: MediumID, _ change: (inout CatalogueState) -> Void) {
         unindexSides(of: medium)
         change(&self)
         indexSides(of: medium)

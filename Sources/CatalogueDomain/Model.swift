@@ -104,6 +104,11 @@ public struct Library: Sendable, Equatable {
     public var slotCount: UInt32
     public var driveCount: UInt32
     public var portCount: UInt32
+    /// How the engine drives its robot; nil for the shelf and for libraries without one.
+    public var changer: ChangerKind? = nil
+    public var device: String = ""
+    /// A robot operation failed uncertainly or was interrupted: the next use starts with an inventory.
+    public var needsInventory: Bool = false
 }
 
 /// Where a physical medium is. Offline media sit on the shelf (the offline library).
@@ -146,6 +151,10 @@ public struct Medium: Sendable, Equatable {
     /// Side identifiers are consecutive: side n is `firstSide + n`.
     public var firstSide: SideID
     public var sideCount: UInt8
+    /// RSM's physical medium state.
+    public var physicalState: PhysicalState = .idle
+    /// While in a drive: the slot it came from and goes back to.
+    public var home: UInt32? = nil
 
     public var sides: [SideID] { (0..<UInt64(sideCount)).map { SideID(firstSide.rawValue + $0) } }
 }

@@ -28,6 +28,7 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
     case mediaIncompatible = 4315
     case invalidOperation = 4317
     case deviceNotAvailable = 4319
+    case libraryFull = 4322
     case messageExceedsMaxSize = 4336
     /// The destination of a move is already full.
     case resourceNotAvailable = 5006
@@ -62,6 +63,7 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
         case .mediaIncompatible: "ERROR_MEDIA_INCOMPATIBLE"
         case .invalidOperation: "ERROR_INVALID_OPERATION"
         case .deviceNotAvailable: "ERROR_DEVICE_NOT_AVAILABLE"
+        case .libraryFull: "ERROR_LIBRARY_FULL"
         case .messageExceedsMaxSize: "ERROR_MESSAGE_EXCEEDS_MAX_SIZE"
         case .resourceNotAvailable: "ERROR_RESOURCE_NOT_AVAILABLE"
         case .invalidState: "ERROR_INVALID_STATE"

@@ -7,7 +7,7 @@ import SortedCollections
 extension CatalogueState {
     /// Bump whenever a field is added to the state or an encoding changes; older
     /// checkpoints are then ignored and the log is replayed in full.
-    public static let checkpointVersion: UInt16 = 1
+    public static let checkpointVersion: UInt16 = 2
 
     public func checkpointPayload() -> [UInt8] {
         var out = BinaryWriter()
@@ -38,6 +38,9 @@ extension CatalogueState {
             out.write(library.slotCount)
             out.write(library.driveCount)
             out.write(library.portCount)
+            out.write(library.changer?.rawValue ?? 0)
+            out.write(library.device)
+            out.write(library.needsInventory)
         }
         out.write(UInt64(pools.count))
         for pool in pools.values {
@@ -59,6 +62,8 @@ extension CatalogueState {
             out.write(medium.location)
             out.write(medium.firstSide)
             out.write(medium.sideCount)
+            out.write(medium.physicalState.rawValue)
+            out.write(medium.home.map { UInt64($0) + 1 } ?? 0)
         }
         out.write(UInt64(sides.count))
         for side in sides.values {
@@ -78,6 +83,19 @@ extension CatalogueState {
         }
         out.write(UInt64(requests.count))
         for request in requests.values { out.write(request) }
+        out.write(UInt64(drives.count))
+        for drive in drives.values {
+            out.write(drive.address)
+            out.write(drive.state.rawValue)
+            out.write(drive.medium)
+            out.write(drive.side)
+            out.write(drive.lastUsed)
+            out.write(drive.mountCount)
+        }
+        out.write(UInt64(operations.count))
+        for operation in operations.values {
+            CatalogueEvent.operationStarted(OperationStarted(operation: operation)).encodeRobotics(into: &out)
+        }
         return out.bytes
     }
 
@@ -101,10 +119,20 @@ extension CatalogueState {
             $0.id
         }
         libraries = try Self.readMap(&input, "library") { input throws(PayloadDecodingError) in
-            Library(
+            var library = Library(
                 id: try input.readID(), name: try input.readString(), type: try input.readEnum(LibraryType.self),
                 slotCount: try input.readUInt32(), driveCount: try input.readUInt32(), portCount: try input.readUInt32()
             )
+            let changer = try input.readUInt8()
+            if changer != 0 {
+                guard let kind = ChangerKind(rawValue: changer) else {
+                    throw PayloadDecodingError("invalid changer kind \(changer)")
+                }
+                library.changer = kind
+            }
+            library.device = try input.readString()
+            library.needsInventory = try input.readBool()
+            return library
         } key: {
             $0.id
         }
@@ -118,10 +146,16 @@ extension CatalogueState {
             $0.id
         }
         media = try Self.readMap(&input, "medium") { input throws(PayloadDecodingError) in
-            let medium = Medium(
+            var medium = Medium(
                 id: try input.readID(), barcode: try input.readString(), mediaType: try input.readID(),
                 pool: try input.readID(), location: try input.readLocation(), firstSide: try input.readID(),
                 sideCount: try input.readSideCount())
+            medium.physicalState = try input.readEnum(PhysicalState.self)
+            let home = try input.readUInt64()
+            if home != 0 {
+                guard let slot = UInt32(exactly: home - 1) else { throw PayloadDecodingError("invalid home slot") }
+                medium.home = slot
+            }
             guard medium.firstSide.rawValue <= UInt64.max - UInt64(medium.sideCount) else {
                 throw PayloadDecodingError("side identifiers of \(medium.id) overflow")
             }
@@ -149,6 +183,18 @@ extension CatalogueState {
         } key: {
             $0.id
         }
+        drives = try Self.readMap(&input, "drive") { input throws(PayloadDecodingError) in
+            Drive(
+                address: try input.readDrive(), state: try input.readEnum(DriveState.self),
+                medium: try input.readOptionalID(), side: try input.readOptionalID(), lastUsed: try input.readUInt64(),
+                mountCount: try input.readUInt32())
+        } key: { $0.address }
+        operations = try Self.readMap(&input, "robot operation") { input throws(PayloadDecodingError) in
+            guard case .operationStarted(let started) = try CatalogueEvent.decodeRobotics(typeCode: 22, &input) else {
+                throw PayloadDecodingError("not a robot operation")
+            }
+            return started.operation
+        } key: { $0.id }
         guard input.isAtEnd else { throw PayloadDecodingError("\(input.remaining) bytes follow the checkpoint") }
         rebuildDerivedIndexes()
     }
