@@ -60,6 +60,7 @@ let package = Package(
             dependencies: [
                 "CatalogueStorage",
                 "CatalogueDomain",
+                "CatalogueHardware",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,7 +98,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CatalogueEngineTests",
-            dependencies: ["CatalogueEngine", "CatalogueStorage", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "CatalogueEngine", "CatalogueStorage", "CatalogueHardware",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "MediactlTests", dependencies: ["CatalogueEngine", "mediactl", "CatalogueBench"]),
         .testTarget(
             name: "CatalogueHardwareTests", dependencies: ["CatalogueHardware"], resources: [.copy("Fixtures")]),

@@ -11,7 +11,9 @@ extension CatalogueState {
             guard kind != .mtx || device.hasPrefix("/") else {
                 throw NtmsError(.invalidParameter, "an mtx changer needs its device path (for example /dev/sg3)")
             }
-            guard library.changer != kind || library.device != device else { return Decision(events: [], outcome: .done) }
+            guard library.changer != kind || library.device != device else {
+                return Decision(events: [], outcome: .done)
+            }
             guard !operations.values.contains(where: { $0.library == libraryID }) else {
                 throw NtmsError(.busy, "library \(library.name) has robot operations in progress")
             }
@@ -42,18 +44,21 @@ extension CatalogueState {
             }
             return start(
                 RobotOperation(
-                    id: ids.take(), task: .dismount, library: drive.library, medium: mediumID, side: drives[drive]?.side,
+                    id: ids.take(), task: .dismount, library: drive.library, medium: mediumID,
+                    side: drives[drive]?.side,
                     from: medium.location, to: .slot(drive.library, slot), barcode: medium.barcode, mediaType: nil,
                     label: .free, previousState: medium.physicalState))
 
         case .beginInject(let libraryID, let port, let barcode, let typeID, let label):
             let library = try robotLibrary(libraryID)
             guard port >= 1, port <= library.portCount else {
-                throw NtmsError(.invalidParameter, "library \(library.name) has ports 1 to \(library.portCount), not \(port)")
+                throw NtmsError(
+                    .invalidParameter, "library \(library.name) has ports 1 to \(library.portCount), not \(port)")
             }
             var known: Medium?
             if let existing = medium(withBarcode: barcode) {
-                guard existing.location == .shelf, existing.physicalState == .idle || existing.physicalState == .operatorRequest
+                guard existing.location == .shelf,
+                    existing.physicalState == .idle || existing.physicalState == .operatorRequest
                 else {
                     throw NtmsError(.alreadyExists, "\(barcode) is already in \(describe(existing.location))")
                 }
@@ -98,7 +103,8 @@ extension CatalogueState {
             }
             return start(
                 RobotOperation(
-                    id: ids.take(), task: .eject, library: libraryID, medium: mediumID, side: nil, from: medium.location,
+                    id: ids.take(), task: .eject, library: libraryID, medium: mediumID, side: nil,
+                    from: medium.location,
                     to: .port(libraryID, port), barcode: medium.barcode, mediaType: nil, label: .free,
                     previousState: medium.physicalState))
 
@@ -126,6 +132,14 @@ extension CatalogueState {
                     result = .failedUncertain(code: UInt32(error.code.rawValue), message: error.message)
                 }
             }
+            // A medium brought back in answers the MOVEMEDIA requests raised for it.
+            if result == .succeeded, operation.task == .inject, let medium = operation.medium {
+                for request in requests.values
+                where request.state.isOpen && request.type == .moveMedia && request.firstArgument == medium.rawValue {
+                    events.append(
+                        .requestSatisfied(RequestSatisfied(request: request.id, time: context.now, byEngine: true)))
+                }
+            }
             return Decision(
                 events: [.operationFinished(OperationFinished(operation: operationID, result: result))] + events,
                 outcome: outcome)
@@ -138,7 +152,9 @@ extension CatalogueState {
         }
     }
 
-    private func decideMount(_ sideID: SideID, requestedDrive: UInt32?, context: DecisionContext, ids: inout IdentifierSource)
+    private func decideMount(
+        _ sideID: SideID, requestedDrive: UInt32?, context: DecisionContext, ids: inout IdentifierSource
+    )
         throws(NtmsError) -> Decision
     {
         guard let side = sides[sideID], let medium = media[side.medium] else {
@@ -146,7 +162,8 @@ extension CatalogueState {
         }
         guard side.state == .allocated || side.state == .complete else {
             throw NtmsError(
-                .invalidState, "side \(side.letter) of \(medium.barcode) is \(side.state.name); allocate it before mounting")
+                .invalidState,
+                "side \(side.letter) of \(medium.barcode) is \(side.state.name); allocate it before mounting")
         }
         switch medium.location {
         case .shelf:
@@ -157,7 +174,8 @@ extension CatalogueState {
                 return Decision(events: [], outcome: .request(open.id))
             }
             return try decideSubmission(
-                type: .moveMedia, message: "Insert \(medium.barcode) into a library: side \(side.letter) is to be mounted",
+                type: .moveMedia,
+                message: "Insert \(medium.barcode) into a library: side \(side.letter) is to be mounted",
                 first: medium.id.rawValue, second: nil, context: context, ids: &ids)
         case .drive(let libraryID, let number):
             let address = DriveAddress(library: libraryID, number: number)
@@ -193,7 +211,8 @@ extension CatalogueState {
             let address = DriveAddress(library: library.id, number: requested)
             guard let drive = drives[address] else {
                 throw NtmsError(
-                    .invalidDrive, "library \(library.name) has drives 0 to \(Int(library.driveCount) - 1), not \(requested)")
+                    .invalidDrive,
+                    "library \(library.name) has drives 0 to \(Int(library.driveCount) - 1), not \(requested)")
             }
             guard drive.state == .dismounted, drive.medium == nil else {
                 throw NtmsError(.busy, "drive \(requested) of \(library.name) is \(drive.state.name)")
@@ -254,7 +273,8 @@ extension CatalogueState {
             }
             guard let defaultType else {
                 unidentified.append(
-                    .init(location: element.location, barcode: barcode, reason: "no media type known for new cartridges"))
+                    .init(
+                        location: element.location, barcode: barcode, reason: "no media type known for new cartridges"))
                 continue
             }
             if element.location.driveAddress != nil {
@@ -318,7 +338,9 @@ extension CatalogueState {
 
     private func mostCommonMediaType(in library: LibraryID) -> MediaTypeID? {
         var counts: [MediaTypeID: Int] = [:]
-        for medium in media.values where medium.location.library == library { counts[medium.mediaType, default: 0] += 1 }
+        for medium in media.values where medium.location.library == library {
+            counts[medium.mediaType, default: 0] += 1
+        }
         if let best = counts.max(by: { ($0.value, $1.key.rawValue) < ($1.value, $0.key.rawValue) }) { return best.key }
         return mediaTypes.count == 1 ? mediaTypes.keys.first : nil
     }

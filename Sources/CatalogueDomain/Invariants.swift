@@ -67,6 +67,25 @@ extension CatalogueState {
                 problems.append("\(id) is listed as waiting on \(pool) but is not open there")
             }
         }
+        // A medium in a drive and the drive agree; two media never share an element.
+        var occupants: [MediumLocation: MediumID] = [:]
+        for medium in media.values where medium.location != .shelf {
+            if let other = occupants.updateValue(medium.id, forKey: medium.location) {
+                problems.append("\(other) and \(medium.id) are both at \(medium.location)")
+            }
+            if let drive = medium.location.driveAddress, drives[drive]?.medium != medium.id {
+                problems.append("\(medium.id) is in \(drive), which does not hold it")
+            }
+        }
+        for drive in drives.values where drive.state == .loaded || drive.state == .dismountable {
+            guard let medium = drive.medium, media[medium]?.location.driveAddress == drive.address else {
+                problems.append("\(drive.address) is \(drive.state.name) without its medium there")
+                continue
+            }
+        }
+        for operation in operations.values where libraries[operation.library] == nil {
+            problems.append("\(operation.id) runs in missing \(operation.library)")
+        }
         return problems
     }
 }

@@ -61,11 +61,13 @@ extension CatalogueEvent {
         }
     }
 
-    static func decodeRobotics(typeCode: UInt16, _ r: inout BinaryReader) throws(PayloadDecodingError) -> CatalogueEvent {
+    static func decodeRobotics(typeCode: UInt16, _ r: inout BinaryReader) throws(PayloadDecodingError) -> CatalogueEvent
+    {
         switch typeCode {
         case 21:
             return .changerAttached(
-                ChangerAttached(library: try r.readID(), kind: try r.readEnum(ChangerKind.self), device: try r.readString()))
+                ChangerAttached(
+                    library: try r.readID(), kind: try r.readEnum(ChangerKind.self), device: try r.readString()))
         case 22:
             return .operationStarted(
                 OperationStarted(
@@ -87,7 +89,8 @@ extension CatalogueEvent {
         case 24:
             return .dismountDeferred(DismountDeferred(medium: try r.readID(), drive: try r.readDrive()))
         case 25:
-            return .mediumRemounted(MediumRemounted(medium: try r.readID(), side: try r.readID(), drive: try r.readDrive()))
+            return .mediumRemounted(
+                MediumRemounted(medium: try r.readID(), side: try r.readID(), drive: try r.readDrive()))
         case 26:
             let library: LibraryID = try r.readID()
             let movedCount = try r.readUInt64()
@@ -98,7 +101,9 @@ extension CatalogueEvent {
             }
             let missing: [MediumID] = try r.readIDs()
             let unidentifiedCount = try r.readUInt64()
-            guard unidentifiedCount <= UInt64(r.remaining) else { throw PayloadDecodingError("truncated cartridge list") }
+            guard unidentifiedCount <= UInt64(r.remaining) else {
+                throw PayloadDecodingError("truncated cartridge list")
+            }
             var unidentified: [InventoryTaken.UnidentifiedCartridge] = []
             for _ in 0..<unidentifiedCount {
                 unidentified.append(

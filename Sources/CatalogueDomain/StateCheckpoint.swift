@@ -188,13 +188,17 @@ extension CatalogueState {
                 address: try input.readDrive(), state: try input.readEnum(DriveState.self),
                 medium: try input.readOptionalID(), side: try input.readOptionalID(), lastUsed: try input.readUInt64(),
                 mountCount: try input.readUInt32())
-        } key: { $0.address }
+        } key: {
+            $0.address
+        }
         operations = try Self.readMap(&input, "robot operation") { input throws(PayloadDecodingError) in
             guard case .operationStarted(let started) = try CatalogueEvent.decodeRobotics(typeCode: 22, &input) else {
                 throw PayloadDecodingError("not a robot operation")
             }
             return started.operation
-        } key: { $0.id }
+        } key: {
+            $0.id
+        }
         guard input.isAtEnd else { throw PayloadDecodingError("\(input.remaining) bytes follow the checkpoint") }
         rebuildDerivedIndexes()
     }

@@ -1,5 +1,6 @@
 import Atomics
 import CatalogueDomain
+import CatalogueHardware
 import CatalogueStorage
 import Foundation
 import Logging
@@ -21,6 +22,10 @@ public struct CatalogueOptions: Sendable {
     public var checkpoints: CheckpointPolicy
     /// Where the engine reports what it works around (ignored checkpoints, failed background saves).
     public var logger: Logger
+    /// Timeouts around each robot command.
+    public var changerTimeouts: ChangerTimeouts = .init()
+    /// Runs `mtx` for mtx changers; tests stand in for the binary (nil: the real one).
+    public var mtxRunner: (any CommandRunner)? = nil
 
     public init(
         store: StoreConfiguration = .init(), maximumBatch: Int = 4096,
@@ -55,6 +60,7 @@ public final class Catalogue: Sendable {
     private let follower: LogFollower
     private let nextSession = ManagedAtomic<UInt64>(0)
     private let checkpointWriter: CheckpointWriter
+    let changers: ChangerRegistry
     /// Where replay started on open and which checkpoints were skipped.
     public let openReport: OpenReport
 
@@ -129,6 +135,8 @@ public final class Catalogue: Sendable {
         }
         self.directory = canonical
         self.options = options
+        changers = ChangerRegistry(
+            directory: canonical, timeouts: options.changerTimeouts, mtxRunner: options.mtxRunner)
         follower = LogFollower(interval: options.followInterval)
         follower.start { [weak self] tick, ticksPerSecond in
             guard let self, !self.isClosed.load(ordering: .acquiring) else { return }

@@ -104,6 +104,13 @@ public final class Session: Sendable {
                 .registerMedium(barcode: barcode, mediaType: mediaType, location: location, label: label),
                 idempotencyKey: idempotencyKey)
         else { throw unexpected() }
+        // A simulated robot is the physical world: the cartridge registered in a slot is put there.
+        let state = catalogue.snapshot.state
+        if let libraryID = location.library, let library = state.libraries[libraryID], library.changer == .simulated,
+            let robot = try? catalogue.changers.entry(for: library, in: state).simulated
+        {
+            _ = try? robot.modify { $0.place(barcode, at: location) }
+        }
         return id
     }
 
@@ -204,7 +211,7 @@ public final class Session: Sendable {
         return try await catalogue.waitForRequest(id, timeout: timeout)
     }
 
-    private func checkOpen(_ idempotencyKey: String?) throws(NtmsError) {
+    func checkOpen(_ idempotencyKey: String?) throws(NtmsError) {
         guard !closed.load(ordering: .acquiring) else { throw NtmsError(.invalidHandle, "the session is closed") }
         if let key = idempotencyKey {
             guard !key.isEmpty, key.utf8.count <= Self.maximumIdempotencyKeyLength else {

@@ -26,6 +26,8 @@ public actor Changer {
     public nonisolated let timeouts: ChangerTimeouts
     private var busy = false
     private var turns = Deque<CheckedContinuation<Void, Never>>()
+    /// Driver calls of the current turn that timed out but have not returned yet.
+    private var abandoned: [Task<Void, Never>] = []
     /// Set when a command failed or timed out (the robot's contents are then
     /// uncertain); cleared by a successful `status()`.
     public private(set) var needsInventory = false
@@ -39,44 +41,50 @@ public actor Changer {
     }
 
     public func move(from source: ChangerElement, to destination: ChangerElement) async throws(NtmsError) {
-        let driver = self.driver
-        try await perform("move from \(source) to \(destination)", timeout: timeouts.move) {
-            () async throws(NtmsError) in
-            try await driver.move(from: source, to: destination)
-        }
+        try await exclusive { turn async throws(NtmsError) in try await turn.move(from: source, to: destination) }
     }
 
     /// Reads every element. A successful read clears `needsInventory`.
     public func status() async throws(NtmsError) -> ChangerStatus {
-        let driver = self.driver
-        let status = try await perform("status", timeout: timeouts.status) { () async throws(NtmsError) in
-            try await driver.status()
-        }
-        needsInventory = false
-        return status
+        try await exclusive { turn async throws(NtmsError) in try await turn.status() }
     }
 
     public func rescan() async throws(NtmsError) {
-        let driver = self.driver
-        try await perform("rescan", timeout: timeouts.rescan) { () async throws(NtmsError) in try await driver.rescan()
-        }
+        try await exclusive { turn async throws(NtmsError) in try await turn.rescan() }
     }
 
     /// Marks the robot as needing an inventory (after a crash between an intent and its outcome).
     public func markNeedsInventory() { needsInventory = true }
 
-    private func perform<T: Sendable>(
+    /// Runs `job` as one turn: no other command of this changer starts until it
+    /// returns and every driver call it made has really ended. The engine runs a
+    /// whole robot operation (record the intent, move, record the outcome) in one turn.
+    public func exclusive<T: Sendable>(_ job: @Sendable (ChangerTurn) async throws(NtmsError) -> T)
+        async throws(NtmsError) -> T
+    {
+        await takeTurn()
+        let result: Result<T, NtmsError>
+        do throws(NtmsError) {
+            result = .success(try await job(ChangerTurn(changer: self)))
+        } catch {
+            result = .failure(error)
+        }
+        let leftovers = abandoned
+        abandoned = []
+        // The turn passes on only when abandoned driver calls are over. (This task runs on the actor.)
+        Task { [self] in
+            for call in leftovers { await call.value }
+            self.passTurn()
+        }
+        return try result.get()
+    }
+
+    /// One driver call inside a turn, bounded by `timeout`.
+    func perform<T: Sendable>(
         _ what: String, timeout: Duration, _ body: @escaping @Sendable () async throws(NtmsError) -> T
     ) async throws(NtmsError) -> T {
-        await takeTurn()
         let work = Task { () -> Result<T, NtmsError> in
             do throws(NtmsError) { return .success(try await body()) } catch { return .failure(error) }
-        }
-        // The turn passes on only when the driver call is over, whatever the caller does.
-        // (This task runs on the actor, like the method that creates it.)
-        Task { [self] in
-            _ = await work.value
-            self.passTurn()
         }
         let outcome = await Self.race(work, timeout: timeout)
         switch outcome {
@@ -87,6 +95,7 @@ public actor Changer {
             throw error
         case .none:
             work.cancel()
+            abandoned.append(Task { _ = await work.value })
             needsInventory = true
             throw NtmsError(
                 .timeout,
@@ -94,6 +103,8 @@ public actor Changer {
             )
         }
     }
+
+    func statusSucceeded() { needsInventory = false }
 
     /// The work's result, or nil when `timeout` passes first. (A task group
     /// would wait for the work before returning, which is what a timeout must not do.)
@@ -135,6 +146,37 @@ public actor Changer {
             next.resume()
         } else {
             busy = false
+        }
+    }
+}
+
+/// What a turn may do: driver calls with the changer's timeouts. Only
+/// `Changer.exclusive` hands one out, so holding one means holding the turn.
+public struct ChangerTurn: Sendable {
+    let changer: Changer
+
+    public var driver: any ChangerDriver { changer.driver }
+
+    public func move(from source: ChangerElement, to destination: ChangerElement) async throws(NtmsError) {
+        let driver = changer.driver
+        try await changer.perform("move from \(source) to \(destination)", timeout: changer.timeouts.move) {
+            () async throws(NtmsError) in try await driver.move(from: source, to: destination)
+        }
+    }
+
+    public func status() async throws(NtmsError) -> ChangerStatus {
+        let driver = changer.driver
+        let status = try await changer.perform("status", timeout: changer.timeouts.status) {
+            () async throws(NtmsError) in try await driver.status()
+        }
+        await changer.statusSucceeded()
+        return status
+    }
+
+    public func rescan() async throws(NtmsError) {
+        let driver = changer.driver
+        try await changer.perform("rescan", timeout: changer.timeouts.rescan) {
+            () async throws(NtmsError) in try await driver.rescan()
         }
     }
 }

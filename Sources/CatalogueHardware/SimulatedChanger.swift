@@ -49,6 +49,11 @@ public struct SimulatedLibraryState: Sendable, Codable, Equatable {
     public struct Loaded: Sendable, Codable, Equatable {
         public var cartridge: Cartridge
         public var source: ChangerElement?
+
+        public init(cartridge: Cartridge, source: ChangerElement?) {
+            self.cartridge = cartridge
+            self.source = source
+        }
     }
 
     public var slots: [Cartridge?]
