@@ -70,6 +70,7 @@ let package = Package(
             name: "mediactl",
             dependencies: [
                 "CatalogueEngine",
+                "CatalogueHardware",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -261,6 +261,14 @@ extension CatalogueState {
                 unidentified.append(.init(location: element.location, barcode: barcode, reason: "bar code seen twice"))
                 continue
             }
+            if case .port = element.location {
+                // Ports are the operator's: an ejected medium waits there to be taken, a new one to be injected.
+                if medium(withBarcode: barcode)?.location != .shelf {
+                    unidentified.append(
+                        .init(location: element.location, barcode: barcode, reason: "waiting in a port; inject it"))
+                }
+                continue
+            }
             if let known = medium(withBarcode: barcode) {
                 if known.location.library != libraryID {
                     moved.append(.init(medium: known.id, from: known.location, to: element.location))

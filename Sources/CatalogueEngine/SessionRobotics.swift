@@ -261,3 +261,18 @@ extension Session {
         NtmsError(.invalidState, "unexpected answer \(outcome) from the catalogue")
     }
 }
+
+extension Catalogue {
+    /// The simulated robot of a library whose changer is simulated, for
+    /// operators' hands (putting a cartridge in a port), its timing and faults.
+    public func simulatedRobot(for libraryID: LibraryID) throws(NtmsError) -> SimulatedChanger {
+        let state = snapshot.state
+        guard let library = state.libraries[libraryID] else {
+            throw NtmsError(.invalidLibrary, "no library \(libraryID)")
+        }
+        guard library.changer == .simulated, let robot = try changers.entry(for: library, in: state).simulated else {
+            throw NtmsError(.invalidOperation, "library \(library.name) does not have a simulated changer")
+        }
+        return robot
+    }
+}

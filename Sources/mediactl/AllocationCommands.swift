@@ -73,15 +73,25 @@ struct Deallocate: AsyncParsableCommand {
 
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List catalogue objects: pools, media, sides, lmids, libraries or media-types.")
+        abstract:
+            "List catalogue objects: pools, media, sides, lmids, libraries, media-types, or a library's drives or slots."
+    )
 
     enum Kind: String, ExpressibleByArgument, CaseIterable {
         case pools, media, sides, lmids, libraries
         case mediaTypes = "media-types"
+        case drives, slots
     }
 
     @OptionGroup var options: StoreOptions
-    @Argument(help: "What to list: pools, media, sides, lmids, libraries, media-types.") var kind: Kind
+    @Argument(help: "What to list: pools, media, sides, lmids, libraries, media-types, drives, slots.") var kind: Kind
+    @Argument(help: "The library, for drives and slots.") var library: String?
+
+    func validate() throws {
+        if (kind == .drives || kind == .slots) != (library != nil) {
+            throw ValidationError("`show drives` and `show slots` take a library; the other lists do not")
+        }
+    }
 
     func run() async throws {
         let catalogue = try await options.open()
@@ -104,6 +114,27 @@ struct Show: AsyncParsableCommand {
             Output.emit(rows, json: options.json, text: rows.map(\.text).joined(separator: "\n"))
         case .libraries:
             let rows = state.libraries.values.sorted { $0.id < $1.id }.map(LibraryJSON.init)
+            Output.emit(rows, json: options.json, text: rows.map(\.text).joined(separator: "\n"))
+        case .drives:
+            let library = try Names(state: state).library(library ?? "")
+            let rows = (0..<library.driveCount).compactMap {
+                state.drives[DriveAddress(library: library.id, number: $0)]
+            }
+            .map { DriveJSON($0, state) }
+            Output.emit(rows, json: options.json, text: rows.map(\.text).joined(separator: "\n"))
+        case .slots:
+            let library = try Names(state: state).library(library ?? "")
+            func row(_ element: String, _ number: UInt32, _ location: MediumLocation) -> SlotJSON {
+                let medium = state.medium(at: location)
+                return SlotJSON(
+                    element: element, number: number, medium: medium?.barcode ?? "",
+                    state: medium?.physicalState.name ?? "")
+            }
+            let slots =
+                library.slotCount == 0 ? [] : (1...library.slotCount).map { row("slot", $0, .slot(library.id, $0)) }
+            let ports =
+                library.portCount == 0 ? [] : (1...library.portCount).map { row("port", $0, .port(library.id, $0)) }
+            let rows = slots + ports
             Output.emit(rows, json: options.json, text: rows.map(\.text).joined(separator: "\n"))
         case .mediaTypes:
             let rows = state.mediaTypes.values.sorted { $0.id < $1.id }.map { MediaTypeJSON($0, state) }

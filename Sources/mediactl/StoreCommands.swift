@@ -114,12 +114,26 @@ struct LibraryCommand: AsyncParsableCommand {
         @Option(help: "Number of storage slots (numbered from 1).") var slots: Int
         @Option(help: "Number of drives.") var drives: Int
         @Option(help: "Number of import/export ports.") var ports: Int = 0
+        @Option(help: "Its changer: simulated (a robot kept in the store directory) or mtx (a SCSI changer).")
+        var driver: ChangerKind?
+        @Option(help: "The changer's device for mtx, for example /dev/sg3.") var device: String?
+        @Option(help: "How fast the simulated robot moves: instant, demo or realistic (3-16 s per move).")
+        var timing: TimingPreset = .instant
+
+        func validate() throws {
+            if driver == .mtx, device == nil { throw ValidationError("--driver mtx needs --device PATH") }
+            if device != nil, driver != .mtx { throw ValidationError("--device is for --driver mtx") }
+        }
 
         func run() async throws {
             let catalogue = try await options.open()
             defer { catalogue.close() }
-            let id = try await options.session(catalogue).addLibrary(
-                name: name, slots: slots, drives: drives, ports: ports)
+            let session = try options.session(catalogue)
+            let id = try await session.addLibrary(name: name, slots: slots, drives: drives, ports: ports)
+            if let driver {
+                try await session.attachChanger(id, kind: driver, device: device ?? "")
+                if driver == .simulated { try catalogue.simulatedRobot(for: id).setTiming(timing.timing) }
+            }
             let library = catalogue.snapshot.state.libraries[id]!
             Output.emit(LibraryJSON(library), json: options.json, text: "\(id) \(name)")
         }

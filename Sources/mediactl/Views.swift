@@ -28,6 +28,9 @@ struct LibraryJSON: Encodable {
     var slots: UInt32
     var drives: UInt32
     var ports: UInt32
+    var changer: String
+    var device: String
+    var needs_inventory: Bool
 
     init(_ library: Library) {
         id = library.id.description
@@ -36,9 +39,16 @@ struct LibraryJSON: Encodable {
         slots = library.slotCount
         drives = library.driveCount
         ports = library.portCount
+        changer = library.changer?.name ?? ""
+        device = library.device
+        needs_inventory = library.needsInventory
     }
 
-    var text: String { "\(id)  \(name)  \(type)  slots \(slots)  drives \(drives)  ports \(ports)" }
+    var text: String {
+        "\(id)  \(name)  \(type)  slots \(slots)  drives \(drives)  ports \(ports)"
+            + (changer.isEmpty ? "" : "  changer \(changer)\(device.isEmpty ? "" : " \(device)")")
+            + (needs_inventory ? "  NEEDS INVENTORY" : "")
+    }
 }
 
 struct PoolJSON: Encodable {
@@ -111,6 +121,7 @@ struct MediumJSON: Encodable {
     var pool: String
     var location: String
     var online: Bool
+    var physical_state: String
     var sides: [SideSummary]
 
     init(_ medium: Medium, _ state: CatalogueState) {
@@ -120,6 +131,7 @@ struct MediumJSON: Encodable {
         pool = state.pools[medium.pool]?.path ?? ""
         location = Self.describe(medium.location, state)
         online = state.isOnline(medium)
+        physical_state = medium.physicalState.name
         sides = state.sides(of: medium).map {
             SideSummary(id: $0.id.description, side: $0.letter, state: $0.state.name)
         }
@@ -136,7 +148,7 @@ struct MediumJSON: Encodable {
     }
 
     var text: String {
-        "\(id)  \(barcode)  \(media_type)  \(pool)  \(location)  "
+        "\(id)  \(barcode)  \(media_type)  \(pool)  \(location)\(physical_state == "IDLE" ? "" : " (\(physical_state))")  "
             + sides.map { "\($0.side)=\($0.state)" }.joined(separator: " ")
     }
 }

@@ -1,0 +1,271 @@
+import ArgumentParser
+import CatalogueDomain
+import CatalogueEngine
+import CatalogueHardware
+import Foundation
+
+extension ChangerKind: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let kind = Self.allCases.first(where: { $0.name == argument }) else { return nil }
+        self = kind
+    }
+
+    public static var allValueStrings: [String] { allCases.map(\.name) }
+}
+
+/// The simulated robot's speed, `--timing`.
+enum TimingPreset: String, ExpressibleByArgument, CaseIterable {
+    case instant, demo, realistic
+
+    var timing: MoveTiming {
+        switch self {
+        case .instant: .instant
+        case .demo: .demo
+        case .realistic: .realistic
+        }
+    }
+}
+
+/// Progress for robot commands, which take seconds: on stderr so --json stays clean.
+func progress(_ text: String) {
+    FileHandle.standardError.write(Data("\(text)\n".utf8))
+}
+
+func seconds(since start: ContinuousClock.Instant) -> String {
+    let elapsed = ContinuousClock.now - start
+    let (whole, fraction) = elapsed.components
+    return String(format: "%.1f s", Double(whole) + Double(fraction) / 1e18)
+}
+
+struct Mount: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mount an allocated side into a drive (MountNtmsMedia).",
+        discussion: """
+            Takes the given drive, else the least recently used empty drive of the medium's library (every drive \
+            takes every media type). A medium left in a drive by a deferred dismount is mounted again without a \
+            move; when every drive is taken, a deferred one is emptied first. An offline medium raises a MOVEMEDIA \
+            operator request and fails with ERROR_MEDIA_OFFLINE naming it.
+            """)
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "The LMID, or the side (side-N or BARCODE:A).") var target: String
+    @Option(help: "Mount into this drive (numbered from 0).") var drive: UInt32?
+
+    func run() async throws {
+        let catalogue = try await options.open()
+        defer { catalogue.close() }
+        let state = catalogue.snapshot.state
+        let names = Names(state: state)
+        let side = try (try? names.logicalMedium(target).side) ?? names.side(target).id
+        let medium = state.sides[side].flatMap { state.media[$0.medium] }
+        let start = ContinuousClock.now
+        if let medium, !options.json, medium.location.driveAddress == nil {
+            progress("mounting \(medium.barcode) from \(MediumJSON.describe(medium.location, state))...")
+        }
+        let result = try await options.session(catalogue).mount(side, drive: drive)
+        struct Body: Encodable {
+            var side: String
+            var library: String
+            var drive: UInt32
+            var moved: Bool
+        }
+        let body = Body(
+            side: side.description, library: result.drive.library.description, drive: result.drive.number,
+            moved: result.moved)
+        let how = result.moved ? "in \(seconds(since: start))" : "without a move (it was still in the drive)"
+        Output.emit(body, json: options.json, text: "mounted \(target) in drive \(result.drive.number) \(how)")
+    }
+}
+
+struct Dismount: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Dismount a medium back to its home slot (DismountNtmsMedia).",
+        discussion: "With --deferred the medium stays in its drive (DISMOUNTABLE) until the drive is needed.")
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "The LMID, or the medium (bar code or medium-N).") var target: String
+    @Flag(help: "NTMS_DISMOUNT_DEFERRED: leave it in the drive for now.") var deferred = false
+
+    func run() async throws {
+        let catalogue = try await options.open()
+        defer { catalogue.close() }
+        let state = catalogue.snapshot.state
+        let names = Names(state: state)
+        let medium: Medium
+        if let logical = try? names.logicalMedium(target), let side = state.sides[logical.side],
+            let owner = state.media[side.medium]
+        {
+            medium = owner
+        } else {
+            medium = try names.medium(target)
+        }
+        let start = ContinuousClock.now
+        if !deferred, !options.json { progress("dismounting \(medium.barcode)...") }
+        try await options.session(catalogue).dismount(medium.id, deferred: deferred)
+        let now = catalogue.snapshot.state
+        let location = now.media[medium.id].map { MediumJSON.describe($0.location, now) } ?? ""
+        struct Body: Encodable {
+            var medium: String
+            var location: String
+            var deferred: Bool
+        }
+        Output.emit(
+            Body(medium: medium.id.description, location: location, deferred: deferred), json: options.json,
+            text: deferred
+                ? "\(medium.barcode) stays in \(location) (deferred)"
+                : "\(medium.barcode) is back in \(location) after \(seconds(since: start))")
+    }
+}
+
+struct Inject: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Move a cartridge from an import/export port into a free slot (InjectNtmsMedia).",
+        discussion: """
+            A cartridge the catalogue knows (offline) comes back online; a new one is registered and classified by \
+            --label. With a simulated changer the cartridge is first put into the port, as an operator would.
+            """)
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "The library (name or id).") var library: String
+    @Option(help: "The port (numbered from 1).") var port: UInt32
+    @Option(help: "The cartridge's bar code.") var barcode: String
+    @Option(help: "Its media type, for a new cartridge.") var mediaType: String
+    @Option(help: "What its label says: free, import or none.") var label: MediaLabel = .free
+
+    func run() async throws {
+        let catalogue = try await options.open()
+        defer { catalogue.close() }
+        let state = catalogue.snapshot.state
+        let names = Names(state: state)
+        let library = try names.library(self.library)
+        let type = try names.mediaType(mediaType)
+        if library.changer == .simulated {
+            try catalogue.simulatedRobot(for: library.id).insertIntoPort(port, barcode: barcode)
+        }
+        let start = ContinuousClock.now
+        let medium: MediumID
+        do {
+            medium = try await options.session(catalogue).inject(
+                library: library.id, port: port, barcode: barcode, mediaType: type.id, label: label)
+        } catch {
+            // Nothing was injected: the simulated operator takes the cartridge back out.
+            if library.changer == .simulated { _ = try? catalogue.simulatedRobot(for: library.id).removeFromPort(port) }
+            throw error
+        }
+        let now = catalogue.snapshot.state
+        let row = MediumJSON(now.media[medium]!, now)
+        Output.emit(row, json: options.json, text: "injected in \(seconds(since: start)): \(row.text)")
+    }
+}
+
+struct Eject: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Move a medium to an import/export port; it goes offline (EjectNtmsMedia).",
+        discussion: "Refused (ERROR_BUSY) for a mounted medium or when every port is full.")
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "The medium (bar code or medium-N).") var medium: String
+    @Option(help: "The port (default: the first empty one).") var port: UInt32?
+
+    func run() async throws {
+        let catalogue = try await options.open()
+        defer { catalogue.close() }
+        let medium = try Names(state: catalogue.snapshot.state).medium(self.medium)
+        let start = ContinuousClock.now
+        let used = try await options.session(catalogue).eject(medium.id, port: port)
+        struct Body: Encodable {
+            var medium: String
+            var port: UInt32
+        }
+        Output.emit(
+            Body(medium: medium.id.description, port: used), json: options.json,
+            text: "\(medium.barcode) is in port \(used) after \(seconds(since: start)); it is offline now")
+    }
+}
+
+struct Inventory: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read a library's changer and reconcile the catalogue with it; print the differences.",
+        discussion: """
+            Media found elsewhere are moved, media not found go offline (the shelf), new cartridges are registered \
+            in the Unrecognized pool of --media-type (default: the library's most common type) until an operator \
+            moves them, and cartridges without a label, cleaning cartridges and unknown cartridges in drives are \
+            listed for the operator. Elements the changer did not report are left as they were.
+            """)
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "The library (name or id).") var library: String
+    @Option(help: "Media type for new cartridges.") var mediaType: String?
+
+    func run() async throws {
+        let catalogue = try await options.open()
+        defer { catalogue.close() }
+        let before = catalogue.snapshot.state
+        let names = Names(state: before)
+        let library = try names.library(self.library)
+        let type = try mediaType.map { try names.mediaType($0).id }
+        if !options.json { progress("reading the changer of \(library.name)...") }
+        let report = try await options.session(catalogue).inventory(library.id, mediaType: type)
+        let after = catalogue.snapshot.state
+        func barcode(_ id: MediumID) -> String { after.media[id]?.barcode ?? before.media[id]?.barcode ?? "\(id)" }
+        func place(_ location: MediumLocation) -> String { MediumJSON.describe(location, after) }
+        struct Body: Encodable {
+            var confirmed: Int
+            var moved: [[String: String]]
+            var missing: [String]
+            var registered: [String]
+            var unidentified: [[String: String]]
+            var incomplete: Bool
+            var warnings: [String]
+        }
+        let body = Body(
+            confirmed: report.confirmed,
+            moved: report.taken.moved.map { ["medium": "\($0.medium)", "from": place($0.from), "to": place($0.to)] },
+            missing: report.taken.missing.map(\.description), registered: report.registered.map(\.description),
+            unidentified: report.taken.unidentified.map {
+                ["location": place($0.location), "barcode": $0.barcode, "reason": $0.reason]
+            },
+            incomplete: report.taken.incomplete, warnings: report.warnings)
+        var lines = ["found where expected: \(report.confirmed)"]
+        lines += report.taken.moved.map { "moved         \(barcode($0.medium))  \(place($0.from)) -> \(place($0.to))" }
+        lines += report.taken.missing.map { "missing       \(barcode($0))  (now offline)" }
+        lines += report.registered.compactMap { id in
+            after.media[id].map {
+                "new           \($0.barcode)  \(place($0.location))  \(after.pools[$0.pool]?.path ?? "")"
+            }
+        }
+        lines += report.taken.unidentified.map {
+            "unidentified  \(place($0.location))  \($0.barcode.isEmpty ? "(no label)" : $0.barcode): \($0.reason)"
+        }
+        lines += report.warnings.map { "warning: \($0)" }
+        Output.emit(body, json: options.json, text: lines.joined(separator: "\n"))
+    }
+}
+
+struct DriveJSON: Encodable {
+    var drive: UInt32
+    var state: String
+    var medium: String
+    var side: String
+    var mounts: UInt32
+
+    init(_ drive: Drive, _ state: CatalogueState) {
+        self.drive = drive.address.number
+        self.state = drive.state.name
+        let medium = drive.medium.flatMap { state.media[$0] }
+        self.medium = medium?.barcode ?? ""
+        side = drive.side.flatMap { state.sides[$0] }.map { "\(medium?.barcode ?? ""):\($0.letter)" } ?? ""
+        mounts = drive.mountCount
+    }
+
+    var text: String { "drive \(drive)  \(state)  \(side.isEmpty ? medium : side)  mounts \(mounts)" }
+}
+
+struct SlotJSON: Encodable {
+    var element: String
+    var number: UInt32
+    var medium: String
+    var state: String
+
+    var text: String { "\(element) \(number)  \(medium.isEmpty ? "empty" : "\(medium)  \(state)")" }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+/// The robot commands of the CLI contract, against a simulated library, each
+/// command a separate process (so the robot's state crosses processes).
+@Suite struct RobotCLITests {
+    @Test func mountDismountInjectEjectAndInventoryThroughTheSimulatedRobot() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        _ = try cli.json(["init"])
+        _ = try cli.json(["media-type", "add", "LTO-8", "--sides", "1"])
+        let library = try #require(
+            try cli.json([
+                "library", "add", "Robot", "--slots", "6", "--drives", "2", "--ports", "1", "--driver", "simulated",
+            ])
+                as? [String: Any])
+        #expect(library["changer"] as? String == "simulated")
+        _ = try cli.json(["pool", "create", "\\Backup", "--media-type", "LTO-8", "--from-scratch"])
+        for slot in 1...2 {
+            _ = try cli.json([
+                "media", "add", "--media-type", "LTO-8", "--barcode", "A0000\(slot)L8", "--library", "Robot", "--slot",
+                "\(slot)",
+            ])
+        }
+        let allocation = try #require(try cli.json(["allocate", "--pool", "\\Backup"]) as? [String: Any])
+        let lmid = try #require(allocation["lmid"] as? String)
+
+        let mounted = try #require(try cli.json(["mount", lmid]) as? [String: Any])
+        #expect(mounted["drive"] as? Int == 0 && mounted["moved"] as? Bool == true)
+        let drives = try #require(try cli.json(["show", "drives", "Robot"]) as? [[String: Any]])
+        #expect(drives.map { $0["state"] as? String } == ["LOADED", "DISMOUNTED"])
+        #expect(drives.first?["medium"] as? String == "A00001L8")
+
+        let deferred = try #require(try cli.json(["dismount", lmid, "--deferred"]) as? [String: Any])
+        #expect(deferred["location"] as? String == "Robot drive 0")
+        let again = try #require(try cli.json(["mount", lmid, "--drive", "0"]) as? [String: Any])
+        #expect(again["moved"] as? Bool == false)
+        let home = try #require(try cli.json(["dismount", "A00001L8"]) as? [String: Any])
+        #expect(home["location"] as? String == "Robot slot 1")
+
+        let injected = try #require(
+            try cli.json([
+                "inject", "Robot", "--port", "1", "--barcode", "NEW001L8", "--media-type", "LTO-8", "--label", "import",
+            ])
+                as? [String: Any])
+        #expect(injected["location"] as? String == "Robot slot 3")
+        #expect(injected["pool"] as? String == "\\Import\\LTO-8")
+        let ejected = try #require(try cli.json(["eject", "NEW001L8"]) as? [String: Any])
+        #expect(ejected["port"] as? Int == 1)
+        let full = try cli.run(["eject", "A00002L8", "--json"])
+        #expect(full.status == 3)
+        #expect(try full.errorJSON()["error"] as? String == "ERROR_BUSY")
+
+        let inventory = try #require(try cli.json(["inventory", "Robot"]) as? [String: Any])
+        #expect(inventory["confirmed"] as? Int == 2)
+        #expect((inventory["moved"] as? [Any])?.isEmpty == true)
+        #expect((inventory["missing"] as? [Any])?.isEmpty == true)
+        let slots = try #require(try cli.json(["show", "slots", "Robot"]) as? [[String: Any]])
+        #expect(slots.count == 7)
+        #expect(slots.last?["element"] as? String == "port")
+        #expect((try cli.json(["audit"]) as? [String: Any])?["ok"] as? Bool == true)
+    }
+
+    @Test func robotCommandsOnALibraryWithoutAChangerAreRefusedClearly() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        _ = try cli.json(["init"])
+        _ = try cli.json(["media-type", "add", "LTO-8", "--sides", "1"])
+        _ = try cli.json(["library", "add", "Manual", "--slots", "4", "--drives", "1"])
+        let result = try cli.run(["inventory", "Manual", "--json"])
+        #expect(result.status == 3)
+        #expect(try result.errorJSON()["error"] as? String == "ERROR_DEVICE_NOT_AVAILABLE")
+        let usage = try cli.run(["library", "add", "Real", "--slots", "4", "--drives", "1", "--driver", "mtx"])
+        #expect(usage.status == 2)
+        #expect(usage.stderr.contains("--device"))
+    }
+}
