@@ -91,7 +91,8 @@ let package = Package(
             ]
         ),
         // What the fuzz targets check, as a library so the test suite replays the corpora too.
-        .target(name: "CatalogueFuzzChecks", dependencies: ["CatalogueEngine"], path: "Fuzz/Checks"),
+        .target(
+            name: "CatalogueFuzzChecks", dependencies: ["CatalogueEngine", "CatalogueHardware"], path: "Fuzz/Checks"),
         .testTarget(name: "CatalogueStorageTests", dependencies: ["CatalogueStorage"]),
         .testTarget(
             name: "CatalogueDomainTests",
@@ -114,7 +115,7 @@ let package = Package(
 // libFuzzer targets, built only by tools/fuzz (MEDIACATALOGUE_FUZZ=1) because
 // they need unsafe flags and `swift build --sanitize=fuzzer`.
 if Context.environment["MEDIACATALOGUE_FUZZ"] != nil {
-    for name in ["FuzzEventDecoder", "FuzzNames", "FuzzCheckpoint"] {
+    for name in ["FuzzEventDecoder", "FuzzNames", "FuzzCheckpoint", "FuzzMtxStatus"] {
         package.targets.append(
             .executableTarget(
                 name: name, dependencies: ["CatalogueFuzzChecks"], path: "Fuzz/Targets/\(name)",

@@ -1,5 +1,6 @@
 import CatalogueDomain
 import CatalogueEngine
+import CatalogueHardware
 import CatalogueStorage
 
 /// The properties the fuzz targets check. Any input may be refused with an
@@ -56,6 +57,19 @@ public enum FuzzChecks {
         _ = state.invariantViolations()
         _ = state.allocationCandidates(in: PoolID(1))
         for side in state.sides.values.prefix(8) { _ = side.letter }
+    }
+
+    /// Input: what `mtx status` might print. Any text is parsed or refused with
+    /// an NTMS error; what parses never reports an element twice without a warning.
+    public static func mtxStatus(_ bytes: [UInt8]) {
+        guard let status = try? MtxStatusParser.parse(String(decoding: bytes, as: UTF8.self)) else { return }
+        var seen = Set<String>()
+        var repeated = false
+        for element in status.elements where !seen.insert("\(element.kind == .drive)\(element.number)").inserted {
+            repeated = true
+        }
+        precondition(!repeated || !status.warnings.isEmpty, "a repeated element went unreported")
+        precondition(status.storage.allSatisfy { $0.number > 0 }, "storage elements are numbered from 1")
     }
 
     /// Input: text an operator might type for a name, a path, a bar code, a
@@ -148,6 +162,27 @@ public enum FuzzChecks {
                     location: .slot(state.library(named: "Robot")!.id, 1), label: .free))
             run(.allocate(AllocationRequest(pool: state.pool(atPath: "\\Backup")!.id, new: true)))
             run(.submitRequest(type: .message, message: "hello", firstArgument: nil, secondArgument: nil))
+            let robot = state.library(named: "Robot")!.id
+            run(.attachChanger(robot, .simulated, device: ""))
+            if let side = state.logicalMedia.values.first?.side {
+                run(.beginMount(side, drive: nil))
+                if let operation = state.operations.keys.first { run(.finishOperation(operation, .succeeded)) }
+                if let medium = state.sides[side]?.medium { run(.beginDismount(medium, deferred: true)) }
+            }
+            run(
+                .recordInventory(
+                    robot,
+                    InventoryReading(
+                        elements: [
+                            .init(location: .slot(robot, 2), isFull: true, barcode: "NEW1"),
+                            .init(location: .slot(robot, 3), isFull: true, barcode: nil),
+                        ], incomplete: true), mediaType: nil))
+            run(
+                .beginInject(
+                    robot, port: 1, barcode: "INJ1", mediaType: state.mediaType(named: "MO")!.id, label: .import))
+            if let operation = state.operations.keys.first {
+                run(.finishOperation(operation, .failedUncertain(code: 1460, message: "timed out")))
+            }
             for event in events {
                 inputs.append([UInt8(event.typeCode & 0xFF), UInt8(event.typeCode >> 8)] + event.encodedPayload())
                 let header = RecordHeader(
@@ -163,6 +198,12 @@ public enum FuzzChecks {
                         allocatedFrom: PoolID(2))
                 ).encoded())
             return inputs
+        case "FuzzMtxStatus":
+            return [
+                "  Storage Changer /dev/sg25:2 Drives, 24 Slots ( 1 Import/Export )\nData Transfer Element 0:Full (Storage Element 8 Loaded):VolumeTag = 042142L9\n      Storage Element 1:Full :VolumeTag=HER006L9\n      Storage Element 24 IMPORT/EXPORT:Full :VolumeTag=HER003L9\n",
+                "Storage Changer /dev/sg4:1 Drive, 4 Slots ( 0 Import/Export )\nData Transfer Element:Full (Unknown Storage Element Loaded):VolumeTag = OLD001L4\n      Storage Element 1:Full :VolumeTag=A:AlternateVolumeTag=B\n      Storage Element 3:Full \n",
+                "mtx: Request Sense: Sense Key=Unit Attention\n",
+            ].map { Array($0.utf8) }
         case "FuzzCheckpoint":
             var state = fixture
             let payload = state.checkpointPayload()

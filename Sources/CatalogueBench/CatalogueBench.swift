@@ -31,6 +31,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         var memory_bytes_per_medium: Double
         var memory_media: Int
         var replay: ReplayBench.Result
+        var robots: RobotBench.Result
     }
 
     func run() async throws {
@@ -103,11 +104,14 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
             catalogue: reads, sqlite: readSQLite, pool: readPool)
         reads.close()
 
+        progress("robot operations (simulated changer, instant)")
+        let robots = try await RobotBench(seconds: runSeconds, directory: root).run(fsyncLimitPerTwoCommits: limit)
+
         let report = Report(
             machine: Self.machine, quick: quick, fsync_limit_allocations_per_second: limit, allocations: runs,
             one_caller_ratio_to_fsync_limit: (runs.first?.engine_allocations_per_second ?? 0) / limit,
             reads: readResult,
-            memory_bytes_per_medium: perMedium, memory_media: readCount, replay: replay)
+            memory_bytes_per_medium: perMedium, memory_media: readCount, replay: replay, robots: robots)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -162,6 +166,12 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
             "  from its checkpoint (\(n(Double(r.replay.checkpoint_bytes))) bytes, saved in \(n(r.replay.checkpoint_save_seconds)) s):"
                 + " opened in \(n(r.replay.checkpoint_open_seconds)) s, \(r.replay.checkpoint_tail_events) events folded after it"
                 + " (\(n(r.replay.checkpoint_speedup))x faster than the full replay)",
+        ]
+        let robots = r.robots
+        lines += [
+            "",
+            "robot mount + dismount cycles/s (simulated changer, instant; 4 commits per cycle)",
+            "  one library: \(n(robots.one_library_cycles_per_second))   four libraries: \(n(robots.four_libraries_cycles_per_second)) (\(n(robots.ratio_four_to_one))x)   fsync limit: \(n(robots.fsync_limit_cycles_per_second)) (one library \(n(robots.one_library_ratio_to_fsync_limit))x of it)",
         ]
         return lines.joined(separator: "\n")
     }

@@ -269,3 +269,95 @@ struct SlotJSON: Encodable {
 
     var text: String { "\(element) \(number)  \(medium.isEmpty ? "empty" : "\(medium)  \(state)")" }
 }
+
+/// Parses `slot:N`, `drive:N` and `port:N`.
+extension ChangerElement: ExpressibleByArgument {
+    public init?(argument: String) {
+        let parts = argument.split(separator: ":")
+        guard parts.count == 2, let number = UInt32(parts[1]) else { return nil }
+        switch parts[0] {
+        case "slot" where number >= 1: self = .slot(number)
+        case "port" where number >= 1: self = .port(number)
+        case "drive": self = .drive(number)
+        default: return nil
+        }
+    }
+}
+
+struct Simulate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Act on a simulated library's robot behind the catalogue's back: an operator's hands, faults, speed.",
+        discussion: """
+            For trying failure handling and inventory without hardware. Nothing here writes to the catalogue; \
+            `mediactl inventory` afterwards shows what the catalogue makes of it.
+            """,
+        subcommands: [HandMove.self, Fault.self, Timing.self])
+
+    struct Target: ParsableArguments {
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The simulated library (name or id).") var library: String
+
+        func robot() async throws -> (Catalogue, SimulatedChanger) {
+            let catalogue = try await options.open()
+            do {
+                let library = try Names(state: catalogue.snapshot.state).library(self.library)
+                return (catalogue, try catalogue.simulatedRobot(for: library.id))
+            } catch {
+                catalogue.close()
+                throw error
+            }
+        }
+    }
+
+    struct HandMove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "hand-move", abstract: "Move a cartridge by hand (slot:N, drive:N or port:N).")
+        @OptionGroup var target: Target
+        @Argument(help: "Where it is.") var from: ChangerElement
+        @Argument(help: "Where it goes.") var to: ChangerElement
+
+        func run() async throws {
+            let (catalogue, robot) = try await target.robot()
+            defer { catalogue.close() }
+            try await robot.move(from: from, to: to)
+            print("moved the cartridge in \(from) to \(to) by hand")
+        }
+    }
+
+    struct Fault: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give the robot a fault: move-fails, unit-attention, stuck-in-drive N, hang, or clear.")
+        @OptionGroup var target: Target
+        @Argument(help: "move-fails, unit-attention, stuck-in-drive, hang or clear.") var fault: String
+        @Argument(help: "The drive, for stuck-in-drive.") var drive: UInt32?
+
+        func run() async throws {
+            let injected: SimulatedFault?
+            switch (fault, drive) {
+            case ("move-fails", nil): injected = .moveFails
+            case ("unit-attention", nil): injected = .unitAttention
+            case ("hang", nil): injected = .hang
+            case ("stuck-in-drive", let drive?): injected = .stuckInDrive(drive)
+            case ("clear", nil): injected = nil
+            default: throw UsageError(message: "unknown fault `\(fault)` (stuck-in-drive takes a drive number)")
+            }
+            let (catalogue, robot) = try await target.robot()
+            defer { catalogue.close() }
+            if let injected { try robot.inject(injected) } else { try robot.modify { $0.faults.removeAll() } }
+            print(injected == nil ? "faults cleared" : "the robot will \(fault)")
+        }
+    }
+
+    struct Timing: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set how fast the robot moves.")
+        @OptionGroup var target: Target
+        @Argument(help: "instant, demo or realistic.") var timing: TimingPreset
+
+        func run() async throws {
+            let (catalogue, robot) = try await target.robot()
+            defer { catalogue.close() }
+            try robot.setTiming(timing.timing)
+            print("the robot now moves at \(timing.rawValue) speed")
+        }
+    }
+}

@@ -38,10 +38,16 @@ import Testing
         for input in inputs { FuzzChecks.checkpoint(input) }
     }
 
+    @Test func theMtxStatusParserSurvivesEveryCorpusAndRegressionInput() throws {
+        let inputs = try Self.inputs("FuzzMtxStatus")
+        #expect(inputs.count >= FuzzChecks.seeds(for: "FuzzMtxStatus").count)
+        for input in inputs { FuzzChecks.mtxStatus(input) }
+    }
+
     /// Writes the seed corpora; run with MEDIACATALOGUE_WRITE_FUZZ_SEEDS=1 after changing the formats.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["MEDIACATALOGUE_WRITE_FUZZ_SEEDS"] != nil))
     func writeSeedCorpora() throws {
-        for target in ["FuzzEventDecoder", "FuzzNames", "FuzzCheckpoint"] {
+        for target in ["FuzzEventDecoder", "FuzzNames", "FuzzCheckpoint", "FuzzMtxStatus"] {
             let directory = Self.fuzzDirectory.appendingPathComponent("Corpus").appendingPathComponent(target)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             for (index, seed) in FuzzChecks.seeds(for: target).enumerated() {

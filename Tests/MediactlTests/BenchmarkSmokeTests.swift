@@ -32,5 +32,9 @@ import Testing
         let replay = try #require(report["replay"] as? [String: Any])
         #expect((replay["events"] as? Int ?? 0) >= 5000)
         #expect(report["memory_bytes_per_medium"] is Double)
+        #expect((replay["checkpoint_open_seconds"] as? Double ?? 0) > 0)
+        let robots = try #require(report["robots"] as? [String: Any])
+        #expect((robots["one_library_cycles_per_second"] as? Double ?? 0) > 0)
+        #expect((robots["four_libraries_cycles_per_second"] as? Double ?? 0) > 0)
     }
 }
