@@ -185,7 +185,9 @@ extension Session {
             try await turn.move(from: from, to: to)
         } catch {
             // Refusals the changer makes before moving leave everything where it was.
-            let unchanged: Set<NtmsErrorCode> = [.empty, .resourceNotAvailable, .invalidDrive, .invalidOperation]
+            let unchanged: Set<NtmsErrorCode> = [
+                .empty, .resourceNotAvailable, .invalidDrive, .invalidOperation, .busy,
+            ]
             let code = UInt32(bitPattern: error.code.rawValue)
             let result: OperationResult =
                 unchanged.contains(error.code)

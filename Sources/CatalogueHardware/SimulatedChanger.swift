@@ -63,6 +63,9 @@ public struct SimulatedLibraryState: Sendable, Codable, Equatable {
     public var timing: MoveTiming = .instant
     /// Moves completed, for tests and the demo.
     public var moves: Int = 0
+    /// The process whose move is under way: like a real picker, the robot does one move at a
+    /// time and answers busy to a second command meanwhile (a dead mover does not count).
+    public var movingProcess: Int32? = nil
 
     public init(slots: Int, drives: Int, ports: Int) {
         self.slots = Array(repeating: nil, count: slots)
@@ -169,9 +172,16 @@ public struct SimulatedChanger: ChangerDriver {
             _ = try Self.take(from: source, in: state, name: name)
             try Self.checkEmpty(destination, in: state, name: name)
         }
+        try modify { state throws(NtmsError) in
+            if let mover = state.movingProcess, kill(mover, 0) == 0 || errno == EPERM {
+                throw NtmsError(.busy, "\(name) is busy with another move (process \(mover))")
+            }
+            state.movingProcess = getpid()
+        }
         if hang {
             // A robot that stopped answering: only the caller's timeout ends this.
             while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            try modify { $0.movingProcess = nil }
             throw NtmsError(.timeout, "\(name): the move from \(source) to \(destination) was abandoned")
         }
         var duration = state.timing.move
@@ -179,6 +189,7 @@ public struct SimulatedChanger: ChangerDriver {
         if case .drive = destination { duration += state.timing.drive }
         if duration > .zero { try? await Task.sleep(for: duration) }
         try modify { state throws(NtmsError) in
+            state.movingProcess = nil
             let cartridge = try Self.take(from: source, in: state, name: name)
             try Self.checkEmpty(destination, in: state, name: name)
             Self.clear(source, in: &state)

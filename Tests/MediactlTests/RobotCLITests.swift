@@ -61,6 +61,45 @@ import Testing
         #expect((try cli.json(["audit"]) as? [String: Any])?["ok"] as? Bool == true)
     }
 
+    @Test func twoProcessesMountingAtOnceShareTheRobotOneMoveAtATime() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        _ = try cli.json(["init"])
+        _ = try cli.json(["media-type", "add", "LTO-8", "--sides", "1"])
+        _ = try cli.json(["library", "add", "Robot", "--slots", "4", "--drives", "2", "--driver", "simulated"])
+        _ = try cli.json(["pool", "create", "\\Backup", "--media-type", "LTO-8", "--from-scratch"])
+        var lmids: [String] = []
+        for slot in 1...2 {
+            _ = try cli.json([
+                "media", "add", "--media-type", "LTO-8", "--barcode", "B0000\(slot)L8", "--library", "Robot", "--slot",
+                "\(slot)",
+            ])
+            let allocation = try #require(try cli.json(["allocate", "--pool", "\\Backup"]) as? [String: Any])
+            lmids.append(try #require(allocation["lmid"] as? String))
+        }
+        // Slow enough that the two processes' moves would overlap without the robot's lock.
+        _ = try cli.run(["simulate", "timing", "Robot", "demo"])
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var all: [CLI.Result] = []
+        }
+        let results = Results()
+        let names = lmids
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            let result =
+                (try? cli.run(["mount", names[index], "--json"])) ?? CLI.Result(status: -1, stdout: "", stderr: "")
+            results.lock.withLock { results.all.append(result) }
+        }
+        let both = results.lock.withLock { results.all }
+        #expect(both.allSatisfy { $0.status == 0 }, "\(both.map(\.stderr))")
+        let drives = try #require(try cli.json(["show", "drives", "Robot"]) as? [[String: Any]])
+        #expect(drives.allSatisfy { $0["state"] as? String == "LOADED" })
+        #expect(Set(drives.compactMap { $0["medium"] as? String }) == ["B00001L8", "B00002L8"])
+        let inventory = try #require(try cli.json(["inventory", "Robot"]) as? [String: Any])
+        #expect(inventory["confirmed"] as? Int == 2, "the catalogue and the robot agree")
+        #expect((try cli.json(["audit"]) as? [String: Any])?["ok"] as? Bool == true)
+    }
+
     @Test func robotCommandsOnALibraryWithoutAChangerAreRefusedClearly() throws {
         let cli = CLI()
         defer { cli.remove() }
