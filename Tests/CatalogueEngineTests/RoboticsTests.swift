@@ -206,6 +206,24 @@ struct RobotFixture {
         try f.expectConsistent()
     }
 
+    @Test func aUnitAttentionFailsTheCommandAndTheNextUseInventoriesFirst() async throws {
+        let f = try await RobotFixture.make()
+        defer { f.close() }
+        try f.robot.inject(.unitAttention)
+        do {
+            _ = try await f.session.mount(f.sides[0])
+            Issue.record("the robot reports Unit Attention")
+        } catch {
+            #expect(error.code == .notReady)
+        }
+        #expect(f.state.libraries[f.library]?.needsInventory == true)
+        #expect(f.medium(0).location == .slot(f.library, 1))
+        let result = try await f.session.mount(f.sides[0])
+        #expect(result.moved)
+        #expect(f.state.libraries[f.library]?.needsInventory == false)
+        try f.expectConsistent()
+    }
+
     @Test func aStuckCartridgeAndARefusedMoveKeepAnAccurateMediumState() async throws {
         let f = try await RobotFixture.make()
         defer { f.close() }

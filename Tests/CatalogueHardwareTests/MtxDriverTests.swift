@@ -107,6 +107,18 @@ extension CommandResult {
         #expect(runner.recorded.count == 1, "only the status that learnt the numbering ran")
     }
 
+    @Test func theRealMtxBinaryOnAMissingDeviceIsADeviceError() async throws {
+        try #require(ProcessCommandRunner.resolve("mtx") != nil, "tools/setup installs the mtx package")
+        let driver = MtxDriver(device: "/dev/mediacatalogue-no-such-changer")
+        do {
+            _ = try await driver.status()
+            Issue.record("a missing device cannot report a status")
+        } catch {
+            #expect(error.code == .deviceNotAvailable)
+            #expect(error.message.contains("/dev/mediacatalogue-no-such-changer"))
+        }
+    }
+
     @Test func theProcessRunnerKillsACommandThatOutlivesItsTimeout() async throws {
         let runner = ProcessCommandRunner(executable: "/bin/sleep")
         await #expect(throws: NtmsError.self) { _ = try await runner.run(["30"], timeout: .milliseconds(200)) }
