@@ -241,9 +241,16 @@ extension CatalogueState {
         var moved: [InventoryTaken.MovedMedium] = []
         var missing: [MediumID] = []
         // Media the catalogue places in this library.
+        var ejected = Set<String>()
         for medium in media.values where medium.location.library == libraryID {
             if let found = seenBarcodes[medium.barcode], !duplicates.contains(medium.barcode) {
-                if found != medium.location { moved.append(.init(medium: medium.id, from: medium.location, to: found)) }
+                if case .port = found {
+                    // In a port is out of the library (an eject whose outcome was never recorded): offline.
+                    moved.append(.init(medium: medium.id, from: medium.location, to: .shelf))
+                    ejected.insert(medium.barcode)
+                } else if found != medium.location {
+                    moved.append(.init(medium: medium.id, from: medium.location, to: found))
+                }
             } else if !reading.incomplete || reported.contains(medium.location) {
                 missing.append(medium.id)
             }
@@ -263,7 +270,7 @@ extension CatalogueState {
             }
             if case .port = element.location {
                 // Ports are the operator's: an ejected medium waits there to be taken, a new one to be injected.
-                if medium(withBarcode: barcode)?.location != .shelf {
+                if medium(withBarcode: barcode)?.location != .shelf, !ejected.contains(barcode) {
                     unidentified.append(
                         .init(location: element.location, barcode: barcode, reason: "waiting in a port; inject it"))
                 }

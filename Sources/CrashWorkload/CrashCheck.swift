@@ -4,13 +4,14 @@ import Foundation
 
 /// What must hold after any crash.
 enum CrashCheck {
-    static func run(store: String, acks: String) async throws -> [String] {
+    /// The problems found, and whether a robot operation was left open (and recovered).
+    static func run(store: String, acks: String) async throws -> ([String], Bool) {
         var problems: [String] = []
         let catalogue: Catalogue
         do {
             catalogue = try await Catalogue.open(at: store)
         } catch {
-            return ["the store does not open: \(error)"]
+            return (["the store does not open: \(error)"], false)
         }
         defer { catalogue.close() }
         // A save is one LMDB transaction, so a kill during it leaves no damaged checkpoint behind.
@@ -26,6 +27,7 @@ enum CrashCheck {
         // No side is ever allocated while another allocation holds it.
         var owners: [SideID: LogicalMediumID] = [:]
         var facts = Set<String>()
+        var operations: [OperationID: RobotOperation] = [:]
         for logged in log {
             switch logged.event {
             case .sideAllocated(let e):
@@ -53,6 +55,18 @@ enum CrashCheck {
             case .requestSubmitted(let e): facts.insert("request \(e.request)")
             case .requestSatisfied(let e): facts.insert("satisfy \(e.request)")
             case .requestCancelled(let e): facts.insert("cancel \(e.request)")
+            case .operationStarted(let e): operations[e.operation.id] = e.operation
+            case .operationFinished(let e):
+                guard e.result == .succeeded, let operation = operations[e.operation], let medium = operation.medium
+                else { break }
+                switch operation.task {
+                case .mount: facts.insert("mounted \(medium) \(operation.to.driveAddress?.number ?? 0)")
+                case .dismount: facts.insert("dismounted \(medium)")
+                case .eject: facts.insert("ejected \(medium)")
+                case .inject: break
+                }
+            case .mediumRemounted(let e): facts.insert("mounted \(e.medium) \(e.drive.number)")
+            case .dismountDeferred(let e): facts.insert("deferred \(e.medium)")
             default: break
             }
         }
@@ -64,8 +78,67 @@ enum CrashCheck {
         }
 
         problems += snapshot.state.invariantViolations()
+        let (robotProblems, recovered) = try await checkRobot(catalogue)
+        problems += robotProblems
         let audit = try catalogue.audit()
         if !audit.ok { problems.append("audit: \(audit.problem ?? "failed")") }
-        return problems
+        return (problems, recovered)
+    }
+
+    /// The simulated robot and the catalogue agree after the kill: exactly, when
+    /// no robot operation was left open (nothing can have moved unrecorded),
+    /// and after the recovery inventory otherwise.
+    static func checkRobot(_ catalogue: Catalogue) async throws -> ([String], Bool) {
+        let state = catalogue.snapshot.state
+        guard let library = state.library(named: CrashLayout.changer) else { return ([], false) }
+        let leftovers = library.needsInventory || state.operations.values.contains { $0.library == library.id }
+        let session = try catalogue.session(application: "crash-check", user: "checker")
+        let report = try await session.inventory(library.id)
+        var problems: [String] = []
+        if !leftovers {
+            let differences =
+                report.taken.moved.map { "\($0.medium) moved from \($0.from) to \($0.to)" }
+                + report.taken.missing.map { "\($0) missing" }
+                + report.registered.map { "\($0) unknown to the catalogue" }
+            problems += differences.map { "with no robot operation open, the robot disagrees: \($0)" }
+            // What happened to them, for the report.
+            let involved = Set(report.taken.moved.map(\.medium.rawValue) + report.taken.missing.map(\.rawValue))
+            if !involved.isEmpty {
+                let robotEvents = try catalogue.history { event in
+                    switch event {
+                    case .operationStarted(let e):
+                        return e.operation.medium.map { involved.contains($0.rawValue) } ?? false
+                    case .operationFinished, .inventoryTaken, .dismountDeferred, .mediumRemounted: return true
+                    default: return !Set(event.referencedIdentifiers).isDisjoint(with: involved)
+                    }
+                }
+                for logged in robotEvents.suffix(12) {
+                    problems.append(
+                        "  \(logged.sequence) \(logged.event.name) "
+                            + logged.event.fields.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
+                }
+            }
+        }
+        let robot = try catalogue.simulatedRobot(for: library.id).contents()
+        let after = catalogue.snapshot.state
+        for medium in after.media.values where medium.location.library == library.id {
+            let held: String?
+            switch medium.location {
+            case .slot(_, let n): held = robot.slots[Int(n) - 1]?.barcode
+            case .drive(_, let n): held = robot.drives[Int(n)]?.cartridge.barcode
+            case .port(_, let n): held = robot.ports[Int(n) - 1]?.barcode
+            case .shelf: held = nil
+            }
+            if held != medium.barcode {
+                problems.append("after inventory \(medium.barcode) is not at \(medium.location)")
+            }
+        }
+        for (index, cartridge) in robot.slots.enumerated() {
+            guard let barcode = cartridge?.barcode else { continue }
+            if after.medium(at: .slot(library.id, UInt32(index + 1)))?.barcode != barcode {
+                problems.append("after inventory slot \(index + 1) holds \(barcode), unknown there to the catalogue")
+            }
+        }
+        return (problems, leftovers)
     }
 }

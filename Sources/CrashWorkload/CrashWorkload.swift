@@ -50,11 +50,11 @@ struct CrashWorkload: AsyncParsableCommand {
         @Option(help: "The acknowledged answers.") var acks: String
 
         func run() async throws {
-            let problems = try await CrashCheck.run(store: store, acks: acks)
+            let (problems, recovered) = try await CrashCheck.run(store: store, acks: acks)
             if problems.isEmpty {
-                print("ok")
+                print(recovered ? "ok (a robot operation was left open: recovered by inventory)" : "ok")
             } else {
-                for problem in problems.prefix(20) { print("problem: \(problem)") }
+                for problem in problems.prefix(40) { print("problem: \(problem)") }
                 throw ExitCode.failure
             }
         }

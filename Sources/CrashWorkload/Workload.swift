@@ -39,6 +39,10 @@ enum CrashLayout {
     static let library = "CrashRobot"
     static let slots = 5_000
     static let pools = ["\\Crash\\Daily", "\\Crash\\Weekly"]
+    /// A library with a simulated robot: its media enter through a port and are
+    /// mounted, dismounted and ejected while the process may be killed.
+    static let changer = "CrashChanger"
+    static let changerSlots: UInt32 = 48
 
     static func prepare(_ session: Session, _ catalogue: Catalogue) async throws {
         guard catalogue.snapshot.state.mediaType(named: mediaType) == nil else { return }
@@ -53,6 +57,9 @@ enum CrashLayout {
         _ = try await session.createPool(
             path: pools[1], mediaType: type, policy: PoolPolicy(allocateFromScratch: true),
             idempotencyKey: "setup-weekly")
+        let changerLibrary = try await session.addLibrary(
+            name: changer, slots: Int(changerSlots), drives: 3, ports: 2, idempotencyKey: "setup-changer")
+        try await session.attachChanger(changerLibrary, kind: .simulated)
     }
 }
 
@@ -73,6 +80,11 @@ struct Caller {
         let pools = CrashLayout.pools.compactMap { state.pool(atPath: $0) }
         let pool = pools[Int.random(in: 0..<pools.count, using: &random)]
         let lmids = Array(state.logicalMedia.values)
+        // The first caller spends a third of its steps on the robot, so kills land inside robot operations.
+        if name.hasSuffix("c0"), Int.random(in: 0..<3, using: &random) == 0 {
+            try? await robotStep(state, type: type.id)
+            return
+        }
         let roll = Int.random(in: 0..<100, using: &random)
         do {
             switch roll {
@@ -119,15 +131,19 @@ struct Caller {
                 else { return }
                 try await session.decommission(side.id)
                 acks.record("decommission \(side.id)")
-            case 84..<90:
+            case 88..<90:
+                try await robotStep(state, type: type.id)
+            case 84..<88:
                 guard let medium = state.media.values.randomElement(using: &random) else { return }
                 let targets = pools.map(\.id) + [type.freePool]
                 let target = targets[Int.random(in: 0..<targets.count, using: &random)]
                 try await session.move(medium.id, to: target)
                 acks.record("move \(medium.id) \(target)")
-            case 90..<95:
+            case 90..<93:
                 let id = try await session.submitRequest(.message, message: "crash workload \(name) \(counter)")
                 acks.record("request \(id)")
+            case 93..<95:
+                try await robotStep(state, type: type.id)
             default:
                 guard
                     let open = state.requests.values.filter({ $0.state.isOpen && $0.waiter == nil }).randomElement(
@@ -143,6 +159,50 @@ struct Caller {
             }
         } catch {
             // Refusals are expected (nothing available, a race lost to another caller); only answers count.
+        }
+    }
+
+    /// One robot operation on the simulated library: inject, mount, dismount (maybe deferred) or eject.
+    /// Only the first caller does them: the operator's hands at the ports (taking ejected cartridges out,
+    /// putting new ones in) must not race the robot, or a cartridge swapped in a port mid-inject
+    /// really would be catalogued under the wrong bar code until an inventory.
+    mutating func robotStep(_ state: CatalogueState, type: MediaTypeID) async throws {
+        guard name.hasSuffix("c0"), let library = state.library(named: CrashLayout.changer) else { return }
+        let robot = try catalogue.simulatedRobot(for: library.id)
+        let here = state.media.values.filter { $0.location.library == library.id }
+        switch Int.random(in: 0..<5, using: &random) {
+        case 0:
+            guard here.count < Int(CrashLayout.changerSlots) - 4 else { return }
+            // An operator's hands: clear ejected cartridges out of the ports, put a new one in.
+            for port in UInt32(1)...2 { _ = try robot.removeFromPort(port) }
+            counter += 1
+            let barcode = "\(name)-r\(counter)"
+            try robot.insertIntoPort(1, barcode: barcode)
+            let medium = try await session.inject(library: library.id, port: 1, barcode: barcode, mediaType: type)
+            acks.record("register \(medium) \(barcode)")
+        case 1, 2:
+            let mountable = here.filter { medium in
+                medium.location.driveAddress == nil
+                    && state.sides(of: medium).contains { $0.state == .allocated || $0.state == .complete }
+            }
+            guard let medium = mountable.randomElement(using: &random),
+                let side = state.sides(of: medium).first(where: { $0.state == .allocated || $0.state == .complete })
+            else { return }
+            let result = try await session.mount(side.id)
+            acks.record("mounted \(medium.id) \(result.drive.number)")
+        case 3:
+            guard let medium = here.filter({ $0.location.driveAddress != nil }).randomElement(using: &random) else {
+                return
+            }
+            let deferred = Bool.random(using: &random)
+            try await session.dismount(medium.id, deferred: deferred)
+            acks.record(deferred ? "deferred \(medium.id)" : "dismounted \(medium.id)")
+        default:
+            guard let medium = here.filter({ $0.location.driveAddress == nil }).randomElement(using: &random) else {
+                return
+            }
+            _ = try await session.eject(medium.id)
+            acks.record("ejected \(medium.id)")
         }
     }
 }

@@ -302,6 +302,33 @@ struct RobotFixture {
         #expect(state.invariantViolations() == [])
     }
 
+    @Test func anEjectWhoseOutcomeWasLostEndsOfflineAfterTheRecoveryInventory() async throws {
+        // Found by the crash harness: the robot had moved the medium to the port when the process died.
+        let f = try await RobotFixture.make()
+        guard case .operation = try await f.session.execute(.beginEject(f.media[1], port: 1)) else {
+            Issue.record("no operation")
+            return
+        }
+        try await f.robot.move(from: .slot(2), to: .port(1))
+        f.catalogue.close()
+        let reopened = try await Catalogue.open(at: f.store.path)
+        defer {
+            reopened.close()
+            f.store.remove()
+        }
+        let session = try reopened.session(application: "test", user: "tester")
+        let report = try await session.inventory(f.library)
+        #expect(report.taken.moved.map(\.to) == [.shelf])
+        #expect(report.taken.unidentified.isEmpty, "the cartridge in the port is the ejected medium, not a stranger")
+        #expect(reopened.snapshot.state.media[f.media[1]]?.location == .shelf)
+        #expect(reopened.snapshot.state.operations.isEmpty)
+        // The operator takes it out; the next inventory finds nothing to change.
+        _ = try f.robot.removeFromPort(1)
+        let again = try await session.inventory(f.library)
+        #expect(again.taken.moved.isEmpty && again.taken.missing.isEmpty)
+        #expect(reopened.snapshot.state.invariantViolations() == [])
+    }
+
     @Test func manyConcurrentMountsAreSerialisedAndLandInDistinctDrives() async throws {
         let f = try await RobotFixture.make(slots: 12, drives: 8, media: 8)
         defer { f.close() }
