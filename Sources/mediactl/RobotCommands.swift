@@ -130,7 +130,7 @@ struct Inject: AsyncParsableCommand {
     @Option(help: "The port (numbered from 1).") var port: UInt32
     @Option(help: "The cartridge's bar code.") var barcode: String
     @Option(help: "Its media type, for a new cartridge.") var mediaType: String
-    @Option(help: "What its label says: free, import or none.") var label: MediaLabel = .free
+    @Option(help: "What its label says: free, import or none.") var label: LabelArgument = .free
 
     func run() async throws {
         let catalogue = try await options.open()
@@ -146,7 +146,7 @@ struct Inject: AsyncParsableCommand {
         let medium: MediumID
         do {
             medium = try await options.session(catalogue).inject(
-                library: library.id, port: port, barcode: barcode, mediaType: type.id, label: label)
+                library: library.id, port: port, barcode: barcode, mediaType: type.id, label: label.label)
         } catch {
             // Nothing was injected: the simulated operator takes the cartridge back out.
             if library.changer == .simulated { _ = try? catalogue.simulatedRobot(for: library.id).removeFromPort(port) }

@@ -219,7 +219,7 @@ struct MediaCommand: AsyncParsableCommand {
         @Option(help: "The library holding it.") var library: String?
         @Option(help: "The slot it is in (with --library).") var slot: UInt32?
         @Flag(help: "The medium is on the shelf, outside any library.") var offline = false
-        @Option(help: "What its label says: free, import or none.") var label: MediaLabel = .free
+        @Option(help: "What its label says: free, import or none.") var label: LabelArgument = .free
 
         func validate() throws {
             if offline, library != nil || slot != nil {
@@ -238,7 +238,7 @@ struct MediaCommand: AsyncParsableCommand {
             let location: MediumLocation =
                 if let library, let slot { .slot(try names.library(library).id, slot) } else { .shelf }
             let id = try await options.session(catalogue).registerMedium(
-                barcode: barcode, mediaType: type.id, location: location, label: label)
+                barcode: barcode, mediaType: type.id, location: location, label: label.label)
             let state = catalogue.snapshot.state
             let medium = MediumJSON(state.media[id]!, state)
             Output.emit(medium, json: options.json, text: medium.text)

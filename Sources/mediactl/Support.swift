@@ -60,16 +60,16 @@ enum Output {
 /// The CLI's name for the domain's resolver.
 typealias Names = NameResolver
 
-/// Parses `--label free|import|none`.
-extension MediaLabel: ExpressibleByArgument {
-    public init?(argument: String) {
-        switch argument {
-        case "free": self = .free
-        case "import": self = .import
-        case "none": self = .none
-        default: return nil
+/// `--label free|import|none`: a string-valued stand-in for `MediaLabel`, so
+/// `--help` names the values and the default (the domain enum's raw values are numbers).
+enum LabelArgument: String, ExpressibleByArgument, CaseIterable {
+    case free, `import`, none
+
+    var label: MediaLabel {
+        switch self {
+        case .free: .free
+        case .import: .import
+        case .none: .none
         }
     }
-
-    public static var allValueStrings: [String] { ["free", "import", "none"] }
 }
