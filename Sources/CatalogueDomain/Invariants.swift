@@ -61,6 +61,14 @@ extension CatalogueState {
                 return medium.pool == pool && isOnline(medium)
             }.sorted { ($0.allocateCount, $0.id.rawValue) < ($1.allocateCount, $1.id.rawValue) }.map(\.id)
             if indexed != expected { problems.append("the allocation index of \(pools[pool]?.path ?? "?") is stale") }
+            let wholeIndexed = wholeMediumSides[pool].map { $0.map(\.side) } ?? []
+            let wholeExpected = expected.filter { id in
+                guard let medium = sides[id].flatMap({ media[$0.medium] }), medium.sideCount > 1 else { return false }
+                return self.sides(of: medium).allSatisfy { $0.state == .available }
+            }
+            if wholeIndexed != wholeExpected {
+                problems.append("the whole-medium index of \(pools[pool]?.path ?? "?") is stale")
+            }
         }
         for (pool, waiting) in waitingRequests {
             for id in waiting where requests[id]?.state.isOpen != true || requests[id]?.firstArgument != pool.rawValue {
