@@ -18,7 +18,7 @@ final class ChangerRegistry: Sendable {
 
     private let entries = Locked<[LibraryID: Entry]>([:])
     let directory: String
-    /// Test seam: timeouts and the mtx runner for changers made from now on.
+    /// From `CatalogueOptions`: timeouts and the mtx runner (tests stand in for the binary).
     let timeouts: ChangerTimeouts
     let mtxRunner: (any CommandRunner)?
 

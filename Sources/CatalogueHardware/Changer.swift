@@ -53,9 +53,6 @@ public actor Changer {
         try await exclusive { turn async throws(NtmsError) in try await turn.rescan() }
     }
 
-    /// Marks the robot as needing an inventory (after a crash between an intent and its outcome).
-    public func markNeedsInventory() { needsInventory = true }
-
     /// Runs `job` as one turn: no other command of this changer starts until it
     /// returns and every driver call it made has really ended. The engine runs a
     /// whole robot operation (record the intent, move, record the outcome) in one turn.
