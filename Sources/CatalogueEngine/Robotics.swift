@@ -82,44 +82,10 @@ final class ChangerRegistry: Sendable {
     /// Holds the library's robot against other processes using the same store,
     /// from the intent to the outcome. Released when the process dies, which is
     /// how a later process knows an unfinished operation is a leftover.
-    func lockAcrossProcesses(_ library: LibraryID) async throws(NtmsError) -> InterProcessLock {
+    func lockAcrossProcesses(_ library: LibraryID) async throws(NtmsError) -> FileLock {
         try makeChangersDirectory()
-        return try await InterProcessLock.acquire(changersDirectory + "/\(library).lock")
+        return try await FileLock.acquire(changersDirectory + "/\(library).lock")
     }
-}
-
-/// An exclusive `flock` on a file, taken on a background thread (it blocks).
-final class InterProcessLock: Sendable {
-    private let descriptor: Int32
-
-    private init(descriptor: Int32) { self.descriptor = descriptor }
-
-    static func acquire(_ path: String) async throws(NtmsError) -> InterProcessLock {
-        let result: Result<InterProcessLock, NtmsError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-                guard descriptor >= 0 else {
-                    continuation.resume(
-                        returning: .failure(
-                            NtmsError(.deviceNotAvailable, "cannot open \(path): \(String(cString: strerror(errno)))")))
-                    return
-                }
-                while flock(descriptor, LOCK_EX) != 0 {
-                    guard errno == EINTR else {
-                        let reason = String(cString: strerror(errno))
-                        close(descriptor)
-                        continuation.resume(
-                            returning: .failure(NtmsError(.deviceNotAvailable, "cannot lock \(path): \(reason)")))
-                        return
-                    }
-                }
-                continuation.resume(returning: .success(InterProcessLock(descriptor: descriptor)))
-            }
-        }
-        return try result.get()
-    }
-
-    deinit { close(descriptor) }
 }
 
 extension SimulatedLibraryState {

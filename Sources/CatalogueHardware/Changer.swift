@@ -152,8 +152,6 @@ public actor Changer {
 public struct ChangerTurn: Sendable {
     let changer: Changer
 
-    public var driver: any ChangerDriver { changer.driver }
-
     public func move(from source: ChangerElement, to destination: ChangerElement) async throws(NtmsError) {
         let driver = changer.driver
         try await changer.perform("move from \(source) to \(destination)", timeout: changer.timeouts.move) {

@@ -160,19 +160,19 @@ public struct SimulatedChanger: ChangerDriver {
             if let index = state.faults.firstIndex(of: .hang) {
                 state.faults.remove(at: index)
                 hang = true
-                return
             }
-            if let index = state.faults.firstIndex(of: .moveFails) {
-                state.faults.remove(at: index)
-                throw NtmsError(.deviceNotAvailable, "\(name): the move from \(source) to \(destination) failed")
+            if !hang {
+                if let index = state.faults.firstIndex(of: .moveFails) {
+                    state.faults.remove(at: index)
+                    throw NtmsError(.deviceNotAvailable, "\(name): the move from \(source) to \(destination) failed")
+                }
+                if case .drive(let drive) = source, state.faults.contains(.stuckInDrive(drive)) {
+                    throw NtmsError(.notReady, "\(name): the cartridge in drive \(drive) is stuck")
+                }
+                _ = try Self.take(from: source, in: state, name: name)
+                try Self.checkEmpty(destination, in: state, name: name)
             }
-            if case .drive(let drive) = source, state.faults.contains(.stuckInDrive(drive)) {
-                throw NtmsError(.notReady, "\(name): the cartridge in drive \(drive) is stuck")
-            }
-            _ = try Self.take(from: source, in: state, name: name)
-            try Self.checkEmpty(destination, in: state, name: name)
-        }
-        try modify { state throws(NtmsError) in
+            // Like a real picker: one move at a time, whichever process asks (a dead mover does not count).
             if let mover = state.movingProcess, kill(mover, 0) == 0 || errno == EPERM {
                 throw NtmsError(.busy, "\(name) is busy with another move (process \(mover))")
             }
@@ -268,15 +268,8 @@ public struct SimulatedChanger: ChangerDriver {
         _ path: String, creating fresh: SimulatedLibraryState?,
         _ change: (inout SimulatedLibraryState) throws(NtmsError) -> Void
     ) throws(NtmsError) -> SimulatedLibraryState {
-        let lockPath = path + ".lock"
-        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw NtmsError(.deviceNotAvailable, "cannot open \(lockPath): \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        guard flock(descriptor, LOCK_EX) == 0 else {
-            throw NtmsError(.deviceNotAvailable, "cannot lock \(lockPath): \(String(cString: strerror(errno)))")
-        }
+        let lock = try FileLock(path: path + ".lock")
+        defer { withExtendedLifetime(lock) {} }
         var state: SimulatedLibraryState
         if let data = FileManager.default.contents(atPath: path) {
             do {

@@ -19,14 +19,6 @@ public struct Checkpoint: Sendable, Equatable {
     }
 }
 
-/// What `LogReader.checkpoints()` lists: each stored checkpoint and whether its container is sound.
-public struct CheckpointEntry: Sendable, Equatable {
-    public var sequence: UInt64
-    public var byteCount: Int
-    /// The decoded checkpoint, or why its bytes are unusable.
-    public var content: Result<Checkpoint, CheckpointDamage>
-}
-
 /// Why a stored checkpoint cannot be used.
 public struct CheckpointDamage: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
@@ -91,16 +83,6 @@ public enum CheckpointCodec {
 }
 
 extension LogReader {
-    /// Every stored checkpoint, newest first, with its container checked.
-    public func checkpoints() throws -> [CheckpointEntry] {
-        try checkpointSequences().reversed().compactMap { sequence in
-            let key = EventLog.key(for: sequence)
-            guard let raw = try key.withUnsafeBytes({ try txn.get(log.checkpoints, key: $0) }) else { return nil }
-            return CheckpointEntry(
-                sequence: sequence, byteCount: raw.count, content: Self.decode(raw, storedAt: sequence))
-        }
-    }
-
     /// The checkpoint stored for `sequence`, checked, or nil when there is none.
     public func checkpoint(at sequence: UInt64) throws -> Result<Checkpoint, CheckpointDamage>? {
         let key = EventLog.key(for: sequence)
