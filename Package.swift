@@ -70,6 +70,7 @@ let package = Package(
             name: "mediactl",
             dependencies: [
                 "CatalogueEngine",
+                "CatalogueDomain",
                 "CatalogueHardware",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -78,6 +79,7 @@ let package = Package(
             name: "CrashWorkload",
             dependencies: [
                 "CatalogueEngine",
+                "CatalogueDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -85,14 +87,17 @@ let package = Package(
             name: "CatalogueBench",
             dependencies: [
                 "CatalogueEngine",
+                "CatalogueDomain",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HashTreeCollections", package: "swift-collections"),
             ]
         ),
         // What the fuzz targets check, as a library so the test suite replays the corpora too.
+        // Every target names the modules it imports: the incremental build tracks only direct ones.
         .target(
-            name: "CatalogueFuzzChecks", dependencies: ["CatalogueEngine", "CatalogueHardware"], path: "Fuzz/Checks"),
+            name: "CatalogueFuzzChecks", dependencies: ["CatalogueEngine", "CatalogueDomain", "CatalogueHardware"],
+            path: "Fuzz/Checks"),
         .testTarget(name: "CatalogueStorageTests", dependencies: ["CatalogueStorage"]),
         .testTarget(
             name: "CatalogueDomainTests",
@@ -101,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "CatalogueEngineTests",
             dependencies: [
-                "CatalogueEngine", "CatalogueStorage", "CatalogueHardware",
+                "CatalogueEngine", "CatalogueDomain", "CatalogueStorage", "CatalogueHardware",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "MediactlTests", dependencies: ["CatalogueEngine", "mediactl", "CatalogueBench"]),

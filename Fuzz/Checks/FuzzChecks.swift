@@ -164,7 +164,7 @@ public enum FuzzChecks {
             run(.submitRequest(type: .message, message: "hello", firstArgument: nil, secondArgument: nil))
             let robot = state.library(named: "Robot")!.id
             run(.attachChanger(robot, .simulated, device: ""))
-            if let side = state.logicalMedia.values.first?.side {
+            if let side = state.logicalMedia.first?.value.side {
                 run(.beginMount(side, drive: nil))
                 if let operation = state.operations.keys.first { run(.finishOperation(operation, .succeeded)) }
                 if let medium = state.sides[side]?.medium { run(.beginDismount(medium, deferred: true)) }

@@ -13,14 +13,14 @@ public struct CatalogueState: Sendable, Equatable {
     /// How many events have been folded.
     public internal(set) var eventCount: UInt64 = 0
 
-    public internal(set) var mediaTypes = TreeDictionary<MediaTypeID, MediaType>()
-    public internal(set) var libraries = TreeDictionary<LibraryID, Library>()
-    public internal(set) var pools = TreeDictionary<PoolID, Pool>()
-    public internal(set) var media = TreeDictionary<MediumID, Medium>()
-    public internal(set) var sides = TreeDictionary<SideID, Side>()
-    public internal(set) var logicalMedia = TreeDictionary<LogicalMediumID, LogicalMedium>()
+    public internal(set) var mediaTypes = IdentifierTable<MediaTypeKind, MediaType>()
+    public internal(set) var libraries = IdentifierTable<LibraryKind, Library>()
+    public internal(set) var pools = IdentifierTable<PoolKind, Pool>()
+    public internal(set) var media = IdentifierTable<MediumKind, Medium>()
+    public internal(set) var sides = IdentifierTable<SideKind, Side>()
+    public internal(set) var logicalMedia = IdentifierTable<LogicalMediumKind, LogicalMedium>()
     /// Operator requests, open and finished (finished ones stay for history and listing).
-    public internal(set) var requests = TreeDictionary<OperatorRequestID, OperatorRequest>()
+    public internal(set) var requests = IdentifierTable<OperatorRequestKind, OperatorRequest>()
     /// Drives of every online library.
     public internal(set) var drives = TreeDictionary<DriveAddress, Drive>()
     /// Robot operations started and not yet finished (after a crash: the reason for an inventory).

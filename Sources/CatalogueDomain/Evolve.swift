@@ -221,9 +221,15 @@ extension CatalogueState {
 
     private mutating func indexSides(of id: MediumID) {
         guard let medium = media[id], isOnline(medium) else { return }
-        let all = sides(of: medium)
-        let whole = medium.sideCount > 1 && all.allSatisfy { $0.state == .available }
-        for side in all where side.state == .available {
+        // Side by side through the table, not `sides(of:)`: no array per change.
+        var whole = medium.sideCount > 1
+        for number in 0..<UInt64(medium.sideCount) where whole {
+            whole = sides[SideID(medium.firstSide.rawValue + number)]?.state == .available
+        }
+        for number in 0..<UInt64(medium.sideCount) {
+            guard let side = sides[SideID(medium.firstSide.rawValue + number)], side.state == .available else {
+                continue
+            }
             let candidate = AllocationCandidate(allocateCount: side.allocateCount, side: side.id)
             availableSides[medium.pool, default: SortedSet()].insert(candidate)
             if whole { wholeMediumSides[medium.pool, default: SortedSet()].insert(candidate) }
@@ -232,7 +238,10 @@ extension CatalogueState {
 
     private mutating func unindexSides(of id: MediumID) {
         guard let medium = media[id], isOnline(medium) else { return }
-        for side in sides(of: medium) where side.state == .available {
+        for number in 0..<UInt64(medium.sideCount) {
+            guard let side = sides[SideID(medium.firstSide.rawValue + number)], side.state == .available else {
+                continue
+            }
             let candidate = AllocationCandidate(allocateCount: side.allocateCount, side: side.id)
             Self.remove(candidate, from: &availableSides, pool: medium.pool)
             Self.remove(candidate, from: &wholeMediumSides, pool: medium.pool)

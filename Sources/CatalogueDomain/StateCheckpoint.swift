@@ -203,14 +203,14 @@ extension CatalogueState {
         rebuildDerivedIndexes()
     }
 
-    private static func readMap<Key: Hashable, Value>(
+    private static func readMap<Map: CheckpointMap>(
         _ input: inout BinaryReader, _ kind: String,
-        _ element: (inout BinaryReader) throws(PayloadDecodingError) -> Value,
-        key: (Value) -> Key
-    ) throws(PayloadDecodingError) -> TreeDictionary<Key, Value> {
+        _ element: (inout BinaryReader) throws(PayloadDecodingError) -> Map.Value,
+        key: (Map.Value) -> Map.Key
+    ) throws(PayloadDecodingError) -> Map {
         let count = try input.readUInt64()
         guard count <= UInt64(input.remaining) else { throw PayloadDecodingError("truncated \(kind) list") }
-        var map = TreeDictionary<Key, Value>()
+        var map = Map()
         for _ in 0..<count {
             let value = try element(&input)
             guard map.updateValue(value, forKey: key(value)) == nil else {
@@ -348,3 +348,14 @@ extension BinaryReader {
         try readBool() ? try readUInt64() : nil
     }
 }
+
+/// The maps a checkpoint restores: hash tries for the small tables, identifier tables for the big ones.
+protocol CheckpointMap {
+    associatedtype Key
+    associatedtype Value
+    init()
+    mutating func updateValue(_ value: Value, forKey key: Key) -> Value?
+}
+
+extension TreeDictionary: CheckpointMap {}
+extension IdentifierTable: CheckpointMap {}

@@ -3,28 +3,42 @@ import Crypto
 
 /// SHA-256 link of the log's hash chain: hash(previous link || record bytes).
 /// Changing or removing any record changes every link after it, and the head.
+/// Kept inline (no heap array): replay computes one per record.
 public struct ChainHash: Hashable, Sendable, CustomStringConvertible {
     public static let byteCount = 32
-    public var bytes: [UInt8]
+    /// The 32 bytes in order; a homogeneous tuple is laid out contiguously.
+    private var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
     /// The link before the first record.
     public static let genesis = ChainHash(bytes: [UInt8](repeating: 0, count: byteCount))
 
     public init(bytes: [UInt8]) {
         precondition(bytes.count == Self.byteCount, "a chain hash is 32 bytes")
-        self.bytes = bytes
+        withUnsafeMutableBytes(of: &storage) { target in bytes.withUnsafeBytes { target.copyMemory(from: $0) } }
     }
 
     init(_ raw: UnsafeRawBufferPointer) {
-        self.bytes = Array(raw.prefix(Self.byteCount))
+        precondition(raw.count >= Self.byteCount, "a chain hash is 32 bytes")
+        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix(32))) }
     }
+
+    public var bytes: [UInt8] { withUnsafeBytes(of: storage) { Array($0) } }
 
     /// The next link: SHA-256 over this link followed by `record`.
     func next(over record: UnsafeRawBufferPointer) -> ChainHash {
         var hasher = SHA256()
-        bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        withUnsafeBytes(of: storage) { hasher.update(bufferPointer: $0) }
         hasher.update(bufferPointer: record)
-        return ChainHash(bytes: Array(hasher.finalize()))
+        return hasher.finalize().withUnsafeBytes { ChainHash($0) }
+    }
+
+    public static func == (lhs: ChainHash, rhs: ChainHash) -> Bool {
+        lhs.storage.0 == rhs.storage.0 && lhs.storage.1 == rhs.storage.1 && lhs.storage.2 == rhs.storage.2
+            && lhs.storage.3 == rhs.storage.3
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        withUnsafeBytes(of: storage) { hasher.combine(bytes: $0) }
     }
 
     public var description: String {
