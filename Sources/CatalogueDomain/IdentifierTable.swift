@@ -39,13 +39,15 @@ public struct IdentifierTable<Kind: IdentifierKind, Value> {
         defer { _fixLifetime(root) }
         var node = Unmanaged.passUnretained(root).toOpaque()
         var level = height
-        while level > 0 {
+        let leafSlot = Int(truncatingIfNeeded: key) & 63
+        if level == 0 { return TableLeaf<Value>.value(in: node, at: leafSlot) }
+        while level > 1 {
             let slot = Int(truncatingIfNeeded: key >> (6 * level)) & 63
             guard let child = TableBranch<Value>.unretainedChild(of: node, at: slot) else { return nil }
             node = child
             level -= 1
         }
-        return TableLeaf<Value>.value(in: node, at: Int(truncatingIfNeeded: key) & 63)
+        return TableBranch<Value>.valueInLeaf(of: node, at: Int(truncatingIfNeeded: key >> 6) & 63, slot: leafSlot)
     }
 
     /// Stores `value` under `key`; returns the value it replaced.
@@ -55,7 +57,8 @@ public struct IdentifierTable<Kind: IdentifierKind, Value> {
         while raw >> (6 * (height + 1)) != 0 {
             if let old = root {
                 let branch = TableBranch<Value>.make()
-                branch.setChild(old, at: 0)
+                let bitmap = height == 0 ? unsafeDowncast(old, to: TableLeaf<Value>.self).bitmap : 0
+                branch.setChild(old, at: 0, leafBitmap: bitmap)
                 root = branch
             }
             height += 1
@@ -103,7 +106,10 @@ public struct IdentifierTable<Kind: IdentifierKind, Value> {
         }
         var child = branch.takeChild(at: slot)
         let old = update(&child, level: level - 1, key: key, value)
-        if let child { branch.setChild(child, at: slot) }
+        if let child {
+            let bitmap = level == 1 ? unsafeDowncast(child, to: TableLeaf<Value>.self).bitmap : 0
+            branch.setChild(child, at: slot, leafBitmap: bitmap)
+        }
         node = branch.childCount == 0 ? nil : branch
         return old
     }
@@ -282,8 +288,8 @@ extension IdentifierTable: Equatable where Value: Equatable {
 @usableFromInline
 struct TableLeafHeader {
     /// Bit n set: the value for slot n is stored, at the index of its rank among set bits.
-    var bitmap: UInt64
-    var capacity: Int
+    @usableFromInline var bitmap: UInt64
+    @usableFromInline var capacity: Int
 }
 
 /// Up to 64 values, packed in slot order.
@@ -324,7 +330,7 @@ final class TableLeaf<Value>: ManagedBuffer<TableLeafHeader, Value> {
         return copy
     }
 
-    @usableFromInline
+    @inlinable
     static func value(in node: UnsafeMutableRawPointer, at slot: Int) -> Value? {
         Unmanaged<TableLeaf>.fromOpaque(node)._withUnsafeGuaranteedRef { leaf in
             leaf.withUnsafeMutablePointers { header, elements in
@@ -359,7 +365,10 @@ final class TableLeaf<Value>: ManagedBuffer<TableLeafHeader, Value> {
             return (old, self)
         }
         guard let value else { return (nil, self) }
-        let target = count < capacity ? self : TableLeaf.make(bitmap: bitmap, capacity: min(64, count + count / 2 + 1))
+        // Small growth steps: identifiers arrive in order, so a leaf fills slot by
+        // slot, and spare capacity would be memory held for good.
+        let target =
+            count < capacity ? self : TableLeaf.make(bitmap: bitmap, capacity: min(64, count + max(2, count / 8)))
         withUnsafeMutablePointerToElements { source in
             target.withUnsafeMutablePointerToElements { elements in
                 if target === self {
@@ -382,16 +391,27 @@ struct TableBranchHeader {
     var childCount: Int
 }
 
+/// A child and, when the child is a leaf, a copy of the leaf's bitmap: a read
+/// finds the value's place from here (already in cache) and then touches the
+/// leaf once, instead of reading the leaf's header first and its value second.
+@usableFromInline
+struct TableSlot {
+    @usableFromInline var child: AnyObject?
+    @usableFromInline var leafBitmap: UInt64
+}
+
 /// 64 child slots: branches, or leaves on the level just above the leaves.
 @usableFromInline
-final class TableBranch<Value>: ManagedBuffer<TableBranchHeader, AnyObject?> {
+final class TableBranch<Value>: ManagedBuffer<TableBranchHeader, TableSlot> {
     var childCount: Int { withUnsafeMutablePointerToHeader { $0.pointee.childCount } }
     private func addToChildCount(_ delta: Int) { withUnsafeMutablePointerToHeader { $0.pointee.childCount += delta } }
 
     static func make() -> TableBranch {
         let branch = unsafeDowncast(
             create(minimumCapacity: 64) { _ in TableBranchHeader(childCount: 0) }, to: TableBranch.self)
-        branch.withUnsafeMutablePointerToElements { $0.initialize(repeating: nil, count: 64) }
+        branch.withUnsafeMutablePointerToElements {
+            $0.initialize(repeating: TableSlot(child: nil, leafBitmap: 0), count: 64)
+        }
         return branch
     }
 
@@ -409,9 +429,9 @@ final class TableBranch<Value>: ManagedBuffer<TableBranchHeader, AnyObject?> {
         return copy
     }
 
-    /// The child's address without retaining it: a strong reference slot holds
+    /// The child's address without retaining it: a strong reference holds
     /// exactly the object pointer, or zero for nil.
-    @usableFromInline
+    @inlinable
     static func unretainedChild(of node: UnsafeMutableRawPointer, at slot: Int) -> UnsafeMutableRawPointer? {
         Unmanaged<TableBranch>.fromOpaque(node)._withUnsafeGuaranteedRef { branch in
             branch.withUnsafeMutablePointerToElements {
@@ -420,21 +440,38 @@ final class TableBranch<Value>: ManagedBuffer<TableBranchHeader, AnyObject?> {
         }
     }
 
-    func child(at slot: Int) -> AnyObject? { withUnsafeMutablePointerToElements { $0[slot] } }
+    /// The value in slot `slot` of the leaf below `branchSlot` of this lowest branch.
+    @inlinable
+    static func valueInLeaf(of node: UnsafeMutableRawPointer, at branchSlot: Int, slot: Int) -> Value? {
+        Unmanaged<TableBranch>.fromOpaque(node)._withUnsafeGuaranteedRef { branch in
+            branch.withUnsafeMutablePointerToElements { slots in
+                let raw = UnsafeRawPointer(slots + branchSlot)
+                let bit = UInt64(1) << UInt64(slot)
+                let bitmap = raw.load(
+                    fromByteOffset: MemoryLayout<TableSlot>.offset(of: \.leafBitmap)!, as: UInt64.self)
+                guard bitmap & bit != 0, let leaf = raw.load(as: UnsafeMutableRawPointer?.self) else { return nil }
+                return Unmanaged<TableLeaf<Value>>.fromOpaque(leaf)._withUnsafeGuaranteedRef { leaf in
+                    leaf.withUnsafeMutablePointerToElements { $0[(bitmap & (bit &- 1)).nonzeroBitCount] }
+                }
+            }
+        }
+    }
+
+    func child(at slot: Int) -> AnyObject? { withUnsafeMutablePointerToElements { $0[slot].child } }
 
     /// Moves the child out, so that a uniquely held child can be changed in place.
     func takeChild(at slot: Int) -> AnyObject? {
         withUnsafeMutablePointerToElements { elements in
-            let child = exchange(&elements[slot], with: nil)
+            let child = exchange(&elements[slot], with: TableSlot(child: nil, leafBitmap: 0)).child
             if child != nil { addToChildCount(-1) }
             return child
         }
     }
 
-    func setChild(_ child: AnyObject, at slot: Int) {
+    func setChild(_ child: AnyObject, at slot: Int, leafBitmap: UInt64) {
         withUnsafeMutablePointerToElements { elements in
-            if elements[slot] == nil { addToChildCount(1) }
-            elements[slot] = child
+            if elements[slot].child == nil { addToChildCount(1) }
+            elements[slot] = TableSlot(child: child, leafBitmap: leafBitmap)
         }
     }
 }
