@@ -143,18 +143,35 @@ public struct Pool: Sendable, Equatable {
 }
 
 public struct Medium: Sendable, Equatable {
+    // Stored in this order (not the initializer's) so that the record packs into
+    // 72 bytes instead of 80: a million of them sit in the catalogue's memory.
     public var id: MediumID
     public var barcode: String
     public var mediaType: MediaTypeID
     public var pool: PoolID
-    public var location: MediumLocation
     /// Side identifiers are consecutive: side n is `firstSide + n`.
     public var firstSide: SideID
+    /// While in a drive: the slot it came from and goes back to.
+    public var home: UInt32?
     public var sideCount: UInt8
     /// RSM's physical medium state.
-    public var physicalState: PhysicalState = .idle
-    /// While in a drive: the slot it came from and goes back to.
-    public var home: UInt32? = nil
+    public var physicalState: PhysicalState
+    public var location: MediumLocation
+
+    public init(
+        id: MediumID, barcode: String, mediaType: MediaTypeID, pool: PoolID, location: MediumLocation,
+        firstSide: SideID, sideCount: UInt8, physicalState: PhysicalState = .idle, home: UInt32? = nil
+    ) {
+        self.id = id
+        self.barcode = barcode
+        self.mediaType = mediaType
+        self.pool = pool
+        self.firstSide = firstSide
+        self.home = home
+        self.sideCount = sideCount
+        self.physicalState = physicalState
+        self.location = location
+    }
 
     public var sides: [SideID] { (0..<UInt64(sideCount)).map { SideID(firstSide.rawValue + $0) } }
 }
@@ -166,7 +183,26 @@ public struct Side: Sendable, Equatable {
     public var number: UInt8
     public var state: SideState
     public var allocateCount: UInt32
-    public var logicalMedium: LogicalMediumID?
+    /// The logical medium's number, 0 for none (no identifier is 0: decoding
+    /// refuses it): an optional would take a ninth byte, 40 bytes a record instead of 32.
+    private var logicalMediumNumber: UInt64
+
+    public var logicalMedium: LogicalMediumID? {
+        get { logicalMediumNumber == 0 ? nil : LogicalMediumID(logicalMediumNumber) }
+        set { logicalMediumNumber = newValue?.rawValue ?? 0 }
+    }
+
+    public init(
+        id: SideID, medium: MediumID, number: UInt8, state: SideState, allocateCount: UInt32,
+        logicalMedium: LogicalMediumID?
+    ) {
+        self.id = id
+        self.medium = medium
+        self.number = number
+        self.state = state
+        self.allocateCount = allocateCount
+        self.logicalMediumNumber = logicalMedium?.rawValue ?? 0
+    }
 
     /// `A`, `B`, ...
     public var letter: String { String(UnicodeScalar(UInt8(ascii: "A") + number)) }
