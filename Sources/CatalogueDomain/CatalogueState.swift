@@ -37,7 +37,10 @@ public struct CatalogueState: Sendable, Equatable {
     /// reads the first entry instead of scanning media.
     var availableSides = TreeDictionary<PoolID, SortedSet<AllocationCandidate>>()
     /// The same for multi-sided media whose every side is Available: what
-    /// NTMS_ALLOCATE_NEW may take without a scan. (Single-sided media use `availableSides`.)
+    /// NTMS_ALLOCATE_NEW may take without a scan. One entry per medium, its side
+    /// that comes first in choice order: the first entry of the index is then the
+    /// same side as with every side listed, in half the memory.
+    /// (Single-sided media use `availableSides`.)
     var wholeMediumSides = TreeDictionary<PoolID, SortedSet<AllocationCandidate>>()
 
     public init() {}

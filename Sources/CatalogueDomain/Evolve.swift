@@ -226,14 +226,16 @@ extension CatalogueState {
         for number in 0..<UInt64(medium.sideCount) where whole {
             whole = sides[SideID(medium.firstSide.rawValue + number)]?.state == .available
         }
+        var firstOfMedium: AllocationCandidate?
         for number in 0..<UInt64(medium.sideCount) {
             guard let side = sides[SideID(medium.firstSide.rawValue + number)], side.state == .available else {
                 continue
             }
             let candidate = AllocationCandidate(allocateCount: side.allocateCount, side: side.id)
             availableSides[medium.pool, default: SortedSet()].insert(candidate)
-            if whole { wholeMediumSides[medium.pool, default: SortedSet()].insert(candidate) }
+            firstOfMedium = min(firstOfMedium ?? candidate, candidate)
         }
+        if whole, let firstOfMedium { wholeMediumSides[medium.pool, default: SortedSet()].insert(firstOfMedium) }
     }
 
     private mutating func unindexSides(of id: MediumID) {

@@ -62,9 +62,12 @@ extension CatalogueState {
             }.sorted { ($0.allocateCount, $0.id.rawValue) < ($1.allocateCount, $1.id.rawValue) }.map(\.id)
             if indexed != expected { problems.append("the allocation index of \(pools[pool]?.path ?? "?") is stale") }
             let wholeIndexed = wholeMediumSides[pool].map { $0.map(\.side) } ?? []
+            // One entry per whole medium: its side that comes first in choice order.
+            var mediaSeen = Set<MediumID>()
             let wholeExpected = expected.filter { id in
                 guard let medium = sides[id].flatMap({ media[$0.medium] }), medium.sideCount > 1 else { return false }
                 return self.sides(of: medium).allSatisfy { $0.state == .available }
+                    && mediaSeen.insert(medium.id).inserted
             }
             if wholeIndexed != wholeExpected {
                 problems.append("the whole-medium index of \(pools[pool]?.path ?? "?") is stale")

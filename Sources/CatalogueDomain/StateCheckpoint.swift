@@ -234,9 +234,12 @@ extension CatalogueState {
             let all = sides(of: medium)
             let isWhole = medium.sideCount > 1 && all.allSatisfy { $0.state == .available }
             for side in all where side.state == .available {
-                let candidate = AllocationCandidate(allocateCount: side.allocateCount, side: side.id)
-                available[medium.pool, default: []].append(candidate)
-                if isWhole { whole[medium.pool, default: []].append(candidate) }
+                available[medium.pool, default: []].append(
+                    AllocationCandidate(allocateCount: side.allocateCount, side: side.id))
+            }
+            if isWhole, let first = all.map({ AllocationCandidate(allocateCount: $0.allocateCount, side: $0.id) }).min()
+            {
+                whole[medium.pool, default: []].append(first)
             }
         }
         availableSides = Self.sortedIndex(available)
