@@ -1,5 +1,6 @@
-/// A persistent map from identifiers to values, for the big object tables
-/// (media, sides, logical media). Identifiers come from one counter, so they
+/// A persistent map from identifiers to values, for every object table named
+/// by an identifier (media, sides, logical media, pools, libraries, media
+/// types, operator requests). Identifiers come from one counter, so they
 /// are small, nearly consecutive integers: the table is a radix tree on the
 /// number itself (64 ways per level, no hashing), whose leaves keep only the
 /// values present, packed behind a 64-bit occupancy bitmap.

@@ -352,7 +352,7 @@ extension BinaryReader {
     }
 }
 
-/// The maps a checkpoint restores: hash tries for the small tables, identifier tables for the big ones.
+/// The maps a checkpoint restores: identifier tables for objects named by an identifier, hash tries for the rest.
 protocol CheckpointMap {
     associatedtype Key
     associatedtype Value
