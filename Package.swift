@@ -90,7 +90,6 @@ let package = Package(
                 "CatalogueDomain",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "HashTreeCollections", package: "swift-collections"),
             ]
         ),
         // What the fuzz targets check, as a library so the test suite replays the corpora too.

@@ -2,7 +2,6 @@ import CatalogueDomain
 import CatalogueEngine
 import Foundation
 import GRDB
-import HashTreeCollections
 import Synchronization
 
 /// Point lookups on a large catalogue, against a plain Dictionary, a

@@ -233,14 +233,13 @@ extension CatalogueState {
             guard isOnline(medium) else { continue }
             let all = sides(of: medium)
             let isWhole = medium.sideCount > 1 && all.allSatisfy { $0.state == .available }
+            var firstOfMedium: AllocationCandidate?
             for side in all where side.state == .available {
-                available[medium.pool, default: []].append(
-                    AllocationCandidate(allocateCount: side.allocateCount, side: side.id))
+                let candidate = AllocationCandidate(allocateCount: side.allocateCount, side: side.id)
+                available[medium.pool, default: []].append(candidate)
+                firstOfMedium = min(firstOfMedium ?? candidate, candidate)
             }
-            if isWhole, let first = all.map({ AllocationCandidate(allocateCount: $0.allocateCount, side: $0.id) }).min()
-            {
-                whole[medium.pool, default: []].append(first)
-            }
+            if isWhole, let firstOfMedium { whole[medium.pool, default: []].append(firstOfMedium) }
         }
         availableSides = Self.sortedIndex(available)
         wholeMediumSides = Self.sortedIndex(whole)

@@ -197,3 +197,31 @@ struct AllocationJSON: Encodable {
 
     var text: String { "\(lmid)  \(barcode):\(side_letter)  \(pool)  (from \(allocated_from))" }
 }
+
+struct DriveJSON: Encodable {
+    var drive: UInt32
+    var state: String
+    var medium: String
+    var side: String
+    var mounts: UInt32
+
+    init(_ drive: Drive, _ state: CatalogueState) {
+        self.drive = drive.address.number
+        self.state = drive.state.name
+        let medium = drive.medium.flatMap { state.media[$0] }
+        self.medium = medium?.barcode ?? ""
+        side = drive.side.flatMap { state.sides[$0] }.map { "\(medium?.barcode ?? ""):\($0.letter)" } ?? ""
+        mounts = drive.mountCount
+    }
+
+    var text: String { "drive \(drive)  \(state)  \(side.isEmpty ? medium : side)  mounts \(mounts)" }
+}
+
+struct SlotJSON: Encodable {
+    var element: String
+    var number: UInt32
+    var medium: String
+    var state: String
+
+    var text: String { "\(element) \(number)  \(medium.isEmpty ? "empty" : "\(medium)  \(state)")" }
+}
