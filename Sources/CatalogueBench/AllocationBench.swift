@@ -120,7 +120,9 @@ struct AllocationBench {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        let queue = try DatabaseQueue(path: directory + "/baseline.sqlite", configuration: configuration)
+        let path = directory + "/baseline.sqlite"
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }  // a reused --directory
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
         try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
         try queue.write { db in
             try db.execute(
