@@ -19,13 +19,16 @@ struct AllocationBench {
         var sqlite_latency_ms: Percentiles
         var ratio: Double
         var commits_per_allocation: Double
+        /// CPU time of the writer thread per allocation (allocate + deallocate):
+        /// steadier than throughput on a noisy machine, and what bounds it under load.
+        var writer_cpu_microseconds_per_allocation: Double
     }
 
     /// One LMDB commit per allocation and deallocation: what an fsync-bound engine reaches.
-    func fsyncLimit() throws -> Double {
+    func fsyncLimit(seconds: Double? = nil) throws -> Double {
         let log = try EventLog(directory: directory + "/fsync", create: true)
         defer { log.close() }
-        let end = monotonicNanoseconds() + UInt64(seconds * 1e9)
+        let end = monotonicNanoseconds() + UInt64((seconds ?? self.seconds) * 1e9)
         var commits = 0
         let begin = monotonicNanoseconds()
         while monotonicNanoseconds() < end {
@@ -42,26 +45,52 @@ struct AllocationBench {
         return perSecond / 2  // an allocation cycle is two commands
     }
 
-    func engineRun(callers: Int, catalogue: Catalogue, pool: PoolID) async throws -> (Double, Percentiles, Double) {
+    /// One caller against the fsync-bound limit, measured in alternating short
+    /// rounds: the disk's speed drifts over a run by more than the margin the
+    /// target leaves. Returns the median limit and the median of the per-round ratios.
+    func oneCallerAgainstLimit(catalogue: Catalogue, pool: PoolID, rounds: Int = 5) async throws -> (
+        limit: Double, ratio: Double
+    ) {
+        var limits: [Double] = []
+        var ratios: [Double] = []
+        for _ in 0..<rounds {
+            let limit = try fsyncLimit(seconds: seconds / Double(rounds))
+            let (rate, _, _, _) = try await engineRun(
+                callers: 1, catalogue: catalogue, pool: pool, seconds: seconds / Double(rounds))
+            limits.append(limit)
+            ratios.append(rate / limit)
+        }
+        return (limits.sorted()[rounds / 2], ratios.sorted()[rounds / 2])
+    }
+
+    /// Returns allocations per second, allocation latency, commits per allocation
+    /// and the writer thread's CPU microseconds per allocation.
+    func engineRun(callers: Int, catalogue: Catalogue, pool: PoolID, seconds: Double? = nil) async throws -> (
+        Double, Percentiles, Double, Double
+    ) {
         let session = try catalogue.session(application: "bench", user: "bench")
         let before = catalogue.commitStatistics
-        let (rate, latency, operations) = try await cycles(callers: callers) {
+        let (rate, latency, operations) = try await cycles(callers: callers, seconds: seconds ?? self.seconds) {
             try await session.allocate(AllocationRequest(pool: pool, errorIfUnavailable: true)).logicalMedium
         } release: { lmid in
             try await session.deallocate(lmid)
         }
         let after = catalogue.commitStatistics
-        return (rate, latency, Double(after.commits - before.commits) / Double(max(operations, 1)))
+        let count = Double(max(operations, 1))
+        return (
+            rate, latency, Double(after.commits - before.commits) / count,
+            (after.writerCPUSeconds - before.writerCPUSeconds) * 1e6 / count
+        )
     }
 
     /// Runs allocate/release cycles from `callers` concurrent tasks for the run's
     /// duration; returns allocations per second, allocation latency and the count.
     private func cycles<Handle: Sendable>(
-        callers: Int, allocate: @escaping @Sendable () async throws -> Handle,
+        callers: Int, seconds: Double? = nil, allocate: @escaping @Sendable () async throws -> Handle,
         release: @escaping @Sendable (Handle) async throws -> Void
     ) async throws -> (Double, Percentiles, Int) {
         let sink = SampleSink()
-        let end = monotonicNanoseconds() + UInt64(seconds * 1e9)
+        let end = monotonicNanoseconds() + UInt64((seconds ?? self.seconds) * 1e9)
         let begin = monotonicNanoseconds()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<callers {

@@ -60,7 +60,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         // 1. Durable allocations.
         let bench = AllocationBench(media: allocationMedia, seconds: runSeconds, directory: root)
         var limit = 0.0
-        if selected.contains(.allocations) || selected.contains(.robots) {
+        if !selected.contains(.allocations), selected.contains(.robots) {
             progress("fsync-bound limit")
             limit = try bench.fsyncLimit()
         }
@@ -75,21 +75,23 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
                 pool = try await bench.prepareEngine(catalogue)
             }
             if selected.contains(.allocations) {
+                progress("one caller against the fsync-bound limit, alternating rounds")
+                let paired = try await bench.oneCallerAgainstLimit(catalogue: catalogue, pool: pool)
+                limit = paired.limit
                 report.fsync_limit_allocations_per_second = limit
+                report.one_caller_ratio_to_fsync_limit = paired.ratio
                 let sqlite = try bench.prepareSQLite()
                 for callers in callers.isEmpty ? [1, 16, 64, 256] : callers {
                     progress("allocations with \(callers) callers")
-                    let (rate, latency, commits) = try await bench.engineRun(
+                    let (rate, latency, commits, writerCPU) = try await bench.engineRun(
                         callers: callers, catalogue: catalogue, pool: pool)
                     let (baseline, baselineLatency) = try await bench.sqliteRun(callers: callers, queue: sqlite)
                     report.allocations.append(
                         .init(
                             callers: callers, engine_allocations_per_second: rate, engine_latency_ms: latency,
                             sqlite_allocations_per_second: baseline, sqlite_latency_ms: baselineLatency,
-                            ratio: rate / baseline, commits_per_allocation: commits))
-                }
-                if let one = report.allocations.first(where: { $0.callers == 1 }) {
-                    report.one_caller_ratio_to_fsync_limit = one.engine_allocations_per_second / limit
+                            ratio: rate / baseline, commits_per_allocation: commits,
+                            writer_cpu_microseconds_per_allocation: writerCPU))
                 }
             }
 
@@ -170,20 +172,22 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
             lines += [
                 "",
                 "durable allocations/s (allocate + deallocate to scratch)   fsync-bound limit: \(n(limit))/s",
-                "callers  engine/s   p50 ms  p99 ms  commits/alloc   sqlite/s  p50 ms  p99 ms   ratio",
+                "callers  engine/s   p50 ms  p99 ms  commits/alloc  writer CPU µs/alloc   sqlite/s  p50 ms  p99 ms   ratio",
             ]
             for run in r.allocations {
                 lines.append(
                     [
                         String(run.callers).padding(7), n(run.engine_allocations_per_second).padding(10),
                         n(run.engine_latency_ms.p50).padding(7), n(run.engine_latency_ms.p99).padding(7),
-                        n(run.commits_per_allocation).padding(14), n(run.sqlite_allocations_per_second).padding(10),
+                        n(run.commits_per_allocation).padding(14),
+                        n(run.writer_cpu_microseconds_per_allocation).padding(20),
+                        n(run.sqlite_allocations_per_second).padding(10),
                         n(run.sqlite_latency_ms.p50).padding(7), n(run.sqlite_latency_ms.p99).padding(8),
                         n(run.ratio) + "x",
                     ].joined(separator: " "))
             }
             if let ratio = r.one_caller_ratio_to_fsync_limit {
-                lines.append("one caller vs the fsync-bound limit: \(n(ratio))x")
+                lines.append("one caller vs the fsync-bound limit: \(n(ratio))x (median of five alternating rounds)")
             }
         }
         if let reads = r.reads {

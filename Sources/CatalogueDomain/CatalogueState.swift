@@ -42,8 +42,29 @@ public struct CatalogueState: Sendable, Equatable {
     /// same side as with every side listed, in half the memory.
     /// (Single-sided media use `availableSides`.)
     var wholeMediumSides = TreeDictionary<PoolID, SortedSet<AllocationCandidate>>()
+    /// While set, `apply` leaves the two allocation indexes alone: a long replay
+    /// makes no decisions, so it builds them once at the end instead of after
+    /// every side change.
+    private(set) var allocationIndexesDeferred = false
 
     public init() {}
+
+    /// Stops maintaining the allocation indexes (empties them) until
+    /// `buildDeferredAllocationIndexes()`. Decisions need them: do not decide in between.
+    public mutating func deferAllocationIndexes() {
+        guard !allocationIndexesDeferred else { return }
+        allocationIndexesDeferred = true
+        availableSides = [:]
+        wholeMediumSides = [:]
+    }
+
+    /// Builds the allocation indexes after `deferAllocationIndexes()`; the state is
+    /// then equal to one folded with the indexes kept all along.
+    public mutating func buildDeferredAllocationIndexes() {
+        guard allocationIndexesDeferred else { return }
+        rebuildAllocationIndexes()
+        allocationIndexesDeferred = false
+    }
 
     // MARK: Lookups
 
@@ -67,13 +88,15 @@ public struct CatalogueState: Sendable, Equatable {
 
     /// Online Available sides of a pool in the order allocation takes them.
     public func allocationCandidates(in pool: PoolID) -> [AllocationCandidate] {
-        availableSides[pool].map(Array.init) ?? []
+        precondition(!allocationIndexesDeferred, "the allocation indexes are deferred; build them first")
+        return availableSides[pool].map(Array.init) ?? []
     }
 
     /// The first side allocation would take from a pool. With `wholeMedium`
     /// (NTMS_ALLOCATE_NEW) only sides of media with every side Available qualify;
     /// a pool holds one media type, so one index answers either way.
     func firstCandidate(in pool: PoolID, wholeMedium: Bool) -> Side? {
+        precondition(!allocationIndexesDeferred, "the allocation indexes are deferred; build them first")
         let sideCount = pools[pool]?.mediaType.flatMap { mediaTypes[$0]?.sideCount } ?? 1
         let multiSided = sideCount > 1
         let index = wholeMedium && multiSided ? wholeMediumSides : availableSides

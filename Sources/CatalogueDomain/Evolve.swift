@@ -214,13 +214,14 @@ extension CatalogueState {
     /// in step: a side's place depends on its siblings (whole-medium index), its
     /// medium's pool and location, so every side of the medium is re-indexed.
     mutating func changeMedium(_ medium: MediumID, _ change: (inout CatalogueState) -> Void) {
+        guard !allocationIndexesDeferred else { return change(&self) }
         unindexSides(of: medium)
         change(&self)
         indexSides(of: medium)
     }
 
     private mutating func indexSides(of id: MediumID) {
-        guard let medium = media[id], isOnline(medium) else { return }
+        guard !allocationIndexesDeferred, let medium = media[id], isOnline(medium) else { return }
         // Side by side through the table, not `sides(of:)`: no array per change.
         var whole = medium.sideCount > 1
         for number in 0..<UInt64(medium.sideCount) where whole {
@@ -239,7 +240,7 @@ extension CatalogueState {
     }
 
     private mutating func unindexSides(of id: MediumID) {
-        guard let medium = media[id], isOnline(medium) else { return }
+        guard !allocationIndexesDeferred, let medium = media[id], isOnline(medium) else { return }
         for number in 0..<UInt64(medium.sideCount) {
             guard let side = sides[SideID(medium.firstSide.rawValue + number)], side.state == .available else {
                 continue

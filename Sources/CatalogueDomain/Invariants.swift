@@ -5,6 +5,8 @@ extension CatalogueState {
     /// Returns a sentence per violation; empty means the state is sound. Used by
     /// the audit, the crash harness and the property tests.
     public func invariantViolations() -> [String] {
+        // Nothing else can be judged on a state whose indexes are not built.
+        if allocationIndexesDeferred { return ["the allocation indexes are deferred (not built yet)"] }
         var problems: [String] = []
         var mediaPerPool: [PoolID: Int] = [:]
         var sideOwners: [SideID: LogicalMediumID] = [:]

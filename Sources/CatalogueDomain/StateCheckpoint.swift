@@ -225,16 +225,31 @@ extension CatalogueState {
         for type in mediaTypes.values { mediaTypeByName[type.name] = type.id }
         for library in libraries.values { libraryByName[library.name] = library.id }
         for pool in pools.values { poolByPath[pool.path] = pool.id }
-        var available: [PoolID: [AllocationCandidate]] = [:]
-        var whole: [PoolID: [AllocationCandidate]] = [:]
         for medium in media.values {
             mediumByBarcode[medium.barcode] = medium.id
             if medium.location != .shelf { mediumAtLocation[medium.location] = medium.id }
-            guard isOnline(medium) else { continue }
-            let all = sides(of: medium)
-            let isWhole = medium.sideCount > 1 && all.allSatisfy { $0.state == .available }
+        }
+        rebuildAllocationIndexes()
+        for request in requests.values
+        where request.state.isOpen && request.waiter != nil && request.type == .newMedia {
+            guard let pool = request.firstArgument.map(PoolID.init) else { continue }
+            waitingRequests[pool, default: SortedSet()].insert(request.id)
+        }
+    }
+
+    /// The Available-side and whole-medium indexes from the media and sides, in
+    /// one pass and bulk-built (sorted once instead of inserted one by one).
+    mutating func rebuildAllocationIndexes() {
+        var available: [PoolID: [AllocationCandidate]] = [:]
+        var whole: [PoolID: [AllocationCandidate]] = [:]
+        for medium in media.values where isOnline(medium) {
+            var isWhole = medium.sideCount > 1
             var firstOfMedium: AllocationCandidate?
-            for side in all where side.state == .available {
+            for number in 0..<UInt64(medium.sideCount) {
+                guard let side = sides[SideID(medium.firstSide.rawValue + number)], side.state == .available else {
+                    isWhole = false
+                    continue
+                }
                 let candidate = AllocationCandidate(allocateCount: side.allocateCount, side: side.id)
                 available[medium.pool, default: []].append(candidate)
                 firstOfMedium = min(firstOfMedium ?? candidate, candidate)
@@ -243,11 +258,6 @@ extension CatalogueState {
         }
         availableSides = Self.sortedIndex(available)
         wholeMediumSides = Self.sortedIndex(whole)
-        for request in requests.values
-        where request.state.isOpen && request.waiter != nil && request.type == .newMedia {
-            guard let pool = request.firstArgument.map(PoolID.init) else { continue }
-            waitingRequests[pool, default: SortedSet()].insert(request.id)
-        }
     }
 
     private static func sortedIndex(_ lists: [PoolID: [AllocationCandidate]]) -> TreeDictionary<

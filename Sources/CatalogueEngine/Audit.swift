@@ -60,13 +60,16 @@ extension Catalogue {
     static func audit(_ log: EventLog) throws -> AuditReport {
         try log.read { reader in
             var state = CatalogueState()
+            // Audit makes no decisions: the allocation indexes are built once, at the end
+            // (and on a copy for each checkpoint compared).
+            state.deferAllocationIndexes()
             var head = LogHead.empty
             var problem: StorageError?
             let stored = try reader.checkpointSequences()
             var pending = stored[...]
             var verdicts: [AuditReport.CheckpointVerdict] = []
             do {
-                head = try reader.forEachRecord(after: .empty) { record in
+                head = try reader.forEachRecordVerifyingChainConcurrently(after: .empty) { record in
                     state.apply(try record.event())
                     head = LogHead(sequence: record.header.sequence, chainHash: record.chainHash)
                     while let next = pending.first, next <= head.sequence {
@@ -89,6 +92,7 @@ extension Catalogue {
                         detail: "the replayed log has no event \(sequence)"))
             }
             verdicts.sort { $0.sequence < $1.sequence }
+            state.buildDeferredAllocationIndexes()
             let violations = state.invariantViolations()
             let mismatch = verdicts.first { $0.verdict == .mismatch }
             let description =
@@ -110,7 +114,9 @@ extension Catalogue {
         case .failure(let damage):
             return .init(sequence: sequence, byteCount: size, verdict: .unusable, detail: damage.reason)
         case .success(let loaded):
-            guard loaded.state == state else {
+            var replayed = state
+            replayed.buildDeferredAllocationIndexes()
+            guard loaded.state == replayed else {
                 return .init(
                     sequence: sequence, byteCount: size, verdict: .mismatch,
                     detail:

@@ -182,9 +182,10 @@ public final class Catalogue: Sendable {
         _ = try await submit(.refresh, application: "", user: "")
     }
 
-    /// How many LMDB commits the writer made and how many commands they carried.
-    public var commitStatistics: (commits: Int, commands: Int) {
-        (writer.statistics.commits, writer.statistics.commands)
+    /// How many LMDB commits the writer made, how many commands they carried, and
+    /// the CPU time the writer thread has used (what limits throughput under load).
+    public var commitStatistics: (commits: Int, commands: Int, writerCPUSeconds: Double) {
+        writer.statistics.totals
     }
 
     /// Saves a checkpoint of the current state now (whatever the policy) and

@@ -53,7 +53,23 @@ extension EventRecord {
 
 extension LogReader {
     /// Folds every record after `head` into `state`, verifying each; returns the new head.
+    /// A long tail is folded with the allocation indexes deferred and built once at the end.
     func fold(into state: inout CatalogueState, after head: LogHead) throws -> LogHead {
-        try forEachRecord(after: head) { record in state.apply(try record.event()) }
+        let tail = (try recordedHead()?.sequence ?? head.sequence) &- head.sequence
+        if CatalogueState.defersAllocationIndexes(forEvents: tail, media: state.media.count) {
+            state.deferAllocationIndexes()
+        }
+        let end = try forEachRecordVerifyingChainConcurrently(after: head) { record in state.apply(try record.event()) }
+        state.buildDeferredAllocationIndexes()
+        return end
+    }
+}
+
+extension CatalogueState {
+    /// Whether folding `events` more is cheaper with the allocation indexes built
+    /// once at the end: rebuilding costs about as much per medium as keeping
+    /// them costs per event.
+    static func defersAllocationIndexes(forEvents events: UInt64, media: Int) -> Bool {
+        events > UInt64(media) + 10_000
     }
 }

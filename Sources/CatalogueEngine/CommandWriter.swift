@@ -128,9 +128,14 @@ final class CommandWriter: @unchecked Sendable {
         while true {
             wakeup.wait()
             let (batch, stopping) = queue.withLock { state in
-                let count = min(state.commands.count, maximumBatch)
-                let batch = Array(state.commands.prefix(count))
-                state.commands.removeFirst(count)
+                // Taking the whole queue moves the array instead of copying it.
+                var batch: [PendingCommand] = []
+                if state.commands.count <= maximumBatch {
+                    swap(&batch, &state.commands)
+                } else {
+                    batch = Array(state.commands.prefix(maximumBatch))
+                    state.commands.removeFirst(maximumBatch)
+                }
                 if !state.commands.isEmpty { wakeup.signal() }
                 return (batch, state.stopping && state.commands.isEmpty)
             }
@@ -443,17 +448,22 @@ final class DeadlineTimer: @unchecked Sendable {
 
 /// Counters for tests and the benchmark: how well group commit batches.
 final class WriterStatistics: Sendable {
-    private let counters = Locked<(commits: Int, commands: Int)>((0, 0))
+    private let counters = Locked<(commits: Int, commands: Int, cpuNanoseconds: Int)>((0, 0, 0))
 
+    /// Called on the writer thread, which also reads its own CPU clock here.
     func recordCommit(commands: Int) {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
         counters.withLock {
             $0.commits += 1
             $0.commands += commands
+            $0.cpuNanoseconds = now.tv_sec * 1_000_000_000 + now.tv_nsec
         }
     }
 
-    var commits: Int { counters.withLock { $0.commits } }
-    var commands: Int { counters.withLock { $0.commands } }
+    var totals: (commits: Int, commands: Int, writerCPUSeconds: Double) {
+        counters.withLock { ($0.commits, $0.commands, Double($0.cpuNanoseconds) / 1e9) }
+    }
 }
 
 extension CatalogueEvent {

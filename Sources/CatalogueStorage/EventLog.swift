@@ -174,6 +174,45 @@ public struct LogReader {
         return head
     }
 
+    /// Visits every record after `start`, verified exactly like `forEachRecord(after:)`
+    /// and with the same first error, but with the hash chain checked on a second
+    /// thread while `body` runs. For long folds (open, audit).
+    public func forEachRecordVerifyingChainConcurrently(after start: LogHead, _ body: (EventRecord) throws -> Void)
+        throws -> LogHead
+    {
+        let verifier = ChainVerifier(after: start)
+        var head = start
+        var failure: (any Error)?
+        do {
+            let first = EventLog.key(for: start.sequence + 1)
+            try first.withUnsafeBytes { firstKey in
+                try txn.scan(log.events, from: firstKey) { key, value in
+                    let sequence = try EventLog.sequence(fromKey: key)
+                    guard sequence == head.sequence + 1 else {
+                        throw StorageError.sequenceGap(expected: head.sequence + 1, found: sequence)
+                    }
+                    // The link is checked by the verifier; everything else here, as usual.
+                    let record = try RecordCodec.decode(value, sequence: sequence, previous: nil)
+                    guard verifier.add(sequence: sequence, bytes: value) else { return false }
+                    try body(record)
+                    head = LogHead(sequence: sequence, chainHash: record.chainHash)
+                    return true
+                }
+            }
+        } catch {
+            failure = error
+        }
+        // Report what a sequential check would have met first: it checks a record's
+        // link after decoding it and before folding it. A record that failed to decode
+        // never reached the verifier, so a broken link at the failing record means
+        // the fold's body failed there, after the link check's turn.
+        if let broken = verifier.finish(), let sequence = broken.sequence {
+            if failure == nil || sequence <= head.sequence + 1 { throw broken }
+        }
+        if let failure { throw failure }
+        return head
+    }
+
     /// Visits every record after `sequence`, verified like `forEachRecord(after:)`,
     /// taking the chain link to continue from the record at `sequence` itself.
     @discardableResult
