@@ -44,13 +44,13 @@ import Testing
 
     @Test(arguments: damages)
     func theConcurrentCheckReportsWhatTheSequentialCheckReports(_ damage: Damage) throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        try directory.create()
-        let log = try EventLog(directory: directory.store, create: true)
-        defer { log.close() }
-        try fill(log)
-        try log.write { writer in try apply(damage, writer) }
+        try withFilledLog { log in
+            try log.write { writer in try apply(damage, writer) }
+            try compare(log, damage)
+        }
+    }
+
+    private func compare(_ log: EventLog, _ damage: Damage) throws {
         for failing in Self.foldFailures {
             func body(_ record: EventRecord) throws {
                 if record.header.sequence == failing { throw FoldFailure(sequence: record.header.sequence) }
@@ -67,12 +67,10 @@ import Testing
     }
 
     @Test func aCheckStartingAfterAHeadLinksToThatHead() throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        try directory.create()
-        let log = try EventLog(directory: directory.store, create: true)
-        defer { log.close() }
-        try fill(log)
+        try withFilledLog { log in try checkTail(of: log) }
+    }
+
+    private func checkTail(of log: EventLog) throws {
         let middle = try log.read { try $0.forEachRecord(after: .empty, through: 2_500) { _ in } }
         let tail = try log.read { try $0.forEachRecordVerifyingChainConcurrently(after: middle) { _ in } }
         #expect(tail.sequence == UInt64(Self.records))
@@ -85,6 +83,16 @@ import Testing
 
     private func outcome(_ run: () throws -> LogHead) -> String {
         do { return "head \(try run().sequence)" } catch { return "error \(error)" }
+    }
+
+    private func withFilledLog(_ body: (EventLog) throws -> Void) throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.create()
+        let log = try EventLog(directory: directory.store, create: true)
+        defer { log.close() }
+        try fill(log)
+        try body(log)
     }
 
     private func fill(_ log: EventLog) throws {
