@@ -34,7 +34,7 @@ public struct IdentifierTable<Kind: IdentifierKind, Value> {
 
     /// Reads walk the tree without retaining nodes (no reference-count traffic
     /// between reader threads); holding the root keeps every node alive.
-    @inlinable
+    @inlinable @inline(__always)
     func value(forRawKey key: UInt64) -> Value? {
         guard let root, key >> (6 * (height + 1)) == 0 else { return nil }
         defer { _fixLifetime(root) }
