@@ -72,7 +72,7 @@ public final class Catalogue: Sendable {
         async throws(NtmsError) -> Catalogue
     {
         let catalogue = try Catalogue(directory: directory, create: create, options: options)
-        if create, catalogue.snapshot.state.creation == nil {
+        if create, catalogue.newestSnapshot.state.creation == nil {
             do {
                 _ = try await catalogue.session(application: "mediactl", user: currentUserName())
                     .execute(.createCatalogue)
@@ -82,7 +82,7 @@ public final class Catalogue: Sendable {
             }
         }
         // Requests whose waiter died while no writer was looking are closed now.
-        if !catalogue.snapshot.state.waitingRequests.isEmpty {
+        if !catalogue.newestSnapshot.state.waitingRequests.isEmpty {
             _ = try? await catalogue.submit(.reapOrphans, application: "catalogue", user: "engine")
         }
         return catalogue
@@ -146,7 +146,7 @@ public final class Catalogue: Sendable {
                 self.writer.submitInternal(.refresh)
             }
             // About once a second: requests whose waiting process has died.
-            if tick % ticksPerSecond == 0, !self.snapshot.state.waitingRequests.isEmpty {
+            if tick % ticksPerSecond == 0, !self.newestSnapshot.state.waitingRequests.isEmpty {
                 self.writer.submitInternal(.reapOrphans)
             }
         }
@@ -155,6 +155,11 @@ public final class Catalogue: Sendable {
     /// The newest published state. Lock-free; keep the returned snapshot for a
     /// whole request so every answer comes from one consistent state.
     public var snapshot: CatalogueSnapshot { readers.read { $0 } }
+
+    /// The newest state without the calling thread's cache: for the engine's own
+    /// occasional reads (robot operations, housekeeping threads), which should
+    /// not leave an older state pinned on a thread that may not read again.
+    var newestSnapshot: CatalogueSnapshot { readers.loadDirect() }
 
     /// Runs `body` on the newest published state: the fastest way to answer a
     /// request. Lock-free, and on the common path free of any locked instruction

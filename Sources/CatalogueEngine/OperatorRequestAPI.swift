@@ -67,7 +67,7 @@ extension Catalogue {
                 group.addTask {
                     do {
                         for try await event in changes where event.event.closedRequest == id {
-                            if let finished = try Self.finished(id, in: self.snapshot.state) {
+                            if let finished = try Self.finished(id, in: self.newestSnapshot.state) {
                                 return .success(finished)
                             }
                         }

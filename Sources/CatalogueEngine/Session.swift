@@ -105,7 +105,7 @@ public final class Session: Sendable {
                 idempotencyKey: idempotencyKey)
         else { throw unexpected() }
         // A simulated robot is the physical world: the cartridge registered in a slot is put there.
-        let state = catalogue.snapshot.state
+        let state = catalogue.newestSnapshot.state
         if let libraryID = location.library, let library = state.libraries[libraryID], library.changer == .simulated,
             let robot = try? catalogue.changers.entry(for: library, in: state).simulated
         {

@@ -33,7 +33,7 @@ extension Session {
 
     /// MountNtmsMedia of one allocated (or complete) side.
     public func mount(_ side: SideID, drive: UInt32? = nil) async throws(NtmsError) -> MountResult {
-        let state = catalogue.snapshot.state
+        let state = catalogue.newestSnapshot.state
         guard let sideObject = state.sides[side], let medium = state.media[sideObject.medium] else {
             throw NtmsError(.invalidMedia, "no side \(side)")
         }
@@ -47,12 +47,12 @@ extension Session {
             let outcome = try await self.execute(.beginMount(side, drive: drive))
             switch outcome {
             case .operation(let id):
-                let target = self.catalogue.snapshot.state.operations[id]?.to.driveAddress
+                let target = self.catalogue.newestSnapshot.state.operations[id]?.to.driveAddress
                 _ = try await self.run(id, turn: turn)
                 guard let target else { throw NtmsError(.invalidState, "operation \(id) has no drive") }
                 return MountResult(drive: target, moved: true)
             case .done:
-                guard let address = self.catalogue.snapshot.state.media[medium.id]?.location.driveAddress else {
+                guard let address = self.catalogue.newestSnapshot.state.media[medium.id]?.location.driveAddress else {
                     throw NtmsError(.invalidState, "\(medium.barcode) was remounted but is in no drive")
                 }
                 return MountResult(drive: address, moved: false)
@@ -65,7 +65,7 @@ extension Session {
     /// DismountNtmsMedia: back to its home slot, or, deferred, left in the drive
     /// (a later mount of it needs no move; another mount may reuse the drive).
     public func dismount(_ medium: MediumID, deferred: Bool = false) async throws(NtmsError) {
-        guard let current = catalogue.snapshot.state.media[medium] else {
+        guard let current = catalogue.newestSnapshot.state.media[medium] else {
             throw NtmsError(.invalidMedia, "no medium \(medium)")
         }
         guard let libraryID = current.location.library else {
@@ -91,7 +91,7 @@ extension Session {
             guard case .operation(let id) = outcome else { throw self.unexpectedOutcome(outcome) }
             let finished = try await self.run(id, turn: turn)
             if case .medium(let registered) = finished { return registered }
-            guard let known = self.catalogue.snapshot.state.medium(withBarcode: barcode) else {
+            guard let known = self.catalogue.newestSnapshot.state.medium(withBarcode: barcode) else {
                 throw NtmsError(.invalidState, "\(barcode) was injected but is not catalogued")
             }
             return known.id
@@ -102,7 +102,7 @@ extension Session {
     /// offline; returns the port it waits in.
     @discardableResult
     public func eject(_ medium: MediumID, port: UInt32? = nil) async throws(NtmsError) -> UInt32 {
-        guard let current = catalogue.snapshot.state.media[medium] else {
+        guard let current = catalogue.newestSnapshot.state.media[medium] else {
             throw NtmsError(.invalidMedia, "no medium \(medium)")
         }
         guard let libraryID = current.location.library else {
@@ -154,7 +154,7 @@ extension Session {
         _ job: @escaping @Sendable (ChangerTurn) async throws(NtmsError) -> T
     ) async throws(NtmsError) -> T {
         try checkOpen(nil)
-        let state = catalogue.snapshot.state
+        let state = catalogue.newestSnapshot.state
         guard let library = state.libraries[libraryID], library.type == .online else {
             throw NtmsError(.invalidLibrary, "no online library \(libraryID)")
         }
@@ -165,7 +165,7 @@ extension Session {
             defer { withExtendedLifetime(lock) {} }
             // Under the lock nobody else moves this robot: fold what others recorded, then look for leftovers.
             try await catalogue.refresh()
-            let current = catalogue.snapshot.state
+            let current = catalogue.newestSnapshot.state
             if recover,
                 current.libraries[libraryID]?.needsInventory == true
                     || current.operations.values.contains(where: { $0.library == libraryID })
@@ -178,7 +178,7 @@ extension Session {
 
     /// Moves the robot for a recorded intent and records the outcome.
     private func run(_ id: OperationID, turn: ChangerTurn) async throws(NtmsError) -> CommandOutcome {
-        guard let operation = catalogue.snapshot.state.operations[id], let from = operation.from.changerElement,
+        guard let operation = catalogue.newestSnapshot.state.operations[id], let from = operation.from.changerElement,
             let to = operation.to.changerElement
         else { throw NtmsError(.invalidState, "robot operation \(id) is not in progress") }
         do {
@@ -209,9 +209,9 @@ extension Session {
                 .init(location: $0.element.location(in: libraryID), isFull: $0.isFull, barcode: $0.barcode)
             },
             incomplete: !status.warnings.isEmpty)
-        let before = catalogue.snapshot.state
+        let before = catalogue.newestSnapshot.state
         _ = try await execute(.recordInventory(libraryID, reading, mediaType: mediaType))
-        let head = catalogue.snapshot.head.sequence
+        let head = catalogue.newestSnapshot.head.sequence
         let recent = try catalogue.events(from: before.eventCount + 1, through: head)
         guard
             let index = recent.lastIndex(where: {
@@ -234,7 +234,7 @@ extension Session {
     private func freeDeferredDriveIfNeeded(_ libraryID: LibraryID, keeping medium: MediumID, turn: ChangerTurn)
         async throws(NtmsError)
     {
-        let state = catalogue.snapshot.state
+        let state = catalogue.newestSnapshot.state
         guard let library = state.libraries[libraryID], state.media[medium]?.location.driveAddress == nil else {
             return
         }
