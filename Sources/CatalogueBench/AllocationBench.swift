@@ -24,21 +24,32 @@ struct AllocationBench {
         var writer_cpu_microseconds_per_allocation: Double
     }
 
-    /// One LMDB commit per allocation and deallocation: what an fsync-bound engine reaches.
-    func fsyncLimit(seconds: Double? = nil) throws -> Double {
-        let log = try EventLog(directory: directory + "/fsync", create: true)
+    /// One LMDB commit per allocation and deallocation: what an fsync-bound engine
+    /// reaches. With `logRecords`, the log is first filled to that many records so
+    /// that its B-tree is as deep as the engine's: a commit to a deeper tree writes
+    /// more pages (about 22 KB against 10 KB here), so a near-empty log flatters the limit.
+    func fsyncLimit(seconds: Double? = nil, logRecords: UInt64 = 0) throws -> Double {
+        let log = try EventLog(
+            directory: directory + (logRecords == 0 ? "/fsync" : "/fsync-sized"), create: true)
         defer { log.close() }
+        func record(after head: LogHead, _ writer: LogWriter) throws -> LogHead {
+            let header = RecordHeader(
+                sequence: head.sequence + 1, eventType: 8, schemaVersion: 1, timestamp: 0, application: "bench",
+                user: "bench")
+            return try writer.append(header, payload: Array(repeating: 7, count: 24), after: head)
+        }
+        while try log.read({ try $0.head() }).sequence < logRecords {
+            try log.write { writer in
+                var head = try writer.reader.head()
+                for _ in 0..<min(50_000, logRecords - head.sequence) { head = try record(after: head, writer) }
+                try writer.recordHead(head)
+            }
+        }
         let end = monotonicNanoseconds() + UInt64((seconds ?? self.seconds) * 1e9)
         var commits = 0
         let begin = monotonicNanoseconds()
         while monotonicNanoseconds() < end {
-            try log.write { writer in
-                let head = try writer.reader.head()
-                let header = RecordHeader(
-                    sequence: head.sequence + 1, eventType: 8, schemaVersion: 1, timestamp: 0, application: "bench",
-                    user: "bench")
-                try writer.recordHead(try writer.append(header, payload: Array(repeating: 7, count: 24), after: head))
-            }
+            try log.write { writer in try writer.recordHead(try record(after: try writer.reader.head(), writer)) }
             commits += 1
         }
         let perSecond = Double(commits) / (Double(monotonicNanoseconds() - begin) / 1e9)
@@ -47,20 +58,26 @@ struct AllocationBench {
 
     /// One caller against the fsync-bound limit, measured in alternating short
     /// rounds: the disk's speed drifts over a run by more than the margin the
-    /// target leaves. Returns the median limit and the median of the per-round ratios.
+    /// target leaves. The limit is measured on a log as long as the engine's (at
+    /// most 2,000,000 records, already as deep) and, for comparison, on a
+    /// near-empty one. Returns the medians and the median of the per-round ratios.
     func oneCallerAgainstLimit(catalogue: Catalogue, pool: PoolID, rounds: Int = 5) async throws -> (
-        limit: Double, ratio: Double
+        limit: Double, ratio: Double, limitOnSmallLog: Double, logRecords: UInt64
     ) {
+        let logRecords = min(catalogue.snapshot.head.sequence, 2_000_000)
         var limits: [Double] = []
+        var smallLogLimits: [Double] = []
         var ratios: [Double] = []
+        let round = seconds / Double(rounds)
         for _ in 0..<rounds {
-            let limit = try fsyncLimit(seconds: seconds / Double(rounds))
-            let (rate, _, _, _) = try await engineRun(
-                callers: 1, catalogue: catalogue, pool: pool, seconds: seconds / Double(rounds))
+            let limit = try fsyncLimit(seconds: round, logRecords: logRecords)
+            smallLogLimits.append(try fsyncLimit(seconds: round))
+            let (rate, _, _, _) = try await engineRun(callers: 1, catalogue: catalogue, pool: pool, seconds: round)
             limits.append(limit)
             ratios.append(rate / limit)
         }
-        return (limits.sorted()[rounds / 2], ratios.sorted()[rounds / 2])
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        return (median(limits), median(ratios), median(smallLogLimits), logRecords)
     }
 
     /// Returns allocations per second, allocation latency, commits per allocation

@@ -35,7 +35,11 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
     struct Report: Encodable {
         var machine: String
         var quick: Bool
+        /// Measured on a log as long as the engine's (up to 2,000,000 records): the limit the ratio uses.
         var fsync_limit_allocations_per_second: Double?
+        var fsync_limit_log_records: UInt64?
+        /// The same on a near-empty log, for comparison (earlier runs used this one).
+        var fsync_limit_on_small_log_allocations_per_second: Double?
         var allocations: [AllocationBench.Run]
         var one_caller_ratio_to_fsync_limit: Double?
         var reads: ReadBench.Result?
@@ -79,6 +83,8 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
                 let paired = try await bench.oneCallerAgainstLimit(catalogue: catalogue, pool: pool)
                 limit = paired.limit
                 report.fsync_limit_allocations_per_second = limit
+                report.fsync_limit_log_records = paired.logRecords
+                report.fsync_limit_on_small_log_allocations_per_second = paired.limitOnSmallLog
                 report.one_caller_ratio_to_fsync_limit = paired.ratio
                 let sqlite = try bench.prepareSQLite()
                 for callers in callers.isEmpty ? [1, 16, 64, 256] : callers {
@@ -191,7 +197,10 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
                     ].joined(separator: " "))
             }
             if let ratio = r.one_caller_ratio_to_fsync_limit {
-                lines.append("one caller vs the fsync-bound limit: \(n(ratio))x (median of five alternating rounds)")
+                lines.append(
+                    "one caller vs the fsync-bound limit: \(n(ratio))x (median of five alternating rounds; limit on a log"
+                        + " of \(r.fsync_limit_log_records ?? 0) records, as deep as the engine's; on a near-empty log:"
+                        + " \(n(r.fsync_limit_on_small_log_allocations_per_second ?? 0))/s)")
             }
         }
         if let reads = r.reads {
