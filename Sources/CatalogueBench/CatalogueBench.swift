@@ -128,7 +128,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         // 2 and 4. Reads and memory on a large catalogue.
         if selected.contains(.reads) {
             progress("registering \(readCount) media for reads")
-            let before = ResidentMemory.anonymous
+            let before = ResidentMemory.anonymousLive
             let readBench = AllocationBench(media: readCount, seconds: runSeconds, directory: root + "/reads")
             try FileManager.default.createDirectory(atPath: root + "/reads", withIntermediateDirectories: true)
             try? FileManager.default.removeItem(atPath: root + "/reads/engine")
@@ -142,7 +142,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
             for _ in 0..<min(10_000, readCount / 10) {
                 _ = try await session.allocate(AllocationRequest(pool: readPool, errorIfUnavailable: true))
             }
-            report.memory_bytes_per_medium = Double(ResidentMemory.anonymous - before) / Double(readCount)
+            report.memory_bytes_per_medium = Double(ResidentMemory.anonymousLive - before) / Double(readCount)
             report.memory_media = readCount
             let readSQLite = try readBench.prepareSQLite()
             progress("point lookups")

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Monotonic nanoseconds.
 func monotonicNanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
@@ -23,6 +27,17 @@ struct Percentiles: Encodable {
 enum ResidentMemory {
     /// Anonymous resident memory: the heap, without file pages such as LMDB's map.
     static var anonymous: Int { field("RssAnon:") }
+
+    /// Anonymous resident memory after returning freed heap pages to the system,
+    /// so that memory an earlier part of the run freed (and a later one reuses)
+    /// does not hide in the difference.
+    static var anonymousLive: Int {
+        // glibc's malloc_trim is not in the Glibc module; look it up (RTLD_DEFAULT is 0).
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+            _ = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)(0)
+        }
+        return anonymous
+    }
     static var total: Int { field("VmRSS:") }
 
     private static func field(_ name: String) -> Int {
@@ -48,6 +63,14 @@ final class SampleSink: @unchecked Sendable {
     }
 
     var result: (samples: [UInt64], operations: Int) { lock.withLock { (samples, operations) } }
+}
+
+/// Flushes dirty pages and lets the disk settle, so that the kernel's writeback
+/// of earlier parts (a million SQLite rows, the LMDB store) does not compete with
+/// the next measurement for one of the two cores.
+func quiesce() {
+    sync()
+    Thread.sleep(forTimeInterval: 1)
 }
 
 /// Runs `body` on `threads` OS threads at once, `rounds` times, and returns the

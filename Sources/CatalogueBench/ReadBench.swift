@@ -42,6 +42,7 @@ struct ReadBench {
         let lmidKeys =
             lmids.isEmpty ? [] : (0..<lookups).map { _ in lmids[Int.random(in: 0..<lmids.count, using: &generator)] }
         let count = lookups
+        quiesce()
 
         // Each engine lookup is a whole request: take the newest published snapshot, then look up.
         let engineSides: @Sendable (Int) -> Void = { _ in
@@ -78,6 +79,7 @@ struct ReadBench {
             }
         }
         try await Task.sleep(for: .milliseconds(50))
+        quiesce()
         let side1Writer = onThreads(1, operations: count, engineSides)
         let side2Writer = onThreads(2, operations: count, engineSides)
         writing.cancel()
