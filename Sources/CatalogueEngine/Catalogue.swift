@@ -152,8 +152,9 @@ public final class Catalogue: Sendable {
         }
     }
 
-    /// The newest published state. Lock-free; keep the returned snapshot for a
-    /// whole request so every answer comes from one consistent state.
+    /// The newest published state (inside a `read` closure on the same thread: the
+    /// snapshot that read sees). Lock-free; keep the returned snapshot for a whole
+    /// request so every answer comes from one consistent state.
     public var snapshot: CatalogueSnapshot { readers.read { $0 } }
 
     /// The newest state without the calling thread's cache: for the engine's own
