@@ -222,33 +222,40 @@ extension CatalogueState {
 
     private mutating func indexSides(of id: MediumID) {
         guard !allocationIndexesDeferred, let medium = media[id], isOnline(medium) else { return }
-        // Side by side through the table, not `sides(of:)`: no array per change.
-        var whole = medium.sideCount > 1
-        for number in 0..<UInt64(medium.sideCount) where whole {
-            whole = sides[SideID(medium.firstSide.rawValue + number)]?.state == .available
-        }
-        var firstOfMedium: AllocationCandidate?
-        for number in 0..<UInt64(medium.sideCount) {
-            guard let side = sides[SideID(medium.firstSide.rawValue + number)], side.state == .available else {
-                continue
-            }
-            let candidate = AllocationCandidate(allocateCount: side.allocateCount, side: side.id)
+        let whole = Self.allocationEntries(of: medium, in: sides) { candidate in
             availableSides[medium.pool, default: SortedSet()].insert(candidate)
-            firstOfMedium = min(firstOfMedium ?? candidate, candidate)
         }
-        if whole, let firstOfMedium { wholeMediumSides[medium.pool, default: SortedSet()].insert(firstOfMedium) }
+        if let whole { wholeMediumSides[medium.pool, default: SortedSet()].insert(whole) }
     }
 
     private mutating func unindexSides(of id: MediumID) {
         guard !allocationIndexesDeferred, let medium = media[id], isOnline(medium) else { return }
+        let whole = Self.allocationEntries(of: medium, in: sides) { candidate in
+            Self.remove(candidate, from: &availableSides, pool: medium.pool)
+        }
+        if let whole { Self.remove(whole, from: &wholeMediumSides, pool: medium.pool) }
+    }
+
+    /// The allocation-index entries of an online medium, the one rule that both
+    /// `apply` and the bulk rebuild follow: `available` gets each Available side;
+    /// the result is the medium's whole-medium entry (its first side in choice
+    /// order) when it has several sides and every one is Available. Walks the
+    /// table side by side, with no array per call.
+    static func allocationEntries(
+        of medium: Medium, in sides: IdentifierTable<SideKind, Side>, _ available: (AllocationCandidate) -> Void
+    ) -> AllocationCandidate? {
+        var whole = medium.sideCount > 1
+        var first: AllocationCandidate?
         for number in 0..<UInt64(medium.sideCount) {
             guard let side = sides[SideID(medium.firstSide.rawValue + number)], side.state == .available else {
+                whole = false
                 continue
             }
             let candidate = AllocationCandidate(allocateCount: side.allocateCount, side: side.id)
-            Self.remove(candidate, from: &availableSides, pool: medium.pool)
-            Self.remove(candidate, from: &wholeMediumSides, pool: medium.pool)
+            available(candidate)
+            first = min(first ?? candidate, candidate)
         }
+        return whole ? first : nil
     }
 
     private static func remove(

@@ -243,18 +243,8 @@ extension CatalogueState {
         var available: [PoolID: [AllocationCandidate]] = [:]
         var whole: [PoolID: [AllocationCandidate]] = [:]
         for medium in media.values where isOnline(medium) {
-            var isWhole = medium.sideCount > 1
-            var firstOfMedium: AllocationCandidate?
-            for number in 0..<UInt64(medium.sideCount) {
-                guard let side = sides[SideID(medium.firstSide.rawValue + number)], side.state == .available else {
-                    isWhole = false
-                    continue
-                }
-                let candidate = AllocationCandidate(allocateCount: side.allocateCount, side: side.id)
-                available[medium.pool, default: []].append(candidate)
-                firstOfMedium = min(firstOfMedium ?? candidate, candidate)
-            }
-            if isWhole, let firstOfMedium { whole[medium.pool, default: []].append(firstOfMedium) }
+            let first = Self.allocationEntries(of: medium, in: sides) { available[medium.pool, default: []].append($0) }
+            if let first { whole[medium.pool, default: []].append(first) }
         }
         availableSides = Self.sortedIndex(available)
         wholeMediumSides = Self.sortedIndex(whole)

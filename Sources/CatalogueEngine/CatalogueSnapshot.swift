@@ -59,7 +59,11 @@ extension LogReader {
         if CatalogueState.defersAllocationIndexes(forEvents: tail, media: state.media.count) {
             state.deferAllocationIndexes()
         }
-        let end = try forEachRecordVerifyingChainConcurrently(after: head) { record in state.apply(try record.event()) }
+        // A second thread pays off only over a long tail (an open from a recent checkpoint folds a few events).
+        let end =
+            tail > 10_000
+            ? try forEachRecordVerifyingChainConcurrently(after: head) { record in state.apply(try record.event()) }
+            : try forEachRecord(after: head) { record in state.apply(try record.event()) }
         state.buildDeferredAllocationIndexes()
         return end
     }

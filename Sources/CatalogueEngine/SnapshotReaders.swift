@@ -89,7 +89,7 @@ final class SnapshotReaders: Sendable {
 /// Shared by a catalogue and every thread's slot for it; says when the slots may go.
 @usableFromInline
 final class ReaderGate: Sendable {
-    let closed = ManagedAtomic<Bool>(false)
+    let closed = Atomic<Bool>(false)
 }
 
 /// One thread's cached snapshot of one catalogue. Slots form a list per thread,
