@@ -43,18 +43,41 @@ public struct PayloadDecodingError: Error, Equatable, Sendable, CustomStringConv
     public var description: String { reason }
 }
 
+/// Reads a payload in place: valid only while the bytes it was given are, so
+/// use it inside the `withUnsafeBytes` (or storage transaction) that lent them.
 public struct BinaryReader {
-    private let bytes: [UInt8]
+    private let bytes: UnsafeRawBufferPointer
     private var offset = 0
 
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Runs `body` with a reader over `bytes`.
+    public static func reading<Result>(
+        _ bytes: [UInt8], _ body: (inout BinaryReader) throws(PayloadDecodingError) -> Result
+    ) throws(PayloadDecodingError) -> Result {
+        let result = bytes.withUnsafeBytes { raw in
+            var reader = BinaryReader(raw)
+            return Swift.Result { () throws(PayloadDecodingError) in try body(&reader) }
+        }
+        return try result.get()
+    }
 
     public var isAtEnd: Bool { offset == bytes.count }
 
     /// Bytes not read yet: a bound for any count read next, since each element takes at least one.
     public var remaining: Int { bytes.count - offset }
 
+    @inline(__always)
     public mutating func readUInt64() throws(PayloadDecodingError) -> UInt64 {
+        // Most fields (tags, flags, small counts) are one byte: read those inline.
+        if offset < bytes.count, bytes[offset] < 0x80 {
+            defer { offset += 1 }
+            return UInt64(bytes[offset])
+        }
+        return try readLongUInt64()
+    }
+
+    private mutating func readLongUInt64() throws(PayloadDecodingError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -76,6 +99,7 @@ public struct BinaryReader {
         return narrow
     }
 
+    @inline(__always)
     public mutating func readUInt8() throws(PayloadDecodingError) -> UInt8 {
         guard offset < bytes.count else { throw PayloadDecodingError("truncated byte") }
         defer { offset += 1 }

@@ -154,7 +154,10 @@ public enum CommandOutcome: Sendable, Equatable {
     }
 
     public static func decode(_ bytes: [UInt8]) throws(PayloadDecodingError) -> CommandOutcome {
-        var r = BinaryReader(bytes)
+        try BinaryReader.reading(bytes) { r throws(PayloadDecodingError) in try decode(&r) }
+    }
+
+    private static func decode(_ r: inout BinaryReader) throws(PayloadDecodingError) -> CommandOutcome {
         let outcome: CommandOutcome
         switch try r.readUInt8() {
         case 0: outcome = .done

@@ -117,6 +117,18 @@ extension CatalogueEvent {
     public static func decode(typeCode: UInt16, schemaVersion: UInt16, payload: [UInt8]) throws(PayloadDecodingError)
         -> CatalogueEvent
     {
+        let result = payload.withUnsafeBytes { raw in
+            Result { () throws(PayloadDecodingError) in
+                try decode(typeCode: typeCode, schemaVersion: schemaVersion, payload: raw)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Decodes a payload where it lies (a replay decodes straight from the log's memory map).
+    public static func decode(typeCode: UInt16, schemaVersion: UInt16, payload: UnsafeRawBufferPointer)
+        throws(PayloadDecodingError) -> CatalogueEvent
+    {
         guard schemaVersion == 1 else {
             throw PayloadDecodingError("event type \(typeCode) has unknown schema version \(schemaVersion)")
         }

@@ -87,12 +87,14 @@ extension CatalogueState {
 
         case .mediumMoved(let e):
             changeMedium(e.medium) { state in
-                guard var medium = state.media[e.medium] else { return }
-                state.pools[medium.pool]?.mediumCount -= 1
-                medium.pool = e.to
-                state.pools[e.to]?.mediumCount += 1
-                state.media[e.medium] = medium
-                for side in e.relabelledSides { state.sides[side]?.state = e.relabelledState }
+                let moved = state.media.modify(e.medium) { medium in
+                    defer { medium.pool = e.to }
+                    return medium.pool
+                }
+                guard let from = moved else { return }
+                state.pools.modify(from) { $0.mediumCount -= 1 }
+                state.pools.modify(e.to) { $0.mediumCount += 1 }
+                for side in e.relabelledSides { state.sides.modify(side) { $0.state = e.relabelledState } }
             }
 
         case .mediumDeleted(let e):
@@ -112,16 +114,18 @@ extension CatalogueState {
         case .sideDeallocated(let e):
             logicalMedia[e.logicalMedium] = nil
             changeMediumOf(side: e.side) { state in
-                state.sides[e.side]?.state = e.newState
-                state.sides[e.side]?.logicalMedium = nil
-                for sibling in e.releasedSides { state.sides[sibling]?.state = .available }
+                state.sides.modify(e.side) { side in
+                    side.state = e.newState
+                    side.logicalMedium = nil
+                }
+                for sibling in e.releasedSides { state.sides.modify(sibling) { $0.state = .available } }
             }
 
         case .sideCompleted(let e):
-            changeMediumOf(side: e.side) { $0.sides[e.side]?.state = .complete }
+            changeMediumOf(side: e.side) { $0.sides.modify(e.side) { $0.state = .complete } }
 
         case .sideDecommissioned(let e):
-            changeMediumOf(side: e.side) { $0.sides[e.side]?.state = .decommissioned }
+            changeMediumOf(side: e.side) { $0.sides.modify(e.side) { $0.state = .decommissioned } }
 
         case .requestSubmitted(let e):
             reserve(e.request)
@@ -167,10 +171,12 @@ extension CatalogueState {
     ) {
         reserve(lmid)
         changeMediumOf(side: side) { state in
-            state.sides[side]?.state = .allocated
-            state.sides[side]?.allocateCount &+= 1
-            state.sides[side]?.logicalMedium = lmid
-            for sibling in siblings { state.sides[sibling]?.state = .reserved }
+            state.sides.modify(side) { side in
+                side.state = .allocated
+                side.allocateCount &+= 1
+                side.logicalMedium = lmid
+            }
+            for sibling in siblings { state.sides.modify(sibling) { $0.state = .reserved } }
         }
         logicalMedia[lmid] = LogicalMedium(id: lmid, side: side, pool: pool, exclusive: exclusive)
     }
@@ -206,6 +212,7 @@ extension CatalogueState {
     }
 
     private mutating func changeMediumOf(side: SideID, _ change: (inout CatalogueState) -> Void) {
+        guard !allocationIndexesDeferred else { return change(&self) }
         guard let medium = sides[side]?.medium else { return }
         changeMedium(medium, change)
     }

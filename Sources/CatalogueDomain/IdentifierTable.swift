@@ -78,6 +78,40 @@ public struct IdentifierTable<Kind: IdentifierKind, Value> {
         return old
     }
 
+    /// Changes the value stored under `key` in place, with one walk down the tree
+    /// (a get and a set walk it twice, and copy the value out and back); nil, and
+    /// `body` not called, when the key is absent. Shared nodes are copied first.
+    @discardableResult
+    public mutating func modify<Result>(_ key: Key, _ body: (inout Value) -> Result) -> Result? {
+        guard key.rawValue >> (6 * (height + 1)) == 0 else { return nil }
+        return Self.modify(&root, level: height, key: key.rawValue, body)
+    }
+
+    private static func modify<Result>(
+        _ node: inout AnyObject?, level: Int, key: UInt64, _ body: (inout Value) -> Result
+    ) -> Result? {
+        let slot = Int(truncatingIfNeeded: key >> (6 * level)) & 63
+        guard let taken = node.take() else { return nil }
+        if level == 0 {
+            var leaf = unsafeDowncast(consume taken, to: TableLeaf<Value>.self)
+            defer { node = leaf }
+            guard leaf.bitmap & (1 << UInt64(slot)) != 0 else { return nil }
+            if !isKnownUniquelyReferenced(&leaf) { leaf = leaf.copy(extraCapacity: 0) }
+            return leaf.modify(slot: slot, body)
+        }
+        // A shared branch is copied even when the key turns out absent: harmless, and rare.
+        var branch = unsafeDowncast(consume taken, to: TableBranch<Value>.self)
+        if !isKnownUniquelyReferenced(&branch) { branch = branch.copy() }
+        defer { node = branch }
+        var child = branch.takeChild(at: slot)
+        let result = modify(&child, level: level - 1, key: key, body)
+        if let child {
+            let bitmap = level == 1 ? unsafeDowncast(child, to: TableLeaf<Value>.self).bitmap : 0
+            branch.setChild(child, at: slot, leafBitmap: bitmap)
+        }
+        return result
+    }
+
     /// Sets (or with nil removes) one entry below `node`, copying shared nodes
     /// on the way down and dropping nodes that become empty.
     private static func update(_ node: inout AnyObject?, level: Int, key: UInt64, _ value: Value?) -> Value? {
@@ -344,6 +378,13 @@ final class TableLeaf<Value>: ManagedBuffer<TableLeafHeader, Value> {
     }
 
     func value(atIndex index: Int) -> Value { withUnsafeMutablePointerToElements { $0[index] } }
+
+    /// Changes the value in `slot`, which must be present, of this uniquely held leaf.
+    func modify<Result>(slot: Int, _ body: (inout Value) -> Result) -> Result {
+        let bit = UInt64(1) << UInt64(slot)
+        let index = (bitmap & (bit &- 1)).nonzeroBitCount
+        return withUnsafeMutablePointerToElements { body(&$0[index]) }
+    }
 
     /// Sets or removes the value of `slot` in this uniquely held leaf; returns
     /// the old value and the leaf now holding the values (a bigger one when an

@@ -135,7 +135,9 @@ extension CatalogueEvent {
             switch e.result {
             case .succeeded: break
             case .failedUnchanged(let code, let message), .failedUncertain(let code, let message):
-                fields += [("error", NtmsErrorCode(rawValue: Int32(code))?.name ?? "\(code)"), ("message", message)]
+                // A code from a damaged or newer log may be any 32-bit value: show it as a number.
+                let name = Int32(exactly: code).flatMap(NtmsErrorCode.init(rawValue:))?.name ?? "\(code)"
+                fields += [("error", name), ("message", message)]
             }
             return fields
         case .dismountDeferred(let e):

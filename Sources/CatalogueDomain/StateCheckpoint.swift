@@ -101,8 +101,13 @@ extension CatalogueState {
 
     /// Rebuilds a state from `checkpointPayload()`. Never traps on damaged input.
     public init(checkpointPayload bytes: [UInt8]) throws(PayloadDecodingError) {
+        self = try BinaryReader.reading(bytes) { input throws(PayloadDecodingError) in
+            try CatalogueState(checkpointReader: &input)
+        }
+    }
+
+    private init(checkpointReader input: inout BinaryReader) throws(PayloadDecodingError) {
         self.init()
-        var input = BinaryReader(bytes)
         if try input.readBool() {
             creation = CatalogueCreated(
                 offlineLibrary: try input.readID(), freeFolder: try input.readID(), importFolder: try input.readID(),

@@ -71,7 +71,7 @@ extension Catalogue {
             do {
                 head = try reader.forEachRecordVerifyingChainConcurrently(after: .empty) { record in
                     state.apply(try record.event())
-                    head = LogHead(sequence: record.header.sequence, chainHash: record.chainHash)
+                    head = LogHead(sequence: record.sequence, chainHash: record.chainHash)
                     while let next = pending.first, next <= head.sequence {
                         pending.removeFirst()
                         if next == head.sequence { verdicts.append(try judgeCheckpoint(reader, next, against: state)) }

@@ -51,6 +51,17 @@ extension EventRecord {
     }
 }
 
+extension RecordView {
+    /// The domain event this record carries, decoded in place; a payload that does not decode is corruption.
+    func event() throws -> CatalogueEvent {
+        do {
+            return try CatalogueEvent.decode(typeCode: eventType, schemaVersion: schemaVersion, payload: payload)
+        } catch {
+            throw StorageError.corruptRecord(sequence: sequence, reason: error.reason)
+        }
+    }
+}
+
 extension LogReader {
     /// Folds every record after `head` into `state`, verifying each; returns the new head.
     /// A long tail is folded with the allocation indexes deferred and built once at the end.
@@ -63,7 +74,7 @@ extension LogReader {
         let end =
             tail > 10_000
             ? try forEachRecordVerifyingChainConcurrently(after: head) { record in state.apply(try record.event()) }
-            : try forEachRecord(after: head) { record in state.apply(try record.event()) }
+            : try forEachRecordView(after: head) { record in state.apply(try record.event()) }
         state.buildDeferredAllocationIndexes()
         return end
     }

@@ -156,6 +156,15 @@ public struct LogReader {
     public func forEachRecord(after start: LogHead, through last: UInt64 = .max, _ body: (EventRecord) throws -> Void)
         throws -> LogHead
     {
+        try forEachRecordView(after: start, through: last) { try body($0.record) }
+    }
+
+    /// `forEachRecord(after:through:)` with each record lent as a view into the
+    /// transaction's memory map instead of copied out.
+    @discardableResult
+    public func forEachRecordView(
+        after start: LogHead, through last: UInt64 = .max, _ body: (RecordView) throws -> Void
+    ) throws -> LogHead {
         var head = start
         let first = EventLog.key(for: start.sequence + 1)
         try first.withUnsafeBytes { firstKey in
@@ -165,7 +174,7 @@ public struct LogReader {
                 guard sequence == head.sequence + 1 else {
                     throw StorageError.sequenceGap(expected: head.sequence + 1, found: sequence)
                 }
-                let record = try RecordCodec.decode(value, sequence: sequence, previous: head.chainHash)
+                let record = try RecordCodec.view(value, sequence: sequence, previous: head.chainHash)
                 try body(record)
                 head = LogHead(sequence: sequence, chainHash: record.chainHash)
                 return true
@@ -177,7 +186,7 @@ public struct LogReader {
     /// Visits every record after `start`, verified exactly like `forEachRecord(after:)`
     /// and with the same first error, but with the hash chain checked on a second
     /// thread while `body` runs. For long folds (open, audit).
-    public func forEachRecordVerifyingChainConcurrently(after start: LogHead, _ body: (EventRecord) throws -> Void)
+    public func forEachRecordVerifyingChainConcurrently(after start: LogHead, _ body: (RecordView) throws -> Void)
         throws -> LogHead
     {
         let verifier = ChainVerifier(after: start)
@@ -192,7 +201,7 @@ public struct LogReader {
                         throw StorageError.sequenceGap(expected: head.sequence + 1, found: sequence)
                     }
                     // The link is checked by the verifier; everything else here, as usual.
-                    let record = try RecordCodec.decode(value, sequence: sequence, previous: nil)
+                    let record = try RecordCodec.view(value, sequence: sequence, previous: nil)
                     guard verifier.add(sequence: sequence, bytes: value) else { return false }
                     try body(record)
                     head = LogHead(sequence: sequence, chainHash: record.chainHash)

@@ -49,6 +49,19 @@ import Testing
         }
     }
 
+    @Test func anOperationFailureCodeOutsideTheNtmsRangeIsDescribedByItsNumber() throws {
+        // Operation 20 failed uncertainly with code 0x9B8BF2F4 (above Int32.max), empty message: a fuzzer's find.
+        let event = try CatalogueEvent.decode(
+            typeCode: 23, schemaVersion: 1, payload: [0x14, 0x02, 0xF4, 0xF2, 0x8B, 0x9B, 0x0A, 0x00])
+        guard case .operationFinished(let finished) = event, case .failedUncertain(let code, _) = finished.result
+        else {
+            Issue.record("decoded \(event) instead of an uncertain operation failure")
+            return
+        }
+        #expect(code > UInt32(Int32.max))
+        #expect(event.fields.first { $0.name == "error" }?.value == "\(code)")
+    }
+
     @Test func unknownTypesAndVersionsAreRejected() {
         #expect(throws: PayloadDecodingError.self) {
             try CatalogueEvent.decode(typeCode: 999, schemaVersion: 1, payload: [])

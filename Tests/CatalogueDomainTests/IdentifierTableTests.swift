@@ -12,28 +12,42 @@ import Testing
         return SideID(regions[word % regions.count] + UInt64((word / regions.count) % 150))
     }
 
-    @Test func randomInsertsUpdatesAndRemovalsMatchADictionaryInContentCountAndKeyOrder() async {
+    @Test func randomInsertsUpdatesModificationsAndRemovalsMatchADictionaryInContentCountAndKeyOrder() async {
         await propertyCheck(count: 200, input: Gen.int(in: 0...99_999).array(of: 0...400)) { program in
             var table = Table()
             var reference: [SideID: Int] = [:]
+            // Copies kept along the way must never see later changes.
+            var copies: [(Table, [SideID: Int])] = []
             for (step, word) in program.enumerated() {
-                let key = Self.key(word / 4)
-                switch word % 4 {
+                let key = Self.key(word / 5)
+                switch word % 5 {
                 case 0, 1:
                     #expect(table.updateValue(step, forKey: key) == reference.updateValue(step, forKey: key))
                 case 2:
                     #expect(table.removeValue(forKey: key) == reference.removeValue(forKey: key))
+                case 3:
+                    let seen = table.modify(key) { value in
+                        defer { value += step }
+                        return value
+                    }
+                    #expect(seen == reference[key])
+                    reference[key]? += step
                 default:
                     table[key] = nil
                     reference[key] = nil
                 }
+                if step % 50 == 0 { copies.append((table, reference)) }
                 #expect(table[key] == reference[key])
             }
             #expect(table.count == reference.count)
             #expect(table.isEmpty == reference.isEmpty)
             #expect(Array(table.keys) == reference.keys.sorted())
             #expect(table.map(\.value) == reference.sorted { $0.key < $1.key }.map(\.value))
-            for word in program { #expect(table[Self.key(word / 4 + 1)] == reference[Self.key(word / 4 + 1)]) }
+            for word in program { #expect(table[Self.key(word / 5 + 1)] == reference[Self.key(word / 5 + 1)]) }
+            for (copy, expected) in copies {
+                #expect(copy.count == expected.count)
+                #expect(copy.allSatisfy { expected[$0.key] == $0.value })
+            }
         }
     }
 

@@ -234,20 +234,21 @@ import Testing
 
     /// The same state claiming a different number of folded events (only tests forge this).
     private static func withEventCount(_ state: CatalogueState, _ count: UInt64) -> [UInt8] {
-        var payload = state.checkpointPayload()
-        var reader = BinaryReader(payload)
-        // Layout: creation flag (+ 4 ids), next identifier, event count.
-        var prefix = BinaryWriter()
-        if (try? reader.readBool()) == true {
-            prefix.write(true)
-            for _ in 0..<4 { prefix.write((try? reader.readUInt64()) ?? 0) }
-        } else {
-            prefix.write(false)
+        let payload = state.checkpointPayload()
+        return payload.withUnsafeBytes { raw in
+            var reader = BinaryReader(raw)
+            // Layout: creation flag (+ 4 ids), next identifier, event count.
+            var prefix = BinaryWriter()
+            if (try? reader.readBool()) == true {
+                prefix.write(true)
+                for _ in 0..<4 { prefix.write((try? reader.readUInt64()) ?? 0) }
+            } else {
+                prefix.write(false)
+            }
+            prefix.write((try? reader.readUInt64()) ?? 0)
+            _ = try? reader.readUInt64()
+            prefix.write(count)
+            return prefix.bytes + Array(payload.suffix(reader.remaining))
         }
-        prefix.write((try? reader.readUInt64()) ?? 0)
-        _ = try? reader.readUInt64()
-        prefix.write(count)
-        payload = prefix.bytes + Array(payload.suffix(reader.remaining))
-        return payload
     }
 }

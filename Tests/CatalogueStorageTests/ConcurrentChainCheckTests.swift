@@ -52,10 +52,10 @@ import Testing
 
     private func compare(_ log: EventLog, _ damage: Damage) throws {
         for failing in Self.foldFailures {
-            func body(_ record: EventRecord) throws {
-                if record.header.sequence == failing { throw FoldFailure(sequence: record.header.sequence) }
+            func body(_ record: RecordView) throws {
+                if record.sequence == failing { throw FoldFailure(sequence: record.sequence) }
             }
-            let sequential = outcome { try log.read { try $0.forEachRecord(after: .empty, body) } }
+            let sequential = outcome { try log.read { try $0.forEachRecordView(after: .empty, body) } }
             let concurrent = outcome {
                 try log.read { try $0.forEachRecordVerifyingChainConcurrently(after: .empty, body) }
             }
