@@ -221,7 +221,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         if let replay = r.replay {
             lines += [
                 "",
-                "replay: \(replay.events) events opened in \(n(replay.open_seconds)) s without a checkpoint = \(n(replay.events_per_second)) events/s;"
+                "replay: \(replay.events) events opened in \(n(replay.open_seconds)) s without a checkpoint (median of 3) = \(n(replay.events_per_second)) events/s;"
                     + " raw LMDB scan \(n(replay.raw_scan_seconds)) s (\(n(replay.raw_scan_records_per_second)) records/s)",
                 "  from its checkpoint (\(n(Double(replay.checkpoint_bytes))) bytes, saved in \(n(replay.checkpoint_save_seconds)) s):"
                     + " opened in \(n(replay.checkpoint_open_seconds)) s, \(replay.checkpoint_tail_events) events folded after it"

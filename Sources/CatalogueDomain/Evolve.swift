@@ -219,28 +219,88 @@ extension CatalogueState {
 
     /// Applies a change to a medium or its sides and keeps the allocation indexes
     /// in step: a side's place depends on its siblings (whole-medium index), its
-    /// medium's pool and location, so every side of the medium is re-indexed.
+    /// medium's pool and location, so the medium's entries are taken before and
+    /// after the change and only the difference is applied (an allocation removes
+    /// two entries and touches none of the sibling's), with one lookup per index.
     mutating func changeMedium(_ medium: MediumID, _ change: (inout CatalogueState) -> Void) {
         guard !allocationIndexesDeferred else { return change(&self) }
-        unindexSides(of: medium)
+        let before = indexEntries(of: medium)
         change(&self)
-        indexSides(of: medium)
+        let after = indexEntries(of: medium)
+        guard before != after else { return }
+        let stayed = before != nil && before?.pool == after?.pool ? before : nil
+        if let before, stayed == nil { remove(before) }
+        guard let after else { return }
+        guard let stayed else { return add(after) }
+        let gone = stayed.available.filter { !after.available.contains($0) }
+        let new = after.available.filter { !stayed.available.contains($0) }
+        if !gone.isEmpty || !new.isEmpty {
+            Self.modify(&availableSides, pool: after.pool) { set in
+                for entry in gone { set.remove(entry) }
+                for entry in new { set.insert(entry) }
+            }
+        }
+        if stayed.whole != after.whole {
+            Self.modify(&wholeMediumSides, pool: after.pool) { set in
+                if let old = stayed.whole { set.remove(old) }
+                if let whole = after.whole { set.insert(whole) }
+            }
+        }
     }
 
     private mutating func indexSides(of id: MediumID) {
-        guard !allocationIndexesDeferred, let medium = media[id], isOnline(medium) else { return }
-        let whole = Self.allocationEntries(of: medium, in: sides) { candidate in
-            availableSides[medium.pool, default: SortedSet()].insert(candidate)
-        }
-        if let whole { wholeMediumSides[medium.pool, default: SortedSet()].insert(whole) }
+        guard !allocationIndexesDeferred, let entries = indexEntries(of: id) else { return }
+        add(entries)
     }
 
     private mutating func unindexSides(of id: MediumID) {
-        guard !allocationIndexesDeferred, let medium = media[id], isOnline(medium) else { return }
-        let whole = Self.allocationEntries(of: medium, in: sides) { candidate in
-            Self.remove(candidate, from: &availableSides, pool: medium.pool)
+        guard !allocationIndexesDeferred, let entries = indexEntries(of: id) else { return }
+        remove(entries)
+    }
+
+    private mutating func add(_ entries: IndexEntries) {
+        if !entries.available.isEmpty {
+            Self.modify(&availableSides, pool: entries.pool) { set in
+                for entry in entries.available { set.insert(entry) }
+            }
         }
-        if let whole { Self.remove(whole, from: &wholeMediumSides, pool: medium.pool) }
+        if let whole = entries.whole { Self.modify(&wholeMediumSides, pool: entries.pool) { $0.insert(whole) } }
+    }
+
+    private mutating func remove(_ entries: IndexEntries) {
+        if !entries.available.isEmpty {
+            Self.modify(&availableSides, pool: entries.pool) { set in
+                for entry in entries.available { set.remove(entry) }
+            }
+        }
+        if let whole = entries.whole { Self.modify(&wholeMediumSides, pool: entries.pool) { $0.remove(whole) } }
+    }
+
+    /// A medium's allocation-index entries; nil when it is not online (not indexed).
+    private struct IndexEntries: Equatable {
+        var pool: PoolID
+        var available: [AllocationCandidate]
+        var whole: AllocationCandidate?
+    }
+
+    private func indexEntries(of id: MediumID) -> IndexEntries? {
+        guard let medium = media[id], isOnline(medium) else { return nil }
+        var available: [AllocationCandidate] = []
+        available.reserveCapacity(Int(medium.sideCount))
+        let whole = Self.allocationEntries(of: medium, in: sides) { available.append($0) }
+        return IndexEntries(pool: medium.pool, available: available, whole: whole)
+    }
+
+    /// Changes one pool's set in place (one lookup), dropping the set when it empties.
+    private static func modify(
+        _ index: inout TreeDictionary<PoolID, SortedSet<AllocationCandidate>>, pool: PoolID,
+        _ body: (inout SortedSet<AllocationCandidate>) -> Void
+    ) {
+        func change(_ set: inout SortedSet<AllocationCandidate>) -> Bool {
+            body(&set)
+            return set.isEmpty
+        }
+        if change(&index[pool, default: SortedSet()]) { index[pool] = nil }
     }
 
     /// The allocation-index entries of an online medium, the one rule that both
@@ -265,11 +325,4 @@ extension CatalogueState {
         return whole ? first : nil
     }
 
-    private static func remove(
-        _ candidate: AllocationCandidate, from index: inout TreeDictionary<PoolID, SortedSet<AllocationCandidate>>,
-        pool: PoolID
-    ) {
-        guard index[pool]?.remove(candidate) != nil else { return }
-        if index[pool]?.isEmpty == true { index[pool] = nil }
-    }
 }

@@ -172,6 +172,14 @@ public enum RecordCodec {
     }
 
     private static func appendShortString(_ out: inout [UInt8], _ string: String) {
+        var string = string
+        let copied = string.withUTF8 { utf8 in
+            guard utf8.count <= maximumStringBytes else { return false }
+            out.append(UInt8(utf8.count))
+            out.append(contentsOf: utf8)
+            return true
+        }
+        if copied { return }
         // Callers validate lengths; cutting whole characters keeps the record decodable regardless.
         var text = Substring(string)
         while text.utf8.count > maximumStringBytes { text = text.dropLast() }
