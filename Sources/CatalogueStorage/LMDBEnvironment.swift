@@ -123,7 +123,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         let result: T
         do {
             result = try body(Transaction(txn, faults: faults))
-            if case .commit(let code) = faults.current { throw StorageError.from(code, "mdb_txn_commit (injected)") }
+            if let code = faults.commitFailure() { throw StorageError.from(code, "mdb_txn_commit (injected)") }
         } catch {
             mdb_txn_abort(txn)
             throw error

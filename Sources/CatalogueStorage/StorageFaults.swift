@@ -13,9 +13,31 @@ final class StorageFaults: @unchecked Sendable {
 
     private let lock = NSLock()
     private var fault: Fault?
+    private var scheduled: (successes: Int, failures: Int, errno: Int32)?
 
     var current: Fault? {
         get { lock.withLock { fault } }
         set { lock.withLock { fault = newValue } }
+    }
+
+    /// Lets `successes` more write transactions commit, then fails the next
+    /// `failures` with `errno`, then none: one bad fsync in the middle of a run.
+    func failCommits(errno: Int32, after successes: Int, failures: Int = 1) {
+        lock.withLock { scheduled = (successes, failures, errno) }
+    }
+
+    /// Asked by every commit: the errno to fail it with, if any.
+    func commitFailure() -> Int32? {
+        lock.withLock {
+            if case .commit(let code) = fault { return code }
+            guard var plan = scheduled else { return nil }
+            defer { scheduled = plan.failures > 0 ? plan : nil }
+            if plan.successes > 0 {
+                plan.successes -= 1
+                return nil
+            }
+            plan.failures -= 1
+            return plan.errno
+        }
     }
 }

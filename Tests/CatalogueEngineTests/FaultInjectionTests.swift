@@ -55,6 +55,54 @@ import Testing
         #expect(report.events > eventsBefore)
     }
 
+    /// One failed fsync in the middle of many concurrent callers: only the
+    /// callers of that batch hear the error; the batches around it commit, and
+    /// what was answered is exactly what was published and logged.
+    @Test(arguments: [0, 2, 5, 10, 20])
+    func aCommitThatFailsMidRunFailsOnlyItsOwnBatch(_ successes: Int) async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        // Small batches, so that many commit around the failing one.
+        let catalogue = try await store.open(options: CatalogueOptions(maximumBatch: 4, checkpoints: .disabled))
+        defer { catalogue.close() }
+        let session = try catalogue.session(application: "test", user: "tester")
+        let seeded = try await Seeded.make(session, media: 64)
+
+        catalogue.log.faults.failCommits(errno: EIO, after: successes)
+        let results = await withTaskGroup(of: Result<Allocation, NtmsError>.self) { group in
+            for _ in 0..<100 {
+                group.addTask {
+                    do {
+                        return .success(try await session.allocate(AllocationRequest(pool: seeded.pool)))
+                    } catch let error as NtmsError {
+                        return .failure(error)
+                    } catch {
+                        return .failure(NtmsError(.notEnoughMemory, "unexpected \(error)"))
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let allocated = results.compactMap { try? $0.get() }
+        let failed = results.compactMap { result -> NtmsErrorCode? in
+            if case .failure(let error) = result { error.code } else { nil }
+        }
+        // Exactly one batch (at most four callers) failed, with the commit's error.
+        #expect((1...4).contains(failed.count))
+        #expect(failed.allSatisfy { $0 == .databaseFailure })
+        #expect(allocated.count == 100 - failed.count)
+        // What was answered is what was published and logged, and nothing else.
+        #expect(Set(allocated.map(\.logicalMedium)) == Set(catalogue.snapshot.state.logicalMedia.keys))
+        #expect(Set(allocated.map(\.side)).count == allocated.count)
+        let report = try catalogue.audit()
+        #expect(report.ok)
+        let published = catalogue.snapshot.state
+        catalogue.close()
+        let reopened = try await store.open(options: CatalogueOptions(checkpoints: .disabled))
+        defer { reopened.close() }
+        #expect(reopened.snapshot.state == published)
+    }
+
     @Test func aFailedCommitDoesNotRememberTheIdempotencyKey() async throws {
         let store = TestStore()
         defer { store.remove() }
