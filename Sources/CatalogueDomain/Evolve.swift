@@ -87,11 +87,12 @@ extension CatalogueState {
 
         case .mediumMoved(let e):
             changeMedium(e.medium) { state in
-                let moved = state.media.modify(e.medium) { medium in
-                    defer { medium.pool = e.to }
-                    return medium.pool
+                let left = state.media.modify(e.medium) { medium -> PoolID in
+                    let from = medium.pool
+                    medium.pool = e.to
+                    return from
                 }
-                guard let from = moved else { return }
+                guard let from = left else { return }
                 state.pools.modify(from) { $0.mediumCount -= 1 }
                 state.pools.modify(e.to) { $0.mediumCount += 1 }
                 for side in e.relabelledSides { state.sides.modify(side) { $0.state = e.relabelledState } }
@@ -220,8 +221,9 @@ extension CatalogueState {
     /// Applies a change to a medium or its sides and keeps the allocation indexes
     /// in step: a side's place depends on its siblings (whole-medium index), its
     /// medium's pool and location, so the medium's entries are taken before and
-    /// after the change and only the difference is applied (an allocation removes
-    /// two entries and touches none of the sibling's), with one lookup per index.
+    /// after the change and only the difference is applied, with one lookup per
+    /// index (allocating one side of a two-sided medium removes that side's entry
+    /// and the whole-medium one; the sibling's stays unless it becomes reserved).
     mutating func changeMedium(_ medium: MediumID, _ change: (inout CatalogueState) -> Void) {
         guard !allocationIndexesDeferred else { return change(&self) }
         let before = indexEntries(of: medium)

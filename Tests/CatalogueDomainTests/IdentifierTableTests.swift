@@ -26,9 +26,10 @@ import Testing
                 case 2:
                     #expect(table.removeValue(forKey: key) == reference.removeValue(forKey: key))
                 case 3:
-                    let seen = table.modify(key) { value in
-                        defer { value += step }
-                        return value
+                    let seen = table.modify(key) { value -> Int in
+                        let old = value
+                        value += step
+                        return old
                     }
                     #expect(seen == reference[key])
                     reference[key]? += step
