@@ -43,6 +43,15 @@ public struct PayloadDecodingError: Error, Equatable, Sendable, CustomStringConv
     public var description: String { reason }
 }
 
+/// `bytes.withUnsafeBytes`, keeping the decoding error's type (the standard
+/// library's version only rethrows untyped errors).
+func withPayloadBytes<Result>(
+    _ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(PayloadDecodingError) -> Result
+) throws(PayloadDecodingError) -> Result {
+    let outcome = bytes.withUnsafeBytes { raw in Swift.Result { () throws(PayloadDecodingError) in try body(raw) } }
+    return try outcome.get()
+}
+
 /// Reads a payload in place: valid only while the bytes it was given are, so
 /// use it inside the `withUnsafeBytes` (or storage transaction) that lent them.
 public struct BinaryReader {
@@ -55,11 +64,10 @@ public struct BinaryReader {
     public static func reading<Result>(
         _ bytes: [UInt8], _ body: (inout BinaryReader) throws(PayloadDecodingError) -> Result
     ) throws(PayloadDecodingError) -> Result {
-        let result = bytes.withUnsafeBytes { raw in
+        try withPayloadBytes(bytes) { raw throws(PayloadDecodingError) in
             var reader = BinaryReader(raw)
-            return Swift.Result { () throws(PayloadDecodingError) in try body(&reader) }
+            return try body(&reader)
         }
-        return try result.get()
     }
 
     public var isAtEnd: Bool { offset == bytes.count }

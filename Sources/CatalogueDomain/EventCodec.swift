@@ -117,12 +117,9 @@ extension CatalogueEvent {
     public static func decode(typeCode: UInt16, schemaVersion: UInt16, payload: [UInt8]) throws(PayloadDecodingError)
         -> CatalogueEvent
     {
-        let result = payload.withUnsafeBytes { raw in
-            Result { () throws(PayloadDecodingError) in
-                try decode(typeCode: typeCode, schemaVersion: schemaVersion, payload: raw)
-            }
+        try withPayloadBytes(payload) { raw throws(PayloadDecodingError) in
+            try decode(typeCode: typeCode, schemaVersion: schemaVersion, payload: raw)
         }
-        return try result.get()
     }
 
     /// Decodes a payload where it lies (a replay decodes straight from the log's memory map).

@@ -42,23 +42,28 @@ func ntmsError(from error: any Error) -> NtmsError {
 extension EventRecord {
     /// The domain event this record carries; a payload that does not decode is corruption.
     func event() throws -> CatalogueEvent {
-        do {
-            return try CatalogueEvent.decode(
-                typeCode: header.eventType, schemaVersion: header.schemaVersion, payload: payload)
-        } catch {
-            throw StorageError.corruptRecord(sequence: header.sequence, reason: error.reason)
+        try payload.withUnsafeBytes { payload in
+            try storedEvent(
+                sequence: header.sequence, type: header.eventType, version: header.schemaVersion, payload: payload)
         }
     }
 }
 
 extension RecordView {
-    /// The domain event this record carries, decoded in place; a payload that does not decode is corruption.
+    /// The domain event this record carries, decoded in place.
     func event() throws -> CatalogueEvent {
-        do {
-            return try CatalogueEvent.decode(typeCode: eventType, schemaVersion: schemaVersion, payload: payload)
-        } catch {
-            throw StorageError.corruptRecord(sequence: sequence, reason: error.reason)
-        }
+        try storedEvent(sequence: sequence, type: eventType, version: schemaVersion, payload: payload)
+    }
+}
+
+/// Decodes a stored record's event; a payload that does not decode is corruption.
+private func storedEvent(sequence: UInt64, type: UInt16, version: UInt16, payload: UnsafeRawBufferPointer) throws
+    -> CatalogueEvent
+{
+    do {
+        return try CatalogueEvent.decode(typeCode: type, schemaVersion: version, payload: payload)
+    } catch {
+        throw StorageError.corruptRecord(sequence: sequence, reason: error.reason)
     }
 }
 

@@ -166,7 +166,22 @@ public struct LogReader {
         after start: LogHead, through last: UInt64 = .max, _ body: (RecordView) throws -> Void
     ) throws -> LogHead {
         var head = start
-        let first = EventLog.key(for: start.sequence + 1)
+        try scan(from: &head, through: last, checkingLinks: true) { record, _ in
+            try body(record)
+            return true
+        }
+        return head
+    }
+
+    /// The one record loop both visits share: sequence continuity, the record's
+    /// checks (its link too, with `checkingLinks`), then `visit`; `head` moves to
+    /// each record `visit` accepts, and stays at the last one when a check or
+    /// `visit` throws. `visit` also gets the record's stored bytes; false stops.
+    private func scan(
+        from head: inout LogHead, through last: UInt64, checkingLinks: Bool,
+        _ visit: (RecordView, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        let first = EventLog.key(for: head.sequence + 1)
         try first.withUnsafeBytes { firstKey in
             try txn.scan(log.events, from: firstKey) { key, value in
                 let sequence = try EventLog.sequence(fromKey: key)
@@ -174,13 +189,13 @@ public struct LogReader {
                 guard sequence == head.sequence + 1 else {
                     throw StorageError.sequenceGap(expected: head.sequence + 1, found: sequence)
                 }
-                let record = try RecordCodec.view(value, sequence: sequence, previous: head.chainHash)
-                try body(record)
+                let record = try RecordCodec.view(
+                    value, sequence: sequence, previous: checkingLinks ? head.chainHash : nil)
+                guard try visit(record, value) else { return false }
                 head = LogHead(sequence: sequence, chainHash: record.chainHash)
                 return true
             }
         }
-        return head
     }
 
     /// Visits every record after `start`, verified exactly like `forEachRecord(after:)`
@@ -193,20 +208,11 @@ public struct LogReader {
         var head = start
         var failure: (any Error)?
         do {
-            let first = EventLog.key(for: start.sequence + 1)
-            try first.withUnsafeBytes { firstKey in
-                try txn.scan(log.events, from: firstKey) { key, value in
-                    let sequence = try EventLog.sequence(fromKey: key)
-                    guard sequence == head.sequence + 1 else {
-                        throw StorageError.sequenceGap(expected: head.sequence + 1, found: sequence)
-                    }
-                    // The link is checked by the verifier; everything else here, as usual.
-                    let record = try RecordCodec.view(value, sequence: sequence, previous: nil)
-                    guard verifier.add(sequence: sequence, bytes: value) else { return false }
-                    try body(record)
-                    head = LogHead(sequence: sequence, chainHash: record.chainHash)
-                    return true
-                }
+            // The link is checked by the verifier; everything else here, as usual.
+            try scan(from: &head, through: .max, checkingLinks: false) { record, bytes in
+                guard verifier.add(sequence: record.sequence, bytes: bytes) else { return false }
+                try body(record)
+                return true
             }
         } catch {
             failure = error
