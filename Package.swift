@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers, bottom to top: CLMDB/CCRC32C (C) -> CatalogueStorage (LMDB event log)
+// Layers, bottom to top: CLMDB/CCRC32C/CSHA256 (C) -> CatalogueStorage (LMDB event log)
 // and CatalogueDomain (pure model) -> CatalogueEngine (writer, snapshots) -> mediactl.
 let package = Package(
     name: "MediaCatalogue",
@@ -20,7 +20,6 @@ let package = Package(
         .package(
             url: "https://github.com/apple/swift-collections", from: "1.6.0",
             traits: ["UnstableSortedCollections"]),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
@@ -32,12 +31,14 @@ let package = Package(
             providers: [.apt(["liblmdb-dev"])]
         ),
         .target(name: "CCRC32C"),
+        // The chain's SHA-256, from the system's OpenSSL libcrypto (Debian libssl-dev).
+        .target(name: "CSHA256", linkerSettings: [.linkedLibrary("crypto")]),
         .target(
             name: "CatalogueStorage",
             dependencies: [
                 "CLMDB",
                 "CCRC32C",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CSHA256",
             ]
         ),
         .target(

@@ -5,6 +5,15 @@ public struct BinaryWriter: Sendable {
 
     public init() {}
 
+    /// Continues `bytes`, which it takes over (no copy) until `hand(to:)`.
+    public init(continuing bytes: inout [UInt8]) { swap(&self.bytes, &bytes) }
+
+    /// Gives the bytes written so far back to `bytes`, leaving this writer empty.
+    public mutating func hand(to bytes: inout [UInt8]) {
+        bytes = []
+        swap(&self.bytes, &bytes)
+    }
+
     public mutating func write(_ value: UInt64) {
         var value = value
         while value >= 0x80 {
@@ -20,9 +29,8 @@ public struct BinaryWriter: Sendable {
     public mutating func write(_ value: Bool) { bytes.append(value ? 1 : 0) }
 
     public mutating func write(_ value: String) {
-        let utf8 = Array(value.utf8)
-        write(UInt64(utf8.count))
-        bytes.append(contentsOf: utf8)
+        write(UInt64(value.utf8.count))
+        bytes.append(contentsOf: value.utf8)
     }
 
     public mutating func write<Kind>(_ id: Identifier<Kind>) { write(id.rawValue) }

@@ -33,19 +33,20 @@ public struct CatalogueState: Sendable, Equatable {
     var poolByPath = TreeDictionary<String, PoolID>()
     var mediumByBarcode = TreeDictionary<String, MediumID>()
     var mediumAtLocation = TreeDictionary<MediumLocation, MediumID>()
-    /// Online Available sides per pool, in choice order; the allocation search
-    /// reads the first entry instead of scanning media.
-    var availableSides = TreeDictionary<PoolID, SortedSet<AllocationCandidate>>()
+    /// Online Available sides per pool, in choice order.
+    var availableSides = AllocationIndex()
     /// The same for multi-sided media whose every side is Available: what
     /// NTMS_ALLOCATE_NEW may take without a scan. One entry per medium, its side
     /// that comes first in choice order: the first entry of the index is then the
     /// same side as with every side listed, in half the memory.
     /// (Single-sided media use `availableSides`.)
-    var wholeMediumSides = TreeDictionary<PoolID, SortedSet<AllocationCandidate>>()
+    var wholeMediumSides = AllocationIndex()
     /// While set, `apply` leaves the two allocation indexes alone: a long replay
     /// makes no decisions, so it builds them once at the end instead of after
     /// every side change.
     private(set) var allocationIndexesDeferred = false
+    /// Set only inside a grouped `apply`: the media its events changed so far.
+    var touchedMedia: [TouchedMedium]?
 
     public init() {}
 
@@ -54,8 +55,8 @@ public struct CatalogueState: Sendable, Equatable {
     public mutating func deferAllocationIndexes() {
         guard !allocationIndexesDeferred else { return }
         allocationIndexesDeferred = true
-        availableSides = [:]
-        wholeMediumSides = [:]
+        availableSides = AllocationIndex()
+        wholeMediumSides = AllocationIndex()
     }
 
     /// Builds the allocation indexes after `deferAllocationIndexes()`; the state is

@@ -2,6 +2,19 @@ extension CatalogueEvent {
     /// The payload bytes stored in the log for this event.
     public func encodedPayload() -> [UInt8] {
         var out = BinaryWriter()
+        encodePayload(into: &out)
+        return out.bytes
+    }
+
+    /// Appends the payload to `bytes`: the writer encodes each event straight
+    /// into the record it is building, with no array of its own.
+    public func encodePayload(appendingTo bytes: inout [UInt8]) {
+        var out = BinaryWriter(continuing: &bytes)
+        encodePayload(into: &out)
+        out.hand(to: &bytes)
+    }
+
+    private func encodePayload(into out: inout BinaryWriter) {
         switch self {
         case .catalogueCreated(let e):
             out.write(e.offlineLibrary)
@@ -109,7 +122,6 @@ extension CatalogueEvent {
             .inventoryTaken:
             encodeRobotics(into: &out)
         }
-        return out.bytes
     }
 
     /// Decodes a stored payload. Throws for an unknown type or version, or bytes

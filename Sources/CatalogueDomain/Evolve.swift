@@ -69,6 +69,7 @@ extension CatalogueState {
             if let parent = pool.parent { pools[parent]?.childCount -= 1 }
 
         case .mediumImported(let e):
+            noteTouched(e.medium)
             reserve(e.medium)
             reserve(SideID(e.firstSide.rawValue + UInt64(e.sideCount) - 1))
             let medium = Medium(
@@ -160,6 +161,24 @@ extension CatalogueState {
         }
     }
 
+    /// Folds a decision's events with the same result as folding them one by
+    /// one, but changes the allocation indexes once per medium they touch, by
+    /// the difference between its entries before the first event and after the
+    /// last. Drawing a medium from scratch and allocating one of its sides then
+    /// moves one entry instead of moving every side's entry into the pool and
+    /// taking one out again.
+    public mutating func apply(_ events: some Collection<CatalogueEvent>) {
+        guard !allocationIndexesDeferred, events.count > 1 else {
+            for event in events { apply(event) }
+            return
+        }
+        touchedMedia = []
+        for event in events { apply(event) }
+        let touched = touchedMedia ?? []
+        touchedMedia = nil
+        for change in touched { changeIndexes(from: change.before, to: indexEntries(of: change.medium)) }
+    }
+
     /// Keeps `nextIdentifier` past every identifier an event introduces.
     mutating func reserve<each Kind>(_ ids: repeat Identifier<each Kind>) {
         for id in repeat each ids {
@@ -226,24 +245,37 @@ extension CatalogueState {
     /// and the whole-medium one; the sibling's stays unless it becomes reserved).
     mutating func changeMedium(_ medium: MediumID, _ change: (inout CatalogueState) -> Void) {
         guard !allocationIndexesDeferred else { return change(&self) }
+        guard touchedMedia == nil else {
+            noteTouched(medium)
+            return change(&self)
+        }
         let before = indexEntries(of: medium)
         change(&self)
-        let after = indexEntries(of: medium)
+        changeIndexes(from: before, to: indexEntries(of: medium))
+    }
+
+    /// In a grouped fold, remembers a medium's entries before its first change.
+    private mutating func noteTouched(_ medium: MediumID) {
+        guard touchedMedia?.contains(where: { $0.medium == medium }) == false else { return }
+        let before = indexEntries(of: medium)
+        touchedMedia?.append(TouchedMedium(medium: medium, before: before))
+    }
+
+    /// Changes the indexes from one medium's old entries to its new ones.
+    private mutating func changeIndexes(from before: IndexEntries?, to after: IndexEntries?) {
         guard before != after else { return }
         let stayed = before != nil && before?.pool == after?.pool ? before : nil
         if let before, stayed == nil { remove(before) }
         guard let after else { return }
         guard let stayed else { return add(after) }
-        let gone = stayed.available.filter { !after.available.contains($0) }
-        let new = after.available.filter { !stayed.available.contains($0) }
-        if !gone.isEmpty || !new.isEmpty {
-            Self.modify(&availableSides, pool: after.pool) { set in
-                for entry in gone { set.remove(entry) }
-                for entry in new { set.insert(entry) }
+        if stayed.available != after.available {
+            availableSides.modify(after.pool) { set in
+                stayed.available.forEach { if !after.available.contains($0) { set.remove($0) } }
+                after.available.forEach { if !stayed.available.contains($0) { set.insert($0) } }
             }
         }
         if stayed.whole != after.whole {
-            Self.modify(&wholeMediumSides, pool: after.pool) { set in
+            wholeMediumSides.modify(after.pool) { set in
                 if let old = stayed.whole { set.remove(old) }
                 if let whole = after.whole { set.insert(whole) }
             }
@@ -251,58 +283,37 @@ extension CatalogueState {
     }
 
     private mutating func indexSides(of id: MediumID) {
-        guard !allocationIndexesDeferred, let entries = indexEntries(of: id) else { return }
+        guard !allocationIndexesDeferred, touchedMedia == nil, let entries = indexEntries(of: id) else { return }
         add(entries)
     }
 
     private mutating func unindexSides(of id: MediumID) {
-        guard !allocationIndexesDeferred, let entries = indexEntries(of: id) else { return }
+        guard !allocationIndexesDeferred else { return }
+        guard touchedMedia == nil else { return noteTouched(id) }
+        guard let entries = indexEntries(of: id) else { return }
         remove(entries)
     }
 
     private mutating func add(_ entries: IndexEntries) {
         if !entries.available.isEmpty {
-            Self.modify(&availableSides, pool: entries.pool) { set in
-                for entry in entries.available { set.insert(entry) }
-            }
+            availableSides.modify(entries.pool) { set in entries.available.forEach { set.insert($0) } }
         }
-        if let whole = entries.whole { Self.modify(&wholeMediumSides, pool: entries.pool) { $0.insert(whole) } }
+        if let whole = entries.whole { wholeMediumSides.modify(entries.pool) { $0.insert(whole) } }
     }
 
     private mutating func remove(_ entries: IndexEntries) {
         if !entries.available.isEmpty {
-            Self.modify(&availableSides, pool: entries.pool) { set in
-                for entry in entries.available { set.remove(entry) }
-            }
+            availableSides.modify(entries.pool) { set in entries.available.forEach { set.remove($0) } }
         }
-        if let whole = entries.whole { Self.modify(&wholeMediumSides, pool: entries.pool) { $0.remove(whole) } }
+        if let whole = entries.whole { wholeMediumSides.modify(entries.pool) { $0.remove(whole) } }
     }
 
     /// A medium's allocation-index entries; nil when it is not online (not indexed).
-    private struct IndexEntries: Equatable {
-        var pool: PoolID
-        var available: [AllocationCandidate]
-        var whole: AllocationCandidate?
-    }
-
     private func indexEntries(of id: MediumID) -> IndexEntries? {
         guard let medium = media[id], isOnline(medium) else { return nil }
-        var available: [AllocationCandidate] = []
-        available.reserveCapacity(Int(medium.sideCount))
+        var available = SideEntries()
         let whole = Self.allocationEntries(of: medium, in: sides) { available.append($0) }
         return IndexEntries(pool: medium.pool, available: available, whole: whole)
-    }
-
-    /// Changes one pool's set in place (one lookup), dropping the set when it empties.
-    private static func modify(
-        _ index: inout TreeDictionary<PoolID, SortedSet<AllocationCandidate>>, pool: PoolID,
-        _ body: (inout SortedSet<AllocationCandidate>) -> Void
-    ) {
-        func change(_ set: inout SortedSet<AllocationCandidate>) -> Bool {
-            body(&set)
-            return set.isEmpty
-        }
-        if change(&index[pool, default: SortedSet()]) { index[pool] = nil }
     }
 
     /// The allocation-index entries of an online medium, the one rule that both

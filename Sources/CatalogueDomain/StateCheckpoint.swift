@@ -251,31 +251,8 @@ extension CatalogueState {
             let first = Self.allocationEntries(of: medium, in: sides) { available[medium.pool, default: []].append($0) }
             if let first { whole[medium.pool, default: []].append(first) }
         }
-        availableSides = Self.sortedIndex(available)
-        wholeMediumSides = Self.sortedIndex(whole)
-    }
-
-    private static func sortedIndex(_ lists: [PoolID: [AllocationCandidate]]) -> TreeDictionary<
-        PoolID, SortedSet<AllocationCandidate>
-    > {
-        var index = TreeDictionary<PoolID, SortedSet<AllocationCandidate>>()
-        for (pool, candidates) in lists {
-            // Damaged input may name a side twice; the bulk builder traps on duplicates.
-            var sorted = candidates.sorted()
-            sorted.removeDuplicatesInSortedOrder()
-            index[pool] = SortedSet(sortedElements: sorted)
-        }
-        return index
-    }
-}
-
-extension Array where Element: Equatable {
-    fileprivate mutating func removeDuplicatesInSortedOrder() {
-        var previous: Element?
-        removeAll { element in
-            defer { previous = element }
-            return element == previous
-        }
+        availableSides = AllocationIndex(available)
+        wholeMediumSides = AllocationIndex(whole)
     }
 }
 

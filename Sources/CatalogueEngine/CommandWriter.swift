@@ -244,12 +244,11 @@ final class CommandWriter: @unchecked Sendable {
                 let header = RecordHeader(
                     sequence: head.sequence + 1, eventType: event.typeCode, schemaVersion: event.schemaVersion,
                     timestamp: now, application: application, user: user, idempotencyKey: key)
-                let payload = event.encodedPayload()
-                head = try writer.append(header, payload: payload, after: head)
-                state.apply(event)
+                head = try writer.append(header, after: head) { event.encodePayload(appendingTo: &$0) }
                 if let request = event.closedRequest { closed.append(request) }
                 events.append(LoggedEvent(header: header, event: event))
             }
+            state.apply(decision.events)
             // Only final answers are stored: a waiting allocation's key answers once it is allocated.
             if let key, !decision.outcome.isWaiting {
                 try writer.storeAnswer(decision.outcome.encoded(), forKey: key)

@@ -1,5 +1,5 @@
 import CCRC32C
-import Crypto
+import CSHA256
 
 /// SHA-256 link of the log's hash chain: hash(previous link || record bytes).
 /// Changing or removing any record changes every link after it, and the head.
@@ -17,6 +17,8 @@ public struct ChainHash: Hashable, Sendable, CustomStringConvertible {
         withUnsafeMutableBytes(of: &storage) { target in bytes.withUnsafeBytes { target.copyMemory(from: $0) } }
     }
 
+    private init() {}
+
     init(_ raw: UnsafeRawBufferPointer) {
         precondition(raw.count >= Self.byteCount, "a chain hash is 32 bytes")
         withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix(32))) }
@@ -24,12 +26,19 @@ public struct ChainHash: Hashable, Sendable, CustomStringConvertible {
 
     public var bytes: [UInt8] { withUnsafeBytes(of: storage) { Array($0) } }
 
+    func append(to out: inout [UInt8]) { withUnsafeBytes(of: storage) { out.append(contentsOf: $0) } }
+
     /// The next link: SHA-256 over this link followed by `record`.
     func next(over record: UnsafeRawBufferPointer) -> ChainHash {
-        var hasher = SHA256()
-        withUnsafeBytes(of: storage) { hasher.update(bufferPointer: $0) }
-        hasher.update(bufferPointer: record)
-        return hasher.finalize().withUnsafeBytes { ChainHash($0) }
+        var next = ChainHash()
+        withUnsafeBytes(of: storage) { link in
+            withUnsafeMutableBytes(of: &next.storage) { digest in
+                mc_sha256_pair(
+                    link.baseAddress, link.count, record.baseAddress, record.count,
+                    digest.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        return next
     }
 
     public static func == (lhs: ChainHash, rhs: ChainHash) -> Bool {

@@ -116,7 +116,7 @@ public final class EventLog: @unchecked Sendable {
     public func write<T>(_ body: (LogWriter) throws -> T) throws -> T {
         while true {
             do {
-                return try environment.write { txn in try body(LogWriter(log: self, txn: txn)) }
+                return try environment.write { txn in try body(LogWriter(log: self, txn: txn, buffer: RecordBuffer())) }
             } catch StorageError.mapFull {
                 try environment.grow()
             }
@@ -263,6 +263,8 @@ public struct LogReader {
 public struct LogWriter {
     let log: EventLog
     let txn: Transaction
+    /// One record's bytes, reused for every record of the transaction.
+    let buffer: RecordBuffer
 
     public var reader: LogReader { LogReader(log: log, txn: txn) }
 
@@ -272,11 +274,21 @@ public struct LogWriter {
     /// Appends the record following `head`; returns the new head. The sequence
     /// must be `head.sequence + 1` (LMDB's `MDB_APPEND` also refuses any other order).
     public func append(_ header: RecordHeader, payload: [UInt8], after head: LogHead) throws -> LogHead {
+        try append(header, after: head) { $0.append(contentsOf: payload) }
+    }
+
+    /// `append(_:payload:after:)` with `payload` appending the event's bytes
+    /// straight into the record being built.
+    public func append(_ header: RecordHeader, after head: LogHead, payload: (inout [UInt8]) -> Void) throws
+        -> LogHead
+    {
         precondition(header.sequence == head.sequence + 1, "log sequence numbers are gap-free")
-        let (bytes, chain) = RecordCodec.encode(header, payload: payload, previous: head.chainHash)
-        let key = EventLog.key(for: header.sequence)
-        try key.withUnsafeBytes { keyBytes in
-            try bytes.withUnsafeBytes { try txn.put(log.events, key: keyBytes, value: $0, flags: UInt32(MDB_APPEND)) }
+        let chain = RecordCodec.encode(header, previous: head.chainHash, into: &buffer.bytes, payload: payload)
+        var key = header.sequence.bigEndian
+        try withUnsafeBytes(of: &key) { keyBytes in
+            try buffer.bytes.withUnsafeBytes {
+                try txn.put(log.events, key: keyBytes, value: $0, flags: UInt32(MDB_APPEND))
+            }
         }
         return LogHead(sequence: header.sequence, chainHash: chain)
     }
@@ -297,6 +309,13 @@ public struct LogWriter {
             try answer.withUnsafeBytes { try txn.put(log.commands, key: keyBuffer, value: $0) }
         }
     }
+}
+
+/// The writer's reusable record buffer.
+final class RecordBuffer {
+    var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(512) }
 }
 
 extension EventLog {

@@ -80,6 +80,17 @@ public enum RecordCodec {
     ) {
         var out: [UInt8] = []
         out.reserveCapacity(fixedHeaderSize + payload.count + 96)
+        let chain = encode(header, previous: previous, into: &out) { $0.append(contentsOf: payload) }
+        return (out, chain)
+    }
+
+    /// Encodes a record into `out`, replacing what it held but keeping its
+    /// capacity, with `payload` appending the event's bytes in place: a writer
+    /// that reuses one buffer builds each record without allocating.
+    public static func encode(
+        _ header: RecordHeader, previous: ChainHash, into out: inout [UInt8], payload: (inout [UInt8]) -> Void
+    ) -> ChainHash {
+        out.removeAll(keepingCapacity: true)
         out.append(format)
         out.append(header.idempotencyKey == nil ? 0 : 1)
         appendLE(&out, header.eventType)
@@ -90,13 +101,16 @@ public enum RecordCodec {
         appendShortString(&out, header.application)
         appendShortString(&out, header.user)
         if let key = header.idempotencyKey { appendShortString(&out, key) }
-        appendLE(&out, UInt32(payload.count))
-        out.append(contentsOf: payload)
+        let lengthOffset = out.count
+        appendLE(&out, UInt32(0))
+        payload(&out)
+        let length = UInt32(out.count - lengthOffset - 4).littleEndian
+        out.withUnsafeMutableBytes { $0.storeBytes(of: length, toByteOffset: lengthOffset, as: UInt32.self) }
         let chain = out.withUnsafeBytes { previous.next(over: $0) }
-        out.append(contentsOf: chain.bytes)
+        chain.append(to: &out)
         let crc = out.withUnsafeBytes { CRC32C.checksum($0) }
         appendLE(&out, crc)
-        return (out, chain)
+        return chain
     }
 
     /// Decodes and checks one record. `sequence` is the key it was stored under,

@@ -12,10 +12,8 @@ struct DomainHarness {
     @discardableResult
     mutating func run(_ command: CatalogueCommand) throws(NtmsError) -> CommandOutcome {
         let decision = try state.decide(command).get()
-        for event in decision.events {
-            state.apply(event)
-            log.append(event)
-        }
+        state.apply(decision.events)
+        log.append(contentsOf: decision.events)
         return decision.outcome
     }
 

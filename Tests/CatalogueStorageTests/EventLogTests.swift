@@ -11,6 +11,14 @@ import Testing
         #expect(input.withUnsafeBytes { CRC32C.portableChecksum($0) } == 0xE306_9283)
     }
 
+    @Test func aChainLinkIsTheSHA256OfThePreviousLinkFollowedByTheRecord() {
+        // Expected digests computed independently: Python's hashlib.sha256(previous + record).
+        let first = Array("abc".utf8).withUnsafeBytes { ChainHash.genesis.next(over: $0) }
+        #expect(first.description == "365aa7d8f7f9402c4b9434502b4cc89ddb09fe50d7cd95b493b834c62d5a5370")
+        let second = (0..<200).map { UInt8($0) }.withUnsafeBytes { first.next(over: $0) }
+        #expect(second.description == "e3a741e7b0a1eb6c0b32d7d4cc4dca19a576652d5c09ed68afc817e26af4b808")
+    }
+
     @Test func hardwareAndTableChecksumsAgreeOnEveryLengthAndAlignment() {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }
