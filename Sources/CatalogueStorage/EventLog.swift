@@ -284,8 +284,7 @@ public struct LogWriter {
     {
         precondition(header.sequence == head.sequence + 1, "log sequence numbers are gap-free")
         let chain = RecordCodec.encode(header, previous: head.chainHash, into: &buffer.bytes, payload: payload)
-        var key = header.sequence.bigEndian
-        try withUnsafeBytes(of: &key) { keyBytes in
+        try EventLog.withKey(for: header.sequence) { keyBytes in
             try buffer.bytes.withUnsafeBytes {
                 try txn.put(log.events, key: keyBytes, value: $0, flags: UInt32(MDB_APPEND))
             }
@@ -319,8 +318,13 @@ final class RecordBuffer {
 }
 
 extension EventLog {
-    static func key(for sequence: UInt64) -> [UInt8] {
-        withUnsafeBytes(of: sequence.bigEndian) { Array($0) }
+    static func key(for sequence: UInt64) -> [UInt8] { withKey(for: sequence) { Array($0) } }
+
+    /// The log key of `sequence` (big-endian, so LMDB orders keys by number), lent without an array.
+    static func withKey<Result>(for sequence: UInt64, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows
+        -> Result
+    {
+        try withUnsafeBytes(of: sequence.bigEndian, body)
     }
 
     static func sequence(fromKey key: UnsafeRawBufferPointer) throws -> UInt64 {
