@@ -87,6 +87,17 @@ extension AllocationIndex: Equatable {
     }
 }
 
+extension SortedSet {
+    /// The first element, read through an iterator. `first` goes through an
+    /// index, whose weak reference to the tree's root gives the root a side
+    /// table: every later retain and release of that root then takes the
+    /// runtime's slow path, and LeakSanitizer reports the table as a leak.
+    var firstElement: Element? {
+        var iterator = makeIterator()
+        return iterator.next()
+    }
+}
+
 extension Array where Element: Equatable {
     fileprivate mutating func removeDuplicatesInSortedOrder() {
         var previous: Element?

@@ -84,6 +84,9 @@ public struct CatalogueState: Sendable, Equatable {
         return libraries[library]?.type == .online
     }
 
+    /// The waiting allocation on a pool that is served first: the oldest.
+    public func oldestWaitingRequest(in pool: PoolID) -> OperatorRequestID? { waitingRequests[pool]?.firstElement }
+
     /// The sides of a medium, in side order.
     public func sides(of medium: Medium) -> [Side] { medium.sides.compactMap { sides[$0] } }
 
@@ -101,6 +104,6 @@ public struct CatalogueState: Sendable, Equatable {
         let sideCount = pools[pool]?.mediaType.flatMap { mediaTypes[$0]?.sideCount } ?? 1
         let multiSided = sideCount > 1
         let index = wholeMedium && multiSided ? wholeMediumSides : availableSides
-        return index[pool]?.first.flatMap { sides[$0.side] }
+        return index[pool]?.firstElement.flatMap { sides[$0.side] }
     }
 }

@@ -344,7 +344,7 @@ extension CatalogueState {
         guard request.waiter != nil, let pool = request.firstArgument.map(PoolID.init) else {
             throw NtmsError(.invalidParameter, "\(requestID) is not a waiting allocation")
         }
-        guard waitingRequests[pool]?.first == requestID else {
+        guard oldestWaitingRequest(in: pool) == requestID else {
             throw NtmsError(.busy, "an older allocation waits on pool \(pools[pool]?.path ?? "?")")
         }
         var strict = allocation

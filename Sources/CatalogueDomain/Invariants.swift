@@ -63,7 +63,8 @@ extension CatalogueState {
                 return medium.pool == pool && isOnline(medium)
             }.sorted { ($0.allocateCount, $0.id.rawValue) < ($1.allocateCount, $1.id.rawValue) }.map(\.id)
             if indexed != expected { problems.append("the allocation index of \(pools[pool]?.path ?? "?") is stale") }
-            let wholeIndexed = wholeMediumSides[pool].map { $0.map(\.side) } ?? []
+            // Copied through an iterator: SortedSet's own `map` walks indexes (see `firstElement`).
+            let wholeIndexed = wholeMediumSides[pool].map { Array($0).map(\.side) } ?? []
             // One entry per whole medium: its side that comes first in choice order.
             var mediaSeen = Set<MediumID>()
             let wholeExpected = expected.filter { id in

@@ -341,7 +341,7 @@ final class CommandWriter: @unchecked Sendable {
         // Beyond RSM: a side that qualifies for a waiting allocation serves the
         // oldest waiter of its pool at once, whoever made it qualify.
         for pool in Set(waiters.values.map(\.allocation.request.pool)) {
-            while let oldest = state.waitingRequests[pool]?.first, let waiter = waiters[oldest],
+            while let oldest = state.oldestWaitingRequest(in: pool), let waiter = waiters[oldest],
                 outcome.served[oldest] == nil
             {
                 let context = DecisionContext(now: now, application: waiter.application, user: waiter.user)
