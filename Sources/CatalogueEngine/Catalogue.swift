@@ -53,7 +53,7 @@ public final class Catalogue: Sendable {
     public let directory: String
     let log: EventLog
     @usableFromInline let readers: SnapshotReaders
-    private let writer: CommandWriter
+    let writer: CommandWriter
     private let isClosed = ManagedAtomic<Bool>(false)
     let feed = ChangeFeed()
     let options: CatalogueOptions

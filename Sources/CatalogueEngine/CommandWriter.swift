@@ -69,6 +69,9 @@ final class CommandWriter: @unchecked Sendable {
     // Touched only on the writer thread.
     private var waiters: [OperatorRequestID: Waiter] = [:]
     private var deadlines = Heap<Deadline>()
+    private var inFlight: InFlight?
+    private var next: DecidedAhead?
+    private let committer: BatchCommitter
 
     // Read by the timers.
     let waiterCount = ManagedAtomic<Int>(0)
@@ -86,6 +89,13 @@ final class CommandWriter: @unchecked Sendable {
         self.current = current
         self.publish = publish
         deadlineTimer = DeadlineTimer(clock: clock)
+        let statistics = statistics
+        let lastSeenTransaction = lastSeenTransaction
+        let wakeup = wakeup
+        committer = BatchCommitter(
+            log: log, statistics: statistics, finished: { wakeup.signal() },
+            completion: Self.completion(
+                statistics: statistics, lastSeenTransaction: lastSeenTransaction, publish: publish))
         deadlineTimer.fire = { [weak self] in self?.submitInternal(.expireDeadlines) }
         lastSeenTransaction.store(replayedTransaction, ordering: .relaxed)
         let thread = Thread { [self] in run() }
@@ -127,20 +137,29 @@ final class CommandWriter: @unchecked Sendable {
     private func run() {
         while true {
             wakeup.wait()
+            // The committer wakes this thread too when it finishes: hand it what
+            // was decided meanwhile (or, after a conflict, decide that again).
+            if inFlight != nil, committer.hasFinished { settle() }
+            // A full next batch waits for the one in flight, then commits.
+            if let ahead = next, ahead.batch.count >= maximumBatch { settle() }
+            let room = maximumBatch - (next?.batch.count ?? 0)
             let (batch, stopping) = queue.withLock { state in
                 // Taking the whole queue moves the array instead of copying it.
                 var batch: [PendingCommand] = []
-                if state.commands.count <= maximumBatch {
+                if state.commands.count <= room {
                     swap(&batch, &state.commands)
                 } else {
-                    batch = Array(state.commands.prefix(maximumBatch))
-                    state.commands.removeFirst(maximumBatch)
+                    batch = Array(state.commands.prefix(room))
+                    state.commands.removeFirst(room)
                 }
                 if !state.commands.isEmpty { wakeup.signal() }
                 return (batch, state.stopping && state.commands.isEmpty)
             }
             if !batch.isEmpty { process(batch) }
+            statistics.noteCPU(of: .writer)
             if stopping {
+                drain()
+                committer.stop()
                 finished.signal()
                 return
             }
@@ -164,7 +183,143 @@ final class CommandWriter: @unchecked Sendable {
         var transaction = 0
     }
 
+    /// The batch the committer is writing, and what the writer needs to decide after it.
+    private struct InFlight {
+        var batch: [PendingCommand]
+        var state: CatalogueState
+        var sequence: UInt64
+        var storedAnswers: [String: [UInt8]]
+    }
+
+    /// Commands decided while a batch commits, on the state it leaves: the next batch.
+    private struct DecidedAhead {
+        var batch: [PendingCommand]
+        var decided: DecidedBatch
+    }
+
     private func process(_ batch: [PendingCommand]) {
+        if canPipeline(batch) {
+            decideAhead(batch)
+            if inFlight == nil { handOff() }
+        } else {
+            drain()
+            processInTransaction(batch)
+        }
+    }
+
+    /// Plain commands while no allocation waits in this process: deciding them
+    /// needs nothing the write transaction holds, so they can be decided while
+    /// the batch before them commits. Waiters stay on the transaction path,
+    /// where parking and serving them is ordered with their commits.
+    private func canPipeline(_ batch: [PendingCommand]) -> Bool {
+        waiters.isEmpty && batch.allSatisfy { if case .command = $0.work { true } else { false } }
+    }
+
+    /// Decides the commands on the state everything decided before them leaves,
+    /// adding them to the next batch. They are committed when the batch in
+    /// flight is durable, together with whatever else arrives until then: a
+    /// commit takes every command that came during the one before.
+    private func decideAhead(_ batch: [PendingCommand]) {
+        if inFlight != nil { statistics.recordOverlap() }
+        var ahead =
+            next
+            ?? {
+                let base =
+                    inFlight.map { ($0.state, $0.sequence) }
+                    ?? {
+                        let newest = current()
+                        return (newest.state, newest.head.sequence)
+                    }()
+                return DecidedAhead(batch: [], decided: DecidedBatch(state: base.0, sequence: base.1))
+            }()
+        // Stored answers are read before deciding, so that a failed read leaves
+        // nothing half decided. A key the batch in flight stored is not in the
+        // log yet; the committer's head check catches one another process stored.
+        var stored: [String: [UInt8]] = [:]
+        do {
+            for case .command(_, let key?) in batch.lazy.map(\.work) where ahead.decided.answersByKey[key] == nil {
+                if let answer = try inFlight?.storedAnswers[key] ?? log.read({ try $0.storedAnswer(forKey: key) }) {
+                    stored[key] = answer
+                }
+            }
+        } catch {
+            drain()
+            processInTransaction(batch)
+            return
+        }
+        next = nil
+        decide(batch, into: &ahead.decided, now: clock()) { stored[$0] }
+        ahead.batch.append(contentsOf: batch)
+        next = ahead
+    }
+
+    /// Hands the commands decided ahead to the committer; nothing may be in flight.
+    private func handOff() {
+        guard let ahead = next else { return }
+        next = nil
+        let newest = current()
+        guard newest.head.sequence == ahead.decided.baseSequence else {
+            // Decided on a state that never became durable: decide again on the one that did.
+            processInTransaction(ahead.batch)
+            return
+        }
+        guard !ahead.decided.records.isEmpty else {
+            // Every command was refused or already answered: nothing to write.
+            for (pending, answer) in zip(ahead.batch, ahead.decided.answers) { if let answer { pending.reply(answer) } }
+            return
+        }
+        committer.start(BatchCommitter.Job(batch: ahead.batch, decided: ahead.decided, after: newest.head))
+        inFlight = InFlight(
+            batch: ahead.batch, state: ahead.decided.state, sequence: ahead.decided.sequence,
+            storedAnswers: Dictionary(ahead.decided.storedAnswers, uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// Waits for the batch in flight, then hands off what was decided ahead of
+    /// it, or decides that again in a transaction if the batch did not commit.
+    private func settle() {
+        if finishInFlight() {
+            handOff()
+        } else if let ahead = next {
+            next = nil
+            processInTransaction(ahead.batch)
+        }
+    }
+
+    /// Commits everything decided so far and waits until it is durable.
+    private func drain() {
+        while inFlight != nil || next != nil { settle() }
+    }
+
+    /// Waits for the batch in flight; true when it committed (or none was in
+    /// flight). One that met another process's records is decided again here.
+    private func finishInFlight() -> Bool {
+        guard let job = inFlight else { return true }
+        inFlight = nil
+        switch committer.wait() {
+        case .committed: return true
+        case .failed: return false
+        case .conflict:
+            processInTransaction(job.batch)
+            return false
+        }
+    }
+
+    /// Answers a batch the committer made durable; runs on the committer's thread.
+    private static func completion(
+        statistics: WriterStatistics, lastSeenTransaction: ManagedAtomic<Int>,
+        publish: @escaping @Sendable (CatalogueSnapshot, [LoggedEvent]) -> Void
+    ) -> BatchCommitter.Completion {
+        { job, head, transaction in
+            lastSeenTransaction.store(transaction, ordering: .relaxed)
+            publish(CatalogueSnapshot(state: job.decided.state, head: head), job.decided.events)
+            statistics.recordCommit(commands: job.batch.count)
+            for (pending, answer) in zip(job.batch, job.decided.answers) { if let answer { pending.reply(answer) } }
+        }
+    }
+
+    /// Decides, appends and commits in one write transaction, folding other
+    /// processes' records first; then parks, answers and serves waiters.
+    private func processInTransaction(_ batch: [PendingCommand]) {
         let base = current()
         let writes = !waiters.isEmpty || batch.contains { if case .refresh = $0.work { false } else { true } }
         let outcome: Outcome
@@ -231,41 +386,56 @@ final class CommandWriter: @unchecked Sendable {
         var state = base.state
         var events: [LoggedEvent] = []
         var closed: [OperatorRequestID] = []
-        var head = try fold(writer.reader, into: &state, after: base.head, events: &events, closed: &closed)
-        let now = clock()
-        var answersByKey: [String: CommandOutcome] = [:]
-        var parkedHere: Set<OperatorRequestID> = []
-        var outcome = Outcome(snapshot: base, answers: [])
-        outcome.answers.reserveCapacity(batch.count)
+        let start = try fold(writer.reader, into: &state, after: base.head, events: &events, closed: &closed)
+        var decided = DecidedBatch(state: state, sequence: start.sequence)
+        try decide(batch, into: &decided, now: clock()) { key in try writer.reader.storedAnswer(forKey: key) }
+        let head = try decided.append(after: start, to: writer)
+        if head != base.head { try writer.recordHead(head) }
+        return Outcome(
+            snapshot: head == base.head ? base : CatalogueSnapshot(state: decided.state, head: head),
+            answers: decided.answers, parked: decided.parked, served: decided.served, closed: closed + decided.closed,
+            events: events + decided.events,
+            // A write transaction that changed nothing commits as no transaction at all.
+            transaction: head != base.head ? writer.transactionID : writer.transactionID - 1)
+    }
 
-        /// Appends a decision's events under one caller's name and key.
-        func commit(_ decision: Decision, application: String, user: String, key: String?) throws {
+    /// Decides every command of a batch in order, adding to `decided`;
+    /// `lookUp` finds the stored answer of an idempotency key.
+    private func decide<Failure: Error>(
+        _ batch: [PendingCommand], into decided: inout DecidedBatch, now: Int64,
+        storedAnswer lookUp: (String) throws(Failure) -> [UInt8]?
+    ) throws(Failure) {
+        var parkedHere: Set<OperatorRequestID> = []
+        decided.answers.reserveCapacity(decided.answers.count + batch.count)
+
+        /// Records a decision's events under one caller's name and key.
+        func commit(_ decision: Decision, application: String, user: String, key: String?) {
             for event in decision.events {
+                decided.sequence += 1
                 let header = RecordHeader(
-                    sequence: head.sequence + 1, eventType: event.typeCode, schemaVersion: event.schemaVersion,
+                    sequence: decided.sequence, eventType: event.typeCode, schemaVersion: event.schemaVersion,
                     timestamp: now, application: application, user: user, idempotencyKey: key)
-                head = try writer.append(header, after: head) { event.encodePayload(appendingTo: &$0) }
-                if let request = event.closedRequest { closed.append(request) }
-                events.append(LoggedEvent(header: header, event: event))
+                decided.records.append(PreparedRecord(header: header, event: event))
+                if let request = event.closedRequest { decided.closed.append(request) }
             }
-            state.apply(decision.events)
+            decided.state.apply(decision.events)
             // Only final answers are stored: a waiting allocation's key answers once it is allocated.
             if let key, !decision.outcome.isWaiting {
-                try writer.storeAnswer(decision.outcome.encoded(), forKey: key)
-                answersByKey[key] = decision.outcome
+                decided.storedAnswers.append((key, decision.outcome.encoded()))
+                decided.answersByKey[key] = decision.outcome
             }
         }
 
-        func storedAnswer(_ key: String?) throws -> Result<CommandOutcome, NtmsError>? {
+        func storedAnswer(_ key: String?) throws(Failure) -> Result<CommandOutcome, NtmsError>? {
             guard let key else { return nil }
-            if let earlier = answersByKey[key] { return .success(earlier) }
-            guard let stored = try writer.reader.storedAnswer(forKey: key) else { return nil }
+            if let earlier = decided.answersByKey[key] { return .success(earlier) }
+            guard let stored = try lookUp(key) else { return nil }
             return Result { try CommandOutcome.decode(stored) }.mapError {
                 NtmsError(.databaseFailure, "the stored answer for key \(key) is corrupt: \($0)")
             }
         }
 
-        for (index, pending) in batch.enumerated() {
+        for pending in batch {
             let context = DecisionContext(now: now, application: pending.application, user: pending.user)
             var answer: Result<CommandOutcome, NtmsError>? = .success(.done)
             switch pending.work {
@@ -274,10 +444,10 @@ final class CommandWriter: @unchecked Sendable {
                     answer = stored
                     break
                 }
-                switch state.decide(command, context: context) {
+                switch decided.state.decide(command, context: context) {
                 case .failure(let error): answer = .failure(error)
                 case .success(let decision):
-                    try commit(decision, application: pending.application, user: pending.user, key: key)
+                    commit(decision, application: pending.application, user: pending.user, key: key)
                     answer = .success(decision.outcome)
                 }
 
@@ -288,13 +458,13 @@ final class CommandWriter: @unchecked Sendable {
                 }
                 let wait = AllocationWait(
                     deadline: allocation.deadline, waiter: ProcessIdentity.token(session: allocation.session))
-                switch state.decide(.allocateOrWait(allocation.request, wait), context: context) {
+                switch decided.state.decide(.allocateOrWait(allocation.request, wait), context: context) {
                 case .failure(let error): answer = .failure(error)
                 case .success(let decision):
-                    try commit(
+                    commit(
                         decision, application: pending.application, user: pending.user, key: allocation.idempotencyKey)
                     if case .waiting(let request) = decision.outcome {
-                        outcome.parked.append((index, request))
+                        decided.parked.append((decided.answers.count, request))
                         parkedHere.insert(request)
                         answer = nil
                     } else {
@@ -308,61 +478,53 @@ final class CommandWriter: @unchecked Sendable {
             case .expireDeadlines:
                 let due = waiters.filter { $0.value.allocation.deadline.map { $0 <= now } ?? false }.map(\.key)
                 if !due.isEmpty,
-                    case .success(let decision) = state.decide(.expireRequests(due.sorted()), context: context)
+                    case .success(let decision) = decided.state.decide(.expireRequests(due.sorted()), context: context)
                 {
-                    try commit(decision, application: pending.application, user: pending.user, key: nil)
+                    commit(decision, application: pending.application, user: pending.user, key: nil)
                 }
 
             case .abandonSession(let session):
                 let mine = waiters.filter { session == nil || $0.value.allocation.session == session }.map(\.key)
                 if !mine.isEmpty,
-                    case .success(let decision) = state.decide(
+                    case .success(let decision) = decided.state.decide(
                         .abandonRequests(mine.sorted(), reason: .sessionClosed), context: context)
                 {
-                    try commit(decision, application: pending.application, user: pending.user, key: nil)
+                    commit(decision, application: pending.application, user: pending.user, key: nil)
                 }
 
             case .reapOrphans:
-                let orphans = state.requests.values.filter { request in
+                let orphans = decided.state.requests.values.filter { request in
                     guard request.state.isOpen, let token = request.waiter else { return false }
                     guard ProcessIdentity.isThisProcess(token) else { return !ProcessIdentity.mayBeAlive(token) }
                     return waiters[request.id] == nil && !parkedHere.contains(request.id)
                 }.map(\.id).sorted()
                 if !orphans.isEmpty,
-                    case .success(let decision) = state.decide(
+                    case .success(let decision) = decided.state.decide(
                         .abandonRequests(orphans, reason: .waiterGone), context: context)
                 {
-                    try commit(decision, application: pending.application, user: pending.user, key: nil)
+                    commit(decision, application: pending.application, user: pending.user, key: nil)
                 }
             }
-            outcome.answers.append(answer)
+            decided.answers.append(answer)
         }
 
         // Beyond RSM: a side that qualifies for a waiting allocation serves the
         // oldest waiter of its pool at once, whoever made it qualify.
         for pool in Set(waiters.values.map(\.allocation.request.pool)) {
-            while let oldest = state.oldestWaitingRequest(in: pool), let waiter = waiters[oldest],
-                outcome.served[oldest] == nil
+            while let oldest = decided.state.oldestWaitingRequest(in: pool), let waiter = waiters[oldest],
+                decided.served[oldest] == nil
             {
                 let context = DecisionContext(now: now, application: waiter.application, user: waiter.user)
                 guard
-                    case .success(let decision) = state.decide(
+                    case .success(let decision) = decided.state.decide(
                         .serveWaitingAllocation(oldest, waiter.allocation.request), context: context),
                     case .allocation(let allocation) = decision.outcome
                 else { break }
-                try commit(
+                commit(
                     decision, application: waiter.application, user: waiter.user, key: waiter.allocation.idempotencyKey)
-                outcome.served[oldest] = allocation
+                decided.served[oldest] = allocation
             }
         }
-
-        if head != base.head { try writer.recordHead(head) }
-        outcome.snapshot = head == base.head ? base : CatalogueSnapshot(state: state, head: head)
-        outcome.closed = closed
-        outcome.events = events
-        // A write transaction that changed nothing commits as no transaction at all.
-        outcome.transaction = head != base.head ? writer.transactionID : writer.transactionID - 1
-        return outcome
     }
 
     // MARK: Waiters
@@ -445,23 +607,42 @@ final class DeadlineTimer: @unchecked Sendable {
     func cancel() { state.withLock { $0.cancelled = true } }
 }
 
-/// Counters for tests and the benchmark: how well group commit batches.
+/// Counters for tests and the benchmark: how well group commit batches, and
+/// the processor time the writer's two threads used.
 final class WriterStatistics: Sendable {
-    private let counters = Locked<(commits: Int, commands: Int, cpuNanoseconds: Int)>((0, 0, 0))
+    enum WriterThread { case writer, committer }
 
-    /// Called on the writer thread, which also reads its own CPU clock here.
+    private let counters = Locked<(commits: Int, commands: Int, overlapped: Int, writerCPU: Int, committerCPU: Int)>(
+        (0, 0, 0, 0, 0))
+
     func recordCommit(commands: Int) {
-        var now = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
         counters.withLock {
             $0.commits += 1
             $0.commands += commands
-            $0.cpuNanoseconds = now.tv_sec * 1_000_000_000 + now.tv_nsec
+        }
+    }
+
+    /// A batch was decided while the one before it was being committed.
+    func recordOverlap() { counters.withLock { $0.overlapped += 1 } }
+
+    /// Batches decided while the one before them was being committed.
+    var overlappedBatches: Int { counters.withLock { $0.overlapped } }
+
+    /// Called on `thread` itself, which reads its own CPU clock here.
+    func noteCPU(of thread: WriterThread) {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        let nanoseconds = now.tv_sec * 1_000_000_000 + now.tv_nsec
+        counters.withLock {
+            switch thread {
+            case .writer: $0.writerCPU = nanoseconds
+            case .committer: $0.committerCPU = nanoseconds
+            }
         }
     }
 
     var totals: (commits: Int, commands: Int, writerCPUSeconds: Double) {
-        counters.withLock { ($0.commits, $0.commands, Double($0.cpuNanoseconds) / 1e9) }
+        counters.withLock { ($0.commits, $0.commands, Double($0.writerCPU + $0.committerCPU) / 1e9) }
     }
 }
 

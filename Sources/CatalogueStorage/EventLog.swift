@@ -114,6 +114,7 @@ public final class EventLog: @unchecked Sendable {
     /// fills, the transaction is aborted, the map doubled and `body` run again
     /// from the start, so it must derive everything from what it reads.
     public func write<T>(_ body: (LogWriter) throws -> T) throws -> T {
+        faults.beforeWrite?()
         while true {
             do {
                 return try environment.write { txn in try body(LogWriter(log: self, txn: txn, buffer: RecordBuffer())) }

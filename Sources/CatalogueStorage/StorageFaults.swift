@@ -13,11 +13,19 @@ final class StorageFaults: @unchecked Sendable {
 
     private let lock = NSLock()
     private var fault: Fault?
+    private var hook: (@Sendable () -> Void)?
     private var scheduled: (successes: Int, failures: Int, errno: Int32)?
 
     var current: Fault? {
         get { lock.withLock { fault } }
         set { lock.withLock { fault = newValue } }
+    }
+
+    /// Runs before every write transaction begins: lets a test hold a writer
+    /// there, or write from another process at that point.
+    var beforeWrite: (@Sendable () -> Void)? {
+        get { lock.withLock { hook } }
+        set { lock.withLock { hook = newValue } }
     }
 
     /// Lets `successes` more write transactions commit, then fails the next

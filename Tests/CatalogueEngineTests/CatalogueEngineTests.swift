@@ -433,6 +433,35 @@ import Testing
         #expect(try catalogue.audit().ok)
     }
 
+    /// A batch is decided outside the write transaction while the one before it
+    /// commits; another process that writes in between makes it stale. The
+    /// writer then decides it again inside a transaction, after that process's events.
+    @Test func aBatchDecidedBeforeAnotherProcessWroteIsDecidedAgainAfterItsEvents() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let catalogue = try await store.open()
+        defer { catalogue.close() }
+        let session = try catalogue.session(application: "appliance", user: "svc")
+        let seeded = try await Seeded.make(session, media: 1, sides: 1)
+        // Just before this process's next write, another takes the only side.
+        let path = store.path
+        _ = WriteGate(catalogue) {
+            _ = try? Self.mediactl(["allocate", "--pool", "\\Backup", "--error-if-unavailable"], store: path)
+        }
+        do {
+            _ = try await session.allocate(AllocationRequest(pool: seeded.pool, errorIfUnavailable: true))
+            Issue.record("allocated a side another process took first")
+        } catch {
+            #expect(error.code == .mediaUnavailable)
+        }
+        let allocated = Array(catalogue.snapshot.state.logicalMedia.values)
+        #expect(allocated.count == 1)
+        let allocations = try catalogue.history(of: Set(allocated.map(\.side.rawValue)))
+            .filter { $0.event.name == "SideAllocated" }
+        #expect(allocations.count == 1 && allocations.allSatisfy { $0.application != "appliance" })
+        #expect(try catalogue.audit().ok)
+    }
+
     @Test func historyReturnsTheEventsOfAnObjectOldestFirst() async throws {
         let store = TestStore()
         defer { store.remove() }
