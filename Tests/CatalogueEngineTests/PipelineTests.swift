@@ -12,33 +12,23 @@ import Testing
 /// lets the first go.
 @Suite struct PipelineTests {
     @Test func whileOneBatchCommitsTheNextIsDecidedOnTheStateItLeaves() async throws {
-        let store = TestStore()
-        defer { store.remove() }
-        let catalogue = try await store.open(options: CatalogueOptions(checkpoints: .disabled))
-        defer { catalogue.close() }
-        let session = try catalogue.session(application: "test", user: "tester")
-        let seeded = try await Seeded.make(session, media: 4)
-        let gate = WriteGate(catalogue)
-
-        async let first = session.allocate(AllocationRequest(pool: seeded.pool))
-        try await eventually { gate.isHeld }
-        let overlapped = catalogue.writer.statistics.overlappedBatches
-        async let second = session.allocate(AllocationRequest(pool: seeded.pool))
-        try await eventually { catalogue.writer.statistics.overlappedBatches == overlapped + 1 }
-        #expect(gate.isHeld && catalogue.writer.statistics.overlappedBatches == overlapped + 1)
-        gate.release()
-        let (a, b) = try await (first, second)
+        let f = try await PipelineFixture(media: 4)
+        defer { f.close() }
+        let request = AllocationRequest(pool: f.seeded.pool)
+        let allocate: @Sendable () async throws -> Allocation = { try await f.session.allocate(request) }
+        let (a, b) = try await f.overlapping(allocate, then: allocate)
 
         // The second saw the first's allocation although it was not durable yet.
-        #expect(a.side != b.side)
-        let logged = try catalogue.history(of: [a.side.rawValue, b.side.rawValue])
+        let (first, second) = (try a.get(), try b.get())
+        #expect(first.side != second.side)
+        let logged = try f.catalogue.history(of: [first.side.rawValue, second.side.rawValue])
             .filter { $0.event.name == "SideAllocated" }
         #expect(logged.count == 2)
         #expect(logged.first.map { $0.sequence < logged[1].sequence } == true)
-        #expect(try catalogue.audit().ok)
-        let published = catalogue.snapshot.state
-        catalogue.close()
-        let reopened = try await store.open(options: CatalogueOptions(checkpoints: .disabled))
+        #expect(try f.catalogue.audit().ok)
+        let published = f.catalogue.snapshot.state
+        f.catalogue.close()
+        let reopened = try await f.store.open(options: CatalogueOptions(checkpoints: .disabled))
         defer { reopened.close() }
         #expect(reopened.snapshot.state == published)
     }
@@ -47,55 +37,75 @@ import Testing
     /// taken); when the first fails to commit, that refusal is never sent: the
     /// second is decided again on the durable state and gets the side.
     @Test func aBatchDecidedOnOneThatFailsToCommitIsDecidedAgainOnTheDurableState() async throws {
-        let store = TestStore()
-        defer { store.remove() }
-        let catalogue = try await store.open(options: CatalogueOptions(checkpoints: .disabled))
-        defer { catalogue.close() }
-        let session = try catalogue.session(application: "test", user: "tester")
-        let seeded = try await Seeded.make(session, media: 1, sides: 1)
-        let request = AllocationRequest(pool: seeded.pool, errorIfUnavailable: true)
-        let gate = WriteGate(catalogue)
-
-        async let first = outcome { try await session.allocate(request) }
-        try await eventually { gate.isHeld }
-        let overlapped = catalogue.writer.statistics.overlappedBatches
-        async let second = outcome { try await session.allocate(request) }
-        try await eventually { catalogue.writer.statistics.overlappedBatches == overlapped + 1 }
-        #expect(gate.isHeld && catalogue.writer.statistics.overlappedBatches == overlapped + 1)
-        catalogue.log.faults.failCommits(errno: EIO, after: 0)
-        gate.release()
-        let (a, b) = await (first, second)
+        let f = try await PipelineFixture(media: 1, sides: 1)
+        defer { f.close() }
+        let request = AllocationRequest(pool: f.seeded.pool, errorIfUnavailable: true)
+        let allocate: @Sendable () async throws -> Allocation = { try await f.session.allocate(request) }
+        let (a, b) = try await f.overlapping(allocate, then: allocate) {
+            f.catalogue.log.faults.failCommits(errno: EIO, after: 0)
+        }
 
         #expect(a.error?.code == .databaseFailure)
         let allocation = try #require(try? b.get())
-        #expect(Array(catalogue.snapshot.state.logicalMedia.keys) == [allocation.logicalMedium])
-        #expect(try catalogue.audit().ok)
+        #expect(Array(f.catalogue.snapshot.state.logicalMedia.keys) == [allocation.logicalMedium])
+        #expect(try f.catalogue.audit().ok)
     }
 
     @Test func aKeyTheBatchInFlightAnsweredAnswersItsRetryWithoutWriting() async throws {
-        let store = TestStore()
-        defer { store.remove() }
-        let catalogue = try await store.open(options: CatalogueOptions(checkpoints: .disabled))
-        defer { catalogue.close() }
-        let session = try catalogue.session(application: "test", user: "tester")
-        let seeded = try await Seeded.make(session, media: 4)
-        let gate = WriteGate(catalogue)
-        let headBefore = catalogue.snapshot.head.sequence
+        let f = try await PipelineFixture(media: 4)
+        defer { f.close() }
+        let request = AllocationRequest(pool: f.seeded.pool)
+        let headBefore = f.catalogue.snapshot.head.sequence
+        let allocate: @Sendable () async throws -> Allocation = {
+            try await f.session.allocate(request, idempotencyKey: "job-7")
+        }
+        let (a, b) = try await f.overlapping(allocate, then: allocate)
 
-        async let first = session.allocate(AllocationRequest(pool: seeded.pool), idempotencyKey: "job-7")
-        try await eventually { gate.isHeld }
-        let overlapped = catalogue.writer.statistics.overlappedBatches
-        async let retry = session.allocate(AllocationRequest(pool: seeded.pool), idempotencyKey: "job-7")
-        try await eventually { catalogue.writer.statistics.overlappedBatches == overlapped + 1 }
-        #expect(gate.isHeld && catalogue.writer.statistics.overlappedBatches == overlapped + 1)
-        gate.release()
-        let (a, b) = try await (first, retry)
-
-        #expect(a == b)
-        #expect(catalogue.snapshot.state.logicalMedia.count == 1)
+        #expect(try a.get() == b.get())
+        #expect(f.catalogue.snapshot.state.logicalMedia.count == 1)
         // Only the first allocation's events were written (the medium leaves
         // scratch, then a side is allocated).
-        #expect(catalogue.snapshot.head.sequence - headBefore == 2)
+        #expect(f.catalogue.snapshot.head.sequence - headBefore == 2)
+    }
+}
+
+/// A seeded catalogue whose writes a test can hold.
+struct PipelineFixture {
+    let store: TestStore
+    let catalogue: Catalogue
+    let session: Session
+    let seeded: Seeded
+
+    init(media: Int, sides: Int = 2, label: String = #function) async throws {
+        store = TestStore(label)
+        catalogue = try await store.open(options: CatalogueOptions(checkpoints: .disabled))
+        session = try catalogue.session(application: "test", user: "tester")
+        seeded = try await Seeded.make(session, media: media, sides: sides)
+    }
+
+    func close() {
+        catalogue.close()
+        store.remove()
+    }
+
+    /// Runs `first` and holds its write just before the transaction; runs
+    /// `second` until the writer has decided it on the state `first` leaves;
+    /// then runs `beforeRelease` and lets `first` go.
+    func overlapping<T: Sendable>(
+        _ first: @escaping @Sendable () async throws -> T, then second: @escaping @Sendable () async throws -> T,
+        beforeRelease: () -> Void = {}
+    ) async throws -> (Result<T, NtmsError>, Result<T, NtmsError>) {
+        let gate = WriteGate(catalogue)
+        let statistics = catalogue.writer.statistics
+        async let a = outcome(first)
+        try await eventually { gate.isHeld }
+        let overlapped = statistics.overlappedBatches
+        async let b = outcome(second)
+        try await eventually { statistics.overlappedBatches == overlapped + 1 }
+        #expect(gate.isHeld && statistics.overlappedBatches == overlapped + 1)
+        beforeRelease()
+        gate.release()
+        return await (a, b)
     }
 }
 
