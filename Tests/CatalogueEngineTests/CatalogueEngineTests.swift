@@ -443,6 +443,7 @@ import Testing
         defer { catalogue.close() }
         let session = try catalogue.session(application: "appliance", user: "svc")
         let seeded = try await Seeded.make(session, media: 1, sides: 1)
+        catalogue.writer.smallestHandedOffBatch = 1
         // Just before this process's next write, another takes the only side.
         let path = store.path
         _ = WriteGate(catalogue) {

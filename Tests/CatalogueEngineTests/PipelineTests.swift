@@ -81,6 +81,7 @@ struct PipelineFixture {
         catalogue = try await store.open(options: CatalogueOptions(checkpoints: .disabled))
         session = try catalogue.session(application: "test", user: "tester")
         seeded = try await Seeded.make(session, media: media, sides: sides)
+        catalogue.writer.smallestHandedOffBatch = 1
     }
 
     func close() {
