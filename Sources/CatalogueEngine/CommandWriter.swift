@@ -57,7 +57,7 @@ struct Waiter {
 /// other processes.
 final class CommandWriter: @unchecked Sendable {
     private let log: EventLog
-    private let queue = Locked<(commands: [PendingCommand], stopping: Bool)>(([], false))
+    private let queue = Locked<(commands: [PendingCommand], stopping: Bool, committing: Bool)>(([], false, false))
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let publish: @Sendable (CatalogueSnapshot, [LoggedEvent]) -> Void
@@ -105,13 +105,31 @@ final class CommandWriter: @unchecked Sendable {
 
     /// Queues work; false once the writer is stopping.
     func submit(_ pending: PendingCommand) -> Bool {
-        let accepted = queue.withLock { state in
-            guard !state.stopping else { return false }
+        let (accepted, wake) = queue.withLock { state in
+            guard !state.stopping else { return (false, false) }
             state.commands.append(pending)
-            return true
+            // The writer takes the whole queue when it wakes, so one wake-up per
+            // batch is enough: the first command into an empty queue. While a
+            // batch commits, every `commandsPerWakeWhileCommitting`th: those are
+            // decided ahead, the rest when the commit ends (which wakes it too).
+            let count = state.commands.count
+            return (true, state.committing ? count % commandsPerWakeWhileCommitting == 0 : count == 1)
         }
-        if accepted { wakeup.signal() }
+        if wake { wakeup.signal() }
         return accepted
+    }
+
+    /// (Tests set 1, to have each command decided ahead as it comes.)
+    var commandsPerWakeWhileCommitting = 16
+
+    /// Whether a batch is in flight; when that ends with commands queued, the
+    /// writer wakes itself for them, since their submitters may not have.
+    private func setCommitting(_ committing: Bool) {
+        let queued = queue.withLock { state in
+            state.committing = committing
+            return !state.commands.isEmpty
+        }
+        if !committing && queued { wakeup.signal() }
     }
 
     /// Queues housekeeping nobody waits for.
@@ -137,9 +155,6 @@ final class CommandWriter: @unchecked Sendable {
     private func run() {
         while true {
             wakeup.wait()
-            // The committer wakes this thread too when it finishes: hand it what
-            // was decided meanwhile (or, after a conflict, decide that again).
-            if inFlight != nil, committer.hasFinished { settle() }
             // A full next batch waits for the one in flight, then commits.
             if let ahead = next, ahead.batch.count >= maximumBatch { settle() }
             let room = maximumBatch - (next?.batch.count ?? 0)
@@ -156,6 +171,9 @@ final class CommandWriter: @unchecked Sendable {
                 return (batch, state.stopping && state.commands.isEmpty)
             }
             if !batch.isEmpty { process(batch) }
+            // The committer wakes this thread too when it finishes: hand it what
+            // was decided meanwhile (or, after a conflict, decide that again).
+            if inFlight != nil, committer.hasFinished { settle() }
             statistics.noteCPU(of: .writer)
             if stopping {
                 drain()
@@ -280,6 +298,7 @@ final class CommandWriter: @unchecked Sendable {
             return
         }
         committer.start(BatchCommitter.Job(batch: ahead.batch, decided: ahead.decided, after: newest.head))
+        setCommitting(true)
         inFlight = InFlight(
             batch: ahead.batch, state: ahead.decided.state, sequence: ahead.decided.sequence,
             storedAnswers: Dictionary(ahead.decided.storedAnswers, uniquingKeysWith: { first, _ in first }))
@@ -306,6 +325,7 @@ final class CommandWriter: @unchecked Sendable {
     private func finishInFlight() -> Bool {
         guard let job = inFlight else { return true }
         inFlight = nil
+        setCommitting(false)
         switch committer.wait() {
         case .committed: return true
         case .failed: return false

@@ -51,6 +51,32 @@ import Testing
         #expect(try f.catalogue.audit().ok)
     }
 
+    /// While a batch commits, the writer is woken once per sixteen commands;
+    /// fewer are taken when the commit ends, which wakes it too.
+    @Test func commandsThatCameDuringACommitAreTakenWhenItEnds() async throws {
+        let f = try await PipelineFixture(media: 8)
+        defer { f.close() }
+        f.catalogue.writer.commandsPerWakeWhileCommitting = 16
+        let request = AllocationRequest(pool: f.seeded.pool)
+        let session = f.session
+        let gate = WriteGate(f.catalogue)
+        async let first = session.allocate(request)
+        try await eventually { gate.isHeld }
+        let overlapped = f.catalogue.writer.statistics.overlappedBatches
+        let rest = Task {
+            try await withThrowingTaskGroup(of: Allocation.self) { group in
+                for _ in 0..<3 { group.addTask { try await session.allocate(request) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(f.catalogue.writer.statistics.overlappedBatches == overlapped)
+        gate.release()
+        let allocations = try await [first] + rest.value
+        #expect(Set(allocations.map(\.side)).count == 4)
+        #expect(try f.catalogue.audit().ok)
+    }
+
     @Test func aKeyTheBatchInFlightAnsweredAnswersItsRetryWithoutWriting() async throws {
         let f = try await PipelineFixture(media: 4)
         defer { f.close() }
@@ -82,6 +108,7 @@ struct PipelineFixture {
         session = try catalogue.session(application: "test", user: "tester")
         seeded = try await Seeded.make(session, media: media, sides: sides)
         catalogue.writer.smallestHandedOffBatch = 1
+        catalogue.writer.commandsPerWakeWhileCommitting = 1
     }
 
     func close() {
