@@ -60,14 +60,14 @@ struct DecidedBatch {
 /// process appended meanwhile, it writes nothing and reports a conflict, and the
 /// writer decides the batch again inside a transaction of its own.
 final class BatchCommitter: @unchecked Sendable {
-    struct Job: @unchecked Sendable {
+    struct Job: Sendable {
         var batch: [PendingCommand]
         var decided: DecidedBatch
         /// Where the log must end for the decisions to stand.
         var after: LogHead
     }
 
-    enum Result {
+    enum CommitResult {
         /// Durable, published and answered.
         case committed
         /// Not written; its callers were told why.
@@ -85,7 +85,7 @@ final class BatchCommitter: @unchecked Sendable {
     private let completion: Completion
     private let finished: @Sendable () -> Void
     private let statistics: WriterStatistics
-    private let slot = Locked<(job: Job?, result: Result?, stopping: Bool)>((nil, nil, false))
+    private let slot = Locked<(job: Job?, result: CommitResult?, stopping: Bool)>((nil, nil, false))
     private let jobReady = DispatchSemaphore(value: 0)
     private let resultReady = DispatchSemaphore(value: 0)
 
@@ -113,7 +113,7 @@ final class BatchCommitter: @unchecked Sendable {
     }
 
     /// Blocks until the job handed over last has finished.
-    func wait() -> Result {
+    func wait() -> CommitResult {
         resultReady.wait()
         return slot.withLock { slot in
             defer { slot.result = nil }
@@ -149,7 +149,7 @@ final class BatchCommitter: @unchecked Sendable {
         }
     }
 
-    private func commit(_ job: Job) -> Result {
+    private func commit(_ job: Job) -> CommitResult {
         do {
             let (head, transaction) = try log.write { writer in
                 guard try writer.reader.head() == job.after else { throw Conflict() }
