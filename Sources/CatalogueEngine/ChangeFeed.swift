@@ -26,9 +26,12 @@ final class ChangeFeed: Sendable {
         removed?.finish()
     }
 
-    func publish(_ events: [LoggedEvent]) {
-        guard !events.isEmpty else { return }
+    /// `events` is only asked for when someone subscribes: building the list
+    /// for nobody cost the writer an array and a copy of every event.
+    func publish(_ events: () -> [LoggedEvent]) {
         let targets = subscribers.withLock { Array($0.values) }
+        guard !targets.isEmpty else { return }
+        let events = events()
         for target in targets {
             for event in events { target.yield(event) }
         }

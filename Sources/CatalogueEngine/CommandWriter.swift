@@ -60,7 +60,7 @@ final class CommandWriter: @unchecked Sendable {
     private let queue = Locked<(commands: [PendingCommand], stopping: Bool, committing: Bool)>(([], false, false))
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
-    private let publish: @Sendable (CatalogueSnapshot, [LoggedEvent]) -> Void
+    private let publish: @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> Void
     private let current: @Sendable () -> CatalogueSnapshot
     private let clock: @Sendable () -> Int64
     private let maximumBatch: Int
@@ -81,7 +81,7 @@ final class CommandWriter: @unchecked Sendable {
     init(
         log: EventLog, replayedTransaction: Int, maximumBatch: Int, clock: @escaping @Sendable () -> Int64,
         current: @escaping @Sendable () -> CatalogueSnapshot,
-        publish: @escaping @Sendable (CatalogueSnapshot, [LoggedEvent]) -> Void
+        publish: @escaping @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> Void
     ) {
         self.log = log
         self.maximumBatch = maximumBatch
@@ -201,12 +201,21 @@ final class CommandWriter: @unchecked Sendable {
         var transaction = 0
     }
 
-    /// The batch the committer is writing, and what the writer needs to decide after it.
-    private struct InFlight {
-        var batch: [PendingCommand]
-        var state: CatalogueState
-        var sequence: UInt64
-        var storedAnswers: [String: [UInt8]]
+    /// The batch the committer is writing, and what the writer needs to decide
+    /// after it. A class: passing a whole state around by value cost the writer
+    /// a retain and a release of every table each time.
+    private final class InFlight {
+        let batch: [PendingCommand]
+        let state: CatalogueState
+        let sequence: UInt64
+        let storedAnswers: [String: [UInt8]]
+
+        init(batch: [PendingCommand], state: CatalogueState, sequence: UInt64, storedAnswers: [String: [UInt8]]) {
+            self.batch = batch
+            self.state = state
+            self.sequence = sequence
+            self.storedAnswers = storedAnswers
+        }
     }
 
     /// Commands decided while a batch commits, on the state it leaves: the next batch.
@@ -251,7 +260,7 @@ final class CommandWriter: @unchecked Sendable {
     private func decideAhead(_ batch: [PendingCommand]) {
         if inFlight != nil { statistics.recordOverlap() }
         var ahead =
-            next
+            next.take()
             ?? {
                 let base =
                     inFlight.map { ($0.state, $0.sequence) }
@@ -272,11 +281,11 @@ final class CommandWriter: @unchecked Sendable {
                 }
             }
         } catch {
+            if !ahead.batch.isEmpty { next = ahead }
             drain()
             processInTransaction(batch)
             return
         }
-        next = nil
         decide(batch, into: &ahead.decided, now: clock()) { stored[$0] }
         ahead.batch.append(contentsOf: batch)
         next = ahead
@@ -284,8 +293,7 @@ final class CommandWriter: @unchecked Sendable {
 
     /// Hands the commands decided ahead to the committer; nothing may be in flight.
     private func handOff() {
-        guard let ahead = next else { return }
-        next = nil
+        guard let ahead = next.take() else { return }
         let newest = current()
         guard newest.head.sequence == ahead.decided.baseSequence else {
             // Decided on a state that never became durable: decide again on the one that did.
@@ -309,8 +317,7 @@ final class CommandWriter: @unchecked Sendable {
     private func settle() {
         if finishInFlight() {
             handOff()
-        } else if let ahead = next {
-            next = nil
+        } else if let ahead = next.take() {
             processInTransaction(ahead.batch)
         }
     }
@@ -323,8 +330,7 @@ final class CommandWriter: @unchecked Sendable {
     /// Waits for the batch in flight; true when it committed (or none was in
     /// flight). One that met another process's records is decided again here.
     private func finishInFlight() -> Bool {
-        guard let job = inFlight else { return true }
-        inFlight = nil
+        guard let job = inFlight.take() else { return true }
         setCommitting(false)
         switch committer.wait() {
         case .committed: return true
@@ -338,11 +344,11 @@ final class CommandWriter: @unchecked Sendable {
     /// Answers a batch the committer made durable; runs on the committer's thread.
     private static func completion(
         statistics: WriterStatistics, lastSeenTransaction: ManagedAtomic<Int>,
-        publish: @escaping @Sendable (CatalogueSnapshot, [LoggedEvent]) -> Void
+        publish: @escaping @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> Void
     ) -> BatchCommitter.Completion {
         { job, head, transaction in
             lastSeenTransaction.store(transaction, ordering: .relaxed)
-            publish(CatalogueSnapshot(state: job.decided.state, head: head), job.decided.events)
+            publish(CatalogueSnapshot(state: job.decided.state, head: head)) { job.decided.events }
             statistics.recordCommit(commands: job.batch.count)
             for (pending, answer) in zip(job.batch, job.decided.answers) { if let answer { pending.reply(answer) } }
         }
@@ -367,7 +373,7 @@ final class CommandWriter: @unchecked Sendable {
         }
         // Not the store's last id now: another process may have committed since, unseen.
         lastSeenTransaction.store(outcome.transaction, ordering: .relaxed)
-        if outcome.snapshot.head != base.head { publish(outcome.snapshot, outcome.events) }
+        if outcome.snapshot.head != base.head { publish(outcome.snapshot) { outcome.events } }
         if writes { statistics.recordCommit(commands: batch.count) }
         for (index, request) in outcome.parked {
             let pending = batch[index]
