@@ -8,6 +8,10 @@ struct PreparedRecord {
     var event: CatalogueEvent
 }
 
+extension LoggedEvent {
+    init(_ record: PreparedRecord) { self.init(header: record.header, event: record.event) }
+}
+
 /// A batch decided against a state, with everything it will write; nothing is
 /// written yet.
 struct DecidedBatch {
@@ -37,7 +41,7 @@ struct DecidedBatch {
         self.sequence = sequence
     }
 
-    var events: [LoggedEvent] { records.map { LoggedEvent(header: $0.header, event: $0.event) } }
+    var events: [LoggedEvent] { records.map(LoggedEvent.init) }
 
     /// Appends the records after `head` and stores the keyed answers; returns the new head.
     func append(after head: LogHead, to writer: LogWriter) throws -> LogHead {

@@ -196,7 +196,9 @@ final class CommandWriter: @unchecked Sendable {
         var served: [OperatorRequestID: Allocation] = [:]
         /// Requests closed by any event folded in this transaction.
         var closed: [OperatorRequestID] = []
-        var events: [LoggedEvent] = []
+        /// Other processes' events folded first, then this transaction's own records.
+        var folded: [LoggedEvent] = []
+        var records: [PreparedRecord] = []
         /// The LMDB transaction the outcome was read or written in: everything up to it is folded.
         var transaction = 0
     }
@@ -302,7 +304,7 @@ final class CommandWriter: @unchecked Sendable {
         }
         guard !ahead.decided.records.isEmpty else {
             // Every command was refused or already answered: nothing to write.
-            for (pending, answer) in zip(ahead.batch, ahead.decided.answers) { if let answer { pending.reply(answer) } }
+            Self.answer(ahead.batch, ahead.decided.answers)
             return
         }
         committer.start(BatchCommitter.Job(batch: ahead.batch, decided: ahead.decided, after: newest.head))
@@ -350,8 +352,13 @@ final class CommandWriter: @unchecked Sendable {
             lastSeenTransaction.store(transaction, ordering: .relaxed)
             publish(CatalogueSnapshot(state: job.decided.state, head: head)) { job.decided.events }
             statistics.recordCommit(commands: job.batch.count)
-            for (pending, answer) in zip(job.batch, job.decided.answers) { if let answer { pending.reply(answer) } }
+            answer(job.batch, job.decided.answers)
         }
+    }
+
+    /// Tells each caller its answer; nil for an allocation that now waits.
+    private static func answer(_ batch: [PendingCommand], _ answers: [Result<CommandOutcome, NtmsError>?]) {
+        for (pending, answer) in zip(batch, answers) { if let answer { pending.reply(answer) } }
     }
 
     /// Decides, appends and commits in one write transaction, folding other
@@ -373,7 +380,9 @@ final class CommandWriter: @unchecked Sendable {
         }
         // Not the store's last id now: another process may have committed since, unseen.
         lastSeenTransaction.store(outcome.transaction, ordering: .relaxed)
-        if outcome.snapshot.head != base.head { publish(outcome.snapshot) { outcome.events } }
+        if outcome.snapshot.head != base.head {
+            publish(outcome.snapshot) { outcome.folded + outcome.records.map(LoggedEvent.init) }
+        }
         if writes { statistics.recordCommit(commands: batch.count) }
         for (index, request) in outcome.parked {
             let pending = batch[index]
@@ -383,9 +392,7 @@ final class CommandWriter: @unchecked Sendable {
             if let deadline = allocation.deadline { deadlines.insert(Deadline(time: deadline, request: request)) }
             allocation.onWait(request)
         }
-        for (pending, answer) in zip(batch, outcome.answers) {
-            if let answer { pending.reply(answer) }
-        }
+        Self.answer(batch, outcome.answers)
         resolveClosed(outcome.closed, served: outcome.served, in: outcome.snapshot.state)
         waiterCount.store(waiters.count, ordering: .relaxed)
         deadlineTimer.schedule(at: nextDeadline())
@@ -398,7 +405,7 @@ final class CommandWriter: @unchecked Sendable {
         let head = try fold(reader, into: &state, after: base.head, events: &events, closed: &closed)
         let snapshot = head == base.head ? base : CatalogueSnapshot(state: state, head: head)
         return Outcome(
-            snapshot: snapshot, answers: batch.map { _ in .success(.done) }, closed: closed, events: events,
+            snapshot: snapshot, answers: batch.map { _ in .success(.done) }, closed: closed, folded: events,
             transaction: reader.transactionID)
     }
 
@@ -431,7 +438,7 @@ final class CommandWriter: @unchecked Sendable {
         return Outcome(
             snapshot: head == base.head ? base : CatalogueSnapshot(state: decided.state, head: head),
             answers: decided.answers, parked: decided.parked, served: decided.served, closed: closed + decided.closed,
-            events: events + decided.events,
+            folded: events, records: decided.records,
             // A write transaction that changed nothing commits as no transaction at all.
             transaction: head != base.head ? writer.transactionID : writer.transactionID - 1)
     }

@@ -437,30 +437,25 @@ import Testing
     /// commits; another process that writes in between makes it stale. The
     /// writer then decides it again inside a transaction, after that process's events.
     @Test func aBatchDecidedBeforeAnotherProcessWroteIsDecidedAgainAfterItsEvents() async throws {
-        let store = TestStore()
-        defer { store.remove() }
-        let catalogue = try await store.open()
-        defer { catalogue.close() }
-        let session = try catalogue.session(application: "appliance", user: "svc")
-        let seeded = try await Seeded.make(session, media: 1, sides: 1)
-        catalogue.writer.smallestHandedOffBatch = 1
+        let f = try await PipelineFixture(media: 1, sides: 1)
+        defer { f.close() }
         // Just before this process's next write, another takes the only side.
-        let path = store.path
-        _ = WriteGate(catalogue) {
+        let path = f.store.path
+        _ = WriteGate(f.catalogue) {
             _ = try? Self.mediactl(["allocate", "--pool", "\\Backup", "--error-if-unavailable"], store: path)
         }
         do {
-            _ = try await session.allocate(AllocationRequest(pool: seeded.pool, errorIfUnavailable: true))
+            _ = try await f.session.allocate(AllocationRequest(pool: f.seeded.pool, errorIfUnavailable: true))
             Issue.record("allocated a side another process took first")
         } catch {
             #expect(error.code == .mediaUnavailable)
         }
-        let allocated = Array(catalogue.snapshot.state.logicalMedia.values)
+        let allocated = Array(f.catalogue.snapshot.state.logicalMedia.values)
         #expect(allocated.count == 1)
-        let allocations = try catalogue.history(of: Set(allocated.map(\.side.rawValue)))
+        let allocations = try f.catalogue.history(of: Set(allocated.map(\.side.rawValue)))
             .filter { $0.event.name == "SideAllocated" }
-        #expect(allocations.count == 1 && allocations.allSatisfy { $0.application != "appliance" })
-        #expect(try catalogue.audit().ok)
+        #expect(allocations.count == 1 && allocations.allSatisfy { $0.application != "test" })
+        #expect(try f.catalogue.audit().ok)
     }
 
     @Test func historyReturnsTheEventsOfAnObjectOldestFirst() async throws {
