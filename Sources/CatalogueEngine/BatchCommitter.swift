@@ -92,6 +92,7 @@ final class BatchCommitter: @unchecked Sendable {
     private let slot = Locked<(job: Job?, result: CommitResult?, stopping: Bool)>((nil, nil, false))
     private let jobReady = DispatchSemaphore(value: 0)
     private let resultReady = DispatchSemaphore(value: 0)
+    private let stopped = DispatchSemaphore(value: 0)
 
     /// `finished` is told whenever a job has finished, before `wait` returns it.
     init(
@@ -102,7 +103,12 @@ final class BatchCommitter: @unchecked Sendable {
         self.statistics = statistics
         self.finished = finished
         self.completion = completion
-        let thread = Thread { [self] in run() }
+        // Weak, so that once `run` returns the thread holds nothing of the catalogue
+        // and `stop` can promise that.
+        let thread = Thread { [weak self, stopped] in
+            self?.run()
+            stopped.signal()
+        }
         thread.name = "catalogue-committer"
         thread.start()
     }
@@ -128,10 +134,11 @@ final class BatchCommitter: @unchecked Sendable {
     /// Whether the job handed over last has finished, so `wait` returns at once.
     var hasFinished: Bool { slot.withLock { $0.result != nil } }
 
-    /// Ends the thread; no job may be in flight.
+    /// Ends the thread and waits until it has let go of everything; no job may be in flight.
     func stop() {
         slot.withLock { $0.stopping = true }
         jobReady.signal()
+        stopped.wait()
     }
 
     private func run() {

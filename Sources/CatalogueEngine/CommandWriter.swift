@@ -59,7 +59,7 @@ final class CommandWriter: @unchecked Sendable {
     private let log: EventLog
     private let queue = Locked<(commands: [PendingCommand], stopping: Bool, committing: Bool)>(([], false, false))
     private let wakeup = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let stopped = DispatchSemaphore(value: 0)
     private let publish: @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> Void
     private let current: @Sendable () -> CatalogueSnapshot
     private let clock: @Sendable () -> Int64
@@ -98,7 +98,12 @@ final class CommandWriter: @unchecked Sendable {
                 statistics: statistics, lastSeenTransaction: lastSeenTransaction, publish: publish))
         deadlineTimer.fire = { [weak self] in self?.submitInternal(.expireDeadlines) }
         lastSeenTransaction.store(replayedTransaction, ordering: .relaxed)
-        let thread = Thread { [self] in run() }
+        // Weak, so that `stop` returns only once the thread holds nothing of the
+        // catalogue (a closed catalogue's last snapshot must not outlive `close`).
+        let thread = Thread { [weak self, stopped] in
+            self?.run()
+            stopped.signal()
+        }
         thread.name = "catalogue-writer"
         thread.start()
     }
@@ -137,7 +142,8 @@ final class CommandWriter: @unchecked Sendable {
         _ = submit(PendingCommand(work: work, application: "catalogue", user: "engine") { _ in })
     }
 
-    /// Cancels every waiting allocation, finishes what is queued, then stops the thread.
+    /// Cancels every waiting allocation, finishes what is queued, then stops both
+    /// threads and waits until they have let go of everything.
     func stop() {
         let first = queue.withLock { state in
             guard !state.stopping else { return false }
@@ -149,7 +155,7 @@ final class CommandWriter: @unchecked Sendable {
         guard first else { return }
         deadlineTimer.cancel()
         wakeup.signal()
-        finished.wait()
+        stopped.wait()
     }
 
     private func run() {
@@ -178,7 +184,6 @@ final class CommandWriter: @unchecked Sendable {
             if stopping {
                 drain()
                 committer.stop()
-                finished.signal()
                 return
             }
         }

@@ -4,6 +4,8 @@ import Dispatch
 /// other processes' commits without a thread per waiter.
 final class LogFollower: @unchecked Sendable {
     private let timer: any DispatchSourceTimer
+    private let queue = DispatchQueue(label: "catalogue-follower")
+    private static let onQueue = DispatchSpecificKey<Void>()
     private let nanoseconds: Int
     // Only touched on the timer's queue.
     private var tick = 0
@@ -11,7 +13,8 @@ final class LogFollower: @unchecked Sendable {
     init(interval: Duration) {
         let (seconds, attoseconds) = interval.components
         nanoseconds = max(1_000_000, Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
-        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "catalogue-follower"))
+        queue.setSpecific(key: Self.onQueue, value: ())
+        timer = DispatchSource.makeTimerSource(queue: queue)
     }
 
     /// Calls `handler(tick, ticksPerSecond)` every interval until `cancel()`.
@@ -27,5 +30,10 @@ final class LogFollower: @unchecked Sendable {
         timer.resume()
     }
 
-    func cancel() { timer.cancel() }
+    /// Stops the timer and waits for a tick in progress, which may hold the
+    /// catalogue; unless called from a tick (the catalogue's last owner let go there).
+    func cancel() {
+        timer.cancel()
+        if DispatchQueue.getSpecific(key: Self.onQueue) == nil { queue.sync {} }
+    }
 }
