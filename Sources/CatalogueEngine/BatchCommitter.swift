@@ -72,7 +72,7 @@ final class BatchCommitter: @unchecked Sendable {
     }
 
     enum CommitResult {
-        /// Durable, published and answered.
+        /// Durable and published; its callers are answered right after.
         case committed
         /// Not written; its callers were told why.
         case failed
@@ -80,7 +80,8 @@ final class BatchCommitter: @unchecked Sendable {
         case conflict
     }
 
-    /// What the committer does once a job is durable: publish it and answer its callers.
+    /// What the committer does once a job is durable, before the writer hears of
+    /// it: publish it. (Its callers are answered after.)
     typealias Completion = @Sendable (_ job: Job, _ head: LogHead, _ transaction: Int) -> Void
 
     private struct Conflict: Error {}
@@ -153,10 +154,15 @@ final class BatchCommitter: @unchecked Sendable {
                 continue
             }
             let result = commit(job)
-            statistics.noteCPU(of: .committer)
             slot.withLock { $0.result = result }
             resultReady.signal()
             finished()
+            // Answering wakes every caller, and their tasks fill both cores: a
+            // writer woken after that waited for a core, with nothing committing
+            // meanwhile (about 0.55 ms a batch at 256 callers). Told first, it
+            // hands the next batch over while this thread answers.
+            if case .committed = result { CommandWriter.answer(job.batch, job.decided.answers) }
+            statistics.noteCPU(of: .committer)
         }
     }
 

@@ -348,7 +348,7 @@ final class CommandWriter: @unchecked Sendable {
         }
     }
 
-    /// Answers a batch the committer made durable; runs on the committer's thread.
+    /// Publishes a batch the committer made durable; runs on the committer's thread.
     private static func completion(
         statistics: WriterStatistics, lastSeenTransaction: ManagedAtomic<Int>,
         publish: @escaping @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> Void
@@ -357,12 +357,11 @@ final class CommandWriter: @unchecked Sendable {
             lastSeenTransaction.store(transaction, ordering: .relaxed)
             publish(CatalogueSnapshot(state: job.decided.state, head: head)) { job.decided.events }
             statistics.recordCommit(commands: job.batch.count)
-            answer(job.batch, job.decided.answers)
         }
     }
 
     /// Tells each caller its answer; nil for an allocation that now waits.
-    private static func answer(_ batch: [PendingCommand], _ answers: [Result<CommandOutcome, NtmsError>?]) {
+    static func answer(_ batch: [PendingCommand], _ answers: [Result<CommandOutcome, NtmsError>?]) {
         for (pending, answer) in zip(batch, answers) { if let answer { pending.reply(answer) } }
     }
 
