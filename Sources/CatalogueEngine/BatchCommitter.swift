@@ -54,55 +54,70 @@ struct DecidedBatch {
     }
 }
 
-/// Makes decided batches durable on a thread of its own, so that the writer
-/// decides the next batch while this one waits for its fsync: with one thread
-/// doing both, every commit left the processor idle for the length of an fsync.
+/// Makes decided commands durable on a thread of its own, so that the writer
+/// decides more while a commit waits for its fsync: with one thread doing both,
+/// every commit left the processor idle for the length of an fsync.
 ///
-/// One batch at a time. A batch was decided outside the write transaction, on
-/// the state the previous batch left, so inside the transaction the committer
-/// first checks that the log still ends where the decisions assumed; if another
-/// process appended meanwhile, it writes nothing and reports a conflict, and the
-/// writer decides the batch again inside a transaction of its own.
+/// The writer offers each group of commands it decides as a chunk, decided on
+/// the state the chunk before it leaves. The committer takes every chunk
+/// offered so far as one job, in one transaction, the moment the previous job
+/// is durable: it does not wait for the writer, which at 256 callers waited for
+/// a core behind the callers' tasks while nothing committed.
+///
+/// Chunks were decided outside the write transaction, so inside it the
+/// committer first checks that the log still ends where the decisions assumed.
+/// If another process appended meanwhile, or a commit failed, the committer
+/// halts: it writes nothing more, and the writer takes every chunk not yet
+/// durable and decides it again inside a transaction of its own.
 final class BatchCommitter: @unchecked Sendable {
-    struct Job: Sendable {
+    /// Commands and what was decided for them.
+    struct Chunk: Sendable {
         var batch: [PendingCommand]
         var decided: DecidedBatch
-        /// Where the log must end for the decisions to stand.
-        var after: LogHead
     }
 
-    enum CommitResult {
-        /// Durable and published; its callers are answered right after.
-        case committed
-        /// Not written; its callers were told why.
-        case failed
-        /// Not written and not answered: the log moved since the batch was decided.
-        case conflict
-    }
-
-    /// What the committer does once a job is durable, before the writer hears of
-    /// it: publish it. (Its callers are answered after.)
-    typealias Completion = @Sendable (_ job: Job, _ head: LogHead, _ transaction: Int) -> Void
+    /// What the committer does once a job is durable, before anything else:
+    /// publish the state its last chunk leaves. (Callers are answered after.)
+    typealias Completion = @Sendable (_ chunks: [Chunk], _ head: LogHead, _ transaction: Int) -> Void
 
     private struct Conflict: Error {}
 
+    private struct Queue {
+        var chunks: [Chunk] = []
+        /// A job is being written.
+        var committing = false
+        /// Set when a commit failed or met a log that had moved: the commands to
+        /// decide again (offered chunks join them when the writer takes them).
+        var halted: [PendingCommand]?
+        var stopping = false
+        var committerWaits = false
+        var writerWaits = false
+    }
+
     private let log: EventLog
+    private let maximumBatch: Int
+    private let current: @Sendable () -> CatalogueSnapshot
     private let completion: Completion
-    private let finished: @Sendable () -> Void
+    private let committing: @Sendable (_ committing: Bool, _ halted: Bool) -> Void
     private let statistics: WriterStatistics
-    private let slot = Locked<(job: Job?, result: CommitResult?, stopping: Bool)>((nil, nil, false))
-    private let jobReady = DispatchSemaphore(value: 0)
-    private let resultReady = DispatchSemaphore(value: 0)
+    private let queue = Locked(Queue())
+    private let chunkReady = DispatchSemaphore(value: 0)
+    private let jobDone = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
-    /// `finished` is told whenever a job has finished, before `wait` returns it.
+    /// `committing` is told when a job starts and when it ends (and whether the
+    /// committer halted); `current` is the newest published state.
     init(
-        log: EventLog, statistics: WriterStatistics, finished: @escaping @Sendable () -> Void,
+        log: EventLog, maximumBatch: Int, statistics: WriterStatistics,
+        current: @escaping @Sendable () -> CatalogueSnapshot,
+        committing: @escaping @Sendable (_ committing: Bool, _ halted: Bool) -> Void,
         completion: @escaping Completion
     ) {
         self.log = log
+        self.maximumBatch = maximumBatch
         self.statistics = statistics
-        self.finished = finished
+        self.current = current
+        self.committing = committing
         self.completion = completion
         // Weak, so that once `run` returns the thread holds nothing of the catalogue
         // and `stop` can promise that.
@@ -114,75 +129,148 @@ final class BatchCommitter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Hands a job over; the previous one must have been waited for.
-    func start(_ job: Job) {
-        slot.withLock { slot in
-            precondition(slot.job == nil && slot.result == nil, "one batch commits at a time")
-            slot.job = job
+    /// Queues a chunk decided on the state of everything offered before it.
+    /// Returns whether a job was committing or waiting (the chunk overlapped
+    /// a commit) and whether the committer has halted (take `takeHalt()`).
+    func offer(_ chunk: Chunk) -> (overlapped: Bool, halted: Bool) {
+        let (overlapped, halted, wake) = queue.withLock { queue in
+            let overlapped = queue.committing || !queue.chunks.isEmpty
+            queue.chunks.append(chunk)
+            let wake = queue.committerWaits
+            queue.committerWaits = false
+            return (overlapped, queue.halted != nil, wake)
         }
-        jobReady.signal()
+        if wake { chunkReady.signal() }
+        return (overlapped, halted)
     }
 
-    /// Blocks until the job handed over last has finished.
-    func wait() -> CommitResult {
-        resultReady.wait()
-        return slot.withLock { slot in
-            defer { slot.result = nil }
-            return slot.result!
+    /// Nothing offered is waiting or being written, and the committer has not halted.
+    var isIdle: Bool {
+        queue.withLock { $0.chunks.isEmpty && !$0.committing && $0.halted == nil }
+    }
+
+    /// After a halt: every command offered and not durable, in order, for the
+    /// writer to decide again; the committer then takes chunks again.
+    func takeHalt() -> [PendingCommand]? {
+        queue.withLock { queue in
+            guard var commands = queue.halted else { return nil }
+            for chunk in queue.chunks { commands.append(contentsOf: chunk.batch) }
+            queue.chunks = []
+            queue.halted = nil
+            return commands
         }
     }
 
-    /// Whether the job handed over last has finished, so `wait` returns at once.
-    var hasFinished: Bool { slot.withLock { $0.result != nil } }
+    /// Blocks until everything offered is durable, or the committer halts (then
+    /// returns what `takeHalt()` would).
+    func waitUntilIdle() -> [PendingCommand]? {
+        while true {
+            let idle = queue.withLock { queue -> Bool in
+                guard queue.halted == nil, !queue.chunks.isEmpty || queue.committing else { return true }
+                queue.writerWaits = true
+                return false
+            }
+            if idle { return takeHalt() }
+            jobDone.wait()
+        }
+    }
 
-    /// Ends the thread and waits until it has let go of everything; no job may be in flight.
+    /// Ends the thread and waits until it has let go of everything; the writer
+    /// has waited until idle first.
     func stop() {
-        slot.withLock { $0.stopping = true }
-        jobReady.signal()
+        let wake = queue.withLock { queue in
+            queue.stopping = true
+            defer { queue.committerWaits = false }
+            return queue.committerWaits
+        }
+        if wake { chunkReady.signal() }
         stopped.wait()
+    }
+
+    private enum Step {
+        case commit([Chunk])
+        case wait
+        case stop
     }
 
     private func run() {
         while true {
-            jobReady.wait()
-            let (job, stopping) = slot.withLock { slot in
-                defer { slot.job = nil }
-                return (slot.job, slot.stopping)
+            let step = queue.withLock { queue -> Step in
+                if queue.halted == nil, !queue.chunks.isEmpty {
+                    queue.committing = true
+                    return .commit(Self.take(&queue.chunks, upTo: maximumBatch))
+                }
+                if queue.stopping { return .stop }
+                queue.committerWaits = true
+                return .wait
             }
-            guard let job else {
-                if stopping { return }
-                continue
+            switch step {
+            case .stop: return
+            case .wait: chunkReady.wait()
+            case .commit(let chunks):
+                committing(true, false)
+                let redo = commit(chunks)
+                let wakeWriter = queue.withLock { queue in
+                    queue.committing = false
+                    queue.halted = redo
+                    defer { queue.writerWaits = false }
+                    return queue.writerWaits
+                }
+                committing(false, redo != nil)
+                if wakeWriter { jobDone.signal() }
+                // Answered after the writer may go on: waking the callers fills both cores.
+                if redo == nil { for chunk in chunks { CommandWriter.answer(chunk.batch, chunk.decided.answers) } }
+                statistics.noteCPU(of: .committer)
             }
-            let result = commit(job)
-            slot.withLock { $0.result = result }
-            resultReady.signal()
-            finished()
-            // Answering wakes every caller, and their tasks fill both cores: a
-            // writer woken after that waited for a core, with nothing committing
-            // meanwhile (about 0.55 ms a batch at 256 callers). Told first, it
-            // hands the next batch over while this thread answers.
-            if case .committed = result { CommandWriter.answer(job.batch, job.decided.answers) }
-            statistics.noteCPU(of: .committer)
         }
     }
 
-    private func commit(_ job: Job) -> CommitResult {
+    /// The oldest chunks, at least one, holding at most `limit` commands.
+    private static func take(_ chunks: inout [Chunk], upTo limit: Int) -> [Chunk] {
+        var count = 0
+        var end = 0
+        while end < chunks.count, end == 0 || count + chunks[end].batch.count <= limit {
+            count += chunks[end].batch.count
+            end += 1
+        }
+        if end == chunks.count {
+            defer { chunks = [] }
+            return chunks
+        }
+        defer { chunks.removeFirst(end) }
+        return Array(chunks[..<end])
+    }
+
+    /// Writes the chunks in one transaction and publishes them. Otherwise
+    /// returns the commands to decide again (none after a failed commit, whose
+    /// callers were told why), and the committer halts.
+    private func commit(_ chunks: [Chunk]) -> [PendingCommand]? {
+        let newest = current()
+        guard chunks[0].decided.baseSequence == newest.head.sequence else {
+            // Decided on a state that never became durable.
+            return chunks.flatMap(\.batch)
+        }
+        guard chunks.contains(where: { !$0.decided.records.isEmpty }) else {
+            // Every command was refused or answered from a stored answer: nothing to write.
+            return nil
+        }
         do {
             let (head, transaction) = try log.write { writer in
-                guard try writer.reader.head() == job.after else { throw Conflict() }
-                let head = try job.decided.append(after: job.after, to: writer)
+                guard try writer.reader.head() == newest.head else { throw Conflict() }
+                var head = newest.head
+                for chunk in chunks { head = try chunk.decided.append(after: head, to: writer) }
                 try writer.recordHead(head)
                 return (head, writer.transactionID)
             }
-            completion(job, head, transaction)
-            return .committed
+            completion(chunks, head, transaction)
+            return nil
         } catch is Conflict {
-            return .conflict
+            return chunks.flatMap(\.batch)
         } catch {
-            // Nothing of this batch is in the log and nothing was published.
+            // Nothing of these chunks is in the log and nothing was published.
             let failure = ntmsError(from: error)
-            for pending in job.batch { pending.reply(.failure(failure)) }
-            return .failed
+            for chunk in chunks { for pending in chunk.batch { pending.reply(.failure(failure)) } }
+            return []
         }
     }
 }

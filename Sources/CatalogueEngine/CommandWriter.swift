@@ -69,8 +69,13 @@ final class CommandWriter: @unchecked Sendable {
     // Touched only on the writer thread.
     private var waiters: [OperatorRequestID: Waiter] = [:]
     private var deadlines = Heap<Deadline>()
-    private var inFlight: InFlight?
-    private var next: DecidedAhead?
+    /// The state everything offered to the committer leaves; nil when that is
+    /// the published state.
+    private var ahead: AheadState?
+    /// Answers stored by keyed commands offered to the committer, by key, with
+    /// the sequence number of their chunk: not in the log until it commits.
+    private var pendingKeys: [String: (answer: [UInt8], sequence: UInt64)] = [:]
+    private var prunePendingKeysAt = 4096
     private let committer: BatchCommitter
 
     // Read by the timers.
@@ -91,9 +96,12 @@ final class CommandWriter: @unchecked Sendable {
         deadlineTimer = DeadlineTimer(clock: clock)
         let statistics = statistics
         let lastSeenTransaction = lastSeenTransaction
-        let wakeup = wakeup
+        let (queue, wakeup) = (queue, wakeup)
         committer = BatchCommitter(
-            log: log, statistics: statistics, finished: { wakeup.signal() },
+            log: log, maximumBatch: maximumBatch, statistics: statistics, current: current,
+            committing: { committing, halted in
+                Self.setCommitting(committing, halted: halted, queue: queue, wakeup: wakeup)
+            },
             completion: Self.completion(
                 statistics: statistics, lastSeenTransaction: lastSeenTransaction, publish: publish))
         deadlineTimer.fire = { [weak self] in self?.submitInternal(.expireDeadlines) }
@@ -127,14 +135,18 @@ final class CommandWriter: @unchecked Sendable {
     /// (Tests set 1, to have each command decided ahead as it comes.)
     var commandsPerWakeWhileCommitting = 16
 
-    /// Whether a batch is in flight; when that ends with commands queued, the
-    /// writer wakes itself for them, since their submitters may not have.
-    private func setCommitting(_ committing: Bool) {
+    /// Whether the committer is writing; when that ends with commands queued,
+    /// the writer is woken for them, since their submitters may not have; and
+    /// when the committer halted, for it to decide its commands again.
+    private static func setCommitting(
+        _ committing: Bool, halted: Bool, queue: Locked<(commands: [PendingCommand], stopping: Bool, committing: Bool)>,
+        wakeup: DispatchSemaphore
+    ) {
         let queued = queue.withLock { state in
             state.committing = committing
             return !state.commands.isEmpty
         }
-        if !committing && queued { wakeup.signal() }
+        if halted || (!committing && queued) { wakeup.signal() }
     }
 
     /// Queues housekeeping nobody waits for.
@@ -161,25 +173,20 @@ final class CommandWriter: @unchecked Sendable {
     private func run() {
         while true {
             wakeup.wait()
-            // A full next batch waits for the one in flight, then commits.
-            if let ahead = next, ahead.batch.count >= maximumBatch { settle() }
-            let room = maximumBatch - (next?.batch.count ?? 0)
+            if let redo = committer.takeHalt() { decideAgain(redo) }
             let (batch, stopping) = queue.withLock { state in
                 // Taking the whole queue moves the array instead of copying it.
                 var batch: [PendingCommand] = []
-                if state.commands.count <= room {
+                if state.commands.count <= maximumBatch {
                     swap(&batch, &state.commands)
                 } else {
-                    batch = Array(state.commands.prefix(room))
-                    state.commands.removeFirst(room)
+                    batch = Array(state.commands.prefix(maximumBatch))
+                    state.commands.removeFirst(maximumBatch)
                 }
                 if !state.commands.isEmpty { wakeup.signal() }
                 return (batch, state.stopping && state.commands.isEmpty)
             }
             if !batch.isEmpty { process(batch) }
-            // The committer wakes this thread too when it finishes: hand it what
-            // was decided meanwhile (or, after a conflict, decide that again).
-            if inFlight != nil, committer.hasFinished { settle() }
             statistics.noteCPU(of: .writer)
             if stopping {
                 drain()
@@ -208,27 +215,17 @@ final class CommandWriter: @unchecked Sendable {
         var transaction = 0
     }
 
-    /// The batch the committer is writing, and what the writer needs to decide
-    /// after it. A class: passing a whole state around by value cost the writer
-    /// a retain and a release of every table each time.
-    private final class InFlight {
-        let batch: [PendingCommand]
+    /// The state after the chunks offered to the committer. A class: passing a
+    /// whole state around by value cost the writer a retain and a release of
+    /// every table each time.
+    private final class AheadState {
         let state: CatalogueState
         let sequence: UInt64
-        let storedAnswers: [String: [UInt8]]
 
-        init(batch: [PendingCommand], state: CatalogueState, sequence: UInt64, storedAnswers: [String: [UInt8]]) {
-            self.batch = batch
+        init(state: CatalogueState, sequence: UInt64) {
             self.state = state
             self.sequence = sequence
-            self.storedAnswers = storedAnswers
         }
-    }
-
-    /// Commands decided while a batch commits, on the state it leaves: the next batch.
-    private struct DecidedAhead {
-        var batch: [PendingCommand]
-        var decided: DecidedBatch
     }
 
     /// Below this many commands, with nothing committing, the writer commits a
@@ -240,12 +237,11 @@ final class CommandWriter: @unchecked Sendable {
 
     private func process(_ batch: [PendingCommand]) {
         if canPipeline(batch) {
-            if inFlight == nil, next == nil, batch.count < smallestHandedOffBatch {
+            if batch.count < smallestHandedOffBatch, committer.isIdle {
                 processInTransaction(batch)
                 return
             }
             decideAhead(batch)
-            if inFlight == nil { handOff() }
         } else {
             drain()
             processInTransaction(batch)
@@ -260,103 +256,87 @@ final class CommandWriter: @unchecked Sendable {
         waiters.isEmpty && batch.allSatisfy { if case .command = $0.work { true } else { false } }
     }
 
-    /// Decides the commands on the state everything decided before them leaves,
-    /// adding them to the next batch. They are committed when the batch in
-    /// flight is durable, together with whatever else arrives until then: a
-    /// commit takes every command that came during the one before.
+    /// Decides the commands on the state everything offered before them leaves,
+    /// and offers them to the committer, which writes them with whatever else
+    /// it finds offered once the job it is writing is durable.
     private func decideAhead(_ batch: [PendingCommand]) {
-        if inFlight != nil { statistics.recordOverlap() }
-        var ahead =
-            next.take()
+        let base =
+            ahead
             ?? {
-                let base =
-                    inFlight.map { ($0.state, $0.sequence) }
-                    ?? {
-                        let newest = current()
-                        return (newest.state, newest.head.sequence)
-                    }()
-                return DecidedAhead(batch: [], decided: DecidedBatch(state: base.0, sequence: base.1))
+                let newest = current()
+                return AheadState(state: newest.state, sequence: newest.head.sequence)
             }()
         // Stored answers are read before deciding, so that a failed read leaves
-        // nothing half decided. A key the batch in flight stored is not in the
-        // log yet; the committer's head check catches one another process stored.
+        // nothing half decided. A key offered earlier is not in the log yet; the
+        // committer's head check catches one another process stored.
         var stored: [String: [UInt8]] = [:]
         do {
-            for case .command(_, let key?) in batch.lazy.map(\.work) where ahead.decided.answersByKey[key] == nil {
-                if let answer = try inFlight?.storedAnswers[key] ?? log.read({ try $0.storedAnswer(forKey: key) }) {
+            for case .command(_, let key?) in batch.lazy.map(\.work) {
+                if let answer = try pendingKeys[key]?.answer ?? log.read({ try $0.storedAnswer(forKey: key) }) {
                     stored[key] = answer
                 }
             }
         } catch {
-            if !ahead.batch.isEmpty { next = ahead }
             drain()
             processInTransaction(batch)
             return
         }
-        decide(batch, into: &ahead.decided, now: clock()) { stored[$0] }
-        ahead.batch.append(contentsOf: batch)
-        next = ahead
+        var decided = DecidedBatch(state: base.state, sequence: base.sequence)
+        decide(batch, into: &decided, now: clock()) { stored[$0] }
+        if !decided.storedAnswers.isEmpty { rememberPendingKeys(decided) }
+        ahead = AheadState(state: decided.state, sequence: decided.sequence)
+        let (overlapped, halted) = committer.offer(BatchCommitter.Chunk(batch: batch, decided: decided))
+        if overlapped { statistics.recordOverlap() }
+        if halted, let redo = committer.takeHalt() { decideAgain(redo) }
     }
 
-    /// Hands the commands decided ahead to the committer; nothing may be in flight.
-    private func handOff() {
-        guard let ahead = next.take() else { return }
-        let newest = current()
-        guard newest.head.sequence == ahead.decided.baseSequence else {
-            // Decided on a state that never became durable: decide again on the one that did.
-            processInTransaction(ahead.batch)
-            return
+    /// Keeps the keyed answers of an offered chunk until they are in the log;
+    /// those already durable are dropped once there are many.
+    private func rememberPendingKeys(_ decided: DecidedBatch) {
+        if pendingKeys.count >= prunePendingKeysAt {
+            let durable = current().head.sequence
+            pendingKeys = pendingKeys.filter { $0.value.sequence > durable }
+            // Many callers may hold keys in flight at once: prune less often then.
+            prunePendingKeysAt = max(4096, 2 * pendingKeys.count)
         }
-        guard !ahead.decided.records.isEmpty else {
-            // Every command was refused or already answered: nothing to write.
-            Self.answer(ahead.batch, ahead.decided.answers)
-            return
-        }
-        committer.start(BatchCommitter.Job(batch: ahead.batch, decided: ahead.decided, after: newest.head))
-        setCommitting(true)
-        inFlight = InFlight(
-            batch: ahead.batch, state: ahead.decided.state, sequence: ahead.decided.sequence,
-            storedAnswers: Dictionary(ahead.decided.storedAnswers, uniquingKeysWith: { first, _ in first }))
-    }
-
-    /// Waits for the batch in flight, then hands off what was decided ahead of
-    /// it, or decides that again in a transaction if the batch did not commit.
-    private func settle() {
-        if finishInFlight() {
-            handOff()
-        } else if let ahead = next.take() {
-            processInTransaction(ahead.batch)
+        for stored in decided.storedAnswers {
+            pendingKeys[stored.key] = (stored.answer, decided.sequence)
         }
     }
 
-    /// Commits everything decided so far and waits until it is durable.
+    /// After the committer halted: decides every command it did not make
+    /// durable again, in a transaction, on the durable state.
+    private func decideAgain(_ commands: [PendingCommand]) {
+        if commands.isEmpty {
+            forgetAhead()
+        } else {
+            processInTransaction(commands)
+        }
+    }
+
+    /// Nothing offered is pending: the next decision starts from the published state.
+    private func forgetAhead() {
+        ahead = nil
+        pendingKeys.removeAll(keepingCapacity: true)
+    }
+
+    /// Waits until everything offered is durable, deciding again whatever a halt returned.
     private func drain() {
-        while inFlight != nil || next != nil { settle() }
+        while let redo = committer.waitUntilIdle() { decideAgain(redo) }
+        forgetAhead()
     }
 
-    /// Waits for the batch in flight; true when it committed (or none was in
-    /// flight). One that met another process's records is decided again here.
-    private func finishInFlight() -> Bool {
-        guard let job = inFlight.take() else { return true }
-        setCommitting(false)
-        switch committer.wait() {
-        case .committed: return true
-        case .failed: return false
-        case .conflict:
-            processInTransaction(job.batch)
-            return false
-        }
-    }
-
-    /// Publishes a batch the committer made durable; runs on the committer's thread.
+    /// Publishes chunks the committer made durable; runs on the committer's thread.
     private static func completion(
         statistics: WriterStatistics, lastSeenTransaction: ManagedAtomic<Int>,
         publish: @escaping @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> Void
     ) -> BatchCommitter.Completion {
-        { job, head, transaction in
+        { chunks, head, transaction in
             lastSeenTransaction.store(transaction, ordering: .relaxed)
-            publish(CatalogueSnapshot(state: job.decided.state, head: head)) { job.decided.events }
-            statistics.recordCommit(commands: job.batch.count)
+            publish(CatalogueSnapshot(state: chunks[chunks.count - 1].decided.state, head: head)) {
+                chunks.flatMap(\.decided.events)
+            }
+            statistics.recordCommit(commands: chunks.reduce(0) { $0 + $1.batch.count })
         }
     }
 
@@ -368,6 +348,8 @@ final class CommandWriter: @unchecked Sendable {
     /// Decides, appends and commits in one write transaction, folding other
     /// processes' records first; then parks, answers and serves waiters.
     private func processInTransaction(_ batch: [PendingCommand]) {
+        assert(committer.isIdle, "a transaction of the writer's own while the committer has work")
+        forgetAhead()
         let base = current()
         let writes = !waiters.isEmpty || batch.contains { if case .refresh = $0.work { false } else { true } }
         let outcome: Outcome

@@ -93,6 +93,37 @@ import Testing
         // scratch, then a side is allocated).
         #expect(f.catalogue.snapshot.head.sequence - headBefore == 2)
     }
+
+    /// Each command offered while the first commits is a chunk of its own; once
+    /// the first is durable the committer writes every chunk offered meanwhile
+    /// in one transaction, up to the batch limit.
+    @Test(arguments: [(4096, 1), (2, 2)])
+    func aCommitTakesEveryChunkOfferedDuringTheOneBeforeUpToTheBatchLimit(_ limit: Int, _ commits: Int)
+        async throws
+    {
+        let f = try await PipelineFixture(media: 8, maximumBatch: limit)
+        defer { f.close() }
+        let request = AllocationRequest(pool: f.seeded.pool)
+        let session = f.session
+        let gate = WriteGate(f.catalogue)
+        let before = f.catalogue.commitStatistics
+        async let first = session.allocate(request)
+        try await eventually { gate.isHeld }
+        var rest: [Task<Allocation, any Error>] = []
+        for _ in 0..<3 {
+            let overlapped = f.catalogue.writer.statistics.overlappedBatches
+            rest.append(Task { try await session.allocate(request) })
+            try await eventually { f.catalogue.writer.statistics.overlappedBatches == overlapped + 1 }
+        }
+        gate.release()
+        var allocations = [try await first]
+        for task in rest { allocations.append(try await task.value) }
+        #expect(Set(allocations.map(\.side)).count == 4)
+        let after = f.catalogue.commitStatistics
+        #expect(after.commands - before.commands == 4)
+        #expect(after.commits - before.commits == 1 + commits)
+        #expect(try f.catalogue.audit().ok)
+    }
 }
 
 /// A seeded catalogue whose writes a test can hold.
@@ -102,9 +133,9 @@ struct PipelineFixture {
     let session: Session
     let seeded: Seeded
 
-    init(media: Int, sides: Int = 2, label: String = #function) async throws {
+    init(media: Int, sides: Int = 2, maximumBatch: Int = 4096, label: String = #function) async throws {
         store = TestStore(label)
-        catalogue = try await store.open(options: CatalogueOptions(checkpoints: .disabled))
+        catalogue = try await store.open(options: CatalogueOptions(maximumBatch: maximumBatch, checkpoints: .disabled))
         session = try catalogue.session(application: "test", user: "tester")
         seeded = try await Seeded.make(session, media: media, sides: sides)
         catalogue.writer.smallestHandedOffBatch = 1
