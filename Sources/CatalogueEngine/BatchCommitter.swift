@@ -104,6 +104,7 @@ final class BatchCommitter: @unchecked Sendable {
     private let chunkReady = DispatchSemaphore(value: 0)
     private let jobDone = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
+    private let answerer: Answerer
 
     /// `committing` is told when a job starts and when it ends (and whether the
     /// committer halted); `current` is the newest published state.
@@ -119,6 +120,7 @@ final class BatchCommitter: @unchecked Sendable {
         self.current = current
         self.committing = committing
         self.completion = completion
+        answerer = Answerer(statistics: statistics)
         // Weak, so that once `run` returns the thread holds nothing of the catalogue
         // and `stop` can promise that.
         let thread = Thread { [weak self, stopped] in
@@ -175,8 +177,8 @@ final class BatchCommitter: @unchecked Sendable {
         }
     }
 
-    /// Ends the thread and waits until it has let go of everything; the writer
-    /// has waited until idle first.
+    /// Ends the thread once every caller is answered, and waits until it has let
+    /// go of everything; the writer has waited until idle first.
     func stop() {
         let wake = queue.withLock { queue in
             queue.stopping = true
@@ -185,6 +187,7 @@ final class BatchCommitter: @unchecked Sendable {
         }
         if wake { chunkReady.signal() }
         stopped.wait()
+        answerer.stop()
     }
 
     private enum Step {
@@ -218,8 +221,7 @@ final class BatchCommitter: @unchecked Sendable {
                 }
                 committing(false, redo != nil)
                 if wakeWriter { jobDone.signal() }
-                // Answered after the writer may go on: waking the callers fills both cores.
-                if redo == nil { for chunk in chunks { CommandWriter.answer(chunk.batch, chunk.decided.answers) } }
+                if redo == nil { answerer.answer(chunks) }
                 statistics.noteCPU(of: .committer)
             }
         }
@@ -271,6 +273,68 @@ final class BatchCommitter: @unchecked Sendable {
             let failure = ntmsError(from: error)
             for chunk in chunks { for pending in chunk.batch { pending.reply(.failure(failure)) } }
             return []
+        }
+    }
+}
+
+/// Answers the callers of durable chunks on a thread of its own, in the order
+/// they committed. Resuming a job's callers took the committer about 0.17 ms
+/// at 256 callers, during which nothing was committing; freeing the job's
+/// records goes with it.
+final class Answerer: @unchecked Sendable {
+    private let queue = Locked<(jobs: [[BatchCommitter.Chunk]], waits: Bool, stopping: Bool)>(([], false, false))
+    private let ready = DispatchSemaphore(value: 0)
+    private let stopped = DispatchSemaphore(value: 0)
+
+    private let statistics: WriterStatistics
+
+    init(statistics: WriterStatistics) {
+        self.statistics = statistics
+        let thread = Thread { [weak self, stopped] in
+            self?.run()
+            stopped.signal()
+        }
+        thread.name = "catalogue-answerer"
+        thread.start()
+    }
+
+    func answer(_ chunks: [BatchCommitter.Chunk]) {
+        let wake = queue.withLock { queue in
+            queue.jobs.append(chunks)
+            defer { queue.waits = false }
+            return queue.waits
+        }
+        if wake { ready.signal() }
+    }
+
+    /// Returns once everything queued is answered and the thread has ended.
+    func stop() {
+        let wake = queue.withLock { queue in
+            queue.stopping = true
+            defer { queue.waits = false }
+            return queue.waits
+        }
+        if wake { ready.signal() }
+        stopped.wait()
+    }
+
+    private func run() {
+        while true {
+            let (jobs, stopping) = queue.withLock { queue in
+                var jobs: [[BatchCommitter.Chunk]] = []
+                swap(&jobs, &queue.jobs)
+                if jobs.isEmpty && !queue.stopping { queue.waits = true }
+                return (jobs, queue.stopping)
+            }
+            if jobs.isEmpty {
+                if stopping { return }
+                ready.wait()
+                continue
+            }
+            for chunks in jobs {
+                for chunk in chunks { CommandWriter.answer(chunk.batch, chunk.decided.answers) }
+            }
+            statistics.noteCPU(of: .answerer)
         }
     }
 }

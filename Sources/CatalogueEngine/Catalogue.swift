@@ -189,7 +189,8 @@ public final class Catalogue: Sendable {
     }
 
     /// How many LMDB commits the writer made, how many commands they carried, and
-    /// the CPU time the writer thread has used (what limits throughput under load).
+    /// the CPU time the writer's threads (deciding, committing, answering) have
+    /// used: what limits throughput under load.
     public var commitStatistics: (commits: Int, commands: Int, writerCPUSeconds: Double) {
         writer.statistics.totals
     }

@@ -638,12 +638,13 @@ final class DeadlineTimer: @unchecked Sendable {
 }
 
 /// Counters for tests and the benchmark: how well group commit batches, and
-/// the processor time the writer's two threads used.
+/// the processor time the writer's three threads used.
 final class WriterStatistics: Sendable {
-    enum WriterThread { case writer, committer }
+    enum WriterThread { case writer, committer, answerer }
 
-    private let counters = Locked<(commits: Int, commands: Int, overlapped: Int, writerCPU: Int, committerCPU: Int)>(
-        (0, 0, 0, 0, 0))
+    private let counters = Locked<
+        (commits: Int, commands: Int, overlapped: Int, writerCPU: Int, committerCPU: Int, answererCPU: Int)
+    >((0, 0, 0, 0, 0, 0))
 
     func recordCommit(commands: Int) {
         counters.withLock {
@@ -667,12 +668,15 @@ final class WriterStatistics: Sendable {
             switch thread {
             case .writer: $0.writerCPU = nanoseconds
             case .committer: $0.committerCPU = nanoseconds
+            case .answerer: $0.answererCPU = nanoseconds
             }
         }
     }
 
     var totals: (commits: Int, commands: Int, writerCPUSeconds: Double) {
-        counters.withLock { ($0.commits, $0.commands, Double($0.writerCPU + $0.committerCPU) / 1e9) }
+        counters.withLock {
+            ($0.commits, $0.commands, Double($0.writerCPU + $0.committerCPU + $0.answererCPU) / 1e9)
+        }
     }
 }
 
