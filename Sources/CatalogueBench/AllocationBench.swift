@@ -76,7 +76,6 @@ struct AllocationBench {
             limits.append(limit)
             ratios.append(rate / limit)
         }
-        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         return (median(limits), median(ratios), median(smallLogLimits), logRecords)
     }
 

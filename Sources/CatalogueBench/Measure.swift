@@ -94,8 +94,28 @@ func onThreads(_ threads: Int, operations: Int, rounds: Int = 5, _ body: @escapi
         group.wait()
         rates.append(Double(operations * threads) / (Double(monotonicNanoseconds() - begin) / 1e9))
     }
-    return rates.sorted()[rates.count / 2]
+    return median(rates)
 }
+
+/// Runs each measurement once a round, starting each round one measurement
+/// later; returns every measurement's rates, and for each after the first the
+/// median of its per-round ratio of the first to it.
+func interleaved(rounds: Int, _ measures: [() throws -> Double]) throws -> (rates: [[Double]], ratios: [Double]) {
+    var rates = Array(repeating: [Double](), count: measures.count)
+    for round in 0..<rounds {
+        for step in 0..<measures.count {
+            let index = (round + step) % measures.count
+            rates[index].append(try measures[index]())
+        }
+    }
+    let ratios = rates.indices.map { index in
+        median(zip(rates[0], rates[index]).map { $0 / $1 })
+    }
+    return (rates, ratios)
+}
+
+/// The middle value (the upper one of an even count).
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 /// Keeps the optimizer from deleting a lookup whose result is unused. Not
 /// optimized itself, so callers cannot learn that it ignores its argument

@@ -27,6 +27,8 @@ struct ReadBench {
         var mutex_dictionary_2_threads: Double
         var sqlite_1_thread: Double
         var ratio_to_dictionary: Double
+        /// One minus the median, over five pairs of rounds run back to back, of
+        /// the rate with a writer committing over the rate without.
         var writer_slowdown: Double
         var ratio_to_sqlite: Double
     }
@@ -48,7 +50,6 @@ struct ReadBench {
         let engineSides: @Sendable (Int) -> Void = { _ in
             for key in keys { blackHole(catalogue.read { $0.state.sides[key] }) }
         }
-        let side1 = onThreads(1, operations: count, engineSides)
         let side2 = onThreads(2, operations: count, engineSides)
         let property = onThreads(1, operations: count) { _ in
             for key in keys { blackHole(catalogue.snapshot.state.sides[key]) }
@@ -67,10 +68,24 @@ struct ReadBench {
                 for key in lmidKeys { blackHole(catalogue.read { $0.state.logicalMedia[key] }) }
             }
 
-        // The same lookups while a writer commits allocations and deallocations.
+        // Interleaved measurements time a second pass over their keys, as five
+        // rounds in a row did: the first warms the caches the others cooled.
+        func warm(_ measure: () throws -> Double) rethrows -> Double {
+            _ = try measure()
+            return try measure()
+        }
+
+        // The same lookups while a writer commits allocations and deallocations,
+        // in pairs of rounds with and without it, back to back: measured apart,
+        // the two drifted with the host by more than the target's margin.
         let session = try catalogue.session(application: "bench", user: "writer")
+        let writerOn = Atomic<Bool>(false)
         let writing = Task {
             while !Task.isCancelled {
+                guard writerOn.load(ordering: .relaxed) else {
+                    try? await Task.sleep(for: .milliseconds(1))
+                    continue
+                }
                 guard
                     let allocation = try? await session.allocate(
                         AllocationRequest(pool: pool, errorIfUnavailable: true))
@@ -78,16 +93,31 @@ struct ReadBench {
                 try? await session.deallocate(allocation.logicalMedium)
             }
         }
-        try await Task.sleep(for: .milliseconds(50))
         quiesce()
-        let side1Writer = onThreads(1, operations: count, engineSides)
+        var withWriter: [Double] = []
+        var ratios: [Double] = []
+        // Each pair in turn starts with or without the writer: the host drifts within a pair too.
+        for pair in 0..<5 {
+            var rates: [Bool: Double] = [:]
+            for writer in pair % 2 == 0 ? [true, false] : [false, true] {
+                writerOn.store(writer, ordering: .relaxed)
+                try await Task.sleep(for: .milliseconds(20))
+                rates[writer] = warm { onThreads(1, operations: count, rounds: 1, engineSides) }
+            }
+            withWriter.append(rates[true]!)
+            ratios.append(rates[true]! / rates[false]!)
+        }
+        let side1Writer = median(withWriter)
+        let writerSlowdown = 1 - median(ratios)
+        writerOn.store(true, ordering: .relaxed)
+        try await Task.sleep(for: .milliseconds(20))
         let side2Writer = onThreads(2, operations: count, engineSides)
         writing.cancel()
         _ = await writing.value
 
         // Baselines over the same keys and values.
         let plain: [SideID: Side] = Dictionary(uniqueKeysWithValues: state.sides.map { ($0.key, $0.value) })
-        let dictionary1 = onThreads(1, operations: count) { _ in
+        let dictionaryLookups: @Sendable (Int) -> Void = { _ in
             for key in keys { blackHole(plain[key]) }
         }
         let guarded = GuardedDictionary(plain)
@@ -99,7 +129,21 @@ struct ReadBench {
         }
         let sqliteCount = min(count, 200_000)
         let sqliteKeys = keys.prefix(sqliteCount).map { Int64($0.rawValue) }
-        let sqlite1 = try sqlitePointReads(sqlite, keys: Array(sqliteKeys))
+        let sqliteKeyArray = Array(sqliteKeys)
+        // The engine and its two main baselines in interleaved rounds, each
+        // round in a different order; the ratios are the medians of each
+        // round's own ratios, so the host's drift between parts of the run
+        // does not enter them.
+        let (rates, baselineRatios) = try interleaved(
+            rounds: 5,
+            [
+                { warm { onThreads(1, operations: count, rounds: 1, engineSides) } },
+                { warm { onThreads(1, operations: count, rounds: 1, dictionaryLookups) } },
+                { try warm { try sqlitePointReads(sqlite, keys: sqliteKeyArray) } },
+            ])
+        let side1 = median(rates[0])
+        let dictionary1 = median(rates[1])
+        let sqlite1 = median(rates[2])
 
         return Result(
             media: state.media.count, lookups_per_thread: count, engine_side_1_thread: side1,
@@ -108,23 +152,18 @@ struct ReadBench {
             engine_side_1_thread_with_writer: side1Writer, engine_side_2_threads_with_writer: side2Writer,
             engine_barcode_1_thread: barcode1, engine_lmid_1_thread: lmid1, dictionary_1_thread: dictionary1,
             mutex_dictionary_1_thread: mutex1, mutex_dictionary_2_threads: mutex2, sqlite_1_thread: sqlite1,
-            ratio_to_dictionary: side1 / dictionary1, writer_slowdown: 1 - side1Writer / side1,
-            ratio_to_sqlite: side1 / sqlite1)
+            ratio_to_dictionary: baselineRatios[1], writer_slowdown: writerSlowdown,
+            ratio_to_sqlite: baselineRatios[2])
     }
 
-    /// Point reads by primary key with a cached statement, one read transaction;
-    /// the median of five rounds, like the engine's figures.
+    /// Point reads by primary key with a cached statement, in one read transaction.
     private func sqlitePointReads(_ queue: DatabaseQueue, keys: [Int64]) throws -> Double {
         try queue.read { db in
             let statement = try db.cachedStatement(
                 sql: "SELECT id, medium, number, state, allocate_count, lmid FROM sides WHERE id = ?")
-            var rates: [Double] = []
-            for _ in 0..<5 {
-                let begin = monotonicNanoseconds()
-                for key in keys { blackHole(try Row.fetchOne(statement, arguments: [key])) }
-                rates.append(Double(keys.count) / (Double(monotonicNanoseconds() - begin) / 1e9))
-            }
-            return rates.sorted()[rates.count / 2]
+            let begin = monotonicNanoseconds()
+            for key in keys { blackHole(try Row.fetchOne(statement, arguments: [key])) }
+            return Double(keys.count) / (Double(monotonicNanoseconds() - begin) / 1e9)
         }
     }
 }
