@@ -98,8 +98,8 @@ func onThreads(_ threads: Int, operations: Int, rounds: Int = 5, _ body: @escapi
 }
 
 /// Runs each measurement once a round, starting each round one measurement
-/// later; returns every measurement's rates, and for each after the first the
-/// median of its per-round ratio of the first to it.
+/// later; returns every measurement's rates, and for each the median of the
+/// per-round ratio of the first measurement to it (1 for the first itself).
 func interleaved(rounds: Int, _ measures: [() throws -> Double]) throws -> (rates: [[Double]], ratios: [Double]) {
     var rates = Array(repeating: [Double](), count: measures.count)
     for round in 0..<rounds {
