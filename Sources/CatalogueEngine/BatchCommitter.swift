@@ -98,7 +98,7 @@ final class BatchCommitter: @unchecked Sendable {
     private let maximumBatch: Int
     private let current: @Sendable () -> CatalogueSnapshot
     private let completion: Completion
-    private let committing: @Sendable (_ committing: Bool, _ halted: Bool) -> Void
+    private let committing: @Sendable (_ committing: Bool, _ halted: Bool) -> Bool
     private let statistics: WriterStatistics
     private let queue = Locked(Queue())
     private let chunkReady = DispatchSemaphore(value: 0)
@@ -111,7 +111,7 @@ final class BatchCommitter: @unchecked Sendable {
     init(
         log: EventLog, maximumBatch: Int, statistics: WriterStatistics,
         current: @escaping @Sendable () -> CatalogueSnapshot,
-        committing: @escaping @Sendable (_ committing: Bool, _ halted: Bool) -> Void,
+        committing: @escaping @Sendable (_ committing: Bool, _ halted: Bool) -> Bool,
         completion: @escaping Completion
     ) {
         self.log = log
@@ -197,7 +197,22 @@ final class BatchCommitter: @unchecked Sendable {
     }
 
     private func run() {
+        var awaitWriter = false
         while true {
+            // Commands still queued for the writer when a job ended are about to
+            // be offered: without waiting for them (at most 0.2 ms), up to 15 of
+            // every job's commands went to the job after, a quarter of them at 64
+            // callers.
+            if awaitWriter {
+                awaitWriter = false
+                let waits = queue.withLock { queue in
+                    queue.committerWaits = queue.halted == nil
+                    return queue.committerWaits
+                }
+                if waits, chunkReady.wait(timeout: .now() + .microseconds(200)) == .timedOut {
+                    queue.withLock { $0.committerWaits = false }
+                }
+            }
             let step = queue.withLock { queue -> Step in
                 if queue.halted == nil, !queue.chunks.isEmpty {
                     queue.committing = true
@@ -211,7 +226,7 @@ final class BatchCommitter: @unchecked Sendable {
             case .stop: return
             case .wait: chunkReady.wait()
             case .commit(let chunks):
-                committing(true, false)
+                _ = committing(true, false)
                 let redo = commit(chunks)
                 let wakeWriter = queue.withLock { queue in
                     queue.committing = false
@@ -219,7 +234,7 @@ final class BatchCommitter: @unchecked Sendable {
                     defer { queue.writerWaits = false }
                     return queue.writerWaits
                 }
-                committing(false, redo != nil)
+                awaitWriter = committing(false, redo != nil) && redo == nil
                 if wakeWriter { jobDone.signal() }
                 if redo == nil { answerer.answer(chunks) }
                 statistics.noteCPU(of: .committer)

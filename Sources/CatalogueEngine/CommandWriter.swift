@@ -137,16 +137,18 @@ final class CommandWriter: @unchecked Sendable {
 
     /// Whether the committer is writing; when that ends with commands queued,
     /// the writer is woken for them, since their submitters may not have; and
-    /// when the committer halted, for it to decide its commands again.
+    /// when the committer halted, for it to decide its commands again. Returns
+    /// whether commands were queued.
     private static func setCommitting(
         _ committing: Bool, halted: Bool, queue: Locked<(commands: [PendingCommand], stopping: Bool, committing: Bool)>,
         wakeup: DispatchSemaphore
-    ) {
+    ) -> Bool {
         let queued = queue.withLock { state in
             state.committing = committing
             return !state.commands.isEmpty
         }
         if halted || (!committing && queued) { wakeup.signal() }
+        return queued
     }
 
     /// Queues housekeeping nobody waits for.
