@@ -121,14 +121,7 @@ final class BatchCommitter: @unchecked Sendable {
         self.committing = committing
         self.completion = completion
         answerer = Answerer(statistics: statistics)
-        // Weak, so that once `run` returns the thread holds nothing of the catalogue
-        // and `stop` can promise that.
-        let thread = Thread { [weak self, stopped] in
-            self?.run()
-            stopped.signal()
-        }
-        thread.name = "catalogue-committer"
-        thread.start()
+        startEngineThread(named: "catalogue-committer", owner: self, stopped: stopped) { $0.run() }
     }
 
     /// Queues a chunk decided on the state of everything offered before it.
@@ -305,12 +298,7 @@ final class Answerer: @unchecked Sendable {
 
     init(statistics: WriterStatistics) {
         self.statistics = statistics
-        let thread = Thread { [weak self, stopped] in
-            self?.run()
-            stopped.signal()
-        }
-        thread.name = "catalogue-answerer"
-        thread.start()
+        startEngineThread(named: "catalogue-answerer", owner: self, stopped: stopped) { $0.run() }
     }
 
     func answer(_ chunks: [BatchCommitter.Chunk]) {

@@ -106,14 +106,7 @@ final class CommandWriter: @unchecked Sendable {
                 statistics: statistics, lastSeenTransaction: lastSeenTransaction, publish: publish))
         deadlineTimer.fire = { [weak self] in self?.submitInternal(.expireDeadlines) }
         lastSeenTransaction.store(replayedTransaction, ordering: .relaxed)
-        // Weak, so that `stop` returns only once the thread holds nothing of the
-        // catalogue (a closed catalogue's last snapshot must not outlive `close`).
-        let thread = Thread { [weak self, stopped] in
-            self?.run()
-            stopped.signal()
-        }
-        thread.name = "catalogue-writer"
-        thread.start()
+        startEngineThread(named: "catalogue-writer", owner: self, stopped: stopped) { $0.run() }
     }
 
     /// Queues work; false once the writer is stopping.
