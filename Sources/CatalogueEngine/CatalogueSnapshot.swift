@@ -78,7 +78,7 @@ extension LogReader {
         // A second thread pays off only over a long tail (an open from a recent checkpoint folds a few events).
         let end =
             tail > 10_000
-            ? try forEachRecordVerifyingChainConcurrently(after: head) { record in state.apply(try record.event()) }
+            ? try forEachEventDecodedConcurrently(after: head) { state.apply($0) }
             : try forEachRecordView(after: head) { record in state.apply(try record.event()) }
         state.buildDeferredAllocationIndexes()
         return end

@@ -3,8 +3,9 @@ import Foundation
 import Synchronization
 
 /// Checks the hash chain on a second thread while the caller folds the same
-/// records: on open, the SHA-256 link of every record costs about as much as
-/// decoding it, and the other core is otherwise idle.
+/// records (audit, which reads checkpoints from its transaction as it folds and
+/// so cannot lend it to a decoding thread as open does): the SHA-256 link of
+/// every record costs about as much as decoding it, and the other core is idle.
 ///
 /// The caller hands over the records' bytes as they lie in the memory map of
 /// its own read transaction (valid until that transaction ends, which waits for

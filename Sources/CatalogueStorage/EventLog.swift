@@ -201,7 +201,8 @@ public struct LogReader {
 
     /// Visits every record after `start`, verified exactly like `forEachRecord(after:)`
     /// and with the same first error, but with the hash chain checked on a second
-    /// thread while `body` runs. For long folds (open, audit).
+    /// thread while `body` runs. For long folds whose `body` reads the same
+    /// transaction (audit).
     public func forEachRecordVerifyingChainConcurrently(after start: LogHead, _ body: (RecordView) throws -> Void)
         throws -> LogHead
     {
