@@ -66,22 +66,26 @@ extension Catalogue {
             var head = LogHead.empty
             var problem: StorageError?
             let stored = try reader.checkpointSequences()
-            var pending = stored[...]
             var verdicts: [AuditReport.CheckpointVerdict] = []
             do {
-                head = try reader.forEachRecordVerifyingChainConcurrently(after: .empty) { record in
-                    state.apply(try record.event())
-                    head = LogHead(sequence: record.sequence, chainHash: record.chainHash)
-                    while let next = pending.first, next <= head.sequence {
-                        pending.removeFirst()
-                        if next == head.sequence { verdicts.append(try judgeCheckpoint(reader, next, against: state)) }
+                // Folded on a second thread up to each checkpoint in turn: comparing
+                // one reads this transaction, which the decoding thread holds while it runs.
+                for boundary in stored + [.max] where boundary > head.sequence {
+                    head = try reader.forEachEventDecodedConcurrently(after: head, through: boundary) {
+                        state.apply($0)
                     }
+                    guard head.sequence == boundary else { break }
+                    verdicts.append(try judgeCheckpoint(reader, boundary, against: state))
                 }
                 if let recorded = try reader.recordedHead(), recorded != head {
                     problem = .headMismatch(recorded: recorded.sequence, found: head.sequence)
                 }
             } catch let error as StorageError {
                 problem = error
+                // The last record folded, from the first.
+                let folded = state.eventCount
+                head = LogHead(
+                    sequence: folded, chainHash: folded == 0 ? .genesis : try reader.chainHash(at: folded) ?? .genesis)
             }
             // Checkpoints of events the replay never reached (the log is shorter than they claim, or sequence 0).
             for sequence in stored where !verdicts.contains(where: { $0.sequence == sequence }) {

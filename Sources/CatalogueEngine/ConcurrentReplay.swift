@@ -5,7 +5,7 @@ import Foundation
 import Synchronization
 
 extension LogReader {
-    /// Folds like `forEachRecordView(after:)` with each record's event, verified
+    /// Folds like `forEachRecordView(after:through:)` with each record's event, verified
     /// exactly the same way and failing with the same first error, but with the
     /// cursor, every check (checksum, sequence, chain link) and the decoding on a
     /// second thread, batches ahead of `fold`. Over a long replay those cost about
@@ -13,8 +13,10 @@ extension LogReader {
     ///
     /// `fold` runs on the calling thread, in sequence order, and must not read
     /// this transaction: it is the decoding thread's until this returns.
-    func forEachEventDecodedConcurrently(after start: LogHead, _ fold: (CatalogueEvent) -> Void) throws -> LogHead {
-        let decoder = EventDecoder(reader: self, after: start)
+    func forEachEventDecodedConcurrently(
+        after start: LogHead, through last: UInt64 = .max, _ fold: (CatalogueEvent) -> Void
+    ) throws -> LogHead {
+        let decoder = EventDecoder(reader: self, after: start, through: last)
         while let batch = decoder.next() {
             for index in batch.indices { fold(batch[index]) }
         }
@@ -45,10 +47,10 @@ final class EventDecoder: @unchecked Sendable {
 
     /// The decoding thread reads `reader`'s transaction until `result()` returns,
     /// and the caller waits there before the transaction ends.
-    init(reader: LogReader, after start: LogHead) {
+    init(reader: LogReader, after start: LogHead, through last: UInt64) {
         let lent = LentReader(reader: reader)
         let thread = Thread { [self] in
-            decode(lent.reader, after: start)
+            decode(lent.reader, after: start, through: last)
             stopped.signal()
         }
         thread.name = "event-decoder"
@@ -74,12 +76,12 @@ final class EventDecoder: @unchecked Sendable {
         return try queue.withLock { $0.outcome! }.get()
     }
 
-    private func decode(_ reader: LogReader, after start: LogHead) {
+    private func decode(_ reader: LogReader, after start: LogHead, through last: UInt64) {
         var batch: [CatalogueEvent] = []
         batch.reserveCapacity(Self.batchSize)
         let outcome: Result<LogHead, any Error>
         do {
-            let head = try reader.forEachRecordView(after: start) { record in
+            let head = try reader.forEachRecordView(after: start, through: last) { record in
                 batch.append(try record.event())
                 if batch.count == Self.batchSize { hand(over: &batch) }
             }

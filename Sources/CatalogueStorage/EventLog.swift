@@ -161,27 +161,13 @@ public struct LogReader {
     }
 
     /// `forEachRecord(after:through:)` with each record lent as a view into the
-    /// transaction's memory map instead of copied out.
+    /// transaction's memory map instead of copied out. When a check or `body`
+    /// throws, nothing after that record is visited.
     @discardableResult
     public func forEachRecordView(
         after start: LogHead, through last: UInt64 = .max, _ body: (RecordView) throws -> Void
     ) throws -> LogHead {
         var head = start
-        try scan(from: &head, through: last, checkingLinks: true) { record, _ in
-            try body(record)
-            return true
-        }
-        return head
-    }
-
-    /// The one record loop both visits share: sequence continuity, the record's
-    /// checks (its link too, with `checkingLinks`), then `visit`; `head` moves to
-    /// each record `visit` accepts, and stays at the last one when a check or
-    /// `visit` throws. `visit` also gets the record's stored bytes; false stops.
-    private func scan(
-        from head: inout LogHead, through last: UInt64, checkingLinks: Bool,
-        _ visit: (RecordView, UnsafeRawBufferPointer) throws -> Bool
-    ) throws {
         let first = EventLog.key(for: head.sequence + 1)
         try first.withUnsafeBytes { firstKey in
             try txn.scan(log.events, from: firstKey) { key, value in
@@ -190,43 +176,12 @@ public struct LogReader {
                 guard sequence == head.sequence + 1 else {
                     throw StorageError.sequenceGap(expected: head.sequence + 1, found: sequence)
                 }
-                let record = try RecordCodec.view(
-                    value, sequence: sequence, previous: checkingLinks ? head.chainHash : nil)
-                guard try visit(record, value) else { return false }
+                let record = try RecordCodec.view(value, sequence: sequence, previous: head.chainHash)
+                try body(record)
                 head = LogHead(sequence: sequence, chainHash: record.chainHash)
                 return true
             }
         }
-    }
-
-    /// Visits every record after `start`, verified exactly like `forEachRecord(after:)`
-    /// and with the same first error, but with the hash chain checked on a second
-    /// thread while `body` runs. For long folds whose `body` reads the same
-    /// transaction (audit).
-    public func forEachRecordVerifyingChainConcurrently(after start: LogHead, _ body: (RecordView) throws -> Void)
-        throws -> LogHead
-    {
-        let verifier = ChainVerifier(after: start)
-        var head = start
-        var failure: (any Error)?
-        do {
-            // The link is checked by the verifier; everything else here, as usual.
-            try scan(from: &head, through: .max, checkingLinks: false) { record, bytes in
-                guard verifier.add(sequence: record.sequence, bytes: bytes) else { return false }
-                try body(record)
-                return true
-            }
-        } catch {
-            failure = error
-        }
-        // Report what a sequential check would have met first: it checks a record's
-        // link after decoding it and before folding it. A record that failed to decode
-        // never reached the verifier, so a broken link at the failing record means
-        // the fold's body failed there, after the link check's turn.
-        if let broken = verifier.finish(), let sequence = broken.sequence {
-            if failure == nil || sequence <= head.sequence + 1 { throw broken }
-        }
-        if let failure { throw failure }
         return head
     }
 

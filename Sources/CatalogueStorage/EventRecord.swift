@@ -170,17 +170,6 @@ public enum RecordCodec {
             payload: payload, chainHash: chain)
     }
 
-    /// A record's stored chain link and the bytes it covers; nil when the record
-    /// is too short to hold one (decoding reports that).
-    static func chainLink(of raw: UnsafeRawBufferPointer) -> (covered: UnsafeRawBufferPointer, stored: ChainHash)? {
-        guard raw.count >= fixedHeaderSize + 2 + 4 + ChainHash.byteCount + 4 else { return nil }
-        let chainOffset = raw.count - 4 - ChainHash.byteCount
-        return (
-            UnsafeRawBufferPointer(rebasing: raw[..<chainOffset]),
-            ChainHash(UnsafeRawBufferPointer(rebasing: raw[chainOffset..<(raw.count - 4)]))
-        )
-    }
-
     private static func appendLE<T: FixedWidthInteger>(_ out: inout [UInt8], _ value: T) {
         withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
     }

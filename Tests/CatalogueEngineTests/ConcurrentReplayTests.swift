@@ -17,6 +17,8 @@ import Testing
         case none
         /// A byte flipped: the checksum no longer matches.
         case flippedByte(UInt64)
+        /// A byte flipped and the checksum recomputed: only the chain link shows it.
+        case rewrittenKeepingLink(UInt64)
         /// Rewritten with a payload that does not decode, its checksum and link recomputed.
         case undecodable(UInt64)
         case deleted(UInt64)
@@ -25,7 +27,7 @@ import Testing
         var sequence: UInt64? {
             switch self {
             case .none: nil
-            case .flippedByte(let s), .undecodable(let s), .deleted(let s): s
+            case .flippedByte(let s), .rewrittenKeepingLink(let s), .undecodable(let s), .deleted(let s): s
             }
         }
 
@@ -33,6 +35,7 @@ import Testing
             switch self {
             case .none: "none"
             case .flippedByte(let s): "flipped byte at \(s)"
+            case .rewrittenKeepingLink(let s): "rewritten keeping its link at \(s)"
             case .undecodable(let s): "undecodable payload at \(s)"
             case .deleted(let s): "deleted \(s)"
             }
@@ -42,7 +45,8 @@ import Testing
     static let batch = UInt64(EventDecoder.batchSize)
     static let damages: [Damage] = [
         .none, .flippedByte(1), .flippedByte(batch), .flippedByte(batch + 1), .flippedByte(4 * batch + 7),
-        .undecodable(2 * batch), .undecodable(UInt64(eventCount)), .deleted(3 * batch + 1),
+        .rewrittenKeepingLink(batch - 1), .rewrittenKeepingLink(3 * batch), .undecodable(2 * batch),
+        .undecodable(UInt64(eventCount)), .deleted(3 * batch + 1),
     ]
 
     @Test(arguments: damages)
@@ -75,6 +79,29 @@ import Testing
         } else {
             #expect(throws: (any Error).self) { try concurrent.get() }
         }
+    }
+
+    @Test func aFoldStoppedAtABoundaryGoesOnFromThereToTheSameEnd() throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let log = try EventLog(directory: store.path, create: true)
+        defer { log.close() }
+        try Self.fill(log)
+        let boundary = 2 * Self.batch + 5
+        var whole = CatalogueState()
+        var split = CatalogueState()
+        let (end, middle, splitEnd) = try log.read { reader in
+            let end = try reader.forEachEventDecodedConcurrently(after: .empty) { whole.apply($0) }
+            let middle = try reader.forEachEventDecodedConcurrently(after: .empty, through: boundary) {
+                split.apply($0)
+            }
+            let splitEnd = try reader.forEachEventDecodedConcurrently(after: middle) { split.apply($0) }
+            return (end, middle, splitEnd)
+        }
+        #expect(middle.sequence == boundary)
+        #expect(middle.chainHash == (try log.read { try $0.chainHash(at: boundary) }))
+        #expect(splitEnd == end)
+        #expect(split == whole)
     }
 
     private static func describe(_ outcome: Result<LogHead, any Error>) -> String {
@@ -130,6 +157,12 @@ import Testing
         case .flippedByte(let sequence):
             var bytes = try original(sequence)
             bytes[RecordCodec.fixedHeaderSize + 2] ^= 0xFF
+            try writer.replaceRecordBytes(sequence: sequence, with: bytes)
+        case .rewrittenKeepingLink(let sequence):
+            var bytes = try original(sequence)
+            bytes[RecordCodec.fixedHeaderSize + 2] ^= 0xFF
+            let crc = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0.dropLast(4))) }
+            withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((bytes.count - 4)..., with: $0) }
             try writer.replaceRecordBytes(sequence: sequence, with: bytes)
         case .undecodable(let sequence):
             let record = try original(sequence).withUnsafeBytes {

@@ -57,6 +57,12 @@ import Testing
         let expected = damage == .payloadRewrittenWithValidChecksum ? [target, target + 1] : [target]
         #expect(expected.contains(report.firstBadSequence ?? 0), "\(report.problem ?? "")")
         #expect(report.events < (report.firstBadSequence ?? 0))
+        // The reported head is the last record folded, with its own chain hash.
+        #expect(report.head == report.events)
+        let lastGood = try EventLog(directory: store.path, create: false)
+        let lastHash = try lastGood.read { try $0.chainHash(at: report.head) }
+        lastGood.close()
+        #expect(report.headHash == lastHash?.description)
         do {
             _ = try await Catalogue.open(at: store.path)
             Issue.record("a damaged store opened")
