@@ -19,9 +19,24 @@ struct AllocationBench {
         var sqlite_latency_ms: Percentiles
         var ratio: Double
         var commits_per_allocation: Double
-        /// CPU time of the writer thread per allocation (allocate + deallocate):
-        /// steadier than throughput on a noisy machine, and what bounds it under load.
+        /// Commands per LMDB commit, and the mean wall time of a commit (its write
+        /// transaction, begin to durable): under load, what bounds throughput is
+        /// how many commands a commit carries over how long it takes.
+        var commands_per_commit: Double
+        var commit_milliseconds: Double
+        /// CPU time of the writer's threads per allocation (allocate + deallocate):
+        /// steadier than throughput on a noisy machine.
         var writer_cpu_microseconds_per_allocation: Double
+    }
+
+    /// The engine's side of one run.
+    struct EngineRun {
+        var allocationsPerSecond: Double
+        var latency: Percentiles
+        var commitsPerAllocation: Double
+        var commandsPerCommit: Double
+        var commitMilliseconds: Double
+        var writerCPUMicrosecondsPerAllocation: Double
     }
 
     /// One LMDB commit per allocation and deallocation: what an fsync-bound engine
@@ -72,18 +87,18 @@ struct AllocationBench {
         for _ in 0..<rounds {
             let limit = try fsyncLimit(seconds: round, logRecords: logRecords)
             smallLogLimits.append(try fsyncLimit(seconds: round))
-            let (rate, _, _, _) = try await engineRun(callers: 1, catalogue: catalogue, pool: pool, seconds: round)
+            let run = try await engineRun(callers: 1, catalogue: catalogue, pool: pool, seconds: round)
             limits.append(limit)
-            ratios.append(rate / limit)
+            ratios.append(run.allocationsPerSecond / limit)
         }
         return (median(limits), median(ratios), median(smallLogLimits), logRecords)
     }
 
-    /// Returns allocations per second, allocation latency, commits per allocation
-    /// and the writer thread's CPU microseconds per allocation.
-    func engineRun(callers: Int, catalogue: Catalogue, pool: PoolID, seconds: Double? = nil) async throws -> (
-        Double, Percentiles, Double, Double
-    ) {
+    /// Runs the engine's allocate/deallocate cycles from `callers` tasks, with the
+    /// writer's own figures for the run.
+    func engineRun(callers: Int, catalogue: Catalogue, pool: PoolID, seconds: Double? = nil) async throws
+        -> EngineRun
+    {
         let session = try catalogue.session(application: "bench", user: "bench")
         let before = catalogue.commitStatistics
         let (rate, latency, operations) = try await cycles(callers: callers, seconds: seconds ?? self.seconds) {
@@ -93,10 +108,13 @@ struct AllocationBench {
         }
         let after = catalogue.commitStatistics
         let count = Double(max(operations, 1))
-        return (
-            rate, latency, Double(after.commits - before.commits) / count,
-            (after.writerCPUSeconds - before.writerCPUSeconds) * 1e6 / count
-        )
+        let commits = Double(max(after.commits - before.commits, 1))
+        return EngineRun(
+            allocationsPerSecond: rate, latency: latency,
+            commitsPerAllocation: Double(after.commits - before.commits) / count,
+            commandsPerCommit: Double(after.commands - before.commands) / commits,
+            commitMilliseconds: (after.commitSeconds - before.commitSeconds) * 1e3 / commits,
+            writerCPUMicrosecondsPerAllocation: (after.writerCPUSeconds - before.writerCPUSeconds) * 1e6 / count)
     }
 
     /// Runs allocate/release cycles from `callers` concurrent tasks for the run's

@@ -89,15 +89,16 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
                 let sqlite = try bench.prepareSQLite()
                 for callers in callers.isEmpty ? [1, 16, 64, 256] : callers {
                     progress("allocations with \(callers) callers")
-                    let (rate, latency, commits, writerCPU) = try await bench.engineRun(
-                        callers: callers, catalogue: catalogue, pool: pool)
+                    let run = try await bench.engineRun(callers: callers, catalogue: catalogue, pool: pool)
                     let (baseline, baselineLatency) = try await bench.sqliteRun(callers: callers, queue: sqlite)
                     report.allocations.append(
                         .init(
-                            callers: callers, engine_allocations_per_second: rate, engine_latency_ms: latency,
-                            sqlite_allocations_per_second: baseline, sqlite_latency_ms: baselineLatency,
-                            ratio: rate / baseline, commits_per_allocation: commits,
-                            writer_cpu_microseconds_per_allocation: writerCPU))
+                            callers: callers, engine_allocations_per_second: run.allocationsPerSecond,
+                            engine_latency_ms: run.latency, sqlite_allocations_per_second: baseline,
+                            sqlite_latency_ms: baselineLatency, ratio: run.allocationsPerSecond / baseline,
+                            commits_per_allocation: run.commitsPerAllocation,
+                            commands_per_commit: run.commandsPerCommit, commit_milliseconds: run.commitMilliseconds,
+                            writer_cpu_microseconds_per_allocation: run.writerCPUMicrosecondsPerAllocation))
                 }
             }
 
@@ -182,14 +183,14 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
             lines += [
                 "",
                 "durable allocations/s (allocate + deallocate to scratch)   fsync-bound limit: \(n(limit))/s",
-                "callers  engine/s   p50 ms  p99 ms  commits/alloc  writer CPU µs/alloc   sqlite/s  p50 ms  p99 ms   ratio",
+                "callers  engine/s   p50 ms  p99 ms  cmds/commit  commit ms  writer CPU µs/alloc   sqlite/s  p50 ms  p99 ms   ratio",
             ]
             for run in r.allocations {
                 lines.append(
                     [
                         String(run.callers).padding(7), n(run.engine_allocations_per_second).padding(10),
                         n(run.engine_latency_ms.p50).padding(7), n(run.engine_latency_ms.p99).padding(7),
-                        n(run.commits_per_allocation).padding(14),
+                        n(run.commands_per_commit).padding(12), n(run.commit_milliseconds).padding(10),
                         n(run.writer_cpu_microseconds_per_allocation).padding(20),
                         n(run.sqlite_allocations_per_second).padding(10),
                         n(run.sqlite_latency_ms.p50).padding(7), n(run.sqlite_latency_ms.p99).padding(8),

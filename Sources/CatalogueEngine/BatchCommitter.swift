@@ -264,6 +264,7 @@ final class BatchCommitter: @unchecked Sendable {
             // Every command was refused or answered from a stored answer: nothing to write.
             return nil
         }
+        let begin = DispatchTime.now().uptimeNanoseconds
         do {
             let (head, transaction) = try log.write { writer in
                 guard try writer.reader.head() == newest.head else { throw Conflict() }
@@ -272,6 +273,7 @@ final class BatchCommitter: @unchecked Sendable {
                 try writer.recordHead(head)
                 return (head, writer.transactionID)
             }
+            statistics.recordCommit(commands: chunks.reduce(0) { $0 + $1.batch.count }, begun: begin)
             completion(chunks, head, transaction)
             return nil
         } catch is Conflict {

@@ -188,12 +188,10 @@ public final class Catalogue: Sendable {
         _ = try await submit(.refresh, application: "", user: "")
     }
 
-    /// How many LMDB commits the writer made, how many commands they carried, and
-    /// the CPU time the writer's threads (deciding, committing, answering) have
-    /// used: what limits throughput under load.
-    public var commitStatistics: (commits: Int, commands: Int, writerCPUSeconds: Double) {
-        writer.statistics.totals
-    }
+    /// How many LMDB commits the writer made, how many commands they carried, how
+    /// long they took and the CPU time the writer's threads used: what limits
+    /// throughput under load.
+    public var commitStatistics: CommitStatistics { writer.statistics.totals }
 
     /// Saves a checkpoint of the current state now (whatever the policy) and
     /// returns the event it covers.

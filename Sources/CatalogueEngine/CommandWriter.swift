@@ -331,7 +331,6 @@ final class CommandWriter: @unchecked Sendable {
             publish(CatalogueSnapshot(state: chunks[chunks.count - 1].decided.state, head: head)) {
                 chunks.flatMap(\.decided.events)
             }
-            statistics.recordCommit(commands: chunks.reduce(0) { $0 + $1.batch.count })
         }
     }
 
@@ -348,6 +347,7 @@ final class CommandWriter: @unchecked Sendable {
         let base = current()
         let writes = !waiters.isEmpty || batch.contains { if case .refresh = $0.work { false } else { true } }
         let outcome: Outcome
+        let begin = DispatchTime.now().uptimeNanoseconds
         do {
             outcome =
                 writes
@@ -364,7 +364,7 @@ final class CommandWriter: @unchecked Sendable {
         if outcome.snapshot.head != base.head {
             publish(outcome.snapshot) { outcome.folded + outcome.records.map(LoggedEvent.init) }
         }
-        if writes { statistics.recordCommit(commands: batch.count) }
+        if writes { statistics.recordCommit(commands: batch.count, begun: begin) }
         for (index, request) in outcome.parked {
             let pending = batch[index]
             guard case .waitingAllocation(let allocation) = pending.work else { continue }
@@ -634,17 +634,36 @@ final class DeadlineTimer: @unchecked Sendable {
 
 /// Counters for tests and the benchmark: how well group commit batches, and
 /// the processor time the writer's three threads used.
+/// Totals since the catalogue opened; subtract two readings for a period.
+public struct CommitStatistics: Sendable {
+    /// Write transactions this process committed.
+    public var commits: Int
+    /// Commands they carried.
+    public var commands: Int
+    /// Wall time spent in them, from asking for the write transaction (waiting
+    /// for another process's to end included) to its durable commit.
+    public var commitSeconds: Double
+    /// CPU time of the writer's threads: deciding, committing, answering.
+    public var writerCPUSeconds: Double
+}
+
 final class WriterStatistics: Sendable {
     enum WriterThread { case writer, committer, answerer }
 
     private let counters = Locked<
-        (commits: Int, commands: Int, overlapped: Int, writerCPU: Int, committerCPU: Int, answererCPU: Int)
-    >((0, 0, 0, 0, 0, 0))
+        (
+            commits: Int, commands: Int, commitNanoseconds: UInt64, overlapped: Int, writerCPU: Int,
+            committerCPU: Int, answererCPU: Int
+        )
+    >((0, 0, 0, 0, 0, 0, 0))
 
-    func recordCommit(commands: Int) {
+    /// A write transaction that committed `commands`, begun at `begin` (`DispatchTime` nanoseconds).
+    func recordCommit(commands: Int, begun begin: UInt64) {
+        let elapsed = DispatchTime.now().uptimeNanoseconds &- begin
         counters.withLock {
             $0.commits += 1
             $0.commands += commands
+            $0.commitNanoseconds &+= elapsed
         }
     }
 
@@ -668,9 +687,11 @@ final class WriterStatistics: Sendable {
         }
     }
 
-    var totals: (commits: Int, commands: Int, writerCPUSeconds: Double) {
+    var totals: CommitStatistics {
         counters.withLock {
-            ($0.commits, $0.commands, Double($0.writerCPU + $0.committerCPU + $0.answererCPU) / 1e9)
+            CommitStatistics(
+                commits: $0.commits, commands: $0.commands, commitSeconds: Double($0.commitNanoseconds) / 1e9,
+                writerCPUSeconds: Double($0.writerCPU + $0.committerCPU + $0.answererCPU) / 1e9)
         }
     }
 }

@@ -126,6 +126,26 @@ import Testing
     }
 }
 
+@Suite struct CommitStatisticsTests {
+    @Test func aCommitsTimeRunsFromAskingForTheTransactionToItsDurableEnd() async throws {
+        let f = try await PipelineFixture(media: 4)
+        defer { f.close() }
+        let gate = WriteGate(f.catalogue)
+        let before = f.catalogue.commitStatistics
+        let session = f.session
+        let pool = f.seeded.pool
+        let allocation = Task { try await session.allocate(AllocationRequest(pool: pool)) }
+        try await eventually { gate.isHeld }
+        try await Task.sleep(for: .milliseconds(100))
+        gate.release()
+        _ = try await allocation.value
+        let after = f.catalogue.commitStatistics
+        #expect(after.commits - before.commits == 1)
+        #expect(after.commands - before.commands == 1)
+        #expect(after.commitSeconds - before.commitSeconds >= 0.1)
+    }
+}
+
 /// A seeded catalogue whose writes a test can hold.
 struct PipelineFixture {
     let store: TestStore

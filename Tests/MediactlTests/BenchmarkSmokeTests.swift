@@ -26,6 +26,8 @@ import Testing
             runs.allSatisfy {
                 ($0["engine_allocations_per_second"] as? Double ?? 0) > 0
                     && ($0["sqlite_allocations_per_second"] as? Double ?? 0) > 0
+                    && ($0["commands_per_commit"] as? Double ?? 0) >= 1
+                    && ($0["commit_milliseconds"] as? Double ?? 0) > 0
             })
         let reads = try #require(report["reads"] as? [String: Any])
         #expect(reads["media"] as? Int == 2000)
