@@ -98,7 +98,7 @@ final class BatchCommitter: @unchecked Sendable {
     private let maximumBatch: Int
     private let current: @Sendable () -> CatalogueSnapshot
     private let completion: Completion
-    private let committing: @Sendable (_ committing: Bool, _ halted: Bool) -> Bool
+    private let committing: @Sendable (_ committing: Bool, _ halted: Bool, _ moreOffered: Bool) -> Bool
     private let statistics: WriterStatistics
     private let queue = Locked(Queue())
     private let chunkReady = DispatchSemaphore(value: 0)
@@ -106,12 +106,12 @@ final class BatchCommitter: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     private let answerer: Answerer
 
-    /// `committing` is told when a job starts and when it ends (and whether the
-    /// committer halted); `current` is the newest published state.
+    /// `committing` is told when a job starts and when it ends (whether the
+    /// committer halted, and whether chunks were waiting); `current` is the newest published state.
     init(
         log: EventLog, maximumBatch: Int, statistics: WriterStatistics,
         current: @escaping @Sendable () -> CatalogueSnapshot,
-        committing: @escaping @Sendable (_ committing: Bool, _ halted: Bool) -> Bool,
+        committing: @escaping @Sendable (_ committing: Bool, _ halted: Bool, _ moreOffered: Bool) -> Bool,
         completion: @escaping Completion
     ) {
         self.log = log
@@ -219,15 +219,15 @@ final class BatchCommitter: @unchecked Sendable {
             case .stop: return
             case .wait: chunkReady.wait()
             case .commit(let chunks):
-                _ = committing(true, false)
+                _ = committing(true, false, false)
                 let redo = commit(chunks)
-                let wakeWriter = queue.withLock { queue in
+                let (wakeWriter, moreOffered) = queue.withLock { queue in
                     queue.committing = false
                     queue.halted = redo
                     defer { queue.writerWaits = false }
-                    return queue.writerWaits
+                    return (queue.writerWaits, !queue.chunks.isEmpty)
                 }
-                awaitWriter = committing(false, redo != nil) && redo == nil
+                awaitWriter = committing(false, redo != nil, moreOffered) && redo == nil
                 if wakeWriter { jobDone.signal() }
                 if redo == nil { answerer.answer(chunks) }
                 statistics.noteCPU(of: .committer)
@@ -273,7 +273,8 @@ final class BatchCommitter: @unchecked Sendable {
                 try writer.recordHead(head)
                 return (head, writer.transactionID)
             }
-            statistics.recordCommit(commands: chunks.reduce(0) { $0 + $1.batch.count }, begun: begin)
+            statistics.recordCommit(
+                commands: chunks.reduce(0) { $0 + $1.batch.count }, begun: begin, byCommitter: true)
             completion(chunks, head, transaction)
             return nil
         } catch is Conflict {

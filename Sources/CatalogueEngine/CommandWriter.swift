@@ -55,9 +55,20 @@ struct Waiter {
 /// parked here too, costing a dictionary entry each, with one timer for the
 /// earliest deadline and one poll of the log's transaction id for news from
 /// other processes.
+/// Commands submitted and not yet taken by the writer thread.
+struct SubmissionQueue {
+    var commands: [PendingCommand] = []
+    var stopping = false
+    /// The committer is writing a job.
+    var committing = false
+    /// Commands were submitted, or chunks offered, while the last commit ran:
+    /// callers are arriving faster than one commit at a time.
+    var commandsCameDuringLastCommit = false
+}
+
 final class CommandWriter: @unchecked Sendable {
     private let log: EventLog
-    private let queue = Locked<(commands: [PendingCommand], stopping: Bool, committing: Bool)>(([], false, false))
+    private let queue = Locked(SubmissionQueue())
     private let wakeup = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
     private let publish: @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> Void
@@ -99,8 +110,8 @@ final class CommandWriter: @unchecked Sendable {
         let (queue, wakeup) = (queue, wakeup)
         committer = BatchCommitter(
             log: log, maximumBatch: maximumBatch, statistics: statistics, current: current,
-            committing: { committing, halted in
-                Self.setCommitting(committing, halted: halted, queue: queue, wakeup: wakeup)
+            committing: { committing, halted, moreOffered in
+                Self.setCommitting(committing, halted: halted, moreOffered: moreOffered, queue: queue, wakeup: wakeup)
             },
             completion: Self.completion(
                 statistics: statistics, lastSeenTransaction: lastSeenTransaction, publish: publish))
@@ -128,16 +139,20 @@ final class CommandWriter: @unchecked Sendable {
     /// (Tests set 1, to have each command decided ahead as it comes.)
     var commandsPerWakeWhileCommitting = 16
 
+    /// Commands submitted and not yet taken by the writer thread.
+    var queuedCommands: Int { queue.withLock { $0.commands.count } }
+
     /// Whether the committer is writing; when that ends with commands queued,
     /// the writer is woken for them, since their submitters may not have; and
     /// when the committer halted, for it to decide its commands again. Returns
-    /// whether commands were queued.
+    /// whether commands were queued. `moreOffered`: chunks were waiting when
+    /// the job ended.
     private static func setCommitting(
-        _ committing: Bool, halted: Bool, queue: Locked<(commands: [PendingCommand], stopping: Bool, committing: Bool)>,
-        wakeup: DispatchSemaphore
+        _ committing: Bool, halted: Bool, moreOffered: Bool, queue: Locked<SubmissionQueue>, wakeup: DispatchSemaphore
     ) -> Bool {
         let queued = queue.withLock { state in
             state.committing = committing
+            if !committing { state.commandsCameDuringLastCommit = moreOffered || !state.commands.isEmpty }
             return !state.commands.isEmpty
         }
         if halted || (!committing && queued) { wakeup.signal() }
@@ -223,16 +238,21 @@ final class CommandWriter: @unchecked Sendable {
         }
     }
 
-    /// Below this many commands, with nothing committing, the writer commits a
-    /// batch itself: handing it to the committer costs a thread wake-up (on
-    /// this VM one caller alone fell from 0.8x to 0.6x of the fsync limit),
-    /// and deciding a few commands is short beside an fsync.
-    /// (Tests set 1, to hand every batch over.)
+    /// Below this many commands, with nothing committing and nothing having
+    /// come in during the last commit, the writer commits a batch itself:
+    /// handing it to the committer costs a thread wake-up (on this VM one
+    /// caller alone fell from 0.8x to 0.6x of the fsync limit), and deciding a
+    /// few commands is short beside an fsync. Once commands come in while a
+    /// commit runs, they go to the committer, so that the writer decides the
+    /// next ones while it commits: committing them itself, the writer left 16
+    /// and 64 callers without that overlap. (Tests set 1, to hand every batch over.)
     var smallestHandedOffBatch = 32
 
     private func process(_ batch: [PendingCommand]) {
         if canPipeline(batch) {
-            if batch.count < smallestHandedOffBatch, committer.isIdle {
+            if batch.count < smallestHandedOffBatch, committer.isIdle,
+                !queue.withLock({ $0.commandsCameDuringLastCommit })
+            {
                 processInTransaction(batch)
                 return
             }
@@ -364,7 +384,10 @@ final class CommandWriter: @unchecked Sendable {
         if outcome.snapshot.head != base.head {
             publish(outcome.snapshot) { outcome.folded + outcome.records.map(LoggedEvent.init) }
         }
-        if writes { statistics.recordCommit(commands: batch.count, begun: begin) }
+        if writes {
+            statistics.recordCommit(commands: batch.count, begun: begin, byCommitter: false)
+            queue.withLock { $0.commandsCameDuringLastCommit = !$0.commands.isEmpty }
+        }
         for (index, request) in outcome.parked {
             let pending = batch[index]
             guard case .waitingAllocation(let allocation) = pending.work else { continue }
@@ -652,20 +675,25 @@ final class WriterStatistics: Sendable {
 
     private let counters = Locked<
         (
-            commits: Int, commands: Int, commitNanoseconds: UInt64, overlapped: Int, writerCPU: Int,
-            committerCPU: Int, answererCPU: Int
+            commits: Int, committerCommits: Int, commands: Int, commitNanoseconds: UInt64, overlapped: Int,
+            writerCPU: Int, committerCPU: Int, answererCPU: Int
         )
-    >((0, 0, 0, 0, 0, 0, 0))
+    >((0, 0, 0, 0, 0, 0, 0, 0))
 
-    /// A write transaction that committed `commands`, begun at `begin` (`DispatchTime` nanoseconds).
-    func recordCommit(commands: Int, begun begin: UInt64) {
+    /// A write transaction that committed `commands`, begun at `begin` (`DispatchTime`
+    /// nanoseconds), by the committer thread or the writer's own.
+    func recordCommit(commands: Int, begun begin: UInt64, byCommitter: Bool) {
         let elapsed = DispatchTime.now().uptimeNanoseconds &- begin
         counters.withLock {
             $0.commits += 1
+            if byCommitter { $0.committerCommits += 1 }
             $0.commands += commands
             $0.commitNanoseconds &+= elapsed
         }
     }
+
+    /// Commits the committer thread made (the rest the writer made itself).
+    var committerCommits: Int { counters.withLock { $0.committerCommits } }
 
     /// A batch was decided while the one before it was being committed.
     func recordOverlap() { counters.withLock { $0.overlapped += 1 } }

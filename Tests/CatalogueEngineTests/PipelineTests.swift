@@ -146,6 +146,36 @@ import Testing
     }
 }
 
+@Suite struct SmallBatchTests {
+    @Test func aLoneCallerIsCommittedByTheWriterAndCallersArrivingDuringACommitByTheCommitter() async throws {
+        let f = try await PipelineFixture(media: 8)
+        defer { f.close() }
+        let writer = f.catalogue.writer
+        writer.smallestHandedOffBatch = 32
+        let session = f.session
+        let request = AllocationRequest(pool: f.seeded.pool)
+        // Alone: the writer commits it itself, sparing a thread hand-over.
+        _ = try await session.allocate(request)
+        let before = writer.statistics.committerCommits
+        _ = try await session.allocate(request)
+        #expect(writer.statistics.committerCommits == before)
+        // A second caller arrives while the writer's own commit is held.
+        let gate = WriteGate(f.catalogue)
+        let first = Task { try await session.allocate(request) }
+        try await eventually { gate.isHeld }
+        let second = Task { try await session.allocate(request) }
+        try await eventually { writer.queuedCommands == 1 }
+        gate.release()
+        _ = try await first.value
+        _ = try await second.value
+        #expect(writer.statistics.committerCommits == before + 1, "the arrival goes to the committer")
+        // Alone again, nothing arriving during the committer's job: the writer's own again.
+        _ = try await session.allocate(request)
+        #expect(writer.statistics.committerCommits == before + 1)
+        #expect(try f.catalogue.audit().ok)
+    }
+}
+
 /// A seeded catalogue whose writes a test can hold.
 struct PipelineFixture {
     let store: TestStore
