@@ -211,7 +211,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
                 "  side by id, 1 thread:              \(n(reads.engine_side_1_thread))   plain Dictionary: \(n(reads.dictionary_1_thread))  (\(n(reads.ratio_to_dictionary))x)",
                 "  side by id, 1 thread, through catalogue.snapshot (retained) / one snapshot for all lookups: \(n(reads.engine_side_1_thread_snapshot_property)) / \(n(reads.engine_side_1_thread_one_snapshot))",
                 "  side by id, 2 threads:             \(n(reads.engine_side_2_threads))   Mutex Dictionary 1/2 threads: \(n(reads.mutex_dictionary_1_thread)) / \(n(reads.mutex_dictionary_2_threads))",
-                "  with a writer committing, 1/2 thr: \(n(reads.engine_side_1_thread_with_writer)) / \(n(reads.engine_side_2_threads_with_writer))  (1 thread \(n(reads.writer_slowdown * 100))% slower, median of five pairs of rounds with and without it)",
+                "  with a writer committing, 1/2 thr: \(n(reads.engine_side_1_thread_with_writer)) / \(n(reads.engine_side_2_threads_with_writer))  (1 thread \(n(abs(reads.writer_slowdown) * 100))% \(reads.writer_slowdown < 0 ? "faster" : "slower"), median of five pairs of rounds with and without it)",
                 "  medium by bar code / LMID, 1 thr:  \(n(reads.engine_barcode_1_thread)) / \(n(reads.engine_lmid_1_thread))",
                 "  SQLite point reads, 1 thread:      \(n(reads.sqlite_1_thread))  (engine \(n(reads.ratio_to_sqlite))x)",
             ]

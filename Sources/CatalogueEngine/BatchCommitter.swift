@@ -107,7 +107,8 @@ final class BatchCommitter: @unchecked Sendable {
     private let answerer: Answerer
 
     /// `committing` is told when a job starts and when it ends (whether the
-    /// committer halted, and whether chunks were waiting); `current` is the newest published state.
+    /// committer halted, and whether chunks were waiting); `current` is the
+    /// newest published state.
     init(
         log: EventLog, maximumBatch: Int, statistics: WriterStatistics,
         current: @escaping @Sendable () -> CatalogueSnapshot,

@@ -46,15 +46,6 @@ struct Waiter {
     var reply: @Sendable (Result<CommandOutcome, NtmsError>) -> Void
 }
 
-/// The single writer of a catalogue. It runs on its own thread because an LMDB
-/// write transaction must begin and commit on one thread, and a durable commit
-/// blocks for an fsync, which must not occupy the two cooperative threads.
-///
-/// Group commit: every command queued while a commit is in flight goes into the
-/// next transaction, so many callers share one fsync. Waiting allocations are
-/// parked here too, costing a dictionary entry each, with one timer for the
-/// earliest deadline and one poll of the log's transaction id for news from
-/// other processes.
 /// Commands submitted and not yet taken by the writer thread.
 struct SubmissionQueue {
     var commands: [PendingCommand] = []
@@ -66,6 +57,15 @@ struct SubmissionQueue {
     var commandsCameDuringLastCommit = false
 }
 
+/// The single writer of a catalogue. It runs on its own thread because an LMDB
+/// write transaction must begin and commit on one thread, and a durable commit
+/// blocks for an fsync, which must not occupy the two cooperative threads.
+///
+/// Group commit: every command queued while a commit is in flight goes into the
+/// next transaction, so many callers share one fsync. Waiting allocations are
+/// parked here too, costing a dictionary entry each, with one timer for the
+/// earliest deadline and one poll of the log's transaction id for news from
+/// other processes.
 final class CommandWriter: @unchecked Sendable {
     private let log: EventLog
     private let queue = Locked(SubmissionQueue())
@@ -655,8 +655,6 @@ final class DeadlineTimer: @unchecked Sendable {
     func cancel() { state.withLock { $0.cancelled = true } }
 }
 
-/// Counters for tests and the benchmark: how well group commit batches, and
-/// the processor time the writer's three threads used.
 /// Totals since the catalogue opened; subtract two readings for a period.
 public struct CommitStatistics: Sendable {
     /// Write transactions this process committed.
@@ -670,6 +668,8 @@ public struct CommitStatistics: Sendable {
     public var writerCPUSeconds: Double
 }
 
+/// Counters for tests and the benchmark: how well group commit batches, and
+/// the processor time the writer's three threads used.
 final class WriterStatistics: Sendable {
     enum WriterThread { case writer, committer, answerer }
 
