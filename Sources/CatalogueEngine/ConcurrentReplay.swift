@@ -49,12 +49,9 @@ final class EventDecoder: @unchecked Sendable {
     /// and the caller waits there before the transaction ends.
     init(reader: LogReader, after start: LogHead, through last: UInt64) {
         let lent = LentReader(reader: reader)
-        let thread = Thread { [self] in
-            decode(lent.reader, after: start, through: last)
-            stopped.signal()
+        startEngineThread(named: "event-decoder", owner: self, stopped: stopped) {
+            $0.decode(lent.reader, after: start, through: last)
         }
-        thread.name = "event-decoder"
-        thread.start()
     }
 
     /// The next batch in sequence order, or nil once the decoding thread has stopped.
