@@ -125,9 +125,10 @@ public final class Catalogue: Sendable {
                 clock: options.clock,
                 current: { readers.loadDirect() },
                 publish: { snapshot, events in
-                    readers.publish(snapshot)
+                    let displaced = readers.publish(snapshot)
                     feed.publish(events)
                     checkpointWriter.consider(snapshot)
+                    return displaced
                 })
         } catch {
             OpenStores.release(canonical)

@@ -71,7 +71,7 @@ final class CommandWriter: @unchecked Sendable {
     private let queue = Locked(SubmissionQueue())
     private let wakeup = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
-    private let publish: @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> Void
+    private let publish: @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> CatalogueSnapshot
     private let current: @Sendable () -> CatalogueSnapshot
     private let clock: @Sendable () -> Int64
     private let maximumBatch: Int
@@ -97,7 +97,7 @@ final class CommandWriter: @unchecked Sendable {
     init(
         log: EventLog, replayedTransaction: Int, maximumBatch: Int, clock: @escaping @Sendable () -> Int64,
         current: @escaping @Sendable () -> CatalogueSnapshot,
-        publish: @escaping @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> Void
+        publish: @escaping @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> CatalogueSnapshot
     ) {
         self.log = log
         self.maximumBatch = maximumBatch
@@ -117,7 +117,7 @@ final class CommandWriter: @unchecked Sendable {
                 statistics: statistics, lastSeenTransaction: lastSeenTransaction, publish: publish))
         deadlineTimer.fire = { [weak self] in self?.submitInternal(.expireDeadlines) }
         lastSeenTransaction.store(replayedTransaction, ordering: .relaxed)
-        startEngineThread(named: "catalogue-writer", owner: self, stopped: stopped) { $0.run() }
+        startEngineThread(named: "catalog-writer", owner: self, stopped: stopped) { $0.run() }
     }
 
     /// Queues work; false once the writer is stopping.
@@ -248,6 +248,14 @@ final class CommandWriter: @unchecked Sendable {
     /// and 64 callers without that overlap. (Tests set 1, to hand every batch over.)
     var smallestHandedOffBatch = 32
 
+    /// The most commands the writer decides before offering them to the
+    /// committer. Offered whole, a batch of 256 commands took the writer about
+    /// 0.7 ms to decide while the committer sat idle, and the callers of every
+    /// job came back as one batch again. Smaller slices cost the writer more:
+    /// each chunk boundary makes the next decision copy afresh the tables it
+    /// touches (writer CPU per allocation about a fifth higher at 32 than at 64).
+    var commandsPerChunk = 64
+
     private func process(_ batch: [PendingCommand]) {
         if canPipeline(batch) {
             if batch.count < smallestHandedOffBatch, committer.isIdle,
@@ -256,7 +264,15 @@ final class CommandWriter: @unchecked Sendable {
                 processInTransaction(batch)
                 return
             }
-            decideAhead(batch)
+            // Offered a slice at a time: an idle committer starts on the first
+            // while the rest are decided, and a busy one finds most of them
+            // decided when its job ends.
+            var start = batch.startIndex
+            while start < batch.endIndex {
+                let end = min(start + commandsPerChunk, batch.endIndex)
+                decideAhead(start == batch.startIndex && end == batch.endIndex ? batch : Array(batch[start..<end]))
+                start = end
+            }
         } else {
             drain()
             processInTransaction(batch)
@@ -301,7 +317,7 @@ final class CommandWriter: @unchecked Sendable {
         if !decided.storedAnswers.isEmpty { rememberPendingKeys(decided) }
         ahead = AheadState(state: decided.state, sequence: decided.sequence)
         let (overlapped, halted) = committer.offer(BatchCommitter.Chunk(batch: batch, decided: decided))
-        if overlapped { statistics.recordOverlap() }
+        statistics.recordOffer(overlapped: overlapped)
         if halted, let redo = committer.takeHalt() { decideAgain(redo) }
     }
 
@@ -341,14 +357,15 @@ final class CommandWriter: @unchecked Sendable {
         forgetAhead()
     }
 
-    /// Publishes chunks the committer made durable; runs on the committer's thread.
+    /// Publishes chunks the committer made durable; runs on the committer's
+    /// thread. Returns the snapshot the new one replaced.
     private static func completion(
         statistics: WriterStatistics, lastSeenTransaction: ManagedAtomic<Int>,
-        publish: @escaping @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> Void
+        publish: @escaping @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> CatalogueSnapshot
     ) -> BatchCommitter.Completion {
         { chunks, head, transaction in
             lastSeenTransaction.store(transaction, ordering: .relaxed)
-            publish(CatalogueSnapshot(state: chunks[chunks.count - 1].decided.state, head: head)) {
+            return publish(CatalogueSnapshot(state: chunks[chunks.count - 1].decided.state, head: head)) {
                 chunks.flatMap(\.decided.events)
             }
         }
@@ -382,7 +399,7 @@ final class CommandWriter: @unchecked Sendable {
         // Not the store's last id now: another process may have committed since, unseen.
         lastSeenTransaction.store(outcome.transaction, ordering: .relaxed)
         if outcome.snapshot.head != base.head {
-            publish(outcome.snapshot) { outcome.folded + outcome.records.map(LoggedEvent.init) }
+            _ = publish(outcome.snapshot) { outcome.folded + outcome.records.map(LoggedEvent.init) }
         }
         if writes {
             statistics.recordCommit(commands: batch.count, begun: begin, byCommitter: false)
@@ -675,10 +692,11 @@ final class WriterStatistics: Sendable {
 
     private let counters = Locked<
         (
-            commits: Int, committerCommits: Int, commands: Int, commitNanoseconds: UInt64, overlapped: Int,
+            commits: Int, committerCommits: Int, commands: Int, commitNanoseconds: UInt64, offered: Int,
+            overlapped: Int,
             writerCPU: Int, committerCPU: Int, answererCPU: Int
         )
-    >((0, 0, 0, 0, 0, 0, 0, 0))
+    >((0, 0, 0, 0, 0, 0, 0, 0, 0))
 
     /// A write transaction that committed `commands`, begun at `begin` (`DispatchTime`
     /// nanoseconds), by the committer thread or the writer's own.
@@ -695,8 +713,16 @@ final class WriterStatistics: Sendable {
     /// Commits the committer thread made (the rest the writer made itself).
     var committerCommits: Int { counters.withLock { $0.committerCommits } }
 
-    /// A batch was decided while the one before it was being committed.
-    func recordOverlap() { counters.withLock { $0.overlapped += 1 } }
+    /// A chunk was offered; `overlapped`: while the one before it was being committed.
+    func recordOffer(overlapped: Bool) {
+        counters.withLock {
+            $0.offered += 1
+            if overlapped { $0.overlapped += 1 }
+        }
+    }
+
+    /// Chunks the writer offered to the committer.
+    var chunksOffered: Int { counters.withLock { $0.offered } }
 
     /// Batches decided while the one before them was being committed.
     var overlappedBatches: Int { counters.withLock { $0.overlapped } }

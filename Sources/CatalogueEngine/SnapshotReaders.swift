@@ -38,9 +38,13 @@ final class SnapshotReaders: Sendable {
     }
 
     /// The writer's side: the snapshot first, then the number readers compare.
-    func publish(_ snapshot: CatalogueSnapshot) {
-        published.store(snapshot, ordering: .releasing)
+    /// Returns the snapshot it replaces, for the caller to let go of where
+    /// freeing the tables only it held costs nothing that waits.
+    @discardableResult
+    func publish(_ snapshot: CatalogueSnapshot) -> CatalogueSnapshot {
+        let displaced = published.exchange(snapshot, ordering: .acquiringAndReleasing)
         publication.wrappingAdd(1, ordering: .releasing)
+        return displaced
     }
 
     /// The newest snapshot, retained (the writer's own view; no thread cache).

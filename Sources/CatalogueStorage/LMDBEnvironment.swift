@@ -46,6 +46,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// The map never grows past this.
     let maximumMapSize: Int
     let faults = StorageFaults()
+    private let zeroedMargin: ZeroedMargin
 
     init(directory: String, mapSize: Int, maximumMapSize: Int, maxReaders: UInt32, maxDatabases: UInt32)
         throws(StorageError)
@@ -67,6 +68,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         self.handle = env
         self.directory = directory
         self.maximumMapSize = maximumMapSize
+        zeroedMargin = ZeroedMargin(env)
         var dead: Int32 = 0
         // Slots left by killed processes pin pages and make the file grow.
         _ = mdb_reader_check(env, &dead)
@@ -85,26 +87,25 @@ final class LMDBEnvironment: @unchecked Sendable {
         mdb_env_close(handle)
     }
 
-    /// The current map size in bytes.
-    var mapSize: Int {
+    /// What `read` takes from LMDB's environment info; 0 once closed.
+    private func environmentInfo(_ read: (MDB_envinfo) -> Int) -> Int {
         gate.lockShared()
         defer { gate.unlock() }
         guard !closed else { return 0 }
         var info = MDB_envinfo()
         mdb_env_info(handle, &info)
-        return info.me_mapsize
+        return read(info)
     }
+
+    /// The current map size in bytes.
+    var mapSize: Int { environmentInfo { $0.me_mapsize } }
+
+    /// Bytes of the data file up to the end of its last page in use (the newest commit's).
+    var bytesInUse: Int { environmentInfo { [pageSize = zeroedMargin.pageSize] in ($0.me_last_pgno + 1) * pageSize } }
 
     /// The id of the last committed transaction of any process; it changes
     /// whenever anyone commits, which makes it a cheap "is there news" check.
-    var lastTransactionID: Int {
-        gate.lockShared()
-        defer { gate.unlock() }
-        guard !closed else { return 0 }
-        var info = MDB_envinfo()
-        mdb_env_info(handle, &info)
-        return info.me_last_txnid
-    }
+    var lastTransactionID: Int { environmentInfo { $0.me_last_txnid } }
 
     func read<T>(_ body: (Transaction) throws -> T) throws -> T {
         let txn = try begin(flags: UInt32(MDB_RDONLY))
@@ -120,6 +121,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     func write<T>(_ body: (Transaction) throws -> T) throws -> T {
         let txn = try begin(flags: 0)
         defer { gate.unlock() }
+        zeroedMargin.keepAhead(of: txn)
         let result: T
         do {
             result = try body(Transaction(txn, faults: faults))
@@ -182,6 +184,70 @@ final class LMDBEnvironment: @unchecked Sendable {
                 throw StorageError.from(code, "mdb_txn_begin")
             }
         }
+    }
+}
+
+/// Keeps the bytes just past the data file's last page in use written with
+/// zeros, so that a commit writes into blocks the file already has. A commit
+/// that grows the file changes its size and block map, and its fdatasync then
+/// waits for a journal commit as well: on this project's machine (ext4 on
+/// virtio) a flush of 32 KB took 230–320 µs at the end of the file against
+/// 135–175 µs inside it, zeroing included. Space merely reserved with
+/// `fallocate` does not help: its first write converts the extent, which is a
+/// metadata change too.
+///
+/// Runs inside a write transaction, before anything is written: LMDB's writer
+/// lock keeps every other writer out, and pages past the last one in use hold
+/// nothing any reader or later transaction will read. The zeros reach the disk
+/// with the transaction's own flush; if writing them fails (a full disk), the
+/// commit goes on without them.
+final class ZeroedMargin: @unchecked Sendable {
+    private let env: OpaquePointer
+    private let descriptor: Int32
+    let pageSize: Int
+    private let zeros: UnsafeMutableRawBufferPointer
+    /// Touched only inside write transactions, which LMDB runs one at a time.
+    private var zeroedEnd = 0
+
+    /// Kept ahead: an eighth of the file in use, between these bounds. A small
+    /// store stays small; a big one zeroes a step at a time, each carried by
+    /// one commit's flush.
+    static let smallest = 256 << 10
+    static let largest = 4 << 20
+
+    init(_ env: OpaquePointer) {
+        self.env = env
+        var descriptor: Int32 = -1
+        if mdb_env_get_fd(env, &descriptor) != 0 { descriptor = -1 }
+        self.descriptor = descriptor
+        var stat = MDB_stat()
+        mdb_env_stat(env, &stat)
+        pageSize = Int(stat.ms_psize)
+        zeros = .allocate(byteCount: Self.largest / 2, alignment: 4096)
+        zeros.initializeMemory(as: UInt8.self, repeating: 0)
+    }
+
+    deinit { zeros.deallocate() }
+
+    func keepAhead(of txn: OpaquePointer) {
+        guard descriptor >= 0 else { return }
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        let used = (info.me_last_pgno + 1) * pageSize
+        let margin = min(Self.largest, max(Self.smallest, used / 8))
+        let wanted = min(used + margin, info.me_mapsize)
+        guard zeroedEnd < used + margin / 2 else { return }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return }
+        // Start at the end of the file: another process may have zeroed ahead too.
+        var offset = max(used, Int(status.st_size))
+        while offset < wanted {
+            let count = min(zeros.count, wanted - offset)
+            let written = pwrite(descriptor, zeros.baseAddress, count, off_t(offset))
+            guard written > 0 else { break }
+            offset += written
+        }
+        zeroedEnd = offset
     }
 }
 

@@ -63,12 +63,7 @@ import Testing
         async let first = session.allocate(request)
         try await eventually { gate.isHeld }
         let overlapped = f.catalogue.writer.statistics.overlappedBatches
-        let rest = Task {
-            try await withThrowingTaskGroup(of: Allocation.self) { group in
-                for _ in 0..<3 { group.addTask { try await session.allocate(request) } }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
-        }
+        let rest = f.allocate(3, request)
         try await Task.sleep(for: .milliseconds(200))
         #expect(f.catalogue.writer.statistics.overlappedBatches == overlapped)
         gate.release()
@@ -122,6 +117,33 @@ import Testing
         let after = f.catalogue.commitStatistics
         #expect(after.commands - before.commands == 4)
         #expect(after.commits - before.commits == 1 + commits)
+        #expect(try f.catalogue.audit().ok)
+    }
+}
+
+@Suite struct ChunkTests {
+    /// 150 commands queue while a commit is held; when it ends the writer takes
+    /// them as one batch and offers them in slices, so that the committer can
+    /// start on the first while the rest are decided.
+    @Test(arguments: [(64, 3), (4096, 1)])
+    func aLargeBatchIsOfferedToTheCommitterASliceAtATime(_ slice: Int, _ chunks: Int) async throws {
+        let f = try await PipelineFixture(media: 100)
+        defer { f.close() }
+        f.catalogue.writer.commandsPerChunk = slice
+        // Nobody wakes the writer while the commit is held: the commit's end does.
+        f.catalogue.writer.commandsPerWakeWhileCommitting = .max
+        let request = AllocationRequest(pool: f.seeded.pool)
+        let session = f.session
+        let gate = WriteGate(f.catalogue)
+        async let first = session.allocate(request)
+        try await eventually { gate.isHeld }
+        let offered = f.catalogue.writer.statistics.chunksOffered
+        let rest = f.allocate(150, request)
+        try await eventually { f.catalogue.writer.queuedCommands == 150 }
+        gate.release()
+        let allocations = try await [first] + rest.value
+        #expect(Set(allocations.map(\.side)).count == 151)
+        #expect(f.catalogue.writer.statistics.chunksOffered - offered == chunks)
         #expect(try f.catalogue.audit().ok)
     }
 }
@@ -195,6 +217,17 @@ struct PipelineFixture {
     func close() {
         catalogue.close()
         store.remove()
+    }
+
+    /// `count` allocations made at once, from as many tasks.
+    func allocate(_ count: Int, _ request: AllocationRequest) -> Task<[Allocation], any Error> {
+        let session = session
+        return Task {
+            try await withThrowingTaskGroup(of: Allocation.self) { group in
+                for _ in 0..<count { group.addTask { try await session.allocate(request) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
     }
 
     /// Runs `first` and holds its write just before the transaction; runs

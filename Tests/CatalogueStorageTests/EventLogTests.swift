@@ -170,6 +170,54 @@ import Testing
         log.close()
     }
 
+    @Test func commitsWriteIntoZeroedSpaceInsteadOfGrowingTheFile() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.create()
+        let file = directory.store + "/data.mdb"
+        func fileSize() throws -> Int {
+            try (FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
+        }
+        do {
+            let log = try EventLog(directory: directory.store, create: true)
+            var commitsThatGrewTheFile = 0
+            var size = try fileSize()
+            let commits = 300
+            for _ in 0..<commits {
+                try append(log, count: 40, payloadSize: 200)
+                let used = log.environment.bytesInUse
+                let now = try fileSize()
+                if now != size { commitsThatGrewTheFile += 1 }
+                size = now
+                // A margin is left after every commit (less this commit's own
+                // pages, well under a quarter of it), holding nothing but zeros.
+                #expect(now >= used + ZeroedMargin.smallest / 4)
+                let handle = try #require(FileHandle(forReadingAtPath: file))
+                try handle.seek(toOffset: UInt64(used))
+                let tail = try handle.readToEnd() ?? Data()
+                try handle.close()
+                #expect(tail.count == now - used)
+                #expect(tail.allSatisfy { $0 == 0 })
+            }
+            // About 3 MB of records: the file grew a step at a time (about one
+            // commit in ten), not with every commit as it did before.
+            #expect(commitsThatGrewTheFile * 5 < commits)
+            log.close()
+        }
+        // Nothing the log holds was overwritten.
+        let log = try EventLog(directory: directory.store, create: false)
+        defer { log.close() }
+        var count: UInt64 = 0
+        _ = try log.read { reader in
+            try reader.forEachRecord(after: .empty) { record in
+                count += 1
+                #expect(record.header.sequence == count)
+                #expect(record.payload.prefix(8) == withUnsafeBytes(of: count) { Array($0) }[...])
+            }
+        }
+        #expect(count == 300 * 40)
+    }
+
     @Test func aFailedWriteLeavesTheLogUnchanged() throws {
         struct Refused: Error {}
         let directory = TemporaryDirectory()
