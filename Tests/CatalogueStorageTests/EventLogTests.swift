@@ -191,7 +191,7 @@ import Testing
                 size = now
                 // A margin is left after every commit (less this commit's own
                 // pages, well under a quarter of it), holding nothing but zeros.
-                #expect(now >= used + ZeroedMargin.smallest / 4)
+                #expect(now >= used + ZeroedMargin.smallest / 4, "\(now - used) bytes past the last page")
                 let handle = try #require(FileHandle(forReadingAtPath: file))
                 try handle.seek(toOffset: UInt64(used))
                 let tail = try handle.readToEnd() ?? Data()
@@ -201,7 +201,8 @@ import Testing
             }
             // About 3 MB of records: the file grew a step at a time (about one
             // commit in ten), not with every commit as it did before.
-            #expect(commitsThatGrewTheFile * 5 < commits)
+            #expect(
+                commitsThatGrewTheFile * 5 < commits, "\(commitsThatGrewTheFile) of \(commits) commits grew the file")
             log.close()
         }
         // Nothing the log holds was overwritten.
