@@ -205,7 +205,6 @@ final class ZeroedMargin: @unchecked Sendable {
     private let env: OpaquePointer
     private let descriptor: Int32
     let pageSize: Int
-    private let zeros: UnsafeMutableRawBufferPointer
     /// Touched only inside write transactions, which LMDB runs one at a time.
     private var zeroedEnd = 0
 
@@ -218,6 +217,12 @@ final class ZeroedMargin: @unchecked Sendable {
     static let smallest = 128 << 10
     static let largest = 512 << 10
 
+    /// What the zeros are written from: one buffer for every store of the
+    /// process, made on first use, so opening a store (or a read-only tool)
+    /// allocates nothing. `calloc` hands out zero pages it need not touch.
+    nonisolated(unsafe) private static let zeros = UnsafeRawBufferPointer(
+        start: calloc(largest / 2, 1), count: largest / 2)
+
     init(_ env: OpaquePointer) {
         self.env = env
         var descriptor: Int32 = -1
@@ -226,11 +231,7 @@ final class ZeroedMargin: @unchecked Sendable {
         var stat = MDB_stat()
         mdb_env_stat(env, &stat)
         pageSize = Int(stat.ms_psize)
-        zeros = .allocate(byteCount: Self.largest / 2, alignment: 4096)
-        zeros.initializeMemory(as: UInt8.self, repeating: 0)
     }
-
-    deinit { zeros.deallocate() }
 
     func keepAhead() {
         guard descriptor >= 0 else { return }
@@ -244,9 +245,10 @@ final class ZeroedMargin: @unchecked Sendable {
         guard fstat(descriptor, &status) == 0 else { return }
         // Start at the end of the file: another process may have zeroed ahead too.
         var offset = max(used, Int(status.st_size))
-        while offset < wanted {
+        let zeros = Self.zeros
+        while offset < wanted, let source = zeros.baseAddress {
             let count = min(zeros.count, wanted - offset)
-            let written = pwrite(descriptor, zeros.baseAddress, count, off_t(offset))
+            let written = pwrite(descriptor, source, count, off_t(offset))
             guard written > 0 else { break }
             offset += written
         }
