@@ -189,12 +189,13 @@ final class LMDBEnvironment: @unchecked Sendable {
 
 /// Keeps the bytes just past the data file's last page in use written with
 /// zeros, so that a commit writes into blocks the file already has. A commit
-/// that grows the file changes its size and block map, and its fdatasync then
-/// waits for a journal commit as well: on this project's machine (ext4 on
-/// virtio) a flush of 32 KB took 230–320 µs at the end of the file against
-/// 135–175 µs inside it. Space merely reserved with
-/// `fallocate` does not help: its first write converts the extent, which is a
-/// metadata change too.
+/// that grows the file changes its size and allocates blocks, and its
+/// fdatasync must then write that metadata too (the inode, the extent and the
+/// allocation bitmaps; with a journal, a journal commit): on this project's
+/// machine (ext4 without a journal, on virtio) a flush of 32 KB took
+/// 230–320 µs at the end of the file against 135–175 µs inside it. Space
+/// merely reserved with `fallocate` does not help: its first write converts
+/// the extent, which is a metadata change too.
 ///
 /// Runs inside a write transaction, before anything is written: LMDB's writer
 /// lock keeps every other writer out, and pages past the last one in use hold
