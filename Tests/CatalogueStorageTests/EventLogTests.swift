@@ -219,6 +219,39 @@ import Testing
         #expect(count == 300 * 40)
     }
 
+    @Test func aStoreWithoutAMarginGetsItAStepAtATime() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.create()
+        let file = directory.store + "/data.mdb"
+        func fileSize() throws -> Int {
+            try (FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
+        }
+        // Over 4 MB in use, so the margin is the largest; then cut the file back
+        // to its last page, as a store made before the margin would be.
+        var size = 0
+        do {
+            let log = try EventLog(directory: directory.store, create: true)
+            for _ in 0..<20 { try append(log, count: 1_000, payloadSize: 200) }
+            size = log.environment.bytesInUse
+            #expect(size / 8 > ZeroedMargin.largest)
+            log.close()
+            #expect(truncate(file, off_t(size)) == 0)
+        }
+        // Opening writes (it opens the databases), then three commits: each
+        // writes at most half the largest margin of zeros (and a few pages of
+        // its own), so that one flush never carries the whole margin.
+        let log = try EventLog(directory: directory.store, create: false)
+        defer { log.close() }
+        for commit in 0...3 {
+            if commit > 0 { try append(log, count: 1) }
+            let now = try fileSize()
+            #expect(now - size <= ZeroedMargin.largest / 2 + 64 << 10, "grew by \(now - size)")
+            size = now
+        }
+        #expect(size >= log.environment.bytesInUse + ZeroedMargin.largest / 2)
+    }
+
     @Test func aFailedWriteLeavesTheLogUnchanged() throws {
         struct Refused: Error {}
         let directory = TemporaryDirectory()
