@@ -91,6 +91,10 @@ import Testing
 }
 
 @Suite struct EventLogTests {
+    func sizeOfFile(_ path: String) throws -> Int {
+        try (FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+    }
+
     func append(_ log: EventLog, count: Int, payloadSize: Int = 20) throws {
         try log.write { writer in
             var head = try writer.reader.head()
@@ -175,9 +179,7 @@ import Testing
         defer { directory.remove() }
         try directory.create()
         let file = directory.store + "/data.mdb"
-        func fileSize() throws -> Int {
-            try (FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
-        }
+        func fileSize() throws -> Int { try sizeOfFile(file) }
         do {
             let log = try EventLog(directory: directory.store, create: true)
             var commitsThatGrewTheFile = 0
@@ -224,9 +226,7 @@ import Testing
         defer { directory.remove() }
         try directory.create()
         let file = directory.store + "/data.mdb"
-        func fileSize() throws -> Int {
-            try (FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
-        }
+        func fileSize() throws -> Int { try sizeOfFile(file) }
         // Over 4 MB in use, so the margin is the largest; then cut the file back
         // to its last page, as a store made before the margin would be.
         var size = 0
