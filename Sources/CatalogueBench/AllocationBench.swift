@@ -184,7 +184,8 @@ struct AllocationBench {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         let path = directory + "/baseline.sqlite"
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }  // a reused --directory
+        // A reused --directory holds the last run's files.
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
         try queue.write { db in

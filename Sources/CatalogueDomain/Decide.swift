@@ -454,10 +454,14 @@ extension CatalogueState {
             let pool = pools[medium.pool]
         else { throw NtmsError(.invalidMedia, "no logical medium \(lmid)") }
         let limit = pool.policy.maxAllocates
-        let newState: SideState = limit > 0 && side.allocateCount >= limit ? .decommissioned : .available
         let siblings = sides(of: medium).filter { $0.id != side.id }
-        // Reserved siblings go back to Available once no side of the medium is still held by an allocation.
+        // A medium allocated with NEW stays its owner's until no side of it is held:
+        // a side given back meanwhile is reserved again, and reserved siblings go
+        // back to Available only with the last side held.
         let stillHeld = siblings.contains { $0.state == .allocated || $0.state == .complete }
+        let newState: SideState =
+            limit > 0 && side.allocateCount >= limit
+            ? .decommissioned : (logical.exclusive && stillHeld ? .reserved : .available)
         let released = stillHeld ? [] : siblings.filter { $0.state == .reserved }.map(\.id)
         var events: [CatalogueEvent] = [
             .sideDeallocated(

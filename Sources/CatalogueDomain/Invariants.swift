@@ -24,11 +24,14 @@ extension CatalogueState {
             if own.count != Int(medium.sideCount) {
                 problems.append("\(medium.id) has \(own.count) of \(medium.sideCount) sides")
             }
-            for side in own where side.state == .reserved {
-                let owners = own.compactMap(\.logicalMedium).compactMap { logicalMedia[$0] }
-                if !owners.contains(where: \.exclusive) {
-                    problems.append("\(side.id) is RESERVED but no sibling was allocated with NEW")
-                }
+            let owners = own.compactMap(\.logicalMedium).compactMap { logicalMedia[$0] }
+            let heldWithNew = owners.contains(where: \.exclusive)
+            for side in own where side.state == .reserved && !heldWithNew {
+                problems.append("\(side.id) is RESERVED but no sibling was allocated with NEW")
+            }
+            // A medium allocated with NEW belongs to its owner until no side is held.
+            for side in own where side.state == .available && heldWithNew {
+                problems.append("\(side.id) is AVAILABLE while a sibling is held by a NEW allocation")
             }
         }
         for side in sides.values {

@@ -21,18 +21,7 @@ extension CatalogueEvent {
             out.write(o.previousState.rawValue)
         case .operationFinished(let e):
             out.write(e.operation)
-            switch e.result {
-            case .succeeded:
-                out.write(UInt8(0))
-            case .failedUnchanged(let code, let message):
-                out.write(UInt8(1))
-                out.write(code)
-                out.write(message)
-            case .failedUncertain(let code, let message):
-                out.write(UInt8(2))
-                out.write(code)
-                out.write(message)
-            }
+            out.write(e.result)
         case .dismountDeferred(let e):
             out.write(e.medium)
             out.write(e.drive)
@@ -190,6 +179,21 @@ extension BinaryWriter {
     mutating func write(_ drive: DriveAddress) {
         write(drive.library)
         write(drive.number)
+    }
+
+    mutating func write(_ result: OperationResult) {
+        switch result {
+        case .succeeded:
+            write(UInt8(0))
+        case .failedUnchanged(let code, let message):
+            write(UInt8(1))
+            write(code)
+            write(message)
+        case .failedUncertain(let code, let message):
+            write(UInt8(2))
+            write(code)
+            write(message)
+        }
     }
 }
 

@@ -19,6 +19,18 @@ public struct AuditReport: Sendable, Equatable {
     public var invariantViolations: [String]
     /// Each stored checkpoint, oldest first, checked against the replayed log.
     public var checkpoints: [CheckpointVerdict]
+    /// The verified chain hash at each event asked for, in the order asked.
+    public var chainHashes: [ChainAnchor] = []
+    /// Each anchor the audit was given, and whether the log still holds it.
+    public var anchors: [AnchorVerdict] = []
+
+    /// What audit found about one kept anchor.
+    public struct AnchorVerdict: Sendable, Equatable {
+        public var anchor: ChainAnchor
+        /// The verified chain hash at the anchor's event; nil when the replay did not reach it.
+        public var found: String?
+        public var holds: Bool { found == anchor.hash }
+    }
 
     /// What audit found about one checkpoint.
     public struct CheckpointVerdict: Sendable, Equatable {
@@ -31,7 +43,9 @@ public struct AuditReport: Sendable, Equatable {
         public var detail: String
 
         public enum Verdict: String, Sendable, Equatable {
-            case matches, unusable, mismatch
+            /// `beyond-log`: it covers events the log no longer has, so records were
+            /// removed from the log's end and audit fails.
+            case matches, unusable, mismatch, beyondLog = "beyond-log"
         }
     }
 
@@ -43,9 +57,16 @@ public struct AuditReport: Sendable, Equatable {
 
 extension Catalogue {
     /// Audits the store in `directory` without opening it as a catalogue, so a
-    /// damaged log can be examined. The store must not be open in this process.
-    public static func audit(at directory: String) throws(NtmsError) -> AuditReport {
-        try withClosedStore(at: directory) { log in try audit(log) }
+    /// damaged log can be examined. It opens the store read-only and writes
+    /// nothing. `hashesAt` asks for the verified chain hash at those events;
+    /// each of `anchors` (kept outside the store) must still hold. The store
+    /// must not be open in this process.
+    public static func audit(at directory: String, hashesAt: [UInt64] = [], anchors: [ChainAnchor] = [])
+        throws(NtmsError) -> AuditReport
+    {
+        try withClosedStore(at: directory, access: .readOnly) { log in
+            try audit(log, hashesAt: hashesAt, anchors: anchors)
+        }
     }
 
     /// Audits this open catalogue's log from its first event.
@@ -55,9 +76,10 @@ extension Catalogue {
 
     /// Checks every record's checksum, sequence continuity, decoding and chain
     /// link, folds the events from the first, compares the end with the recorded
-    /// head, checks the model's invariants on the result and compares every
-    /// checkpoint with the state replayed up to its event.
-    static func audit(_ log: EventLog) throws -> AuditReport {
+    /// head, checks the model's invariants on the result, compares every
+    /// checkpoint with the state replayed up to its event and every anchor with
+    /// the chain hash at its event.
+    static func audit(_ log: EventLog, hashesAt: [UInt64] = [], anchors: [ChainAnchor] = []) throws -> AuditReport {
         try log.read { reader in
             var state = CatalogueState()
             // Audit makes no decisions: the allocation indexes are built once, at the end
@@ -67,19 +89,23 @@ extension Catalogue {
             var problem: StorageError?
             let stored = try reader.checkpointSequences()
             var verdicts: [AuditReport.CheckpointVerdict] = []
+            let wanted = Set(hashesAt + anchors.map(\.sequence))
+            var hashes: [UInt64: ChainHash] = [0: .genesis]
             do {
-                // Folded on a second thread up to each checkpoint in turn: comparing
-                // one reads this transaction, which the decoding thread holds while it runs.
-                for boundary in stored + [.max] where boundary > head.sequence {
+                // Folded on a second thread up to each boundary in turn: comparing a
+                // checkpoint reads this transaction, which the decoding thread holds while it runs.
+                let boundaries = Set(stored).union(wanted).filter { $0 > 0 }.sorted() + [.max]
+                for boundary in boundaries {
                     head = try reader.forEachEventDecodedConcurrently(after: head, through: boundary) {
                         state.apply($0)
                     }
                     guard head.sequence == boundary else { break }
-                    verdicts.append(try judgeCheckpoint(reader, boundary, against: state))
+                    if wanted.contains(boundary) { hashes[boundary] = head.chainHash }
+                    if stored.contains(boundary) {
+                        verdicts.append(try judgeCheckpoint(reader, boundary, against: state))
+                    }
                 }
-                if let recorded = try reader.recordedHead(), recorded != head {
-                    problem = .headMismatch(recorded: recorded.sequence, found: head.sequence)
-                }
+                try reader.verifyRecordedHead(head)
             } catch let error as StorageError {
                 problem = error
                 // The last record folded, from the first.
@@ -87,25 +113,54 @@ extension Catalogue {
                 head = LogHead(
                     sequence: folded, chainHash: folded == 0 ? .genesis : try reader.chainHash(at: folded) ?? .genesis)
             }
-            // Checkpoints of events the replay never reached (the log is shorter than they claim, or sequence 0).
+            // Checkpoints of events the replay never reached.
             for sequence in stored where !verdicts.contains(where: { $0.sequence == sequence }) {
                 let size = try reader.checkpointByteCount(at: sequence) ?? 0
-                verdicts.append(
-                    .init(
-                        sequence: sequence, byteCount: size, verdict: .unusable,
-                        detail: "the replayed log has no event \(sequence)"))
+                if problem == nil, sequence > head.sequence {
+                    // A sound log that ends before a checkpoint was cut short after it was saved.
+                    problem = .checkpointBeyondLog(checkpoint: sequence, last: head.sequence)
+                    verdicts.append(
+                        .init(
+                            sequence: sequence, byteCount: size, verdict: .beyondLog,
+                            detail: "the log ends at event \(head.sequence): records after it were removed"))
+                } else {
+                    verdicts.append(
+                        .init(
+                            sequence: sequence, byteCount: size, verdict: .unusable,
+                            detail: "the replayed log has no event \(sequence)"))
+                }
             }
             verdicts.sort { $0.sequence < $1.sequence }
             state.buildDeferredAllocationIndexes()
             let violations = state.invariantViolations()
             let mismatch = verdicts.first { $0.verdict == .mismatch }
+            let anchorVerdicts = anchors.map {
+                AuditReport.AnchorVerdict(anchor: $0, found: hashes[$0.sequence]?.description)
+            }
+            let brokenAnchor = anchorVerdicts.first { !$0.holds }.map { verdict in
+                verdict.found.map {
+                    "the chain hash at event \(verdict.anchor.sequence) is \($0), not the kept anchor's "
+                        + "\(verdict.anchor.hash): the log was rewritten at or before that event"
+                }
+                    ?? "the log ends at event \(head.sequence), before the kept anchor's event \(verdict.anchor.sequence): "
+                    + "records were removed"
+            }
+            let noCreation =
+                problem == nil && state.creation == nil
+                ? "the log holds no creation event: a catalogue store's first event creates it" : nil
             let description =
-                problem?.description ?? violations.first.map { "the replayed state breaks a rule: \($0)" }
+                problem?.description ?? brokenAnchor ?? noCreation
+                ?? violations.first.map { "the replayed state breaks a rule: \($0)" }
                 ?? mismatch.map { "checkpoint at event \($0.sequence) disagrees with the log: \($0.detail)" }
             return AuditReport(
                 events: state.eventCount, head: head.sequence, headHash: head.chainHash.description,
-                ok: description == nil, problem: description, firstBadSequence: problem?.sequence,
-                objectCounts: counts(state), invariantViolations: violations, checkpoints: verdicts)
+                ok: description == nil, problem: description,
+                firstBadSequence: problem?.sequence ?? (noCreation != nil ? 1 : nil),
+                objectCounts: counts(state), invariantViolations: violations, checkpoints: verdicts,
+                chainHashes: hashesAt.compactMap { sequence in
+                    hashes[sequence].map { ChainAnchor(sequence: sequence, hash: $0.description) }
+                },
+                anchors: anchorVerdicts)
         }
     }
 
@@ -141,4 +196,30 @@ extension Catalogue {
         ]
     }
 
+}
+
+/// The chain hash at one event, written `HASH@SEQUENCE`. Kept outside the
+/// store (printed by `audit --at`, or saved by an operator), it lets a later
+/// audit prove the log up to that event was not rewritten: the chain alone
+/// can be recomputed by anyone who can write the store.
+public struct ChainAnchor: Sendable, Equatable, CustomStringConvertible {
+    public var sequence: UInt64
+    /// 64 lowercase hexadecimal digits.
+    public var hash: String
+
+    public init(sequence: UInt64, hash: String) {
+        self.sequence = sequence
+        self.hash = hash
+    }
+
+    /// Parses `HASH@SEQUENCE`; nil unless the hash is 64 hexadecimal digits.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, let sequence = UInt64(parts[1]), parts[0].utf8.count == 2 * ChainHash.byteCount,
+            parts[0].unicodeScalars.allSatisfy({ $0.properties.isASCIIHexDigit })
+        else { return nil }
+        self.init(sequence: sequence, hash: parts[0].lowercased())
+    }
+
+    public var description: String { "\(hash)@\(sequence)" }
 }

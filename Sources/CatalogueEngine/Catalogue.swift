@@ -100,8 +100,9 @@ public final class Catalogue: Sendable {
                 reader -> (CatalogueState, LogHead, Int, OpenReport, UInt64) in
                 var (state, start, warnings) = try CheckpointLoader.start(reader, policy: policy)
                 let head = try reader.fold(into: &state, after: start)
-                if let recorded = try reader.recordedHead(), recorded != head {
-                    throw StorageError.headMismatch(recorded: recorded.sequence, found: head.sequence)
+                try reader.verifyRecordedHead(head)
+                if let newest = try reader.checkpointSequences().last, newest > head.sequence {
+                    throw StorageError.checkpointBeyondLog(checkpoint: newest, last: head.sequence)
                 }
                 let report = OpenReport(
                     checkpoint: start.sequence > 0 ? start.sequence : nil,

@@ -24,6 +24,10 @@ extension StorageError {
             return NtmsError(.databaseFull, "the catalogue store is full: \(self)")
         case .storeMissing(let path):
             return NtmsError(.databaseFailure, "no catalogue store at \(path); create one with `mediactl init`")
+        case .permissionDenied, .untrustedStore:
+            return NtmsError(.accessDenied, self.description)
+        case .readOnly:
+            return NtmsError(.accessDenied, "the catalogue is open read-only; this command needs a writable open")
         default:
             return NtmsError(.databaseFailure, "the catalogue store failed: \(self)")
         }

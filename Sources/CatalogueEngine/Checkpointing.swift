@@ -173,7 +173,7 @@ extension Catalogue {
     /// The checkpoints stored in the store at `directory`, newest first, with
     /// the checks open makes. The store must not be open in this process.
     public static func listCheckpoints(at directory: String) throws(NtmsError) -> [CheckpointListing] {
-        try withClosedStore(at: directory) { log in
+        try withClosedStore(at: directory, access: .readOnly) { log in
             try log.read { reader in
                 try reader.checkpointSequences().reversed().map { sequence in
                     let size = try reader.checkpointByteCount(at: sequence) ?? 0
@@ -207,14 +207,16 @@ extension Catalogue {
     }
 
     /// Runs `body` on the raw log of a store this process has not opened as a catalogue.
-    static func withClosedStore<T>(at directory: String, _ body: (EventLog) throws -> T) throws(NtmsError) -> T {
+    static func withClosedStore<T>(
+        at directory: String, access: StoreAccess = .readWrite, _ body: (EventLog) throws -> T
+    ) throws(NtmsError) -> T {
         let path = canonicalPath(directory)
         guard OpenStores.claim(path) else {
             throw NtmsError(.busy, "the store \(directory) is open in this process; close that Catalogue first")
         }
         defer { OpenStores.release(path) }
         do {
-            let log = try EventLog(directory: directory, create: false)
+            let log = try EventLog(directory: directory, create: false, access: access)
             defer { log.close() }
             return try body(log)
         } catch {

@@ -8,7 +8,7 @@ import HeapModule
 /// One unit of work for the writer, with the caller to answer.
 struct PendingCommand: Sendable {
     enum Work: Sendable {
-        case command(CatalogueCommand, idempotencyKey: String?)
+        case command(CatalogueCommand, idempotency: IdempotencyClaim?)
         /// AllocateNtmsMedia with a timeout: answered when allocated, cancelled or timed out.
         case waitingAllocation(WaitingAllocation)
         /// Fold what other processes appended (and serve waiters it unblocks).
@@ -33,7 +33,7 @@ struct WaitingAllocation: Sendable {
     /// Nanoseconds since 1970; nil waits forever.
     var deadline: Int64?
     var session: UInt64
-    var idempotencyKey: String?
+    var idempotency: IdempotencyClaim?
     /// Told the id of each NEWMEDIA request the allocation waits on.
     var onWait: @Sendable (OperatorRequestID) -> Void
 }
@@ -85,7 +85,7 @@ final class CommandWriter: @unchecked Sendable {
     private var ahead: AheadState?
     /// Answers stored by keyed commands offered to the committer, by key, with
     /// the sequence number of their chunk: not in the log until it commits.
-    private var pendingKeys: [String: (answer: [UInt8], sequence: UInt64)] = [:]
+    private var pendingKeys: [[UInt8]: (answer: [UInt8], sequence: UInt64)] = [:]
     private var prunePendingKeysAt = 4096
     private let committer: BatchCommitter
 
@@ -303,9 +303,10 @@ final class CommandWriter: @unchecked Sendable {
         // Stored answers are read before deciding, so that a failed read leaves
         // nothing half decided. A key offered earlier is not in the log yet; the
         // committer's head check catches one another process stored.
-        var stored: [String: [UInt8]] = [:]
+        var stored: [[UInt8]: [UInt8]] = [:]
         do {
-            for case .command(_, let key?) in batch.lazy.map(\.work) {
+            for case .command(_, let claim?) in batch.lazy.map(\.work) {
+                let key = claim.storageKey
                 if let answer = try pendingKeys[key]?.answer ?? log.read({ try $0.storedAnswer(forKey: key) }) {
                     stored[key] = answer
                 }
@@ -471,56 +472,55 @@ final class CommandWriter: @unchecked Sendable {
     /// `lookUp` finds the stored answer of an idempotency key.
     private func decide<Failure: Error>(
         _ batch: [PendingCommand], into decided: inout DecidedBatch, now: Int64,
-        storedAnswer lookUp: (String) throws(Failure) -> [UInt8]?
+        storedAnswer lookUp: ([UInt8]) throws(Failure) -> [UInt8]?
     ) throws(Failure) {
         var parkedHere: Set<OperatorRequestID> = []
         decided.answers.reserveCapacity(decided.answers.count + batch.count)
 
         /// Records a decision's events under one caller's name and key.
-        func commit(_ decision: Decision, application: String, user: String, key: String?) {
+        func commit(_ decision: Decision, application: String, user: String, claim: IdempotencyClaim?) {
             for event in decision.events {
                 decided.sequence += 1
                 let header = RecordHeader(
                     sequence: decided.sequence, eventType: event.typeCode, schemaVersion: event.schemaVersion,
-                    timestamp: now, application: application, user: user, idempotencyKey: key)
+                    timestamp: now, application: application, user: user, idempotencyKey: claim?.key)
                 decided.records.append(PreparedRecord(header: header, event: event))
                 if let request = event.closedRequest { decided.closed.append(request) }
             }
             decided.state.apply(decision.events)
             // Only final answers are stored: a waiting allocation's key answers once it is allocated.
-            if let key, !decision.outcome.isWaiting {
-                decided.storedAnswers.append((key, decision.outcome.encoded()))
-                decided.answersByKey[key] = decision.outcome
+            if let claim, !decision.outcome.isWaiting {
+                decided.storedAnswers.append((claim.storageKey, claim.storedAnswer(decision.outcome)))
+                decided.answersByKey[claim.storageKey] = (claim.digest, decision.outcome)
             }
         }
 
-        func storedAnswer(_ key: String?) throws(Failure) -> Result<CommandOutcome, NtmsError>? {
-            guard let key else { return nil }
-            if let earlier = decided.answersByKey[key] { return .success(earlier) }
-            guard let stored = try lookUp(key) else { return nil }
-            return Result { try CommandOutcome.decode(stored) }.mapError {
-                NtmsError(.databaseFailure, "the stored answer for key \(key) is corrupt: \($0)")
-            }
+        /// A retry's answer: the first one if the arguments match, a refusal if not.
+        func storedAnswer(_ claim: IdempotencyClaim?) throws(Failure) -> Result<CommandOutcome, NtmsError>? {
+            guard let claim else { return nil }
+            if let earlier = decided.answersByKey[claim.storageKey] { return claim.answer(fromEarlier: earlier) }
+            guard let stored = try lookUp(claim.storageKey) else { return nil }
+            return claim.answer(fromStored: stored)
         }
 
         for pending in batch {
             let context = DecisionContext(now: now, application: pending.application, user: pending.user)
             var answer: Result<CommandOutcome, NtmsError>? = .success(.done)
             switch pending.work {
-            case .command(let command, let key):
-                if let stored = try storedAnswer(key) {
+            case .command(let command, let claim):
+                if let stored = try storedAnswer(claim) {
                     answer = stored
                     break
                 }
                 switch decided.state.decide(command, context: context) {
                 case .failure(let error): answer = .failure(error)
                 case .success(let decision):
-                    commit(decision, application: pending.application, user: pending.user, key: key)
+                    commit(decision, application: pending.application, user: pending.user, claim: claim)
                     answer = .success(decision.outcome)
                 }
 
             case .waitingAllocation(let allocation):
-                if let stored = try storedAnswer(allocation.idempotencyKey) {
+                if let stored = try storedAnswer(allocation.idempotency) {
                     answer = stored
                     break
                 }
@@ -530,7 +530,8 @@ final class CommandWriter: @unchecked Sendable {
                 case .failure(let error): answer = .failure(error)
                 case .success(let decision):
                     commit(
-                        decision, application: pending.application, user: pending.user, key: allocation.idempotencyKey)
+                        decision, application: pending.application, user: pending.user,
+                        claim: allocation.idempotency)
                     if case .waiting(let request) = decision.outcome {
                         decided.parked.append((decided.answers.count, request))
                         parkedHere.insert(request)
@@ -548,7 +549,7 @@ final class CommandWriter: @unchecked Sendable {
                 if !due.isEmpty,
                     case .success(let decision) = decided.state.decide(.expireRequests(due.sorted()), context: context)
                 {
-                    commit(decision, application: pending.application, user: pending.user, key: nil)
+                    commit(decision, application: pending.application, user: pending.user, claim: nil)
                 }
 
             case .abandonSession(let session):
@@ -557,7 +558,7 @@ final class CommandWriter: @unchecked Sendable {
                     case .success(let decision) = decided.state.decide(
                         .abandonRequests(mine.sorted(), reason: .sessionClosed), context: context)
                 {
-                    commit(decision, application: pending.application, user: pending.user, key: nil)
+                    commit(decision, application: pending.application, user: pending.user, claim: nil)
                 }
 
             case .reapOrphans:
@@ -570,7 +571,7 @@ final class CommandWriter: @unchecked Sendable {
                     case .success(let decision) = decided.state.decide(
                         .abandonRequests(orphans, reason: .waiterGone), context: context)
                 {
-                    commit(decision, application: pending.application, user: pending.user, key: nil)
+                    commit(decision, application: pending.application, user: pending.user, claim: nil)
                 }
             }
             decided.answers.append(answer)
@@ -589,7 +590,8 @@ final class CommandWriter: @unchecked Sendable {
                     case .allocation(let allocation) = decision.outcome
                 else { break }
                 commit(
-                    decision, application: waiter.application, user: waiter.user, key: waiter.allocation.idempotencyKey)
+                    decision, application: waiter.application, user: waiter.user,
+                    claim: waiter.allocation.idempotency)
                 decided.served[oldest] = allocation
             }
         }

@@ -44,9 +44,8 @@ public final class Session: Sendable {
     public func execute(_ command: CatalogueCommand, idempotencyKey: String? = nil) async throws(NtmsError)
         -> CommandOutcome
     {
-        try checkOpen(idempotencyKey)
-        return try await catalogue.submit(
-            .command(command, idempotencyKey: idempotencyKey), application: application, user: user)
+        let claim = try checkOpen(idempotencyKey, for: command)
+        return try await catalogue.submit(.command(command, idempotency: claim), application: application, user: user)
     }
 
     // MARK: Typed API
@@ -128,10 +127,10 @@ public final class Session: Sendable {
         if timeout == .none || request.errorIfUnavailable {
             outcome = try await execute(.allocate(request), idempotencyKey: idempotencyKey)
         } else {
-            try checkOpen(idempotencyKey)
+            let claim = try checkOpen(idempotencyKey, for: .allocate(request))
             let waiting = WaitingAllocation(
                 request: request, deadline: timeout.deadline(from: catalogue.now), session: id,
-                idempotencyKey: idempotencyKey, onWait: onWait)
+                idempotency: claim, onWait: onWait)
             outcome = try await catalogue.submit(.waitingAllocation(waiting), application: application, user: user)
         }
         guard case .allocation(let allocation) = outcome else { throw unexpected() }
@@ -207,18 +206,27 @@ public final class Session: Sendable {
     /// WaitForNtmsOperatorRequest.
     public func waitForRequest(_ id: OperatorRequestID, timeout: WaitTimeout) async throws(NtmsError) -> OperatorRequest
     {
-        guard !closed.load(ordering: .acquiring) else { throw NtmsError(.invalidHandle, "the session is closed") }
+        try checkOpen()
         return try await catalogue.waitForRequest(id, timeout: timeout)
     }
 
-    func checkOpen(_ idempotencyKey: String?) throws(NtmsError) {
-        guard !closed.load(ordering: .acquiring) else { throw NtmsError(.invalidHandle, "the session is closed") }
-        if let key = idempotencyKey {
-            guard !key.isEmpty, key.utf8.count <= Self.maximumIdempotencyKeyLength else {
-                throw NtmsError(
-                    .invalidParameter, "an idempotency key is 1 to \(Self.maximumIdempotencyKeyLength) bytes")
-            }
+    /// Checks that the session is open and the key well formed, and binds the
+    /// key to this session's application and user and to `command`.
+    func checkOpen(_ idempotencyKey: String?, for command: CatalogueCommand) throws(NtmsError) -> IdempotencyClaim? {
+        try checkOpen()
+        guard let key = idempotencyKey else { return nil }
+        guard !key.isEmpty, key.utf8.count <= Self.maximumIdempotencyKeyLength,
+            key.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+        else {
+            throw NtmsError(
+                .invalidParameter,
+                "an idempotency key is 1 to \(Self.maximumIdempotencyKeyLength) printable ASCII characters, no spaces")
         }
+        return IdempotencyClaim(key: key, application: application, user: user, command: command)
+    }
+
+    func checkOpen() throws(NtmsError) {
+        guard !closed.load(ordering: .acquiring) else { throw NtmsError(.invalidHandle, "the session is closed") }
     }
 
     private func unexpected() -> NtmsError {

@@ -153,7 +153,7 @@ extension Session {
         _ libraryID: LibraryID, recover: Bool = true,
         _ job: @escaping @Sendable (ChangerTurn) async throws(NtmsError) -> T
     ) async throws(NtmsError) -> T {
-        try checkOpen(nil)
+        try checkOpen()
         let state = catalogue.newestSnapshot.state
         guard let library = state.libraries[libraryID], library.type == .online else {
             throw NtmsError(.invalidLibrary, "no online library \(libraryID)")

@@ -69,3 +69,18 @@ public enum CRC32C {
         mc_crc32c_portable(crc, bytes.baseAddress, bytes.count)
     }
 }
+
+/// SHA-256 of a byte string, from the same libcrypto the chain uses.
+public enum SHA256Digest {
+    public static let byteCount = 32
+
+    public static func of(_ bytes: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: byteCount)
+        bytes.withUnsafeBytes { input in
+            digest.withUnsafeMutableBufferPointer { output in
+                mc_sha256_pair(input.baseAddress, input.count, nil, 0, output.baseAddress!)
+            }
+        }
+        return digest
+    }
+}

@@ -44,53 +44,84 @@ public struct StoreConfiguration: Sendable {
 /// (idempotency key -> stored answer), `meta` (format, recorded head),
 /// `checkpoints` (big-endian u64 sequence -> saved state, see `CheckpointCodec`).
 public final class EventLog: @unchecked Sendable {
-    public static let storeFormat: UInt32 = 1
+    /// 2: stored answers are keyed by application, user, kind of command and key, with an argument digest.
+    public static let storeFormat: UInt32 = 2
+    /// Format 1 keyed stored answers by the caller's key alone; opening such a store for writing upgrades it.
+    static let unscopedKeysFormat: UInt32 = 1
     public let directory: String
     let environment: LMDBEnvironment
     let events: MDB_dbi
     let commands: MDB_dbi
     let meta: MDB_dbi
     let checkpoints: MDB_dbi
+    public let access: StoreAccess
 
     static let formatKey = Array("format".utf8)
     static let headKey = Array("head".utf8)
 
     /// Opens the store in `directory`; with `create`, makes the directory (0700)
-    /// and its files (0600) when missing.
-    public init(directory: String, create: Bool, configuration: StoreConfiguration = .init()) throws {
-        var status = stat()
-        if stat(directory, &status) != 0 {
-            guard errno == ENOENT else { throw StorageError.system(errno: errno, operation: "stat \(directory)") }
-            guard create else { throw StorageError.storeMissing(path: directory) }
-            guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
-                throw StorageError.system(errno: errno, operation: "mkdir \(directory)")
-            }
-        } else if !create {
-            var dataFile = stat()
-            guard stat(directory + "/data.mdb", &dataFile) == 0 else {
-                throw StorageError.storeMissing(path: directory)
-            }
-        }
+    /// and its files (0600) when missing. A read-only open writes nothing to the
+    /// store's data: it works on a copy, a snapshot or a read-only mount.
+    ///
+    /// The directory is trusted only when nobody else can change it: a store
+    /// opened for writing must be owned by this user (or root) and writable by
+    /// nobody else, and no store file may be a symbolic link, so nobody can
+    /// redirect what the writer writes.
+    public init(
+        directory: String, create: Bool, access: StoreAccess = .readWrite, configuration: StoreConfiguration = .init()
+    ) throws {
+        precondition(!(create && access == .readOnly), "a read-only open cannot create a store")
+        try StoreDirectory.check(directory, create: create, access: access)
         environment = try LMDBEnvironment(
             directory: directory, mapSize: configuration.initialMapSize,
             maximumMapSize: max(configuration.maximumMapSize, configuration.initialMapSize),
-            maxReaders: configuration.maxReaders, maxDatabases: 8)
+            maxReaders: configuration.maxReaders, maxDatabases: 8, readOnly: access == .readOnly)
         self.directory = directory
-        events = try environment.openDatabase(named: "events")
-        commands = try environment.openDatabase(named: "commands")
-        meta = try environment.openDatabase(named: "meta")
-        checkpoints = try environment.openDatabase(named: "checkpoints")
-        try environment.write { txn in
-            if let stored = try Self.formatKey.withUnsafeBytes({ try txn.get(meta, key: $0) }) {
-                let format = stored.count == 4 ? UInt32(littleEndian: stored.loadUnaligned(as: UInt32.self)) : 0
-                guard format == Self.storeFormat else { throw StorageError.unsupportedFormat(found: format) }
-            } else {
+        self.access = access
+        do {
+            try environment.checkFileHoldsEveryPage()
+            events = try environment.openDatabase(named: "events")
+            commands = try environment.openDatabase(named: "commands")
+            meta = try environment.openDatabase(named: "meta")
+            checkpoints = try environment.openDatabase(named: "checkpoints")
+        } catch StorageError.lmdb(let code, _) where code == MDB_NOTFOUND {
+            throw StorageError.notAStore(path: directory, reason: "its LMDB file has none of the catalogue's databases")
+        }
+        switch access {
+        case .readOnly:
+            let format = try environment.read { txn in try Self.storedFormat(txn, meta: meta) }
+            // A reader never uses stored answers, so the format before them reads as well.
+            guard let format, format == Self.storeFormat || format == Self.unscopedKeysFormat else {
+                throw StorageError.unsupportedFormat(found: format ?? 0)
+            }
+        case .readWrite:
+            try environment.write { txn in
+                switch try Self.storedFormat(txn, meta: meta) {
+                case Self.storeFormat?:
+                    return
+                case Self.unscopedKeysFormat?:
+                    // Format 1 stored answers under the caller's bare key, which let one
+                    // application's retry return another's answer. Those answers cannot be
+                    // scoped after the fact, so they are dropped: a retry of a command
+                    // committed before the upgrade runs as a new command.
+                    try txn.empty(commands)
+                case nil:
+                    break
+                case let other?:
+                    throw StorageError.unsupportedFormat(found: other)
+                }
                 var format = Self.storeFormat.littleEndian
                 try Self.formatKey.withUnsafeBytes { key in
                     try withUnsafeBytes(of: &format) { try txn.put(meta, key: key, value: $0) }
                 }
             }
         }
+    }
+
+    /// The format recorded in `meta`; nil in a new store, 0 when the entry is malformed.
+    static func storedFormat(_ txn: Transaction, meta: MDB_dbi) throws -> UInt32? {
+        guard let stored = try formatKey.withUnsafeBytes({ try txn.get(meta, key: $0) }) else { return nil }
+        return stored.count == 4 ? UInt32(littleEndian: stored.loadUnaligned(as: UInt32.self)) : 0
     }
 
     /// Injected failures for tests (see `StorageFaults`).
@@ -151,6 +182,21 @@ public struct LogReader {
             chainHash: ChainHash(UnsafeRawBufferPointer(rebasing: raw[8...])))
     }
 
+    /// Checks that the head recorded beside the log is the log's real end,
+    /// `head`. A log with records must have one: removing the last records and
+    /// the head entry together must not pass for a shorter, sound log.
+    public func verifyRecordedHead(_ head: LogHead) throws {
+        let raw = try EventLog.headKey.withUnsafeBytes { try txn.get(log.meta, key: $0) }
+        guard let raw else {
+            if head.sequence > 0 { throw StorageError.headMissing(found: head.sequence) }
+            return
+        }
+        guard raw.count == 8 + ChainHash.byteCount, let recorded = try recordedHead() else {
+            throw StorageError.headMissing(found: head.sequence)
+        }
+        if recorded != head { throw StorageError.headMismatch(recorded: recorded.sequence, found: head.sequence) }
+    }
+
     /// Visits every record after `start` (up to `last`), checking each one's
     /// checksum, decoding, sequence continuity and chain link. Returns the new head.
     @discardableResult
@@ -209,10 +255,12 @@ public struct LogReader {
         try first.withUnsafeBytes { firstKey in try txn.scan(log.events, from: firstKey, body) }
     }
 
-    /// The answer stored for an idempotency key, if a command with it committed.
-    public func storedAnswer(forKey key: String) throws -> [UInt8]? {
-        let keyBytes = Array(key.utf8)
-        return try keyBytes.withUnsafeBytes { try txn.get(log.commands, key: $0) }.map { Array($0) }
+    /// The store format recorded in `meta`.
+    public func storedFormat() throws -> UInt32? { try EventLog.storedFormat(txn, meta: log.meta) }
+
+    /// The answer stored under an idempotency key (as the engine scopes it), if a command with it committed.
+    public func storedAnswer(forKey key: [UInt8]) throws -> [UInt8]? {
+        try key.withUnsafeBytes { try txn.get(log.commands, key: $0) }.map { Array($0) }
     }
 }
 
@@ -259,9 +307,8 @@ public struct LogWriter {
     }
 
     /// Stores the answer to a command that carried an idempotency key.
-    public func storeAnswer(_ answer: [UInt8], forKey key: String) throws {
-        let keyBytes = Array(key.utf8)
-        try keyBytes.withUnsafeBytes { keyBuffer in
+    public func storeAnswer(_ answer: [UInt8], forKey key: [UInt8]) throws {
+        try key.withUnsafeBytes { keyBuffer in
             try answer.withUnsafeBytes { try txn.put(log.commands, key: keyBuffer, value: $0) }
         }
     }
@@ -307,6 +354,27 @@ extension LogWriter {
         try key.withUnsafeMutableBytes { keyBytes in
             var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: keyBytes.baseAddress)
             try StorageError.check(mdb_del(txn.handle, log.events, &keyValue, nil), "mdb_del")
+        }
+    }
+
+    func setFormatForTesting(_ format: UInt32) throws {
+        var value = format.littleEndian
+        try EventLog.formatKey.withUnsafeBytes { key in
+            try withUnsafeBytes(of: &value) { try txn.put(log.meta, key: key, value: $0) }
+        }
+    }
+
+    func putMeta(_ key: String, _ value: [UInt8]) throws {
+        try Array(key.utf8).withUnsafeBytes { key in
+            try value.withUnsafeBytes { try txn.put(log.meta, key: key, value: $0) }
+        }
+    }
+
+    func deleteMeta(_ key: String) throws {
+        var bytes = Array(key.utf8)
+        try bytes.withUnsafeMutableBytes { keyBytes in
+            var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: keyBytes.baseAddress)
+            try StorageError.check(mdb_del(txn.handle, log.meta, &keyValue, nil), "mdb_del")
         }
     }
 

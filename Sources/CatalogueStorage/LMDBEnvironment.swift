@@ -48,25 +48,35 @@ final class LMDBEnvironment: @unchecked Sendable {
     let faults = StorageFaults()
     private let zeroedMargin: ZeroedMargin
 
-    init(directory: String, mapSize: Int, maximumMapSize: Int, maxReaders: UInt32, maxDatabases: UInt32)
-        throws(StorageError)
-    {
+    /// Opened with `MDB_RDONLY`: LMDB maps the file read-only and refuses write transactions.
+    let readOnly: Bool
+
+    init(
+        directory: String, mapSize: Int, maximumMapSize: Int, maxReaders: UInt32, maxDatabases: UInt32,
+        readOnly: Bool = false
+    ) throws(StorageError) {
         var env: OpaquePointer?
         try StorageError.check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw .lmdb(code: EINVAL, operation: "mdb_env_create") }
-        do {
+        do throws(StorageError) {
             try StorageError.check(mdb_env_set_maxreaders(env, maxReaders), "mdb_env_set_maxreaders")
             try StorageError.check(mdb_env_set_maxdbs(env, maxDatabases), "mdb_env_set_maxdbs")
             try StorageError.check(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize")
             // Default sync flags on purpose: a commit is durable (data fdatasync + meta O_DSYNC).
-            try StorageError.check(
-                mdb_env_open(env, directory, UInt32(MDB_NOTLS), 0o600), "mdb_env_open \(directory)")
+            let flags = UInt32(MDB_NOTLS) | (readOnly ? UInt32(MDB_RDONLY) : 0)
+            let code = mdb_env_open(env, directory, flags, 0o600)
+            if code == EACCES || code == EPERM { throw StorageError.permissionDenied(path: directory) }
+            if code == MDB_INVALID || code == MDB_VERSION_MISMATCH {
+                throw StorageError.notAStore(path: directory, reason: "data.mdb is not an LMDB file of this version")
+            }
+            try StorageError.check(code, "mdb_env_open \(directory)")
         } catch {
             mdb_env_close(env)
             throw error
         }
         self.handle = env
         self.directory = directory
+        self.readOnly = readOnly
         self.maximumMapSize = maximumMapSize
         zeroedMargin = ZeroedMargin(env)
         var dead: Int32 = 0
@@ -97,6 +107,22 @@ final class LMDBEnvironment: @unchecked Sendable {
         return read(info)
     }
 
+    /// Refuses a data file shorter than the pages its newest commit uses (it
+    /// was truncated): a read of a missing page would end the process, and a
+    /// write would fill the gap with zeros.
+    func checkFileHoldsEveryPage() throws(StorageError) {
+        var descriptor: Int32 = -1
+        var status = stat()
+        guard mdb_env_get_fd(handle, &descriptor) == 0, fstat(descriptor, &status) == 0 else { return }
+        let needed = bytesInUse
+        guard Int(status.st_size) >= needed else {
+            throw .notAStore(
+                path: directory,
+                reason: "data.mdb holds \(status.st_size) bytes but its pages in use end at \(needed): it was truncated"
+            )
+        }
+    }
+
     /// The current map size in bytes.
     var mapSize: Int { environmentInfo { $0.me_mapsize } }
 
@@ -119,6 +145,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// Runs `body` in a write transaction and commits it. Throws before anything
     /// is visible if the body or the commit fails; the transaction is aborted.
     func write<T>(_ body: (Transaction) throws -> T) throws -> T {
+        guard !readOnly else { throw StorageError.readOnly }
         let txn = try begin(flags: 0)
         defer { gate.unlock() }
         zeroedMargin.keepAhead()
@@ -148,8 +175,22 @@ final class LMDBEnvironment: @unchecked Sendable {
         try StorageError.check(mdb_env_set_mapsize(handle, doubled), "mdb_env_set_mapsize")
     }
 
+    /// A read-only environment opens only databases that exist, in a read
+    /// transaction committed so that the handle outlives it.
     func openDatabase(named name: String) throws -> MDB_dbi {
-        try write { txn in
+        if readOnly {
+            let txn = try begin(flags: UInt32(MDB_RDONLY))
+            defer { gate.unlock() }
+            var dbi: MDB_dbi = 0
+            let code = mdb_dbi_open(txn, name, 0, &dbi)
+            guard code == 0 else {
+                mdb_txn_abort(txn)
+                throw StorageError.from(code, "mdb_dbi_open \(name)")
+            }
+            try StorageError.check(mdb_txn_commit(txn), "mdb_txn_commit")
+            return dbi
+        }
+        return try write { txn in
             var dbi: MDB_dbi = 0
             try StorageError.check(mdb_dbi_open(txn.handle, name, UInt32(MDB_CREATE), &dbi), "mdb_dbi_open \(name)")
             return dbi
@@ -319,6 +360,11 @@ final class Transaction {
             code = mdb_cursor_get(cursor, &key, &data, MDB_NEXT)
         }
         if code != MDB_NOTFOUND { try StorageError.check(code, "mdb_cursor_get") }
+    }
+
+    /// Removes every entry of a database, keeping the database itself.
+    func empty(_ dbi: MDB_dbi) throws(StorageError) {
+        try StorageError.check(mdb_drop(handle, dbi, 0), "mdb_drop")
     }
 
     /// The last entry of a database, if any.

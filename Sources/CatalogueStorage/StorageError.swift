@@ -17,6 +17,18 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case chainBroken(sequence: UInt64)
     /// The log's head does not match the head recorded beside it (the last records were removed).
     case headMismatch(recorded: UInt64, found: UInt64)
+    /// The log has records but no valid head beside it: the head entry was removed or damaged.
+    case headMissing(found: UInt64)
+    /// A checkpoint covers events the log no longer has: records were removed from its end.
+    case checkpointBeyondLog(checkpoint: UInt64, last: UInt64)
+    /// The operating system refused access to a store file or directory.
+    case permissionDenied(path: String)
+    /// Files are there but are not a catalogue store (empty, truncated, another LMDB file).
+    case notAStore(path: String, reason: String)
+    /// The store directory or a store file could be changed by someone else.
+    case untrustedStore(path: String, reason: String)
+    /// A write was attempted through a store opened read-only.
+    case readOnly
     /// The store was written by a newer, unknown format.
     case unsupportedFormat(found: UInt32)
     /// The store was closed by this process.
@@ -42,6 +54,19 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
             return "event \(sequence) breaks the hash chain: history was altered at or before it"
         case .headMismatch(let recorded, let found):
             return "the log ends at event \(found) but the store recorded its head as \(recorded): records were removed"
+        case .headMissing(let found):
+            return "the log ends at event \(found) but the head recorded beside it is missing or malformed: "
+                + "the store was tampered with or damaged"
+        case .checkpointBeyondLog(let checkpoint, let last):
+            return "a checkpoint covers event \(checkpoint) but the log ends at event \(last): records were removed"
+        case .permissionDenied(let path):
+            return "permission denied: \(path)"
+        case .notAStore(let path, let reason):
+            return "\(path) is not a usable catalogue store: \(reason)"
+        case .untrustedStore(let path, let reason):
+            return "refusing the store at \(path): \(reason)"
+        case .readOnly:
+            return "the store is open read-only"
         case .closed:
             return "the store is closed"
         case .unsupportedFormat(let found):
@@ -59,6 +84,7 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .corruptRecord(let sequence, _), .chainBroken(let sequence): return sequence
         case .sequenceGap(let expected, _): return expected
         case .headMismatch(let recorded, let found): return min(recorded, found) + 1
+        case .checkpointBeyondLog(_, let last): return last + 1
         default: return nil
         }
     }

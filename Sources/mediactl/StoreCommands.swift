@@ -25,16 +25,34 @@ struct Audit: AsyncParsableCommand {
         abstract:
             "Replay the whole log; verify every record (checksum, sequence, decoding, hash chain), the model's rules and every checkpoint.",
         discussion: """
-            Replays from the first event even when checkpoints exist, and compares each checkpoint with the \
-            state replayed up to its event. A damaged or old checkpoint is reported (open skips it); one that \
-            would load but disagrees with the log fails the audit.
+            Opens the store read-only and writes nothing. Replays from the first event even when checkpoints \
+            exist, and compares each checkpoint with the state replayed up to its event. A damaged or old \
+            checkpoint is reported (open skips it); one that would load but disagrees with the log, or that \
+            covers events the log no longer has, fails the audit, and so does a log without its creation \
+            event or without the head recorded beside it.
+            The chain can be recomputed by anyone who can write the store: keep an anchor outside it. \
+            `--at N` prints the chain hash at event N as HASH@N; a later `--expect HASH@N` fails unless the \
+            log still holds exactly that history up to event N.
             Exits 0 when the log is sound, 3 (ERROR_DATABASE_FAILURE) naming the first bad event otherwise.
             """)
 
     @OptionGroup var options: StoreOptions
+    @Option(name: .customLong("at"), help: "Print the verified chain hash at this event, as HASH@N (repeatable).")
+    var hashesAt: [UInt64] = []
+    @Option(
+        name: .customLong("expect"),
+        help: ArgumentHelp("Fail unless the chain hash at event N is HASH (repeatable).", valueName: "HASH@N"),
+        transform: { text in
+            guard let anchor = ChainAnchor(text) else {
+                throw ValidationError(
+                    "an anchor is 64 hexadecimal digits, '@' and an event number, as `audit --at` prints it")
+            }
+            return anchor
+        })
+    var anchors: [ChainAnchor] = []
 
     func run() async throws {
-        let report = try Catalogue.audit(at: options.directory)
+        let report = try Catalogue.audit(at: options.directory, hashesAt: hashesAt, anchors: anchors)
         struct Body: Encodable {
             var events: UInt64
             var head: UInt64
@@ -45,12 +63,25 @@ struct Audit: AsyncParsableCommand {
             var objects: [String: Int]
             var invariant_violations: [String]
             var checkpoints: [CheckpointBody]
+            var chain_hashes: [AnchorBody]
+            var anchors: [AnchorCheckBody]
         }
         struct CheckpointBody: Encodable {
             var sequence: UInt64
             var bytes: Int
             var verdict: String
             var detail: String
+        }
+        struct AnchorBody: Encodable {
+            var sequence: UInt64
+            var hash: String
+            var anchor: String
+        }
+        struct AnchorCheckBody: Encodable {
+            var sequence: UInt64
+            var expected: String
+            var found: String?
+            var holds: Bool
         }
         let objects = Dictionary(uniqueKeysWithValues: report.objectCounts.map { ($0.kind, $0.count) })
         let body = Body(
@@ -61,6 +92,11 @@ struct Audit: AsyncParsableCommand {
             checkpoints: report.checkpoints.map {
                 CheckpointBody(
                     sequence: $0.sequence, bytes: $0.byteCount, verdict: $0.verdict.rawValue, detail: $0.detail)
+            },
+            chain_hashes: report.chainHashes.map { AnchorBody(sequence: $0.sequence, hash: $0.hash, anchor: "\($0)") },
+            anchors: report.anchors.map {
+                AnchorCheckBody(
+                    sequence: $0.anchor.sequence, expected: $0.anchor.hash, found: $0.found, holds: $0.holds)
             })
         var lines = [
             "events     \(report.events)",
@@ -70,6 +106,10 @@ struct Audit: AsyncParsableCommand {
         lines += report.objectCounts.map { "\($0.kind.replacingOccurrences(of: "_", with: " ")): \($0.count)" }
         lines += report.invariantViolations.map { "invariant violated: \($0)" }
         lines += report.checkpoints.map { "checkpoint at event \($0.sequence): \($0.verdict.rawValue) (\($0.detail))" }
+        let missing = hashesAt.filter { sequence in !report.chainHashes.contains { $0.sequence == sequence } }
+        lines += report.chainHashes.map { "chain hash at event \($0.sequence): \($0)" }
+        lines += missing.map { "chain hash at event \($0): not reached (the log ends at \(report.head))" }
+        lines += report.anchors.map { "anchor \($0.anchor): \($0.holds ? "holds" : "BROKEN")" }
         lines.append(report.ok ? "ok" : "FAILED: \(report.problem ?? "")")
         Output.emit(body, json: options.json, text: lines.joined(separator: "\n"))
         if !report.ok {

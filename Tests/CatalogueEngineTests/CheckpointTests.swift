@@ -195,8 +195,9 @@ import Testing
         #expect(reopened.openReport.foldedEvents == 0)
     }
 
-    @Test func aCheckpointBeyondTheEndOfTheLogIsSkipped() async throws {
-        // A checkpoint claiming events the log does not have (written for a longer history) is not used.
+    @Test func aCheckpointBeyondTheEndOfTheLogRefusesOpenUntilDropped() async throws {
+        // A checkpoint claiming events the log does not have means records were cut
+        // from the log's end after it was saved: like a head mismatch, open refuses.
         let store = TestStore()
         defer { store.remove() }
         let covered = try await prepare(store)
@@ -208,10 +209,15 @@ import Testing
             try writer.replaceCheckpointBytes(sequence: 1_000, with: CheckpointCodec.encode(checkpoint))
         }
         log.close()
+        let error = await #expect(throws: NtmsError.self) {
+            _ = try await Catalogue.open(at: store.path, options: Self.manual)
+        }
+        #expect(error?.message.contains("a checkpoint covers event 1000 but the log ends at event") == true)
+        // Once an operator has looked, dropping the checkpoint lets the store open again.
+        #expect(try Catalogue.dropCheckpoints(at: store.path, sequence: 1_000) == 1)
         let catalogue = try await Catalogue.open(at: store.path, options: Self.manual)
         defer { catalogue.close() }
         #expect(catalogue.openReport.checkpoint == covered)
-        #expect(catalogue.openReport.warnings == ["checkpoint at event 1000 ignored: the log has no event 1000"])
     }
 
     /// A logger that hands each message to `collect`.

@@ -1,0 +1,71 @@
+import CatalogueDomain
+import CatalogueStorage
+
+/// A command's idempotency key, bound to who sent it and what it asks.
+///
+/// The answer is stored under the application, the user, the kind of command
+/// and the key together, so two applications (or two users of one) that both
+/// number their jobs from 1 never share an answer, and a key first used for
+/// an allocation means nothing to a deallocation. The stored answer carries a
+/// digest of the command's arguments: the same key sent again with other
+/// arguments is refused rather than answered with the first command's result.
+struct IdempotencyClaim: Sendable, Hashable {
+    /// The caller's key, as recorded in the headers of the events it causes.
+    let key: String
+    /// Where the answer is stored: each scope field length-prefixed, then the key.
+    let storageKey: [UInt8]
+    /// SHA-256 of the command's kind and arguments.
+    let digest: [UInt8]
+    /// The command's kind, for messages.
+    let kind: String
+
+    /// The stored answer's layout version: one byte, then the digest, then the outcome.
+    static let storedAnswerVersion: UInt8 = 1
+
+    init(key: String, application: String, user: String, command: CatalogueCommand) {
+        let fingerprint = command.fingerprint
+        self.key = key
+        self.kind = fingerprint.kind
+        var scope: [UInt8] = []
+        for field in [application, user, fingerprint.kind] {
+            // Session names are at most 64 bytes and kinds are short, so one byte holds each length.
+            scope.append(UInt8(field.utf8.count))
+            scope.append(contentsOf: field.utf8)
+        }
+        scope.append(contentsOf: key.utf8)
+        storageKey = scope
+        var hashed = [UInt8(fingerprint.kind.utf8.count)] + Array(fingerprint.kind.utf8)
+        hashed.append(contentsOf: fingerprint.arguments)
+        digest = SHA256Digest.of(hashed)
+    }
+
+    /// The bytes stored under `storageKey` for a final answer.
+    func storedAnswer(_ outcome: CommandOutcome) -> [UInt8] {
+        [Self.storedAnswerVersion] + digest + outcome.encoded()
+    }
+
+    /// What a retry is answered from stored bytes: the first answer when the
+    /// arguments match, ERROR_INVALID_PARAMETER when they differ.
+    func answer(fromStored stored: [UInt8]) -> Result<CommandOutcome, NtmsError> {
+        let header = 1 + SHA256Digest.byteCount
+        guard stored.count > header, stored[0] == Self.storedAnswerVersion else {
+            return .failure(NtmsError(.databaseFailure, "the stored answer for idempotency key \(key) is malformed"))
+        }
+        guard stored[1..<header].elementsEqual(digest) else { return .failure(argumentsDiffer) }
+        return Result { try CommandOutcome.decode(Array(stored[header...])) }.mapError {
+            NtmsError(.databaseFailure, "the stored answer for idempotency key \(key) is corrupt: \($0)")
+        }
+    }
+
+    /// The answer to a retry decided earlier in the same batch.
+    func answer(fromEarlier earlier: (digest: [UInt8], outcome: CommandOutcome)) -> Result<CommandOutcome, NtmsError> {
+        earlier.digest == digest ? .success(earlier.outcome) : .failure(argumentsDiffer)
+    }
+
+    private var argumentsDiffer: NtmsError {
+        NtmsError(
+            .invalidParameter,
+            "idempotency key \(key) was already used for a \(kind) command with other arguments; "
+                + "a new command needs a new key")
+    }
+}
