@@ -30,6 +30,7 @@ public struct CatalogueState: Sendable, Equatable {
 
     var mediaTypeByName = TreeDictionary<String, MediaTypeID>()
     var libraryByName = TreeDictionary<String, LibraryID>()
+    /// Keyed by `Pool.lookupKey(_:)`: pool paths compare ignoring case, as RSM's do.
     var poolByPath = TreeDictionary<String, PoolID>()
     var mediumByBarcode = TreeDictionary<String, MediumID>()
     var mediumAtLocation = TreeDictionary<MediumLocation, MediumID>()
@@ -71,7 +72,7 @@ public struct CatalogueState: Sendable, Equatable {
 
     public func mediaType(named name: String) -> MediaType? { mediaTypeByName[name].flatMap { mediaTypes[$0] } }
     public func library(named name: String) -> Library? { libraryByName[name].flatMap { libraries[$0] } }
-    public func pool(atPath path: String) -> Pool? { poolByPath[path].flatMap { pools[$0] } }
+    public func pool(atPath path: String) -> Pool? { poolByPath[Pool.lookupKey(path)].flatMap { pools[$0] } }
     public func medium(withBarcode barcode: String) -> Medium? { mediumByBarcode[barcode].flatMap { media[$0] } }
     public func medium(at location: MediumLocation) -> Medium? { mediumAtLocation[location].flatMap { media[$0] } }
 

@@ -201,11 +201,11 @@ extension CatalogueState {
     func decideRegistration(
         barcode: String, typeID: MediaTypeID, location: MediumLocation, label: MediaLabel, ids: inout IdentifierSource
     ) throws(NtmsError) -> Decision {
-        guard !barcode.isEmpty, barcode.count <= NameLimits.barcode,
-            barcode.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
-        else {
+        guard TextRules.isBarcode(barcode) else {
             throw NtmsError(
-                .invalidParameter, "a bar code is 1 to \(NameLimits.barcode) printable characters without spaces")
+                .invalidParameter,
+                "a bar code is 1 to \(NameLimits.barcode) printable ASCII characters without spaces, not "
+                    + "\"\(TextRules.preview(barcode))\"")
         }
         guard mediumByBarcode[barcode] == nil else {
             throw NtmsError(.alreadyExists, "a medium with bar code \(barcode) is already catalogued")
@@ -308,10 +308,16 @@ extension CatalogueState {
         type: OperatorRequestType, message: String, first: UInt64?, second: UInt64?, context: DecisionContext,
         ids: inout IdentifierSource
     ) throws(NtmsError) -> Decision {
-        guard message.count <= NameLimits.requestMessage else {
+        guard message.utf8.count <= NameLimits.requestMessage else {
             throw NtmsError(
-                .messageExceedsMaxSize, "an operator request message is at most \(NameLimits.requestMessage) characters"
-            )
+                .messageExceedsMaxSize,
+                "an operator request message is at most \(NameLimits.requestMessage) bytes of UTF-8, "
+                    + "not \(message.utf8.count)")
+        }
+        guard TextRules.isDisplayable(message) else {
+            throw NtmsError(
+                .invalidParameter,
+                "an operator request message is one line without control, format or bidirectional characters")
         }
         switch type {
         case .newMedia:
@@ -531,12 +537,13 @@ extension CatalogueState {
     // MARK: Names
 
     private func validateName(_ name: String, what: String) throws(NtmsError) {
-        guard !name.isEmpty, name.count <= NameLimits.objectName,
-            !name.contains("\\"), name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
+        guard !name.isEmpty, name.utf8.count <= NameLimits.objectName, !name.contains("\\"),
+            TextRules.isDisplayable(name), name.first != " ", name.last != " "
         else {
             throw NtmsError(
                 .invalidName,
-                "a \(what) is 1 to \(NameLimits.objectName) printable characters without `\\`, not \"\(name)\"")
+                "a \(what) is 1 to \(NameLimits.objectName) bytes of displayable text without `\\` or spaces at "
+                    + "either end, not \"\(TextRules.preview(name))\"")
         }
     }
 
@@ -545,11 +552,14 @@ extension CatalogueState {
         guard path.hasPrefix("\\"), path.utf8.count <= NameLimits.poolPath else {
             throw NtmsError(
                 .invalidName,
-                "a pool path starts with `\\` and is at most \(NameLimits.poolPath) bytes, not \"\(path)\"")
+                "a pool path starts with `\\` and is at most \(NameLimits.poolPath) bytes, not "
+                    + "\"\(TextRules.preview(path))\"")
         }
         let components = path.dropFirst().split(separator: "\\", omittingEmptySubsequences: false).map(String.init)
         for component in components { try validateName(component, what: "pool name") }
-        guard poolByPath[path] == nil else { throw NtmsError(.alreadyExists, "pool \(path) already exists") }
+        if let existing = pool(atPath: path) {
+            throw NtmsError(.alreadyExists, "pool \(existing.path) already exists (pool paths ignore case)")
+        }
         guard components.count > 1 else { return (nil, components[0]) }
         let parentPath = "\\" + components.dropLast().joined(separator: "\\")
         guard let parent = pool(atPath: parentPath) else {

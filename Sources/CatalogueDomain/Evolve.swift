@@ -65,7 +65,7 @@ extension CatalogueState {
 
         case .poolDeleted(let e):
             guard let pool = pools.removeValue(forKey: e.pool) else { return }
-            poolByPath[pool.path] = nil
+            if poolByPath[Pool.lookupKey(pool.path)] == pool.id { poolByPath[Pool.lookupKey(pool.path)] = nil }
             if let parent = pool.parent { pools[parent]?.childCount -= 1 }
 
         case .mediumImported(let e):
@@ -227,7 +227,7 @@ extension CatalogueState {
 
     private mutating func addPool(_ pool: Pool) {
         pools[pool.id] = pool
-        poolByPath[pool.path] = pool.id
+        poolByPath[Pool.lookupKey(pool.path)] = pool.id
         if let parent = pool.parent { pools[parent]?.childCount += 1 }
     }
 

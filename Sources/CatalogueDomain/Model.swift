@@ -128,8 +128,13 @@ public enum MediumLocation: Sendable, Hashable {
 
 public struct Pool: Sendable, Equatable {
     public var id: PoolID
-    /// `\`-separated path, unique in the catalogue (`\Backup\Daily`).
+    /// `\`-separated path, unique in the catalogue ignoring case (`\Backup\Daily`).
     public var path: String
+
+    /// What two paths that name the same pool share: RSM compares pool paths
+    /// ignoring case, so `\free` beside `\Free` would be two pools an operator
+    /// cannot tell apart.
+    public static func lookupKey(_ path: String) -> String { path.lowercased() }
     public var parent: PoolID?
     public var type: PoolType
     /// Set for pools that hold media; nil for folders.

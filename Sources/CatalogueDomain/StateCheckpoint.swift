@@ -229,7 +229,7 @@ extension CatalogueState {
     private mutating func rebuildDerivedIndexes() {
         for type in mediaTypes.values { mediaTypeByName[type.name] = type.id }
         for library in libraries.values { libraryByName[library.name] = library.id }
-        for pool in pools.values { poolByPath[pool.path] = pool.id }
+        for pool in pools.values { poolByPath[Pool.lookupKey(pool.path)] = pool.id }
         for medium in media.values {
             mediumByBarcode[medium.barcode] = medium.id
             if medium.location != .shelf { mediumAtLocation[medium.location] = medium.id }

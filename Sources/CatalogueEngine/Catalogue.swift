@@ -265,7 +265,17 @@ enum OpenStores {
     static func release(_ path: String) { _ = paths.withLock { $0.remove(path) } }
 }
 
-/// The login name of this process's user, for event records.
+/// The login name of this process's effective user, for event records. It
+/// comes from the kernel's credentials, not from `$USER`, which any caller
+/// can set; a user id without a password-database entry is named `uid-N`.
 public func currentUserName() -> String {
-    ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.userName
+    let uid = geteuid()
+    var entry = passwd()
+    var result: UnsafeMutablePointer<passwd>?
+    var buffer = [CChar](repeating: 0, count: 4096)
+    guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name,
+        let text = String(validatingCString: name), !text.isEmpty,
+        text.utf8.count <= Session.maximumNameLength, TextRules.isDisplayable(text)
+    else { return "uid-\(uid)" }
+    return text
 }

@@ -12,15 +12,17 @@ public final class Session: Sendable {
     public let id: UInt64
     private let closed = ManagedAtomic<Bool>(false)
 
-    /// RSM's limits for application and user names.
+    /// RSM's limits for application and user names, in UTF-8 bytes.
     public static let maximumNameLength = 64
     public static let maximumIdempotencyKeyLength = 128
 
     init(catalogue: Catalogue, application: String, user: String, id: UInt64) throws(NtmsError) {
         for (value, what) in [(application, "application"), (user, "user")] {
-            guard value.count <= Self.maximumNameLength, value.unicodeScalars.allSatisfy({ $0.value >= 0x20 }) else {
+            guard value.utf8.count <= Self.maximumNameLength, TextRules.isDisplayable(value) else {
                 throw NtmsError(
-                    .invalidParameter, "the \(what) name is at most \(Self.maximumNameLength) printable characters")
+                    .invalidParameter,
+                    "the \(what) name is at most \(Self.maximumNameLength) bytes of displayable text, not "
+                        + "\"\(TextRules.preview(value))\"")
             }
         }
         self.catalogue = catalogue

@@ -291,6 +291,8 @@ public struct SimulatedChanger: ChangerDriver {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 try encoder.encode(state).write(to: URL(fileURLWithPath: path), options: .atomic)
+                // Private like the store's own files; the atomic write made it with the umask's mode.
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
             } catch {
                 throw NtmsError(.deviceNotAvailable, "cannot write the simulated library state to \(path): \(error)")
             }

@@ -172,8 +172,12 @@ struct HistoryJSON: Encodable {
     }
 
     var text: String {
-        let details = fields.sorted { $0.key < $1.key }.filter { !$0.value.isEmpty }.map { "\($0.key)=\($0.value)" }
-        return "\(sequence)  \(time)  \(application)/\(user)  \(event)  " + details.joined(separator: " ")
+        // Every field came from the log: escaped, so no stored text can drive the terminal or forge a line.
+        let details = fields.sorted { $0.key < $1.key }.filter { !$0.value.isEmpty }.map {
+            "\($0.key)=\(TextRules.escaped($0.value))"
+        }
+        return "\(sequence)  \(time)  \(TextRules.escaped(application))/\(TextRules.escaped(user))  \(event)  "
+            + details.joined(separator: " ")
     }
 
     static func format(_ nanoseconds: Int64) -> String {

@@ -35,7 +35,8 @@ struct RequestJSON: Encodable {
     }
 
     var text: String {
-        "\(id)  \(type)  \(state)  \(submitted)  \(application)/\(user)  \(message)"
+        "\(id)  \(type)  \(state)  \(submitted)  \(TextRules.escaped(application))/\(TextRules.escaped(user))  "
+            + TextRules.escaped(message)
             + (close_reason.map { "  (\($0))" } ?? "")
     }
 }
@@ -71,7 +72,7 @@ struct RequestCommand: AsyncParsableCommand {
             abstract: "Submit an operator request (SubmitNtmsOperatorRequest).")
 
         @OptionGroup var options: StoreOptions
-        @Option(help: "The message for the operator (at most 256 characters).") var message: String
+        @Option(help: "The message for the operator: one line, at most 256 bytes of UTF-8.") var message: String
         @Option(
             help:
                 "MESSAGE (default), NEWMEDIA (needs --pool), MOVEMEDIA (needs --medium), CLEANER or DEVICESERVICE (need --library)."

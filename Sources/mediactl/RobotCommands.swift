@@ -56,7 +56,9 @@ struct Mount: AsyncParsableCommand {
         defer { catalogue.close() }
         let state = catalogue.snapshot.state
         let names = Names(state: state)
-        let side = try (try? names.logicalMedium(target).side) ?? names.side(target).id
+        // An LMID's own error (unknown, deallocated) is the one to show, not a side name's format.
+        let side =
+            LogicalMediumID(target) != nil ? try names.logicalMedium(target).side : try names.side(target).id
         let medium = state.sides[side].flatMap { state.media[$0.medium] }
         let start = ContinuousClock.now
         if let medium, !options.json, medium.location.driveAddress == nil {
@@ -315,6 +317,14 @@ struct Simulate: AsyncParsableCommand {
             }
             let (catalogue, robot) = try await target.robot()
             defer { catalogue.close() }
+            if case .stuckInDrive(let drive) = injected {
+                let library = try Names(state: catalogue.snapshot.state).library(target.library)
+                guard drive < library.driveCount else {
+                    throw NtmsError(
+                        .invalidDrive,
+                        "library \(library.name) has drives 0 to \(Int(library.driveCount) - 1), not \(drive)")
+                }
+            }
             if let injected { try robot.inject(injected) } else { try robot.modify { $0.faults.removeAll() } }
             print(injected == nil ? "faults cleared" : "the robot will \(fault)")
         }

@@ -16,6 +16,13 @@ struct StoreOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The application recorded with every event this command causes (declared, not verified).",
+            valueName: "name"))
+    var application = "mediactl"
+
     var directory: String {
         store ?? ProcessInfo.processInfo.environment["MEDIACTL_STORE"] ?? "./media-catalogue"
     }
@@ -26,21 +33,49 @@ struct StoreOptions: ParsableArguments {
     }
 
     func session(_ catalogue: Catalogue) throws -> Session {
-        try catalogue.session(application: "mediactl", user: currentUserName())
+        // The user is the kernel's (effective uid); the application is only what the caller declares.
+        try catalogue.session(application: application, user: currentUserName())
     }
 }
 
 enum Output {
+    /// One line of JSON. Characters that are not displayable are written as
+    /// `\u` escapes: the encoder escapes only C0 controls, and C1 controls,
+    /// bidirectional overrides and line separators from the log must not reach
+    /// a terminal either. JSON's own structure is ASCII, so they occur only in strings.
     static func json<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(value)) ?? Data("null".utf8)
-        return String(decoding: data, as: UTF8.self)
+        let text = String(decoding: data, as: UTF8.self)
+        guard !TextRules.isDisplayable(text) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if TextRules.isDisplayable(scalar) {
+                out.unicodeScalars.append(scalar)
+            } else {
+                for unit in String(scalar).utf16 { out += "\\u" + hex4(unit) }
+            }
+        }
+        return out
+    }
+
+    private static func hex4(_ unit: UInt16) -> String {
+        let digits = String(unit, radix: 16)
+        return String(repeating: "0", count: 4 - digits.count) + digits
+    }
+
+    /// Text output with every character that is not displayable escaped, line
+    /// by line: the line breaks are the CLI's own, and views escape the fields
+    /// from the log that could hold one.
+    static func terminalText(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { TextRules.escaped(String($0)) }
+            .joined(separator: "\n")
     }
 
     /// Prints `value` as JSON or, without --json, the text lines.
     static func emit<T: Encodable>(_ value: T, json: Bool, text: @autoclosure () -> String) {
-        print(json ? Self.json(value) : text())
+        print(json ? Self.json(value) : terminalText(text()))
     }
 
     static func reportError(_ error: NtmsError, json: Bool) {
@@ -52,7 +87,7 @@ enum Output {
         let line =
             json
             ? Self.json(ErrorBody(error: error.code.name, code: error.code.rawValue, message: error.message))
-            : "mediactl: \(error.code.name) (\(error.code.rawValue)): \(error.message)"
+            : "mediactl: \(error.code.name) (\(error.code.rawValue)): \(TextRules.escaped(error.message))"
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }

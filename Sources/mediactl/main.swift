@@ -10,6 +10,15 @@ func runAsync<Command: AsyncParsableCommand>(_ command: inout Command) async thr
     try await command.run()
 }
 
+// Swift would replace invalid bytes with U+FFFD, so two different bar codes
+// could arrive as one: an argument that is not UTF-8 is a usage error.
+for index in 1..<Int(CommandLine.argc) {
+    guard let raw = CommandLine.unsafeArgv[index], String(validatingCString: raw) != nil else {
+        FileHandle.standardError.write(Data("mediactl: argument \(index) is not valid UTF-8\n".utf8))
+        exit(2)
+    }
+}
+
 do {
     var command = try MediaCtl.parseAsRoot()
     if var asyncCommand = command as? any AsyncParsableCommand {
@@ -22,14 +31,14 @@ do {
     Output.reportError(error, json: wantsJSON)
     exit(3)
 } catch let error as UsageError {
-    FileHandle.standardError.write(Data("mediactl: \(error.message)\n".utf8))
+    FileHandle.standardError.write(Data("mediactl: \(TextRules.escaped(error.message))\n".utf8))
     exit(2)
 } catch {
     let code = MediaCtl.exitCode(for: error)
     if code == .success {
-        print(MediaCtl.fullMessage(for: error))
+        print(Output.terminalText(MediaCtl.fullMessage(for: error)))
         exit(0)
     }
-    FileHandle.standardError.write(Data((MediaCtl.fullMessage(for: error) + "\n").utf8))
+    FileHandle.standardError.write(Data((Output.terminalText(MediaCtl.fullMessage(for: error)) + "\n").utf8))
     exit(code == .validationFailure ? 2 : 1)
 }

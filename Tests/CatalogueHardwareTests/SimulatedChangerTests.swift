@@ -36,6 +36,14 @@ import Testing
         #expect(try robot.contents().moves == 2)
     }
 
+    @Test func theStateFileIsPrivateToItsOwner() throws {
+        let directory = Directory()
+        let robot = try robot(directory)
+        try robot.insertIntoPort(1, barcode: "NEW001")
+        let mode = try FileManager.default.attributesOfItem(atPath: directory.path + "/robot.json")[.posixPermissions]
+        #expect((mode as? Int).map { $0 & 0o777 } == 0o600)
+    }
+
     @Test func theStateIsSharedThroughItsFileAsAnotherProcessWouldSeeIt() async throws {
         let directory = Directory()
         let robot = try robot(directory)
