@@ -73,9 +73,16 @@ public enum FuzzChecks {
     }
 
     /// Input: text an operator might type for a name, a path, a bar code, a
-    /// timeout or a message.
+    /// timeout, a message, a device path or an audit anchor. Nothing may crash,
+    /// and no text that breaks `TextRules` may ever be accepted. (Bytes that are
+    /// not UTF-8 arrive repaired, with U+FFFD, as Swift would decode them.)
     public static func names(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
+        precondition(TextRules.isDisplayable(TextRules.escaped(text)), "escaping left text undisplayable")
+        precondition(TextRules.preview(text).unicodeScalars.count <= 48 * 10 + 1, "a preview is short")
+        if let anchor = ChainAnchor(text) {
+            precondition(ChainAnchor(anchor.description) == anchor && anchor.hash.utf8.count == 64, "anchor \(text)")
+        }
         roundTrip(SideID.self, text)
         roundTrip(MediumID.self, text)
         roundTrip(PoolID.self, text)
@@ -102,11 +109,53 @@ public enum FuzzChecks {
             .addLibrary(name: text, slots: 4, drives: 1, ports: 0),
             .submitRequest(type: .message, message: text, firstArgument: nil, secondArgument: nil),
         ]
-        for command in commands {
+        let robot = state.library(named: "Robot")!.id
+        let accepted =
+            commands + [
+                .addLibrary(name: "Lib", slots: 1, drives: 0, ports: 0, changer: .init(kind: .mtx, device: text)),
+                .attachChanger(robot, .mtx, device: text),
+            ]
+        for command in accepted {
             guard case .success(let decision) = state.decide(command) else { continue }
             var next = state
             for event in decision.events { next.apply(event) }
             precondition(next.invariantViolations().isEmpty, "\(command) broke an invariant")
+            precondition(acceptedTextKeepsTheRules(command), "\(command) accepted text that breaks the rules")
+        }
+    }
+
+    /// The text a command carries, checked against the rules the hard way.
+    private static func acceptedTextKeepsTheRules(_ command: CatalogueCommand) -> Bool {
+        func name(_ text: String) -> Bool {
+            !text.isEmpty && text.utf8.count <= NameLimits.objectName && !text.contains("\\")
+                && text.first != " " && text.last != " "
+                && text.unicodeScalars.allSatisfy { scalar in
+                    scalar == " "
+                        || !scalar.properties.isWhitespace && scalar.value >= 0x21 && scalar.value != 0x7F
+                            && !(0x80...0x9F).contains(scalar.value) && scalar.properties.generalCategory != .format
+                            && scalar.value != 0xFFFD
+                }
+        }
+        switch command {
+        case .registerMediaType(let text, _), .addLibrary(let text, _, _, _, nil):
+            return name(text)
+        case .addLibrary(_, _, _, _, let changer?):
+            return changer.device.hasPrefix("/") && TextRules.isDisplayable(changer.device)
+        case .attachChanger(_, _, let device):
+            return device.hasPrefix("/") && TextRules.isDisplayable(device)
+        case .createPool(let path, _, _):
+            return path.hasPrefix("\\") && path.utf8.count <= NameLimits.poolPath
+                && path.dropFirst().split(separator: "\\", omittingEmptySubsequences: false).allSatisfy {
+                    name(String($0))
+                }
+        case .registerMedium(let barcode, _, _, _):
+            return !barcode.isEmpty && barcode.utf8.count <= NameLimits.barcode
+                && barcode.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+        case .submitRequest(_, let message, _, _):
+            return message.utf8.count <= NameLimits.requestMessage && TextRules.isDisplayable(message)
+                && !message.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+        default:
+            return true
         }
     }
 
@@ -220,7 +269,8 @@ public enum FuzzChecks {
         default:
             return [
                 "side-12", "MO0001:A", "MO0001:b", "A:B:A", "\\Backup\\Daily", "lmid-7", "infinite", "4294967295",
-                "request-3", "pool-+5",
+                "request-3", "pool-+5", "A\u{202E}1", "clear\u{1B}[2J", "a" + String(repeating: "\u{301}", count: 300),
+                "LTO\u{200B}", "/dev/sg3", "\(String(repeating: "ab", count: 32))@12", "\\free",
             ]
             .map { Array($0.utf8) }
         }

@@ -24,12 +24,20 @@ extension CatalogueCommand {
             kind = "registerMediaType"
             out.write(name)
             out.write(Int64(sideCount))
-        case .addLibrary(let name, let slots, let drives, let ports):
+        case .addLibrary(let name, let slots, let drives, let ports, let changer):
             kind = "addLibrary"
             out.write(name)
             out.write(Int64(slots))
             out.write(Int64(drives))
             out.write(Int64(ports))
+            out.write(changer != nil)
+            if let changer {
+                out.write(changer.kind.rawValue)
+                out.write(changer.device)
+            }
+        case .deleteLibrary(let library):
+            kind = "deleteLibrary"
+            out.write(library)
         case .createPool(let path, let mediaType, let policy):
             kind = "createPool"
             out.write(path)

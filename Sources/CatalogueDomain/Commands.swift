@@ -4,7 +4,11 @@ public enum CatalogueCommand: Sendable, Equatable {
     /// Writes the first event if the log is empty; does nothing otherwise.
     case createCatalogue
     case registerMediaType(name: String, sideCount: Int)
-    case addLibrary(name: String, slots: Int, drives: Int, ports: Int)
+    /// An online library, with its changer when one is given: both in one decision, so a
+    /// refused changer leaves no library behind.
+    case addLibrary(name: String, slots: Int, drives: Int, ports: Int, changer: ChangerAttachment? = nil)
+    /// An online library with nothing in it (beyond RSM, whose libraries come from the device manager).
+    case deleteLibrary(LibraryID)
     /// A folder pool when `mediaType` is nil, otherwise an application pool holding media.
     case createPool(path: String, mediaType: MediaTypeID?, policy: PoolPolicy)
     case setPoolPolicy(pool: PoolID, policy: PoolPolicy)

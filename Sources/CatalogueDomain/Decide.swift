@@ -52,7 +52,7 @@ extension CatalogueState {
                 importPool: ids.take(), unrecognizedPool: ids.take())
             return Decision(events: [.mediaTypeRegistered(event)], outcome: .mediaType(event.mediaType))
 
-        case .addLibrary(let name, let slots, let drives, let ports):
+        case .addLibrary(let name, let slots, let drives, let ports, let changer):
             try validateName(name, what: "library name")
             guard libraryByName[name] == nil else { throw NtmsError(.alreadyExists, "library \(name) already exists") }
             for (count, what) in [(slots, "slots"), (drives, "drives"), (ports, "ports")] {
@@ -61,10 +61,20 @@ extension CatalogueState {
                 }
             }
             guard slots > 0 else { throw NtmsError(.invalidParameter, "an online library needs at least one slot") }
+            if let changer { try validateChanger(changer) }
             let event = LibraryAdded(
                 library: ids.take(), name: name, slotCount: UInt32(slots), driveCount: UInt32(drives),
                 portCount: UInt32(ports))
-            return Decision(events: [.libraryAdded(event)], outcome: .library(event.library))
+            var events: [CatalogueEvent] = [.libraryAdded(event)]
+            if let changer {
+                events.append(
+                    .changerAttached(
+                        ChangerAttached(library: event.library, kind: changer.kind, device: changer.device)))
+            }
+            return Decision(events: events, outcome: .library(event.library))
+
+        case .deleteLibrary(let libraryID):
+            return try decideLibraryDeletion(libraryID)
 
         case .createPool(let path, let mediaType, let policy):
             let (parent, _) = try validateNewPoolPath(path)

@@ -8,9 +8,7 @@ extension CatalogueState {
         switch command {
         case .attachChanger(let libraryID, let kind, let device):
             let library = try onlineLibrary(libraryID)
-            guard kind != .mtx || device.hasPrefix("/") else {
-                throw NtmsError(.invalidParameter, "an mtx changer needs its device path (for example /dev/sg3)")
-            }
+            try validateChanger(ChangerAttachment(kind: kind, device: device))
             guard library.changer != kind || library.device != device else {
                 return Decision(events: [], outcome: .done)
             }
@@ -321,7 +319,7 @@ extension CatalogueState {
         Decision(events: [.operationStarted(OperationStarted(operation: operation))], outcome: .operation(operation.id))
     }
 
-    private func onlineLibrary(_ id: LibraryID) throws(NtmsError) -> Library {
+    func onlineLibrary(_ id: LibraryID) throws(NtmsError) -> Library {
         guard let library = libraries[id], library.type == .online else {
             throw NtmsError(.invalidLibrary, "no online library \(id)")
         }

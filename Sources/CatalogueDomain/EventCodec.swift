@@ -28,6 +28,8 @@ extension CatalogueEvent {
             out.write(e.freePool)
             out.write(e.importPool)
             out.write(e.unrecognizedPool)
+        case .libraryDeleted(let e):
+            out.write(e.library)
         case .libraryAdded(let e):
             out.write(e.library)
             out.write(e.name)
@@ -238,6 +240,8 @@ extension CatalogueEvent {
             event = .requestTimedOut(RequestTimedOut(request: try r.readID(), time: try r.readInt64()))
         case 21...26:
             event = try decodeRobotics(typeCode: typeCode, &r)
+        case 27:
+            event = .libraryDeleted(LibraryDeleted(library: try r.readID()))
         default:
             throw PayloadDecodingError("unknown event type \(typeCode)")
         }

@@ -15,6 +15,8 @@ extension CatalogueEvent {
                 ("free_pool", "\(e.freePool)"), ("import_pool", "\(e.importPool)"),
                 ("unrecognized_pool", "\(e.unrecognizedPool)"),
             ]
+        case .libraryDeleted(let e):
+            return [("library", "\(e.library)")]
         case .libraryAdded(let e):
             return [
                 ("library", "\(e.library)"), ("name", e.name), ("slots", "\(e.slotCount)"),
@@ -97,6 +99,8 @@ extension CatalogueEvent {
         case .mediaTypeRegistered(let e):
             return [e.mediaType.rawValue, e.freePool.rawValue, e.importPool.rawValue, e.unrecognizedPool.rawValue]
         case .libraryAdded(let e):
+            return [e.library.rawValue]
+        case .libraryDeleted(let e):
             return [e.library.rawValue]
         case .poolCreated(let e):
             return [e.pool.rawValue] + [e.parent?.rawValue, e.mediaType?.rawValue].compactMap { $0 }

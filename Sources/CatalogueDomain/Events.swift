@@ -31,6 +31,7 @@ public enum CatalogueEvent: Sendable, Equatable {
     case dismountDeferred(DismountDeferred)
     case mediumRemounted(MediumRemounted)
     case inventoryTaken(InventoryTaken)
+    case libraryDeleted(LibraryDeleted)
 }
 
 /// The first event of every catalogue: the shelf and the system pool folders.
@@ -49,6 +50,11 @@ public struct MediaTypeRegistered: Sendable, Equatable {
     public var freePool: PoolID
     public var importPool: PoolID
     public var unrecognizedPool: PoolID
+}
+
+/// An empty online library was removed; its drives go with it.
+public struct LibraryDeleted: Sendable, Equatable {
+    public var library: LibraryID
 }
 
 public struct LibraryAdded: Sendable, Equatable {
@@ -257,6 +263,7 @@ extension CatalogueEvent {
         case .dismountDeferred: 24
         case .mediumRemounted: 25
         case .inventoryTaken: 26
+        case .libraryDeleted: 27
         }
     }
 
@@ -292,6 +299,7 @@ extension CatalogueEvent {
         case .dismountDeferred: "DismountDeferred"
         case .mediumRemounted: "MediumRemounted"
         case .inventoryTaken: "InventoryTaken"
+        case .libraryDeleted: "LibraryDeleted"
         }
     }
 }

@@ -53,6 +53,13 @@ extension CatalogueState {
                     address: address, state: .dismounted, medium: nil, side: nil, lastUsed: 0, mountCount: 0)
             }
 
+        case .libraryDeleted(let e):
+            guard let library = libraries.removeValue(forKey: e.library) else { return }
+            if libraryByName[library.name] == e.library { libraryByName[library.name] = nil }
+            for number in 0..<library.driveCount {
+                drives[DriveAddress(library: e.library, number: number)] = nil
+            }
+
         case .poolCreated(let e):
             reserve(e.pool)
             addPool(

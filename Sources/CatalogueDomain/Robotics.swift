@@ -14,6 +14,17 @@ public enum ChangerKind: UInt8, Sendable, CaseIterable {
     public var name: String { self == .simulated ? "simulated" : "mtx" }
 }
 
+/// The changer a library is given: its driver and, for mtx, its device path.
+public struct ChangerAttachment: Sendable, Equatable {
+    public var kind: ChangerKind
+    public var device: String
+
+    public init(kind: ChangerKind, device: String = "") {
+        self.kind = kind
+        self.device = device
+    }
+}
+
 /// RSM's physical medium states, `NtmsMediaState`.
 public enum PhysicalState: UInt8, Sendable, CaseIterable {
     case idle = 0

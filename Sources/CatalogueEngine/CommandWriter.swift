@@ -88,6 +88,8 @@ final class CommandWriter: @unchecked Sendable {
     private var pendingKeys: [[UInt8]: (answer: [UInt8], sequence: UInt64)] = [:]
     private var prunePendingKeysAt = 4096
     private let committer: BatchCommitter
+    /// This process's waiter lock and the check of other processes' (see `WaiterLiveness`).
+    private let liveness: WaiterLiveness
 
     // Read by the timers.
     let waiterCount = ManagedAtomic<Int>(0)
@@ -100,6 +102,7 @@ final class CommandWriter: @unchecked Sendable {
         publish: @escaping @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> CatalogueSnapshot
     ) {
         self.log = log
+        liveness = WaiterLiveness(storeDirectory: log.directory)
         self.maximumBatch = maximumBatch
         self.clock = clock
         self.current = current
@@ -524,6 +527,12 @@ final class CommandWriter: @unchecked Sendable {
                     answer = stored
                     break
                 }
+                do {
+                    try liveness.holdForThisProcess()
+                } catch {
+                    answer = .failure(error)
+                    break
+                }
                 let wait = AllocationWait(
                     deadline: allocation.deadline, waiter: ProcessIdentity.token(session: allocation.session))
                 switch decided.state.decide(.allocateOrWait(allocation.request, wait), context: context) {
@@ -564,7 +573,7 @@ final class CommandWriter: @unchecked Sendable {
             case .reapOrphans:
                 let orphans = decided.state.requests.values.filter { request in
                     guard request.state.isOpen, let token = request.waiter else { return false }
-                    guard ProcessIdentity.isThisProcess(token) else { return !ProcessIdentity.mayBeAlive(token) }
+                    guard ProcessIdentity.isThisProcess(token) else { return !liveness.mayBeAlive(token) }
                     return waiters[request.id] == nil && !parkedHere.contains(request.id)
                 }.map(\.id).sorted()
                 if !orphans.isEmpty,

@@ -63,15 +63,24 @@ public final class Session: Sendable {
         return id
     }
 
+    /// Adds an online library, with its changer when one is given: both or neither are recorded.
     @discardableResult
-    public func addLibrary(name: String, slots: Int, drives: Int, ports: Int = 0, idempotencyKey: String? = nil)
-        async throws(NtmsError) -> LibraryID
-    {
+    public func addLibrary(
+        name: String, slots: Int, drives: Int, ports: Int = 0, changer: ChangerAttachment? = nil,
+        idempotencyKey: String? = nil
+    ) async throws(NtmsError) -> LibraryID {
         guard
             case .library(let id) = try await execute(
-                .addLibrary(name: name, slots: slots, drives: drives, ports: ports), idempotencyKey: idempotencyKey)
+                .addLibrary(name: name, slots: slots, drives: drives, ports: ports, changer: changer),
+                idempotencyKey: idempotencyKey)
         else { throw unexpected() }
         return id
+    }
+
+    /// Deletes an online library that holds no media and has no robot work in
+    /// progress (ERROR_NOT_EMPTY, ERROR_BUSY otherwise); its drives go with it.
+    public func deleteLibrary(_ library: LibraryID, idempotencyKey: String? = nil) async throws(NtmsError) {
+        _ = try await execute(.deleteLibrary(library), idempotencyKey: idempotencyKey)
     }
 
     /// CreateNtmsMediaPool: a folder pool without a media type, an application pool with one.

@@ -144,7 +144,7 @@ struct MediaTypeCommand: AsyncParsableCommand {
 
 struct LibraryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "library", abstract: "Manage libraries.", subcommands: [Add.self])
+        commandName: "library", abstract: "Manage libraries.", subcommands: [Add.self, Set.self, Delete.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add an online library (a robotic changer).")
@@ -154,30 +154,78 @@ struct LibraryCommand: AsyncParsableCommand {
         @Option(help: "Number of storage slots (numbered from 1).") var slots: Int
         @Option(help: "Number of drives.") var drives: Int
         @Option(help: "Number of import/export ports.") var ports: Int = 0
-        @Option(help: "Its changer: simulated (a robot kept in the store directory) or mtx (a SCSI changer).")
-        var driver: ChangerKind?
-        @Option(help: "The changer's device for mtx, for example /dev/sg3.") var device: String?
+        @OptionGroup var changer: ChangerOptions
         @Option(help: "How fast the simulated robot moves: instant, demo or realistic (3-16 s per move).")
         var timing: TimingPreset = .instant
-
-        func validate() throws {
-            if driver == .mtx, device == nil { throw ValidationError("--driver mtx needs --device PATH") }
-            if device != nil, driver != .mtx { throw ValidationError("--device is for --driver mtx") }
-        }
 
         func run() async throws {
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let session = try options.session(catalogue)
-            let id = try await session.addLibrary(name: name, slots: slots, drives: drives, ports: ports)
-            if let driver {
-                try await session.attachChanger(id, kind: driver, device: device ?? "")
-                if driver == .simulated { try catalogue.simulatedRobot(for: id).setTiming(timing.timing) }
-            }
+            let id = try await session.addLibrary(
+                name: name, slots: slots, drives: drives, ports: ports, changer: changer.attachment)
+            if changer.driver == .simulated { try catalogue.simulatedRobot(for: id).setTiming(timing.timing) }
             let library = catalogue.snapshot.state.libraries[id]!
             Output.emit(LibraryJSON(library), json: options.json, text: "\(id) \(name)")
         }
     }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give a library a changer, or change its changer (refused while robot work is in progress).")
+
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The library's name or id.") var library: String
+        @OptionGroup var changer: ChangerOptions
+
+        func validate() throws {
+            if changer.driver == nil { throw ValidationError("library set needs --driver simulated|mtx") }
+        }
+
+        func run() async throws {
+            let catalogue = try await options.open()
+            defer { catalogue.close() }
+            let id = try Names(state: catalogue.snapshot.state).library(library).id
+            guard let attachment = changer.attachment else { return }
+            try await options.session(catalogue).attachChanger(id, kind: attachment.kind, device: attachment.device)
+            let updated = catalogue.snapshot.state.libraries[id]!
+            Output.emit(
+                LibraryJSON(updated), json: options.json,
+                text: "\(id) \(updated.name): \(attachment.kind.name) changer")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete an online library that holds no media and has no robot work in progress.")
+
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The library's name or id.") var library: String
+
+        func run() async throws {
+            let catalogue = try await options.open()
+            defer { catalogue.close() }
+            let found = try Names(state: catalogue.snapshot.state).library(library)
+            try await options.session(catalogue).deleteLibrary(found.id)
+            struct Body: Encodable { var deleted: String }
+            Output.emit(
+                Body(deleted: found.id.description), json: options.json, text: "deleted \(found.id) \(found.name)")
+        }
+    }
+}
+
+/// `--driver` and `--device`, as `library add` and `library set` take them.
+struct ChangerOptions: ParsableArguments {
+    @Option(help: "The changer: simulated (a robot kept in the store directory) or mtx (a SCSI changer).")
+    var driver: ChangerKind?
+    @Option(help: "The changer's device for mtx, for example /dev/sg3.") var device: String?
+
+    func validate() throws {
+        if driver == .mtx, device == nil { throw ValidationError("--driver mtx needs --device PATH") }
+        if device != nil, driver != .mtx { throw ValidationError("--device is for --driver mtx") }
+    }
+
+    var attachment: ChangerAttachment? { driver.map { ChangerAttachment(kind: $0, device: device ?? "") } }
 }
 
 struct PoolCommand: AsyncParsableCommand {

@@ -86,3 +86,41 @@ import Testing
         }
     }
 }
+
+/// Libraries are added with their changer in one decision and deleted only when empty.
+@Suite struct LibraryDecisionTests {
+    @Test func addingALibraryWithAChangerIsOneDecisionAndARefusedChangerRecordsNothing() throws {
+        var f = try Fixture()
+        let count = f.h.log.count
+        let refused = f.h.expectFailure(
+            .addLibrary(name: "Real", slots: 4, drives: 1, ports: 0, changer: .init(kind: .mtx, device: "sg3")),
+            .invalidParameter)
+        #expect(refused)
+        #expect(f.h.log.count == count)
+        guard
+            case .library(let id) = try f.h.run(
+                .addLibrary(name: "Real", slots: 4, drives: 1, ports: 0, changer: .init(kind: .mtx, device: "/dev/sg3"))
+            )
+        else { throw NtmsError(.invalidParameter, "no library answered") }
+        #expect(f.h.log.suffix(2).map(\.name) == ["LibraryAdded", "ChangerAttached"])
+        #expect(f.h.state.libraries[id]?.changer == .mtx)
+    }
+
+    @Test func deletingAnEmptyLibraryRemovesItsDrivesAndSurvivesACheckpoint() throws {
+        var f = try Fixture()
+        let spare = try f.h.library("Spare")
+        _ = try f.h.medium("MO0001", type: f.type, at: .slot(f.robot, 1))
+        #expect(f.h.expectFailure(.deleteLibrary(f.robot), .notEmpty))
+        _ = try f.h.run(.deleteLibrary(spare))
+        #expect(f.h.state.libraries[spare] == nil)
+        #expect(f.h.state.library(named: "Spare") == nil)
+        #expect(!f.h.state.drives.keys.contains { $0.library == spare })
+        #expect(f.h.expectFailure(.deleteLibrary(spare), .invalidLibrary))
+        #expect(f.h.state.invariantViolations() == [])
+        let restored = try CatalogueState(checkpointPayload: f.h.state.checkpointPayload())
+        #expect(restored == f.h.state)
+        var replayed = CatalogueState()
+        for event in f.h.log { replayed.apply(event) }
+        #expect(replayed == f.h.state)
+    }
+}

@@ -184,3 +184,46 @@ import Testing
         #expect(decoded == value)
     }
 }
+
+/// A library is added whole or not at all, and an empty one can be deleted.
+@Suite struct LibraryLifecycleCLITests {
+    private func libraryNames(_ cli: CLI) throws -> [String] {
+        let rows = try #require(try cli.json(["show", "libraries"]) as? [[String: Any]])
+        return rows.compactMap { $0["name"] as? String }
+    }
+
+    @Test func aRefusedChangerLeavesNoLibraryAndTheNameFree() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        try cli.run(["init"])
+        let refused = try cli.run([
+            "library", "add", "Lib", "--slots", "4", "--drives", "1", "--driver", "mtx", "--device", "sg3", "--json",
+        ])
+        #expect(refused.status == 3)
+        #expect(try refused.errorJSON()["error"] as? String == "ERROR_INVALID_PARAMETER")
+        #expect(try !libraryNames(cli).contains("Lib"))
+        #expect(try cli.run(["library", "add", "Lib", "--slots", "4", "--drives", "1"]).status == 0)
+        // The changer can be given afterwards.
+        let set = try #require(try cli.json(["library", "set", "Lib", "--driver", "simulated"]) as? [String: Any])
+        #expect(set["changer"] as? String == "simulated")
+    }
+
+    @Test func anEmptyLibraryIsDeletedAndOneHoldingMediaIsNot() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        try cli.run(["init"])
+        try cli.run(["media-type", "add", "LTO", "--sides", "1"])
+        try cli.run(["library", "add", "Full", "--slots", "4", "--drives", "1"])
+        try cli.run(["library", "add", "Empty", "--slots", "4", "--drives", "2"])
+        try cli.run(["media", "add", "--media-type", "LTO", "--barcode", "A00001", "--library", "Full", "--slot", "1"])
+        let refused = try cli.run(["library", "delete", "Full", "--json"])
+        #expect(refused.status == 3)
+        #expect(try refused.errorJSON()["error"] as? String == "ERROR_NOT_EMPTY")
+        #expect(try cli.run(["library", "delete", "Empty"]).status == 0)
+        #expect(try libraryNames(cli).contains("Full"))
+        #expect(try !libraryNames(cli).contains("Empty"))
+        // Its name is free again, and the log still audits.
+        #expect(try cli.run(["library", "add", "Empty", "--slots", "2", "--drives", "1"]).status == 0)
+        #expect((try cli.json(["audit"]) as? [String: Any])?["ok"] as? Bool == true)
+    }
+}

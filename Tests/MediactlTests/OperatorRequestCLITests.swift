@@ -9,9 +9,15 @@ final class RunningCLI: @unchecked Sendable {
     private var errBuffer = ""
     private var outBuffer = ""
 
-    init(_ arguments: [String], store: String, watchdog seconds: Double = 60) throws {
-        process.executableURL = CLI.executable
-        process.arguments = arguments + ["--store", store]
+    /// `launcher` runs mediactl through another program (its path first, then its arguments).
+    init(_ arguments: [String], store: String, launcher: [String] = [], watchdog seconds: Double = 60) throws {
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = launcher.dropFirst() + [CLI.executable.path] + arguments + ["--store", store]
+        } else {
+            process.executableURL = CLI.executable
+            process.arguments = arguments + ["--store", store]
+        }
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -118,6 +124,31 @@ final class RunningCLI: @unchecked Sendable {
         let closed = try #require(requests.first { $0["id"] as? String == request })
         #expect(closed["state"] as? String == "REFUSED")
         #expect(closed["close_reason"] as? String == "waiter-gone")
+    }
+
+    @Test func aWaiterInAnotherPidNamespaceIsAliveWhileItWaitsAndGoneWhenKilled() throws {
+        // A container's pid namespace: only root may make one here; CI runs as root.
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return }
+        let cli = CLI()
+        defer { cli.remove() }
+        try seeded(cli)
+        let waiter = try RunningCLI(
+            ["allocate", "--pool", "\\Jobs", "--timeout", "infinite"], store: cli.store,
+            launcher: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL"])
+        let request = try requestID(in: waiter.waitForStderrLine(containing: "waiting on"))
+        func state() throws -> (String?, String?) {
+            let requests = try #require(try cli.json(["requests", "--all"]) as? [[String: Any]])
+            let found = requests.first { $0["id"] as? String == request }
+            return (found?["state"] as? String, found?["close_reason"] as? String)
+        }
+        // Every command on the host opens the store and reaps dead waiters: this one is not dead.
+        for _ in 0..<3 { #expect(try state().1 == nil) }
+        #expect(try state().0 != "REFUSED")
+        waiter.kill(SIGKILL)
+        _ = waiter.finish()
+        let (closedState, reason) = try state()
+        #expect(closedState == "REFUSED")
+        #expect(reason == "waiter-gone")
     }
 
     @Test func requestWaitReturnsWhenAnotherProcessSatisfies() throws {
