@@ -6,7 +6,8 @@ struct MediaCtl: AsyncParsableCommand {
         abstract: "Operate a MediaCatalogue store: removable media, pools and allocations (the RSM model).",
         discussion: """
             Every change is an event in the store's log; `mediactl audit` replays and verifies it.
-            The store is --store DIR, else $MEDIACTL_STORE, else ./media-catalogue.
+            The store is --store DIR, else $MEDIACTL_STORE, else /var/lib/mediacatalogue for root and \
+            ~/.local/share/mediacatalogue for other users.
             Exit status: 0 success, 2 usage error, 3 NTMS error, 1 other failure.
             """,
         subcommands: [

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CatalogueDomain
 import CatalogueEngine
+import Foundation
 
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,6 +10,12 @@ struct Init: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
+        // The default place's parents (~/.local/share) may not exist yet on a new account.
+        let parent = URL(fileURLWithPath: options.directory).deletingLastPathComponent().path
+        if !FileManager.default.fileExists(atPath: parent) {
+            try FileManager.default.createDirectory(
+                atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
         let catalogue = try await Catalogue.open(at: options.directory, create: true)
         defer { catalogue.close() }
         struct Body: Encodable {

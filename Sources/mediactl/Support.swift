@@ -10,7 +10,11 @@ struct UsageError: Error {
 
 /// Options every command takes.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "The catalogue store directory (default: $MEDIACTL_STORE, else ./media-catalogue).")
+    @Option(
+        name: .long,
+        help:
+            "The catalogue store directory (default: $MEDIACTL_STORE, else /var/lib/mediacatalogue for root, ~/.local/share/mediacatalogue for others)."
+    )
     var store: String?
 
     @Flag(name: .long, help: "Print JSON instead of text.")
@@ -24,7 +28,22 @@ struct StoreOptions: ParsableArguments {
     var application = "mediactl"
 
     var directory: String {
-        store ?? ProcessInfo.processInfo.environment["MEDIACTL_STORE"] ?? "./media-catalogue"
+        store ?? ProcessInfo.processInfo.environment["MEDIACTL_STORE"] ?? Self.defaultStore(uid: geteuid())
+    }
+
+    /// The store used when none is named: a fixed place per user, never one that
+    /// depends on the working directory (a command run from another folder
+    /// would find no store, or another one). The home directory comes from the
+    /// password database, like the recorded user, not from `$HOME`.
+    static func defaultStore(uid: uid_t) -> String {
+        if uid == 0 { return "/var/lib/mediacatalogue" }
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let home = entry.pw_dir,
+            let path = String(validatingCString: home), path.hasPrefix("/")
+        else { return "/var/lib/mediacatalogue/uid-\(uid)" }
+        return path + "/.local/share/mediacatalogue"
     }
 
     /// Opens the existing store, failing with a clear NTMS error when there is none.

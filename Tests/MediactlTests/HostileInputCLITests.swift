@@ -227,3 +227,13 @@ import Testing
         #expect((try cli.json(["audit"]) as? [String: Any])?["ok"] as? Bool == true)
     }
 }
+
+/// Where a store lives when no command names one.
+@Suite struct DefaultStoreTests {
+    @Test func theDefaultStoreDoesNotDependOnTheWorkingDirectory() {
+        #expect(StoreOptions.defaultStore(uid: 0) == "/var/lib/mediacatalogue")
+        // nobody's home comes from the password database, whatever $HOME says.
+        let home = FileManager.default.homeDirectory(forUser: "nobody")?.path ?? "?"
+        #expect(StoreOptions.defaultStore(uid: 65534) == home + "/.local/share/mediacatalogue")
+    }
+}
