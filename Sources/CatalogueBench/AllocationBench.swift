@@ -3,6 +3,7 @@ import CatalogueEngine
 import CatalogueStorage
 import Foundation
 import GRDB
+import Synchronization
 
 /// Durable allocations per second (allocate, then deallocate back to scratch)
 /// with many concurrent callers, against the same workload on SQLite.
@@ -10,6 +11,9 @@ struct AllocationBench {
     let media: Int
     let seconds: Double
     let directory: String
+    /// Every allocation and deallocation carries its own idempotency key, as an
+    /// appliance's retry-safe calls do: the key is bound, hashed and stored.
+    var keyed = false
 
     struct Run: Encodable {
         var callers: Int
@@ -101,10 +105,25 @@ struct AllocationBench {
     {
         let session = try catalogue.session(application: "bench", user: "bench")
         let before = catalogue.commitStatistics
+        let keys = Mutex(0)
+        let keyed = self.keyed
+        // Keys are kept for the life of the store: each run needs its own, or it measures retries.
+        let run = UUID().uuidString.prefix(8)
+        /// A new key per command, or none.
+        @Sendable func nextKey() -> String? {
+            guard keyed else { return nil }
+            let number = keys.withLock { key in
+                key += 1
+                return key
+            }
+            return "\(run)-\(number)"
+        }
         let (rate, latency, operations) = try await cycles(callers: callers, seconds: seconds ?? self.seconds) {
-            try await session.allocate(AllocationRequest(pool: pool, errorIfUnavailable: true)).logicalMedium
+            try await session.allocate(
+                AllocationRequest(pool: pool, errorIfUnavailable: true), idempotencyKey: nextKey()
+            ).logicalMedium
         } release: { lmid in
-            try await session.deallocate(lmid)
+            try await session.deallocate(lmid, idempotencyKey: nextKey())
         }
         let after = catalogue.commitStatistics
         let count = Double(max(operations, 1))

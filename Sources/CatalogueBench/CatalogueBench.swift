@@ -27,6 +27,8 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
             valueName: "allocations|replay|reads|robots"))
     var parts: [Part] = []
     @Option(help: "Callers for the allocation runs (repeatable; default: 1, 16, 64, 256).") var callers: [Int] = []
+    @Flag(help: "Give every allocation and deallocation its own idempotency key (the cost of retry-safe calls).")
+    var idempotencyKeys = false
 
     enum Part: String, ExpressibleByArgument, CaseIterable {
         case allocations, replay, reads, robots
@@ -35,6 +37,8 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
     struct Report: Encodable {
         var machine: String
         var quick: Bool
+        /// Every allocation and deallocation carried its own idempotency key.
+        var idempotency_keys: Bool
         /// Measured on a log as long as the engine's (up to 2,000,000 records): the limit the ratio uses.
         var fsync_limit_allocations_per_second: Double?
         var fsync_limit_log_records: UInt64?
@@ -59,10 +63,11 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { if directory == nil { try? FileManager.default.removeItem(atPath: root) } }
         func progress(_ text: String) { FileHandle.standardError.write(Data("mediactl-bench: \(text)\n".utf8)) }
-        var report = Report(machine: Self.machine, quick: quick, allocations: [])
+        var report = Report(machine: Self.machine, quick: quick, idempotency_keys: idempotencyKeys, allocations: [])
 
         // 1. Durable allocations.
-        let bench = AllocationBench(media: allocationMedia, seconds: runSeconds, directory: root)
+        let bench = AllocationBench(
+            media: allocationMedia, seconds: runSeconds, directory: root, keyed: idempotencyKeys)
         var limit = 0.0
         if !selected.contains(.allocations), selected.contains(.robots) {
             progress("fsync-bound limit")

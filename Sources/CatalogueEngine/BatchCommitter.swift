@@ -23,9 +23,9 @@ struct DecidedBatch {
     var sequence: UInt64
     var records: [PreparedRecord] = []
     /// Final answers of commands that carried an idempotency key, to store.
-    var storedAnswers: [(key: [UInt8], answer: [UInt8])] = []
+    var storedAnswers: [(key: String, answer: [UInt8])] = []
     /// The same answers with their argument digests, for a key repeated within the batch.
-    var answersByKey: [[UInt8]: (digest: [UInt8], outcome: CommandOutcome)] = [:]
+    var answersByKey: [String: (digest: [UInt8], outcome: CommandOutcome)] = [:]
     /// One per command of the batch; nil for an allocation that now waits.
     var answers: [Result<CommandOutcome, NtmsError>?] = []
     /// Allocations that now wait, by the batch index of their caller.

@@ -85,7 +85,7 @@ final class CommandWriter: @unchecked Sendable {
     private var ahead: AheadState?
     /// Answers stored by keyed commands offered to the committer, by key, with
     /// the sequence number of their chunk: not in the log until it commits.
-    private var pendingKeys: [[UInt8]: (answer: [UInt8], sequence: UInt64)] = [:]
+    private var pendingKeys: [String: (answer: [UInt8], sequence: UInt64)] = [:]
     private var prunePendingKeysAt = 4096
     private let committer: BatchCommitter
     /// This process's waiter lock and the check of other processes' (see `WaiterLiveness`).
@@ -306,12 +306,20 @@ final class CommandWriter: @unchecked Sendable {
         // Stored answers are read before deciding, so that a failed read leaves
         // nothing half decided. A key offered earlier is not in the log yet; the
         // committer's head check catches one another process stored.
-        var stored: [[UInt8]: [UInt8]] = [:]
+        var stored: [String: [UInt8]] = [:]
         do {
+            // One read transaction for every key of the batch, and none for a batch without keys.
+            var unseen: [String] = []
             for case .command(_, let claim?) in batch.lazy.map(\.work) {
-                let key = claim.storageKey
-                if let answer = try pendingKeys[key]?.answer ?? log.read({ try $0.storedAnswer(forKey: key) }) {
-                    stored[key] = answer
+                if let answer = pendingKeys[claim.storageKey]?.answer {
+                    stored[claim.storageKey] = answer
+                } else {
+                    unseen.append(claim.storageKey)
+                }
+            }
+            if !unseen.isEmpty {
+                try log.read { reader in
+                    for key in unseen { if let answer = try reader.storedAnswer(forKey: key) { stored[key] = answer } }
                 }
             }
         } catch {
@@ -475,7 +483,7 @@ final class CommandWriter: @unchecked Sendable {
     /// `lookUp` finds the stored answer of an idempotency key.
     private func decide<Failure: Error>(
         _ batch: [PendingCommand], into decided: inout DecidedBatch, now: Int64,
-        storedAnswer lookUp: ([UInt8]) throws(Failure) -> [UInt8]?
+        storedAnswer lookUp: (String) throws(Failure) -> [UInt8]?
     ) throws(Failure) {
         var parkedHere: Set<OperatorRequestID> = []
         decided.answers.reserveCapacity(decided.answers.count + batch.count)

@@ -259,8 +259,8 @@ public struct LogReader {
     public func storedFormat() throws -> UInt32? { try EventLog.storedFormat(txn, meta: log.meta) }
 
     /// The answer stored under an idempotency key (as the engine scopes it), if a command with it committed.
-    public func storedAnswer(forKey key: [UInt8]) throws -> [UInt8]? {
-        try key.withUnsafeBytes { try txn.get(log.commands, key: $0) }.map { Array($0) }
+    public func storedAnswer(forKey key: String) throws -> [UInt8]? {
+        try Array(key.utf8).withUnsafeBytes { try txn.get(log.commands, key: $0) }.map { Array($0) }
     }
 }
 
@@ -307,8 +307,8 @@ public struct LogWriter {
     }
 
     /// Stores the answer to a command that carried an idempotency key.
-    public func storeAnswer(_ answer: [UInt8], forKey key: [UInt8]) throws {
-        try key.withUnsafeBytes { keyBuffer in
+    public func storeAnswer(_ answer: [UInt8], forKey key: String) throws {
+        try Array(key.utf8).withUnsafeBytes { keyBuffer in
             try answer.withUnsafeBytes { try txn.put(log.commands, key: keyBuffer, value: $0) }
         }
     }

@@ -122,14 +122,14 @@ import Testing
             let log = try EventLog(directory: store.path, create: false)
             try log.write { writer in
                 try writer.setFormatForTesting(1)
-                try writer.storeAnswer(CommandOutcome.done.encoded(), forKey: Array("job-1".utf8))
+                try writer.storeAnswer(CommandOutcome.done.encoded(), forKey: "job-1")
             }
             log.close()
         }
         let log = try EventLog(directory: store.path, create: false)
         defer { log.close() }
         let (answer, format) = try log.read { reader in
-            (try reader.storedAnswer(forKey: Array("job-1".utf8)), try reader.storedFormat())
+            (try reader.storedAnswer(forKey: "job-1"), try reader.storedFormat())
         }
         #expect(answer == nil)
         #expect(format == EventLog.storeFormat)
