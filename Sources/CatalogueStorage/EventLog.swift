@@ -41,7 +41,7 @@ public struct StoreConfiguration: Sendable {
 /// The append-only event log of one catalogue store, on LMDB.
 ///
 /// Databases: `events` (big-endian u64 sequence -> record), `commands`
-/// (idempotency key -> stored answer), `meta` (format, recorded head),
+/// (scoped idempotency key -> stored answer with its argument digest), `meta` (format, recorded head),
 /// `checkpoints` (big-endian u64 sequence -> saved state, see `CheckpointCodec`).
 public final class EventLog: @unchecked Sendable {
     /// 2: stored answers are keyed by application, user, kind of command and key, with an argument digest.
