@@ -13,6 +13,8 @@ public enum NameLimits {
     public static let objectName = 64
     public static let barcode = 64
     public static let poolPath = 512
+    /// A changer's device path (`/dev/sg3`, `/dev/tape/by-id/…`), in UTF-8 bytes.
+    public static let devicePath = 512
 }
 
 extension CatalogueState {

@@ -1,10 +1,22 @@
+extension Library {
+    /// ERROR_INVALID_PARAMETER unless the library has import/export port `port` (numbered from 1).
+    public func checkPort(_ port: UInt32) throws(NtmsError) {
+        guard port < 1 || port > portCount else { return }
+        throw NtmsError(
+            .invalidParameter,
+            portCount == 0
+                ? "library \(name) has no import/export port"
+                : "library \(name) has ports 1 to \(portCount), not \(port)")
+    }
+}
+
 extension CatalogueState {
     /// A changer is checked before anything is recorded for it, so that adding
     /// a library with a changer that is refused leaves no library behind.
     func validateChanger(_ changer: ChangerAttachment) throws(NtmsError) {
         switch changer.kind {
         case .mtx:
-            guard changer.device.hasPrefix("/"), changer.device.utf8.count <= NameLimits.poolPath,
+            guard changer.device.hasPrefix("/"), changer.device.utf8.count <= NameLimits.devicePath,
                 TextRules.isDisplayable(changer.device)
             else {
                 throw NtmsError(

@@ -49,10 +49,7 @@ extension CatalogueState {
 
         case .beginInject(let libraryID, let port, let barcode, let typeID, let label):
             let library = try robotLibrary(libraryID)
-            guard port >= 1, port <= library.portCount else {
-                throw NtmsError(
-                    .invalidParameter, "library \(library.name) has ports 1 to \(library.portCount), not \(port)")
-            }
+            try library.checkPort(port)
             var known: Medium?
             if let existing = medium(withBarcode: barcode) {
                 guard existing.location == .shelf,
@@ -89,13 +86,7 @@ extension CatalogueState {
             guard medium.physicalState == .idle else {
                 throw NtmsError(.busy, "\(medium.barcode) is \(medium.physicalState.name)")
             }
-            guard port >= 1, port <= library.portCount else {
-                throw NtmsError(
-                    .invalidParameter,
-                    library.portCount == 0
-                        ? "library \(library.name) has no import/export port"
-                        : "library \(library.name) has ports 1 to \(library.portCount), not \(port)")
-            }
+            try library.checkPort(port)
             guard isFreeSlot(.port(libraryID, port)) else {
                 throw NtmsError(.busy, "port \(port) of \(library.name) is in use")
             }

@@ -10,9 +10,14 @@
 /// - every limit counts UTF-8 bytes, so combining marks cannot hide a
 ///   hundred-kilobyte string behind one letter.
 public enum TextRules {
-    /// 1 to `maximumBytes` characters from `!` to `~`.
-    public static func isBarcode(_ text: String, maximumBytes: Int = NameLimits.barcode) -> Bool {
+    /// 1 to `maximumBytes` characters from `!` to `~`: printable ASCII without spaces.
+    public static func isPrintableASCIIWord(_ text: String, maximumBytes: Int) -> Bool {
         !text.isEmpty && text.utf8.count <= maximumBytes && text.utf8.allSatisfy { (0x21...0x7E).contains($0) }
+    }
+
+    /// A bar code as real labels print them.
+    public static func isBarcode(_ text: String) -> Bool {
+        isPrintableASCIIWord(text, maximumBytes: NameLimits.barcode)
     }
 
     /// Text fit to display on one line: no character that moves the cursor,
@@ -41,13 +46,18 @@ public enum TextRules {
     /// for text output of anything that came from the log: a log written before
     /// these rules, or damaged, must not drive a terminal.
     public static func escaped(_ text: String) -> String {
+        escaped(text) { "\\u{" + String($0.value, radix: 16) + "}" }
+    }
+
+    /// `text` with every character that is not displayable replaced by what `escape` makes of it.
+    public static func escaped(_ text: String, using escape: (Unicode.Scalar) -> String) -> String {
         guard !isDisplayable(text) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
             if isDisplayable(scalar) {
                 out.unicodeScalars.append(scalar)
             } else {
-                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+                out += escape(scalar)
             }
         }
         return out

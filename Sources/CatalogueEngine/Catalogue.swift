@@ -101,13 +101,14 @@ public final class Catalogue: Sendable {
                 var (state, start, warnings) = try CheckpointLoader.start(reader, policy: policy)
                 let head = try reader.fold(into: &state, after: start)
                 try reader.verifyRecordedHead(head)
-                if let newest = try reader.checkpointSequences().last, newest > head.sequence {
+                let newest = try reader.checkpointSequences().last ?? 0
+                if newest > head.sequence {
                     throw StorageError.checkpointBeyondLog(checkpoint: newest, last: head.sequence)
                 }
                 let report = OpenReport(
                     checkpoint: start.sequence > 0 ? start.sequence : nil,
                     foldedEvents: head.sequence - start.sequence, warnings: warnings)
-                return (state, head, reader.transactionID, report, try reader.checkpointSequences().last ?? 0)
+                return (state, head, reader.transactionID, report, newest)
             }
             for warning in report.warnings { options.logger.warning("\(directory): \(warning)") }
             openReport = report
@@ -267,15 +268,31 @@ enum OpenStores {
 
 /// The login name of this process's effective user, for event records. It
 /// comes from the kernel's credentials, not from `$USER`, which any caller
-/// can set; a user id without a password-database entry is named `uid-N`.
+/// can set; a user id without a usable password-database name is `uid-N`.
 public func currentUserName() -> String {
     let uid = geteuid()
-    var entry = passwd()
-    var result: UnsafeMutablePointer<passwd>?
-    var buffer = [CChar](repeating: 0, count: 4096)
-    guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name,
-        let text = String(validatingCString: name), !text.isEmpty,
-        text.utf8.count <= Session.maximumNameLength, TextRules.isDisplayable(text)
+    guard let name = UserAccount(uid: uid)?.name, !name.isEmpty, name.utf8.count <= Session.maximumNameLength,
+        TextRules.isDisplayable(name)
     else { return "uid-\(uid)" }
-    return text
+    return name
+}
+
+/// A user's entry in the password database (`getpwuid_r`): what the kernel's
+/// user id stands for, which no environment variable can change.
+public struct UserAccount: Sendable {
+    public var name: String
+    /// The home directory; empty when the entry has none.
+    public var home: String
+
+    /// Nil when the database has no entry for `uid`, or its name is not UTF-8.
+    public init?(uid: uid_t) {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name,
+            let text = String(validatingCString: name)
+        else { return nil }
+        self.name = text
+        home = entry.pw_dir.flatMap { String(validatingCString: $0) } ?? ""
+    }
 }

@@ -226,9 +226,7 @@ public final class Session: Sendable {
     func checkOpen(_ idempotencyKey: String?, for command: CatalogueCommand) throws(NtmsError) -> IdempotencyClaim? {
         try checkOpen()
         guard let key = idempotencyKey else { return nil }
-        guard !key.isEmpty, key.utf8.count <= Self.maximumIdempotencyKeyLength,
-            key.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
-        else {
+        guard TextRules.isPrintableASCIIWord(key, maximumBytes: Self.maximumIdempotencyKeyLength) else {
             throw NtmsError(
                 .invalidParameter,
                 "an idempotency key is 1 to \(Self.maximumIdempotencyKeyLength) printable ASCII characters, no spaces")

@@ -108,16 +108,8 @@ extension Session {
         guard let libraryID = current.location.library else {
             throw NtmsError(.invalidState, "\(current.barcode) is already offline")
         }
-        if let port, let library = catalogue.newestSnapshot.state.libraries[libraryID],
-            port < 1 || port > library.portCount
-        {
-            // Checked before the robot is asked: a port that does not exist is not "full".
-            throw NtmsError(
-                .invalidParameter,
-                library.portCount == 0
-                    ? "library \(library.name) has no import/export port"
-                    : "library \(library.name) has ports 1 to \(library.portCount), not \(port)")
-        }
+        // Checked before the robot is asked which ports are empty: a port that does not exist is not "full".
+        if let port { try catalogue.newestSnapshot.state.libraries[libraryID]?.checkPort(port) }
         return try await withRobot(libraryID) { turn async throws(NtmsError) in
             // Ports are emptied by hand, so ask the changer which are empty now.
             let status = try await turn.status()

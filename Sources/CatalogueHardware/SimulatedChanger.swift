@@ -80,12 +80,15 @@ public struct SimulatedLibraryState: Sendable, Codable, Equatable {
 /// every process using the store sees, and moves, the same robot.
 public struct SimulatedChanger: ChangerDriver {
     public let name: String
+    /// The library the robot serves, as the catalogue names it.
+    public let libraryName: String
     public let path: String
 
     /// Opens the robot whose state is in `path`, creating it with the given
     /// shape when the file does not exist yet.
     public init(name: String, path: String, slots: Int, drives: Int, ports: Int) throws(NtmsError) {
         self.name = "simulated \(name)"
+        libraryName = name
         self.path = path
         let fresh = SimulatedLibraryState(slots: slots, drives: drives, ports: ports)
         _ = try Self.update(path, creating: fresh) { _ in }
@@ -128,7 +131,14 @@ public struct SimulatedChanger: ChangerDriver {
     }
 
     public func inject(_ fault: SimulatedFault) throws(NtmsError) {
-        try modify { $0.faults.append(fault) }
+        try modify { state throws(NtmsError) in
+            // Drives are numbered from 0; a fault in a drive the robot lacks would never fire.
+            if case .stuckInDrive(let drive) = fault, Int(drive) >= state.drives.count {
+                throw NtmsError(
+                    .invalidDrive, "library \(libraryName) has drives 0 to \(state.drives.count - 1), not \(drive)")
+            }
+            state.faults.append(fault)
+        }
     }
 
     public func setTiming(_ timing: MoveTiming) throws(NtmsError) {

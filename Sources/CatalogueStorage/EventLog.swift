@@ -173,10 +173,15 @@ public struct LogReader {
     }
 
     /// The head the last writer recorded beside the log, if any record was written.
-    public func recordedHead() throws -> LogHead? {
-        guard let raw = try EventLog.headKey.withUnsafeBytes({ try txn.get(log.meta, key: $0) }),
-            raw.count == 8 + ChainHash.byteCount
-        else { return nil }
+    public func recordedHead() throws -> LogHead? { try recordedHeadBytes().flatMap(Self.head(decoding:)) }
+
+    private func recordedHeadBytes() throws -> UnsafeRawBufferPointer? {
+        try EventLog.headKey.withUnsafeBytes { try txn.get(log.meta, key: $0) }
+    }
+
+    /// The head as `recordHead` wrote it; nil when the bytes are not that shape.
+    private static func head(decoding raw: UnsafeRawBufferPointer) -> LogHead? {
+        guard raw.count == 8 + ChainHash.byteCount else { return nil }
         return LogHead(
             sequence: UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)),
             chainHash: ChainHash(UnsafeRawBufferPointer(rebasing: raw[8...])))
@@ -186,14 +191,11 @@ public struct LogReader {
     /// `head`. A log with records must have one: removing the last records and
     /// the head entry together must not pass for a shorter, sound log.
     public func verifyRecordedHead(_ head: LogHead) throws {
-        let raw = try EventLog.headKey.withUnsafeBytes { try txn.get(log.meta, key: $0) }
-        guard let raw else {
+        guard let raw = try recordedHeadBytes() else {
             if head.sequence > 0 { throw StorageError.headMissing(found: head.sequence) }
             return
         }
-        guard raw.count == 8 + ChainHash.byteCount, let recorded = try recordedHead() else {
-            throw StorageError.headMissing(found: head.sequence)
-        }
+        guard let recorded = Self.head(decoding: raw) else { throw StorageError.headMissing(found: head.sequence) }
         if recorded != head { throw StorageError.headMismatch(recorded: recorded.sequence, found: head.sequence) }
     }
 
@@ -354,13 +356,6 @@ extension LogWriter {
         try key.withUnsafeMutableBytes { keyBytes in
             var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: keyBytes.baseAddress)
             try StorageError.check(mdb_del(txn.handle, log.events, &keyValue, nil), "mdb_del")
-        }
-    }
-
-    func setFormatForTesting(_ format: UInt32) throws {
-        var value = format.littleEndian
-        try EventLog.formatKey.withUnsafeBytes { key in
-            try withUnsafeBytes(of: &value) { try txn.put(log.meta, key: key, value: $0) }
         }
     }
 

@@ -317,14 +317,6 @@ struct Simulate: AsyncParsableCommand {
             }
             let (catalogue, robot) = try await target.robot()
             defer { catalogue.close() }
-            if case .stuckInDrive(let drive) = injected {
-                let library = try Names(state: catalogue.snapshot.state).library(target.library)
-                guard drive < library.driveCount else {
-                    throw NtmsError(
-                        .invalidDrive,
-                        "library \(library.name) has drives 0 to \(Int(library.driveCount) - 1), not \(drive)")
-                }
-            }
             if let injected { try robot.inject(injected) } else { try robot.modify { $0.faults.removeAll() } }
             print(injected == nil ? "faults cleared" : "the robot will \(fault)")
         }

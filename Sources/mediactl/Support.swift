@@ -37,13 +37,10 @@ struct StoreOptions: ParsableArguments {
     /// password database, like the recorded user, not from `$HOME`.
     static func defaultStore(uid: uid_t) -> String {
         if uid == 0 { return "/var/lib/mediacatalogue" }
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let home = entry.pw_dir,
-            let path = String(validatingCString: home), path.hasPrefix("/")
-        else { return "/var/lib/mediacatalogue/uid-\(uid)" }
-        return path + "/.local/share/mediacatalogue"
+        guard let home = UserAccount(uid: uid)?.home, home.hasPrefix("/") else {
+            return "/var/lib/mediacatalogue/uid-\(uid)"
+        }
+        return home + "/.local/share/mediacatalogue"
     }
 
     /// Opens the existing store, failing with a clear NTMS error when there is none.
@@ -66,17 +63,9 @@ enum Output {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(value)) ?? Data("null".utf8)
-        let text = String(decoding: data, as: UTF8.self)
-        guard !TextRules.isDisplayable(text) else { return text }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if TextRules.isDisplayable(scalar) {
-                out.unicodeScalars.append(scalar)
-            } else {
-                for unit in String(scalar).utf16 { out += "\\u" + hex4(unit) }
-            }
+        return TextRules.escaped(String(decoding: data, as: UTF8.self)) { scalar in
+            String(scalar).utf16.map { "\\u" + hex4($0) }.joined()
         }
-        return out
     }
 
     private static func hex4(_ unit: UInt16) -> String {

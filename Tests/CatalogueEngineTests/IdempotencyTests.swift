@@ -121,7 +121,7 @@ import Testing
         do {
             let log = try EventLog(directory: store.path, create: false)
             try log.write { writer in
-                try writer.setFormatForTesting(1)
+                try writer.putMeta("format", withUnsafeBytes(of: UInt32(1).littleEndian) { Array($0) })
                 try writer.storeAnswer(CommandOutcome.done.encoded(), forKey: "job-1")
             }
             log.close()

@@ -36,6 +36,17 @@ import Testing
         #expect(try robot.contents().moves == 2)
     }
 
+    @Test func aFaultForADriveTheRobotLacksIsRefusedAndNotKept() throws {
+        let directory = Directory()
+        let robot = try robot(directory)
+        let error = #expect(throws: NtmsError.self) { try robot.inject(.stuckInDrive(2)) }
+        #expect(error?.code == .invalidDrive)
+        #expect(error?.message == "library Robot has drives 0 to 1, not 2")
+        #expect(try robot.contents().faults.isEmpty)
+        try robot.inject(.stuckInDrive(1))
+        #expect(try robot.contents().faults == [.stuckInDrive(1)])
+    }
+
     @Test func theStateFileIsPrivateToItsOwner() throws {
         let directory = Directory()
         let robot = try robot(directory)
