@@ -127,12 +127,12 @@ struct AllocationBench {
         }
         let after = catalogue.commitStatistics
         let count = Double(max(operations, 1))
-        let commits = Double(max(after.commits - before.commits, 1))
+        let commits = Double(max(after.jobs - before.jobs, 1))
         return EngineRun(
             allocationsPerSecond: rate, latency: latency,
-            commitsPerAllocation: Double(after.commits - before.commits) / count,
+            commitsPerAllocation: Double(after.jobs - before.jobs) / count,
             commandsPerCommit: Double(after.commands - before.commands) / commits,
-            commitMilliseconds: (after.commitSeconds - before.commitSeconds) * 1e3 / commits,
+            commitMilliseconds: (after.jobSeconds - before.jobSeconds) * 1e3 / commits,
             writerCPUMicrosecondsPerAllocation: (after.writerCPUSeconds - before.writerCPUSeconds) * 1e6 / count)
     }
 

@@ -8,8 +8,8 @@ import Logging
 /// How to open a catalogue.
 public struct CatalogueOptions: Sendable {
     public var store: StoreConfiguration
-    /// Commands folded into one LMDB transaction at most.
-    public var maximumBatch: Int
+    /// How the writer groups commands into transactions; fixed while the catalogue is open.
+    public var writer: WriterTuning
     /// Wall-clock time in nanoseconds since 1970, stamped on every record and used
     /// for operator-request deadlines. Tests inject their own.
     public var clock: @Sendable () -> Int64
@@ -28,13 +28,13 @@ public struct CatalogueOptions: Sendable {
     public var mtxRunner: (any CommandRunner)? = nil
 
     public init(
-        store: StoreConfiguration = .init(), maximumBatch: Int = 4096,
+        store: StoreConfiguration = .init(), writer: WriterTuning = .init(),
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000_000) },
         followInterval: Duration = .milliseconds(20), finishedRequestRetention: Duration = .seconds(72 * 3600),
         checkpoints: CheckpointPolicy = .init(), logger: Logger = Logger(label: "MediaCatalogue")
     ) {
         self.store = store
-        self.maximumBatch = maximumBatch
+        self.writer = writer
         self.clock = clock
         self.followInterval = followInterval
         self.finishedRequestRetention = finishedRequestRetention
@@ -123,7 +123,7 @@ public final class Catalogue: Sendable {
                 log: log, policy: policy, logger: options.logger, newest: newestCheckpoint)
             self.checkpointWriter = checkpointWriter
             writer = CommandWriter(
-                log: log, replayedTransaction: transaction, maximumBatch: max(1, options.maximumBatch),
+                log: log, replayedTransaction: transaction, tuning: options.writer,
                 clock: options.clock,
                 current: { readers.loadDirect() },
                 publish: { snapshot, events in

@@ -232,9 +232,8 @@ final class LMDBEnvironment: @unchecked Sendable {
 /// zeros, so that a commit writes into blocks the file already has. A commit
 /// that grows the file changes its size and allocates blocks, and its
 /// fdatasync must then write that metadata too (the inode, the extent and the
-/// allocation bitmaps; with a journal, a journal commit): on this project's
-/// machine (ext4 without a journal, on virtio) a flush of 32 KB took
-/// 230–320 µs at the end of the file against 135–175 µs inside it. Space
+/// allocation bitmaps; with a journal, a journal commit), so it takes longer
+/// than a flush inside the file (docs/performance.md has the figures). Space
 /// merely reserved with `fallocate` does not help: its first write converts
 /// the extent, which is a metadata change too.
 ///
@@ -253,10 +252,8 @@ final class ZeroedMargin: @unchecked Sendable {
     /// Kept ahead: an eighth of the file in use, between these bounds, topped
     /// up to the full margin once half of it is used, by at most half the
     /// largest margin (the zero buffer) per commit. A small store stays
-    /// small. The top-up rides on one commit's flush, so it must stay small: in
-    /// a loop of 40 KB commits on this machine, steps of 256 KB cut the median
-    /// commit from 270–360 µs to 195–235 µs and raised the 99th percentile
-    /// from 0.42–0.56 ms to 0.56–0.72 ms; steps of 2 MB raised it to 6 ms.
+    /// small. The top-up rides on one commit's flush, so it must stay small:
+    /// a large step makes that commit a long outlier.
     static let smallest = 128 << 10
     static let largest = 512 << 10
 

@@ -63,7 +63,9 @@ import Testing
         let store = TestStore()
         defer { store.remove() }
         // Small batches, so that many commit around the failing one.
-        let catalogue = try await store.open(options: CatalogueOptions(maximumBatch: 4, checkpoints: .disabled))
+        let catalogue = try await store.open(
+            options: CatalogueOptions(
+                writer: WriterTuning(maximumBatch: 4, commandsPerChunk: 4), checkpoints: .disabled))
         defer { catalogue.close() }
         let session = try catalogue.session(application: "test", user: "tester")
         let seeded = try await Seeded.make(session, media: 64)

@@ -54,18 +54,17 @@ import Testing
     /// While a batch commits, the writer is woken once per sixteen commands;
     /// fewer are taken when the commit ends, which wakes it too.
     @Test func commandsThatCameDuringACommitAreTakenWhenItEnds() async throws {
-        let f = try await PipelineFixture(media: 8)
+        let f = try await PipelineFixture(media: 8, tuning: WriterTuning(smallestHandedOffBatch: 1))
         defer { f.close() }
-        f.catalogue.writer.commandsPerWakeWhileCommitting = 16
         let request = AllocationRequest(pool: f.seeded.pool)
         let session = f.session
         let gate = WriteGate(f.catalogue)
         async let first = session.allocate(request)
         try await eventually { gate.isHeld }
-        let overlapped = f.catalogue.writer.statistics.overlappedBatches
+        let overlapped = f.catalogue.writer.statistics.overlappedChunks
         let rest = f.allocate(3, request)
         try await Task.sleep(for: .milliseconds(200))
-        #expect(f.catalogue.writer.statistics.overlappedBatches == overlapped)
+        #expect(f.catalogue.writer.statistics.overlappedChunks == overlapped)
         gate.release()
         let allocations = try await [first] + rest.value
         #expect(Set(allocations.map(\.side)).count == 4)
@@ -96,7 +95,7 @@ import Testing
     func aCommitTakesEveryChunkOfferedDuringTheOneBeforeUpToTheBatchLimit(_ limit: Int, _ commits: Int)
         async throws
     {
-        let f = try await PipelineFixture(media: 8, maximumBatch: limit)
+        let f = try await PipelineFixture(media: 8, tuning: .handEverythingOver(maximumBatch: limit))
         defer { f.close() }
         let request = AllocationRequest(pool: f.seeded.pool)
         let session = f.session
@@ -106,9 +105,9 @@ import Testing
         try await eventually { gate.isHeld }
         var rest: [Task<Allocation, any Error>] = []
         for _ in 0..<3 {
-            let overlapped = f.catalogue.writer.statistics.overlappedBatches
+            let overlapped = f.catalogue.writer.statistics.overlappedChunks
             rest.append(Task { try await session.allocate(request) })
-            try await eventually { f.catalogue.writer.statistics.overlappedBatches == overlapped + 1 }
+            try await eventually { f.catalogue.writer.statistics.overlappedChunks == overlapped + 1 }
         }
         gate.release()
         var allocations = [try await first]
@@ -116,7 +115,7 @@ import Testing
         #expect(Set(allocations.map(\.side)).count == 4)
         let after = f.catalogue.commitStatistics
         #expect(after.commands - before.commands == 4)
-        #expect(after.commits - before.commits == 1 + commits)
+        #expect(after.jobs - before.jobs == 1 + commits)
         #expect(try f.catalogue.audit().ok)
     }
 }
@@ -129,11 +128,10 @@ import Testing
     /// could let the writer take part of the queue early (a flaky count).
     @Test(arguments: [(64, 3), (128, 2), (4096, 1)])
     func aLargeBatchIsOfferedToTheCommitterASliceAtATime(_ slice: Int, _ chunks: Int) async throws {
-        let f = try await PipelineFixture(media: 100)
-        defer { f.close() }
-        f.catalogue.writer.commandsPerChunk = slice
         // A lone command into an idle engine: the writer commits it itself.
-        f.catalogue.writer.smallestHandedOffBatch = 2
+        let tuning = WriterTuning(commandsPerChunk: slice, smallestHandedOffBatch: 2, commandsPerWakeWhileCommitting: 1)
+        let f = try await PipelineFixture(media: 100, tuning: tuning)
+        defer { f.close() }
         let request = AllocationRequest(pool: f.seeded.pool)
         let session = f.session
         let gate = WriteGate(f.catalogue)
@@ -168,25 +166,24 @@ import Testing
         gate.release()
         _ = try await allocation.value
         let after = f.catalogue.commitStatistics
-        #expect(after.commits - before.commits == 1)
+        #expect(after.jobs - before.jobs == 1)
         #expect(after.commands - before.commands == 1)
-        #expect(after.commitSeconds - before.commitSeconds >= 0.1)
+        #expect(after.jobSeconds - before.jobSeconds >= 0.1)
     }
 }
 
 @Suite struct SmallBatchTests {
     @Test func aLoneCallerIsCommittedByTheWriterAndCallersArrivingDuringACommitByTheCommitter() async throws {
-        let f = try await PipelineFixture(media: 8)
+        let f = try await PipelineFixture(media: 8, tuning: WriterTuning(commandsPerWakeWhileCommitting: 1))
         defer { f.close() }
         let writer = f.catalogue.writer
-        writer.smallestHandedOffBatch = 32
         let session = f.session
         let request = AllocationRequest(pool: f.seeded.pool)
         // Alone: the writer commits it itself, sparing a thread hand-over.
         _ = try await session.allocate(request)
-        let before = writer.statistics.committerCommits
+        let before = writer.statistics.committerJobs
         _ = try await session.allocate(request)
-        #expect(writer.statistics.committerCommits == before)
+        #expect(writer.statistics.committerJobs == before)
         // A second caller arrives while the writer's own commit is held.
         let gate = WriteGate(f.catalogue)
         let first = Task { try await session.allocate(request) }
@@ -196,10 +193,10 @@ import Testing
         gate.release()
         _ = try await first.value
         _ = try await second.value
-        #expect(writer.statistics.committerCommits == before + 1, "the arrival goes to the committer")
+        #expect(writer.statistics.committerJobs == before + 1, "the arrival goes to the committer")
         // Alone again, nothing arriving during the committer's job: the writer's own again.
         _ = try await session.allocate(request)
-        #expect(writer.statistics.committerCommits == before + 1)
+        #expect(writer.statistics.committerJobs == before + 1)
         #expect(try f.catalogue.audit().ok)
     }
 }
@@ -211,13 +208,15 @@ struct PipelineFixture {
     let session: Session
     let seeded: Seeded
 
-    init(media: Int, sides: Int = 2, maximumBatch: Int = 4096, label: String = #function) async throws {
+    /// Unless told otherwise, every batch is handed to the committer and
+    /// every command is decided ahead as it comes.
+    init(
+        media: Int, sides: Int = 2, tuning: WriterTuning = .handEverythingOver(), label: String = #function
+    ) async throws {
         store = TestStore(label)
-        catalogue = try await store.open(options: CatalogueOptions(maximumBatch: maximumBatch, checkpoints: .disabled))
+        catalogue = try await store.open(options: CatalogueOptions(writer: tuning, checkpoints: .disabled))
         session = try catalogue.session(application: "test", user: "tester")
         seeded = try await Seeded.make(session, media: media, sides: sides)
-        catalogue.writer.smallestHandedOffBatch = 1
-        catalogue.writer.commandsPerWakeWhileCommitting = 1
     }
 
     func close() {
@@ -247,10 +246,10 @@ struct PipelineFixture {
         let statistics = catalogue.writer.statistics
         async let a = outcome(first)
         try await eventually { gate.isHeld }
-        let overlapped = statistics.overlappedBatches
+        let overlapped = statistics.overlappedChunks
         async let b = outcome(second)
-        try await eventually { statistics.overlappedBatches == overlapped + 1 }
-        #expect(gate.isHeld && statistics.overlappedBatches == overlapped + 1)
+        try await eventually { statistics.overlappedChunks == overlapped + 1 }
+        #expect(gate.isHeld && statistics.overlappedChunks == overlapped + 1)
         beforeRelease()
         gate.release()
         return await (a, b)
@@ -294,4 +293,13 @@ func outcome<T>(_ body: () async throws -> T) async -> Result<T, NtmsError> {
 
 extension Result where Failure == NtmsError {
     var error: NtmsError? { if case .failure(let error) = self { error } else { nil } }
+}
+
+extension WriterTuning {
+    /// Every batch is handed to the committer and every command is decided ahead as it comes.
+    static func handEverythingOver(maximumBatch: Int = 4096) -> WriterTuning {
+        WriterTuning(
+            maximumBatch: maximumBatch, commandsPerChunk: min(128, maximumBatch), smallestHandedOffBatch: 1,
+            commandsPerWakeWhileCommitting: 1)
+    }
 }
