@@ -1,8 +1,9 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers, bottom to top: CLMDB/CCRC32C/CSHA256 (C) -> CatalogueStorage (LMDB event log)
-// and CatalogueDomain (pure model) -> CatalogueEngine (writer, snapshots) -> mediactl.
+// Layers, bottom to top: CLMDB/CCRC32C/CSHA256 (C) -> CatalogueStorage (LMDB event log),
+// CatalogueDomain (pure model) and CatalogueHardware (changers) -> CatalogueEngine (writer,
+// snapshots, robot operations) -> mediactl. Each target names exactly the modules it imports.
 let package = Package(
     name: "MediaCatalogue",
     platforms: [.macOS(.v15)],
@@ -23,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        // `swift package generate-documentation`: tools/test builds CatalogueEngine's DocC catalogue.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         .systemLibrary(
@@ -48,10 +51,10 @@ let package = Package(
                 .product(name: "SortedCollections", package: "swift-collections"),
             ]
         ),
+        // Knows no catalogue: its own error type, mapped to NTMS errors by the engine.
         .target(
             name: "CatalogueHardware",
             dependencies: [
-                "CatalogueDomain",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
@@ -89,6 +92,7 @@ let package = Package(
             dependencies: [
                 "CatalogueEngine",
                 "CatalogueDomain",
+                "CatalogueStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -96,7 +100,8 @@ let package = Package(
         // What the fuzz targets check, as a library so the test suite replays the corpora too.
         // Every target names the modules it imports: the incremental build tracks only direct ones.
         .target(
-            name: "CatalogueFuzzChecks", dependencies: ["CatalogueEngine", "CatalogueDomain", "CatalogueHardware"],
+            name: "CatalogueFuzzChecks",
+            dependencies: ["CatalogueEngine", "CatalogueDomain", "CatalogueHardware", "CatalogueStorage"],
             path: "Fuzz/Checks"),
         .testTarget(name: "CatalogueStorageTests", dependencies: ["CatalogueStorage"]),
         .testTarget(
@@ -109,9 +114,13 @@ let package = Package(
                 "CatalogueEngine", "CatalogueDomain", "CatalogueStorage", "CatalogueHardware",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "MediactlTests", dependencies: ["CatalogueEngine", "mediactl", "CatalogueBench"]),
+        // CatalogueBench is built for the benchmark smoke test, which runs it.
         .testTarget(
-            name: "CatalogueHardwareTests", dependencies: ["CatalogueHardware"], resources: [.copy("Fixtures")]),
+            name: "MediactlTests", dependencies: ["CatalogueEngine", "CatalogueDomain", "mediactl", "CatalogueBench"]),
+        .testTarget(
+            name: "CatalogueHardwareTests",
+            dependencies: ["CatalogueHardware", .product(name: "Atomics", package: "swift-atomics")],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["CatalogueFuzzChecks"]),
     ],
     swiftLanguageModes: [.v6]

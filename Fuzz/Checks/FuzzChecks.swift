@@ -118,7 +118,7 @@ public enum FuzzChecks {
         for command in accepted {
             guard case .success(let decision) = state.decide(command) else { continue }
             var next = state
-            for event in decision.events { next.apply(event) }
+            for event in decision.events { next.evolve(event) }
             precondition(next.invariantViolations().isEmpty, "\(command) broke an invariant")
             precondition(acceptedTextKeepsTheRules(command), "\(command) accepted text that breaks the rules")
         }
@@ -169,7 +169,7 @@ public enum FuzzChecks {
         var state = CatalogueState()
         func run(_ command: CatalogueCommand) {
             guard case .success(let decision) = state.decide(command) else { fatalError("fixture: \(command)") }
-            for event in decision.events { state.apply(event) }
+            for event in decision.events { state.evolve(event) }
         }
         run(.createCatalogue)
         run(.registerMediaType(name: "MO", sideCount: 2))
@@ -194,7 +194,7 @@ public enum FuzzChecks {
             func run(_ command: CatalogueCommand) {
                 guard case .success(let decision) = state.decide(command) else { return }
                 for event in decision.events {
-                    state.apply(event)
+                    state.evolve(event)
                     events.append(event)
                 }
             }
@@ -263,7 +263,7 @@ public enum FuzzChecks {
             if case .success(let decision) = state.decide(
                 .submitRequest(type: .newMedia, message: "more tapes", firstArgument: 9, secondArgument: nil))
             {
-                for event in decision.events { state.apply(event) }
+                for event in decision.events { state.evolve(event) }
             }
             return [payload, container, state.checkpointPayload(), CatalogueState().checkpointPayload()]
         default:

@@ -22,12 +22,13 @@ struct AllocationBench {
         var sqlite_allocations_per_second: Double
         var sqlite_latency_ms: Percentiles
         var ratio: Double
-        var commits_per_allocation: Double
-        /// Commands per LMDB commit, and the mean wall time of a commit (its write
+        /// Jobs (write transactions) per allocation (allocate + deallocate).
+        var jobs_per_allocation: Double
+        /// Commands per job, and the mean wall time of a job (its write
         /// transaction, begin to durable): under load, what bounds throughput is
-        /// how many commands a commit carries over how long it takes.
-        var commands_per_commit: Double
-        var commit_milliseconds: Double
+        /// how many commands a job carries over how long it takes.
+        var commands_per_job: Double
+        var job_milliseconds: Double
         /// CPU time of the writer's threads per allocation (allocate + deallocate):
         /// steadier than throughput on a noisy machine.
         var writer_cpu_microseconds_per_allocation: Double
@@ -37,9 +38,9 @@ struct AllocationBench {
     struct EngineRun {
         var allocationsPerSecond: Double
         var latency: Percentiles
-        var commitsPerAllocation: Double
-        var commandsPerCommit: Double
-        var commitMilliseconds: Double
+        var jobsPerAllocation: Double
+        var commandsPerJob: Double
+        var jobMilliseconds: Double
         var writerCPUMicrosecondsPerAllocation: Double
     }
 
@@ -53,7 +54,8 @@ struct AllocationBench {
         defer { log.close() }
         func record(after head: LogHead, _ writer: LogWriter) throws -> LogHead {
             let header = RecordHeader(
-                sequence: head.sequence + 1, eventType: 8, schemaVersion: 1, timestamp: 0, application: "bench",
+                sequence: head.sequence + 1, eventType: EventType.sideAllocated.rawValue, schemaVersion: 1,
+                timestamp: 0, application: "bench",
                 user: "bench")
             return try writer.append(header, payload: Array(repeating: 7, count: 24), after: head)
         }
@@ -127,12 +129,12 @@ struct AllocationBench {
         }
         let after = catalogue.commitStatistics
         let count = Double(max(operations, 1))
-        let commits = Double(max(after.jobs - before.jobs, 1))
+        let jobs = Double(max(after.jobs - before.jobs, 1))
         return EngineRun(
             allocationsPerSecond: rate, latency: latency,
-            commitsPerAllocation: Double(after.jobs - before.jobs) / count,
-            commandsPerCommit: Double(after.commands - before.commands) / commits,
-            commitMilliseconds: (after.jobSeconds - before.jobSeconds) * 1e3 / commits,
+            jobsPerAllocation: Double(after.jobs - before.jobs) / count,
+            commandsPerJob: Double(after.commands - before.commands) / jobs,
+            jobMilliseconds: (after.jobSeconds - before.jobSeconds) * 1e3 / jobs,
             writerCPUMicrosecondsPerAllocation: (after.writerCPUSeconds - before.writerCPUSeconds) * 1e6 / count)
     }
 

@@ -29,6 +29,11 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
     @Option(help: "Callers for the allocation runs (repeatable; default: 1, 16, 64, 256).") var callers: [Int] = []
     @Flag(help: "Give every allocation and deallocation its own idempotency key (the cost of retry-safe calls).")
     var idempotencyKeys = false
+    @Option(
+        help: ArgumentHelp(
+            "Also append the run to this file as one JSON line, with its time and options, to keep a history of runs.",
+            valueName: "file"))
+    var record: String?
 
     enum Part: String, ExpressibleByArgument, CaseIterable {
         case allocations, replay, reads, robots
@@ -51,6 +56,9 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         var memory_media: Int?
         var replay: ReplayBench.Result?
         var robots: RobotBench.Result?
+        /// When the run ended (ISO 8601, UTC) and the arguments it was given: set in recorded lines.
+        var finished: String?
+        var arguments: [String]?
     }
 
     func run() async throws {
@@ -101,8 +109,8 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
                             callers: callers, engine_allocations_per_second: run.allocationsPerSecond,
                             engine_latency_ms: run.latency, sqlite_allocations_per_second: baseline,
                             sqlite_latency_ms: baselineLatency, ratio: run.allocationsPerSecond / baseline,
-                            commits_per_allocation: run.commitsPerAllocation,
-                            commands_per_commit: run.commandsPerCommit, commit_milliseconds: run.commitMilliseconds,
+                            jobs_per_allocation: run.jobsPerAllocation,
+                            commands_per_job: run.commandsPerJob, job_milliseconds: run.jobMilliseconds,
                             writer_cpu_microseconds_per_allocation: run.writerCPUMicrosecondsPerAllocation))
                 }
             }
@@ -163,13 +171,31 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
                 fsyncLimitPerTwoCommits: limit)
         }
 
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(Self.table(report))
         }
+        if let record {
+            report.finished = ISO8601DateFormatter().string(from: Date())
+            report.arguments = Array(CommandLine.arguments.dropFirst())
+            try Self.append(try encoder.encode(report) + [UInt8(ascii: "\n")], to: record)
+        }
+    }
+
+    /// Appends one line, creating the file if it is missing.
+    static func append(_ line: Data, to path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw ValidationError("cannot create \(path)")
+            }
+        }
+        let file = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? file.close() }
+        try file.seekToEnd()
+        try file.write(contentsOf: line)
     }
 
     static var machine: String {
@@ -188,14 +214,14 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
             lines += [
                 "",
                 "durable allocations/s (allocate + deallocate to scratch)   fsync-bound limit: \(n(limit))/s",
-                "callers  engine/s   p50 ms  p99 ms  cmds/commit  commit ms  writer CPU µs/alloc   sqlite/s  p50 ms  p99 ms   ratio",
+                "callers  engine/s   p50 ms  p99 ms   cmds/job     job ms    writer CPU µs/alloc   sqlite/s  p50 ms  p99 ms   ratio",
             ]
             for run in r.allocations {
                 lines.append(
                     [
                         String(run.callers).padding(7), n(run.engine_allocations_per_second).padding(10),
                         n(run.engine_latency_ms.p50).padding(7), n(run.engine_latency_ms.p99).padding(7),
-                        n(run.commands_per_commit).padding(12), n(run.commit_milliseconds).padding(10),
+                        n(run.commands_per_job).padding(12), n(run.job_milliseconds).padding(10),
                         n(run.writer_cpu_microseconds_per_allocation).padding(20),
                         n(run.sqlite_allocations_per_second).padding(10),
                         n(run.sqlite_latency_ms.p50).padding(7), n(run.sqlite_latency_ms.p99).padding(8),

@@ -7,6 +7,7 @@ import Logging
 
 /// How to open a catalogue.
 public struct CatalogueOptions: Sendable {
+    /// The LMDB map's first size and growth, and fault injection for tests.
     public var store: StoreConfiguration
     /// How the writer groups commands into transactions; fixed while the catalogue is open.
     public var writer: WriterTuning
@@ -27,6 +28,7 @@ public struct CatalogueOptions: Sendable {
     /// Runs `mtx` for mtx changers; tests stand in for the binary (nil: the real one).
     public var mtxRunner: (any CommandRunner)? = nil
 
+    /// Options with the defaults an appliance wants; override what differs.
     public init(
         store: StoreConfiguration = .init(), writer: WriterTuning = .init(),
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000_000_000) },
@@ -50,6 +52,7 @@ public struct CatalogueOptions: Sendable {
 /// newest state, appends their events durably and only then publishes the new
 /// state and answers.
 public final class Catalogue: Sendable {
+    /// The store's directory, with symbolic links resolved.
     public let directory: String
     let log: EventLog
     @usableFromInline let readers: SnapshotReaders
@@ -68,6 +71,12 @@ public final class Catalogue: Sendable {
     /// loads the newest sound checkpoint and folds the events after it, verifying
     /// each (without a usable checkpoint, the whole log). Refuses a damaged log,
     /// naming the first bad sequence number.
+    ///
+    /// - Throws: `ERROR_DATABASE_FAILURE` (4313) for no store (without
+    ///   `create`), a damaged log or head, a checkpoint beyond the log's end,
+    ///   or a file that is not a store; `ERROR_ACCESS_DENIED` (5) for a store
+    ///   this process may not read or write, or one others could tamper with;
+    ///   `ERROR_BUSY` (170) when this process has the store open already.
     public static func open(at directory: String, create: Bool = false, options: CatalogueOptions = .init())
         async throws(NtmsError) -> Catalogue
     {
@@ -170,6 +179,8 @@ public final class Catalogue: Sendable {
     /// (the snapshot is lent, not retained). Keep the snapshot beyond `body` only
     /// by copying what you need out of it, or use `snapshot`. A read nested inside
     /// another on the same thread sees the same snapshot.
+    ///
+    /// - Throws: only what `body` throws; reading itself cannot fail.
     @inlinable
     public func read<Value, Failure: Error>(_ body: (CatalogueSnapshot) throws(Failure) -> Value) throws(Failure)
         -> Value
@@ -179,6 +190,9 @@ public final class Catalogue: Sendable {
 
     /// A session stamps every event it causes with the application and user
     /// (RSM's OpenNtmsSession).
+    ///
+    /// - Throws: `ERROR_INVALID_PARAMETER` (87) for a name longer than 64
+    ///   bytes or one that is not displayable text.
     public func session(application: String, user: String) throws(NtmsError) -> Session {
         try Session(
             catalogue: self, application: application, user: user,
@@ -187,17 +201,24 @@ public final class Catalogue: Sendable {
 
     /// Folds events other processes have appended since this process last
     /// looked, and publishes the result.
+    ///
+    /// - Throws: `ERROR_INVALID_HANDLE` (6) once the catalogue is closed;
+    ///   `ERROR_DATABASE_FAILURE` (4313) when a new record fails verification.
     public func refresh() async throws(NtmsError) {
         _ = try await submit(.refresh, application: "", user: "")
     }
 
-    /// How many LMDB commits the writer made, how many commands they carried, how
-    /// long they took and the CPU time the writer's threads used: what limits
-    /// throughput under load.
+    /// How many jobs (LMDB write transactions) the writer made, how many
+    /// commands they carried, how long they took and the CPU time the writer's
+    /// threads used: what limits throughput under load.
     public var commitStatistics: CommitStatistics { writer.statistics.totals }
 
     /// Saves a checkpoint of the current state now (whatever the policy) and
     /// returns the event it covers.
+    ///
+    /// - Throws: `ERROR_INVALID_HANDLE` (6) once the catalogue is closed;
+    ///   `ERROR_DATABASE_FULL` (4314) or `ERROR_DATABASE_FAILURE` (4313) when
+    ///   the store cannot take it.
     @discardableResult
     public func saveCheckpoint() throws(NtmsError) -> UInt64 {
         guard !isClosed.load(ordering: .acquiring) else {
@@ -280,6 +301,7 @@ public func currentUserName() -> String {
 /// A user's entry in the password database (`getpwuid_r`): what the kernel's
 /// user id stands for, which no environment variable can change.
 public struct UserAccount: Sendable {
+    /// The login name.
     public var name: String
     /// The home directory; empty when the entry has none.
     public var home: String

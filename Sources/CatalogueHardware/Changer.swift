@@ -1,5 +1,4 @@
 import Atomics
-import CatalogueDomain
 import DequeModule
 
 /// Timeouts the actor enforces around each driver call.
@@ -40,28 +39,28 @@ public actor Changer {
         self.timeouts = timeouts
     }
 
-    public func move(from source: ChangerElement, to destination: ChangerElement) async throws(NtmsError) {
-        try await exclusive { turn async throws(NtmsError) in try await turn.move(from: source, to: destination) }
+    public func move(from source: ChangerElement, to destination: ChangerElement) async throws(ChangerError) {
+        try await exclusive { turn async throws(ChangerError) in try await turn.move(from: source, to: destination) }
     }
 
     /// Reads every element. A successful read clears `needsInventory`.
-    public func status() async throws(NtmsError) -> ChangerStatus {
-        try await exclusive { turn async throws(NtmsError) in try await turn.status() }
+    public func status() async throws(ChangerError) -> ChangerStatus {
+        try await exclusive { turn async throws(ChangerError) in try await turn.status() }
     }
 
-    public func rescan() async throws(NtmsError) {
-        try await exclusive { turn async throws(NtmsError) in try await turn.rescan() }
+    public func rescan() async throws(ChangerError) {
+        try await exclusive { turn async throws(ChangerError) in try await turn.rescan() }
     }
 
     /// Runs `job` as one turn: no other command of this changer starts until it
     /// returns and every driver call it made has really ended. The engine runs a
     /// whole robot operation (record the intent, move, record the outcome) in one turn.
-    public func exclusive<T: Sendable>(_ job: @Sendable (ChangerTurn) async throws(NtmsError) -> T)
-        async throws(NtmsError) -> T
+    public func exclusive<T: Sendable, Failure: Error>(_ job: @Sendable (ChangerTurn) async throws(Failure) -> T)
+        async throws(Failure) -> T
     {
         await takeTurn()
-        let result: Result<T, NtmsError>
-        do throws(NtmsError) {
+        let result: Result<T, Failure>
+        do throws(Failure) {
             result = .success(try await job(ChangerTurn(changer: self)))
         } catch {
             result = .failure(error)
@@ -78,10 +77,10 @@ public actor Changer {
 
     /// One driver call inside a turn, bounded by `timeout`.
     func perform<T: Sendable>(
-        _ what: String, timeout: Duration, _ body: @escaping @Sendable () async throws(NtmsError) -> T
-    ) async throws(NtmsError) -> T {
-        let work = Task { () -> Result<T, NtmsError> in
-            do throws(NtmsError) { return .success(try await body()) } catch { return .failure(error) }
+        _ what: String, timeout: Duration, _ body: @escaping @Sendable () async throws(ChangerError) -> T
+    ) async throws(ChangerError) -> T {
+        let work = Task { () -> Result<T, ChangerError> in
+            do throws(ChangerError) { return .success(try await body()) } catch { return .failure(error) }
         }
         let outcome = await Self.race(work, timeout: timeout)
         switch outcome {
@@ -94,8 +93,8 @@ public actor Changer {
             work.cancel()
             abandoned.append(Task { _ = await work.value })
             needsInventory = true
-            throw NtmsError(
-                .timeout,
+            throw ChangerError(
+                .timedOut,
                 "\(driver.name): the \(what) did not finish within \(timeout); the library needs an inventory before it is trusted again"
             )
         }
@@ -105,9 +104,11 @@ public actor Changer {
 
     /// The work's result, or nil when `timeout` passes first. (A task group
     /// would wait for the work before returning, which is what a timeout must not do.)
-    private static func race<T: Sendable>(_ work: Task<Result<T, NtmsError>, Never>, timeout: Duration) async -> Result<
-        T, NtmsError
-    >? {
+    private static func race<T: Sendable>(_ work: Task<Result<T, ChangerError>, Never>, timeout: Duration) async
+        -> Result<
+            T, ChangerError
+        >?
+    {
         let answered = ManagedAtomic(false)
         return await withCheckedContinuation { continuation in
             let timer = Task {
@@ -152,26 +153,26 @@ public actor Changer {
 public struct ChangerTurn: Sendable {
     let changer: Changer
 
-    public func move(from source: ChangerElement, to destination: ChangerElement) async throws(NtmsError) {
+    public func move(from source: ChangerElement, to destination: ChangerElement) async throws(ChangerError) {
         let driver = changer.driver
         try await changer.perform("move from \(source) to \(destination)", timeout: changer.timeouts.move) {
-            () async throws(NtmsError) in try await driver.move(from: source, to: destination)
+            () async throws(ChangerError) in try await driver.move(from: source, to: destination)
         }
     }
 
-    public func status() async throws(NtmsError) -> ChangerStatus {
+    public func status() async throws(ChangerError) -> ChangerStatus {
         let driver = changer.driver
         let status = try await changer.perform("status", timeout: changer.timeouts.status) {
-            () async throws(NtmsError) in try await driver.status()
+            () async throws(ChangerError) in try await driver.status()
         }
         await changer.statusSucceeded()
         return status
     }
 
-    public func rescan() async throws(NtmsError) {
+    public func rescan() async throws(ChangerError) {
         let driver = changer.driver
         try await changer.perform("rescan", timeout: changer.timeouts.rescan) {
-            () async throws(NtmsError) in try await driver.rescan()
+            () async throws(ChangerError) in try await driver.rescan()
         }
     }
 }

@@ -1,5 +1,3 @@
-import CatalogueDomain
-
 /// A place a cartridge can be inside a changer, numbered the way the catalogue
 /// numbers them: storage slots and import/export ports from 1, drives from 0.
 /// Each driver translates these to its device's own addresses.
@@ -69,9 +67,9 @@ public protocol ChangerDriver: Sendable {
     /// For messages: `simulated Robot`, `mtx /dev/sg3`.
     var name: String { get }
     /// Reads the occupancy and bar codes of every element.
-    func status() async throws(NtmsError) -> ChangerStatus
+    func status() async throws(ChangerError) -> ChangerStatus
     /// Moves the cartridge in `source` to the empty element `destination`.
-    func move(from source: ChangerElement, to destination: ChangerElement) async throws(NtmsError)
+    func move(from source: ChangerElement, to destination: ChangerElement) async throws(ChangerError)
     /// Asks the changer to rescan its elements (some models need it after a door was opened).
-    func rescan() async throws(NtmsError)
+    func rescan() async throws(ChangerError)
 }

@@ -1,5 +1,4 @@
 import Atomics
-import CatalogueDomain
 import Foundation
 
 /// What a command printed and how it ended.
@@ -19,7 +18,7 @@ public struct CommandResult: Sendable, Equatable {
 public protocol CommandRunner: Sendable {
     /// Runs `mtx` with `arguments`; past `timeout` the process is killed and
     /// the call fails with ERROR_TIMEOUT.
-    func run(_ arguments: [String], timeout: Duration) async throws(NtmsError) -> CommandResult
+    func run(_ arguments: [String], timeout: Duration) async throws(ChangerError) -> CommandResult
 }
 
 /// Timeouts per kind of changer command. Robots take 3-11 s per move and
@@ -53,7 +52,7 @@ public actor MtxDriver: ChangerDriver {
         name = "mtx \(device)"
     }
 
-    public func status() async throws(NtmsError) -> ChangerStatus {
+    public func status() async throws(ChangerError) -> ChangerStatus {
         let result = try await runRetryingUnitAttention(["status"], timeout: timeouts.status)
         let parsed = try MtxStatusParser.parse(result.standardOutput)
         storageElements = parsed.elements.filter { $0.kind == .storage }.map(\.number).sorted()
@@ -82,7 +81,7 @@ public actor MtxDriver: ChangerDriver {
         return ChangerStatus(drives: drives, slots: slots, ports: ports, warnings: parsed.warnings)
     }
 
-    public func move(from source: ChangerElement, to destination: ChangerElement) async throws(NtmsError) {
+    public func move(from source: ChangerElement, to destination: ChangerElement) async throws(ChangerError) {
         if storageElements.isEmpty && importExportElements.isEmpty { _ = try await status() }
         let arguments: [String]
         switch (source, destination) {
@@ -93,30 +92,30 @@ public actor MtxDriver: ChangerDriver {
         case (.slot, .slot), (.slot, .port), (.port, .slot), (.port, .port):
             arguments = ["transfer", String(try address(of: source)), String(try address(of: destination))]
         case (.drive, .drive):
-            throw NtmsError(.invalidOperation, "mtx cannot move a cartridge from one drive to another directly")
+            throw ChangerError(.refused, "mtx cannot move a cartridge from one drive to another directly")
         }
         _ = try await runRetryingUnitAttention(arguments, timeout: timeouts.move)
     }
 
-    public func rescan() async throws(NtmsError) {
+    public func rescan() async throws(ChangerError) {
         _ = try await runRetryingUnitAttention(["inventory"], timeout: timeouts.rescan)
     }
 
     /// mtx's storage element number for a slot or port.
-    private func address(of element: ChangerElement) throws(NtmsError) -> UInt32 {
+    private func address(of element: ChangerElement) throws(ChangerError) -> UInt32 {
         switch element {
         case .slot(let n) where n >= 1 && Int(n) <= storageElements.count: return storageElements[Int(n) - 1]
         case .port(let n) where n >= 1 && Int(n) <= importExportElements.count: return importExportElements[Int(n) - 1]
         default:
-            throw NtmsError(
-                .resourceNotAvailable,
+            throw ChangerError(
+                .destinationFull,
                 "\(device) has no \(element) (\(storageElements.count) slots, \(importExportElements.count) ports)")
         }
     }
 
     /// Runs one mtx command; a Unit Attention (the changer says its media may
     /// have changed, typically after a door was opened) is retried once.
-    private func runRetryingUnitAttention(_ arguments: [String], timeout: Duration) async throws(NtmsError)
+    private func runRetryingUnitAttention(_ arguments: [String], timeout: Duration) async throws(ChangerError)
         -> CommandResult
     {
         var attempt = 0
@@ -132,7 +131,7 @@ public actor MtxDriver: ChangerDriver {
 
     /// The NTMS error for a failed mtx command, from the messages mtx prints.
     static func failure(of result: CommandResult, command: String, device: String) -> (
-        error: NtmsError, isUnitAttention: Bool
+        error: ChangerError, isUnitAttention: Bool
     ) {
         let text = result.standardError + "\n" + result.standardOutput
         let lines = text.split(whereSeparator: \.isNewline).map { String($0.trimmingBlanks()) }.filter { !$0.isEmpty }
@@ -141,23 +140,24 @@ public actor MtxDriver: ChangerDriver {
         let unitAttention = text.contains("Sense Key=Unit Attention")
         if unitAttention {
             return (
-                NtmsError(.notReady, "\(what): the changer reports Unit Attention (its media may have changed)"), true
+                ChangerError(.notReady, "\(what): the changer reports Unit Attention (its media may have changed)"),
+                true
             )
         }
-        let code: NtmsErrorCode
+        let kind: ChangerError.Kind
         if text.contains("Already Full") {
-            code = .resourceNotAvailable
+            kind = .destinationFull
         } else if text.contains("is Empty") {
-            code = .empty
+            kind = .sourceEmpty
         } else if text.contains("Drive needs offline before move") {
-            code = .notReady
+            kind = .notReady
         } else if text.contains("No Source for tape") {
-            code = .invalidOperation
+            kind = .refused
         } else {
-            code = .deviceNotAvailable
+            kind = .unavailable
         }
         let detail = summary.isEmpty ? "exit status \(result.exitStatus)" : summary
-        return (NtmsError(code, "\(what): \(detail)"), false)
+        return (ChangerError(kind, "\(what): \(detail)"), false)
     }
 }
 
@@ -169,13 +169,13 @@ public struct ProcessCommandRunner: CommandRunner {
         self.executable = executable
     }
 
-    public func run(_ arguments: [String], timeout: Duration) async throws(NtmsError) -> CommandResult {
+    public func run(_ arguments: [String], timeout: Duration) async throws(ChangerError) -> CommandResult {
         guard let path = Self.resolve(executable) else {
-            throw NtmsError(
-                .deviceNotAvailable, "`\(executable)` is not installed (Debian package mtx) or not on the PATH")
+            throw ChangerError(
+                .unavailable, "`\(executable)` is not installed (Debian package mtx) or not on the PATH")
         }
         let executable = self.executable
-        let outcome: Result<CommandResult, NtmsError> = await withCheckedContinuation { continuation in
+        let outcome: Result<CommandResult, ChangerError> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(returning: Self.runBlocking(path, arguments, timeout: timeout, name: executable))
             }
@@ -184,7 +184,7 @@ public struct ProcessCommandRunner: CommandRunner {
     }
 
     private static func runBlocking(_ path: String, _ arguments: [String], timeout: Duration, name: String) -> Result<
-        CommandResult, NtmsError
+        CommandResult, ChangerError
     > {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
@@ -197,7 +197,7 @@ public struct ProcessCommandRunner: CommandRunner {
         do {
             try process.run()
         } catch {
-            return .failure(NtmsError(.deviceNotAvailable, "cannot run \(path): \(error)"))
+            return .failure(ChangerError(.unavailable, "cannot run \(path): \(error)"))
         }
         let timedOut = ManagedAtomic(false)
         let killer = DispatchWorkItem {
@@ -224,7 +224,8 @@ public struct ProcessCommandRunner: CommandRunner {
         killer.cancel()
         if timedOut.load(ordering: .relaxed) {
             return .failure(
-                NtmsError(.timeout, "`\(name) \(arguments.joined(separator: " "))` did not finish within \(timeout)"))
+                ChangerError(
+                    .timedOut, "`\(name) \(arguments.joined(separator: " "))` did not finish within \(timeout)"))
         }
         return .success(
             CommandResult(

@@ -1,5 +1,3 @@
-import CatalogueDomain
-
 /// One element as `mtx status` prints it, in mtx's own numbering: drives
 /// (data transfer elements) from 0, storage elements from 1, import/export
 /// elements sharing the storage numbering wherever the library puts them.
@@ -41,7 +39,7 @@ public struct MtxStatus: Sendable, Equatable {
 /// elements may sit anywhere in the numbering, tags are arbitrary strings, old
 /// versions omit the drive index, and an alternate tag may follow the primary.
 public enum MtxStatusParser {
-    public static func parse(_ text: String) throws(NtmsError) -> MtxStatus {
+    public static func parse(_ text: String) throws(ChangerError) -> MtxStatus {
         var header: (device: String, drives: Int, slots: Int, importExport: Int)?
         var elements: [MtxElement] = []
         var warnings: [String] = []
@@ -68,14 +66,14 @@ public enum MtxStatusParser {
                 }
                 elements.append(element)
             } else if line.hasPrefix("mtx:") {
-                throw NtmsError(.deviceNotAvailable, "the changer reported an error: \(line)")
+                throw ChangerError(.unavailable, "the changer reported an error: \(line)")
             } else if header != nil {
                 // Before the header: a shell prompt or command echo in a capture. After it: report.
                 warnings.append("not understood: \(line)")
             }
         }
         guard let header else {
-            throw NtmsError(.deviceNotAvailable, "`mtx status` printed no `Storage Changer` header")
+            throw ChangerError(.unavailable, "`mtx status` printed no `Storage Changer` header")
         }
         var seen = Set<String>()
         for element in elements where !seen.insert("\(element.kind == .drive ? "D" : "S")\(element.number)").inserted {

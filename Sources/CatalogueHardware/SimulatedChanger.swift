@@ -1,4 +1,3 @@
-import CatalogueDomain
 import Foundation
 
 #if canImport(Glibc)
@@ -86,7 +85,7 @@ public struct SimulatedChanger: ChangerDriver {
 
     /// Opens the robot whose state is in `path`, creating it with the given
     /// shape when the file does not exist yet.
-    public init(name: String, path: String, slots: Int, drives: Int, ports: Int) throws(NtmsError) {
+    public init(name: String, path: String, slots: Int, drives: Int, ports: Int) throws(ChangerError) {
         self.name = "simulated \(name)"
         libraryName = name
         self.path = path
@@ -95,24 +94,24 @@ public struct SimulatedChanger: ChangerDriver {
     }
 
     /// The robot's whole state, read under its lock.
-    public func contents() throws(NtmsError) -> SimulatedLibraryState {
+    public func contents() throws(ChangerError) -> SimulatedLibraryState {
         try Self.update(path, creating: nil) { _ in }
     }
 
     /// Changes the state directly (an operator's hands, a test's setup).
     @discardableResult
-    public func modify(_ change: (inout SimulatedLibraryState) throws(NtmsError) -> Void) throws(NtmsError)
+    public func modify(_ change: (inout SimulatedLibraryState) throws(ChangerError) -> Void) throws(ChangerError)
         -> SimulatedLibraryState
     {
         try Self.update(path, creating: nil, change)
     }
 
     /// Puts a cartridge into an import/export port, as an operator would.
-    public func insertIntoPort(_ port: UInt32, barcode: String?) throws(NtmsError) {
-        try modify { state throws(NtmsError) in
+    public func insertIntoPort(_ port: UInt32, barcode: String?) throws(ChangerError) {
+        try modify { state throws(ChangerError) in
             let index = try Self.index(port, of: state.ports.count, "port")
             guard state.ports[index] == nil else {
-                throw NtmsError(.resourceNotAvailable, "port \(port) of \(name) already holds a cartridge")
+                throw ChangerError(.destinationFull, "port \(port) of \(name) already holds a cartridge")
             }
             state.ports[index] = .init(barcode: barcode)
         }
@@ -120,9 +119,9 @@ public struct SimulatedChanger: ChangerDriver {
 
     /// Takes whatever is in a port out of the library, as an operator would.
     @discardableResult
-    public func removeFromPort(_ port: UInt32) throws(NtmsError) -> SimulatedLibraryState.Cartridge? {
+    public func removeFromPort(_ port: UInt32) throws(ChangerError) -> SimulatedLibraryState.Cartridge? {
         var removed: SimulatedLibraryState.Cartridge?
-        try modify { state throws(NtmsError) in
+        try modify { state throws(ChangerError) in
             let index = try Self.index(port, of: state.ports.count, "port")
             removed = state.ports[index]
             state.ports[index] = nil
@@ -130,25 +129,25 @@ public struct SimulatedChanger: ChangerDriver {
         return removed
     }
 
-    public func inject(_ fault: SimulatedFault) throws(NtmsError) {
-        try modify { state throws(NtmsError) in
+    public func inject(_ fault: SimulatedFault) throws(ChangerError) {
+        try modify { state throws(ChangerError) in
             // Drives are numbered from 0; a fault in a drive the robot lacks would never fire.
             if case .stuckInDrive(let drive) = fault, Int(drive) >= state.drives.count {
-                throw NtmsError(
-                    .invalidDrive, "library \(libraryName) has drives 0 to \(state.drives.count - 1), not \(drive)")
+                throw ChangerError(
+                    .noSuchElement, "library \(libraryName) has drives 0 to \(state.drives.count - 1), not \(drive)")
             }
             state.faults.append(fault)
         }
     }
 
-    public func setTiming(_ timing: MoveTiming) throws(NtmsError) {
+    public func setTiming(_ timing: MoveTiming) throws(ChangerError) {
         try modify { $0.timing = timing }
     }
 
     // MARK: ChangerDriver
 
-    public func status() async throws(NtmsError) -> ChangerStatus {
-        let state = try modify { state throws(NtmsError) in try Self.consumeUnitAttention(&state, name: name) }
+    public func status() async throws(ChangerError) -> ChangerStatus {
+        let state = try modify { state throws(ChangerError) in try Self.consumeUnitAttention(&state, name: name) }
         func slot(_ element: ChangerElement, _ cartridge: SimulatedLibraryState.Cartridge?) -> ElementContent {
             ElementContent(element: element, isFull: cartridge != nil, barcode: cartridge?.barcode)
         }
@@ -162,10 +161,10 @@ public struct SimulatedChanger: ChangerDriver {
             ports: state.ports.enumerated().map { slot(.port(UInt32($0 + 1)), $1) })
     }
 
-    public func move(from source: ChangerElement, to destination: ChangerElement) async throws(NtmsError) {
+    public func move(from source: ChangerElement, to destination: ChangerElement) async throws(ChangerError) {
         // Check and take the faults first, then spend the robot's time, then commit the move.
         var hang = false
-        let state = try modify { state throws(NtmsError) in
+        let state = try modify { state throws(ChangerError) in
             try Self.consumeUnitAttention(&state, name: name)
             if let index = state.faults.firstIndex(of: .hang) {
                 state.faults.remove(at: index)
@@ -174,17 +173,17 @@ public struct SimulatedChanger: ChangerDriver {
             if !hang {
                 if let index = state.faults.firstIndex(of: .moveFails) {
                     state.faults.remove(at: index)
-                    throw NtmsError(.deviceNotAvailable, "\(name): the move from \(source) to \(destination) failed")
+                    throw ChangerError(.unavailable, "\(name): the move from \(source) to \(destination) failed")
                 }
                 if case .drive(let drive) = source, state.faults.contains(.stuckInDrive(drive)) {
-                    throw NtmsError(.notReady, "\(name): the cartridge in drive \(drive) is stuck")
+                    throw ChangerError(.notReady, "\(name): the cartridge in drive \(drive) is stuck")
                 }
                 _ = try Self.take(from: source, in: state, name: name)
                 try Self.checkEmpty(destination, in: state, name: name)
             }
             // Like a real picker: one move at a time, whichever process asks (a dead mover does not count).
             if let mover = state.movingProcess, kill(mover, 0) == 0 || errno == EPERM {
-                throw NtmsError(.busy, "\(name) is busy with another move (process \(mover))")
+                throw ChangerError(.busy, "\(name) is busy with another move (process \(mover))")
             }
             state.movingProcess = getpid()
         }
@@ -192,13 +191,13 @@ public struct SimulatedChanger: ChangerDriver {
             // A robot that stopped answering: only the caller's timeout ends this.
             while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             try modify { $0.movingProcess = nil }
-            throw NtmsError(.timeout, "\(name): the move from \(source) to \(destination) was abandoned")
+            throw ChangerError(.timedOut, "\(name): the move from \(source) to \(destination) was abandoned")
         }
         var duration = state.timing.move
         if case .drive = source { duration += state.timing.drive }
         if case .drive = destination { duration += state.timing.drive }
         if duration > .zero { try? await Task.sleep(for: duration) }
-        try modify { state throws(NtmsError) in
+        try modify { state throws(ChangerError) in
             state.movingProcess = nil
             let cartridge = try Self.take(from: source, in: state, name: name)
             try Self.checkEmpty(destination, in: state, name: name)
@@ -212,27 +211,27 @@ public struct SimulatedChanger: ChangerDriver {
         }
     }
 
-    public func rescan() async throws(NtmsError) {
-        try modify { state throws(NtmsError) in try Self.consumeUnitAttention(&state, name: name) }
+    public func rescan() async throws(ChangerError) {
+        try modify { state throws(ChangerError) in try Self.consumeUnitAttention(&state, name: name) }
     }
 
     // MARK: State file
 
-    private static func consumeUnitAttention(_ state: inout SimulatedLibraryState, name: String) throws(NtmsError) {
+    private static func consumeUnitAttention(_ state: inout SimulatedLibraryState, name: String) throws(ChangerError) {
         guard let index = state.faults.firstIndex(of: .unitAttention) else { return }
         state.faults.remove(at: index)
-        throw NtmsError(.notReady, "\(name) reports Unit Attention (its media may have changed)")
+        throw ChangerError(.notReady, "\(name) reports Unit Attention (its media may have changed)")
     }
 
-    private static func index(_ number: UInt32, of count: Int, _ kind: String) throws(NtmsError) -> Int {
+    private static func index(_ number: UInt32, of count: Int, _ kind: String) throws(ChangerError) -> Int {
         guard number >= 1, Int(number) <= count else {
-            throw NtmsError(.resourceNotAvailable, "there is no \(kind) \(number) (the library has \(count))")
+            throw ChangerError(.destinationFull, "there is no \(kind) \(number) (the library has \(count))")
         }
         return Int(number) - 1
     }
 
     private static func take(from element: ChangerElement, in state: SimulatedLibraryState, name: String)
-        throws(NtmsError) -> SimulatedLibraryState.Cartridge
+        throws(ChangerError) -> SimulatedLibraryState.Cartridge
     {
         let cartridge: SimulatedLibraryState.Cartridge?
         switch element {
@@ -240,16 +239,16 @@ public struct SimulatedChanger: ChangerDriver {
         case .port(let n): cartridge = state.ports[try index(n, of: state.ports.count, "port")]
         case .drive(let n):
             guard Int(n) < state.drives.count else {
-                throw NtmsError(.invalidDrive, "\(name) has no drive \(n) (it has \(state.drives.count))")
+                throw ChangerError(.noSuchElement, "\(name) has no drive \(n) (it has \(state.drives.count))")
             }
             cartridge = state.drives[Int(n)]?.cartridge
         }
-        guard let cartridge else { throw NtmsError(.empty, "\(name): \(element) is empty") }
+        guard let cartridge else { throw ChangerError(.sourceEmpty, "\(name): \(element) is empty") }
         return cartridge
     }
 
     private static func checkEmpty(_ element: ChangerElement, in state: SimulatedLibraryState, name: String)
-        throws(NtmsError)
+        throws(ChangerError)
     {
         let full: Bool
         switch element {
@@ -257,11 +256,11 @@ public struct SimulatedChanger: ChangerDriver {
         case .port(let n): full = state.ports[try index(n, of: state.ports.count, "port")] != nil
         case .drive(let n):
             guard Int(n) < state.drives.count else {
-                throw NtmsError(.invalidDrive, "\(name) has no drive \(n) (it has \(state.drives.count))")
+                throw ChangerError(.noSuchElement, "\(name) has no drive \(n) (it has \(state.drives.count))")
             }
             full = state.drives[Int(n)] != nil
         }
-        if full { throw NtmsError(.resourceNotAvailable, "\(name): \(element) is already full") }
+        if full { throw ChangerError(.destinationFull, "\(name): \(element) is already full") }
     }
 
     private static func clear(_ element: ChangerElement, in state: inout SimulatedLibraryState) {
@@ -276,8 +275,8 @@ public struct SimulatedChanger: ChangerDriver {
     /// sibling lock file; the write goes to a temporary file renamed over the old.
     private static func update(
         _ path: String, creating fresh: SimulatedLibraryState?,
-        _ change: (inout SimulatedLibraryState) throws(NtmsError) -> Void
-    ) throws(NtmsError) -> SimulatedLibraryState {
+        _ change: (inout SimulatedLibraryState) throws(ChangerError) -> Void
+    ) throws(ChangerError) -> SimulatedLibraryState {
         let lock = try FileLock(path: path + ".lock")
         defer { withExtendedLifetime(lock) {} }
         var state: SimulatedLibraryState
@@ -285,16 +284,16 @@ public struct SimulatedChanger: ChangerDriver {
             do {
                 state = try JSONDecoder().decode(SimulatedLibraryState.self, from: data)
             } catch {
-                throw NtmsError(.deviceNotAvailable, "the simulated library state in \(path) is unreadable: \(error)")
+                throw ChangerError(.unavailable, "the simulated library state in \(path) is unreadable: \(error)")
             }
         } else if let fresh {
             state = fresh
         } else {
-            throw NtmsError(.deviceNotAvailable, "no simulated library state at \(path)")
+            throw ChangerError(.unavailable, "no simulated library state at \(path)")
         }
         let before = state
         // A change that fails may still have used up a fault, which must stick.
-        var failure: NtmsError?
+        var failure: ChangerError?
         do { try change(&state) } catch { failure = error }
         if state != before || fresh != nil && !FileManager.default.fileExists(atPath: path) {
             do {
@@ -304,7 +303,7 @@ public struct SimulatedChanger: ChangerDriver {
                 // Private like the store's own files; the atomic write made it with the umask's mode.
                 try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
             } catch {
-                throw NtmsError(.deviceNotAvailable, "cannot write the simulated library state to \(path): \(error)")
+                throw ChangerError(.unavailable, "cannot write the simulated library state to \(path): \(error)")
             }
         }
         if let failure { throw failure }

@@ -21,7 +21,7 @@ enum CrashCheck {
 
         // Replaying from the first event equals the state the engine opened with (from its newest checkpoint).
         var replayed = CatalogueState()
-        for logged in log { replayed.apply(logged.event) }
+        for logged in log { replayed.evolve(logged.event) }
         if replayed != snapshot.state { problems.append("replaying the log does not give the opened state") }
 
         // No side is ever allocated while another allocation holds it.
@@ -52,11 +52,11 @@ enum CrashCheck {
             case .sideCompleted(let e): facts.insert("complete \(e.logicalMedium)")
             case .sideDecommissioned(let e): facts.insert("decommission \(e.side)")
             case .mediumMoved(let e): facts.insert("move \(e.medium) \(e.to)")
-            case .requestSubmitted(let e): facts.insert("request \(e.request)")
-            case .requestSatisfied(let e): facts.insert("satisfy \(e.request)")
-            case .requestCancelled(let e): facts.insert("cancel \(e.request)")
-            case .operationStarted(let e): operations[e.operation.id] = e.operation
-            case .operationFinished(let e):
+            case .operatorRequestSubmitted(let e): facts.insert("request \(e.request)")
+            case .operatorRequestSatisfied(let e): facts.insert("satisfy \(e.request)")
+            case .operatorRequestCancelled(let e): facts.insert("cancel \(e.request)")
+            case .robotOperationStarted(let e): operations[e.operation.id] = e.operation
+            case .robotOperationFinished(let e):
                 guard e.result == .succeeded, let operation = operations[e.operation], let medium = operation.medium
                 else { break }
                 switch operation.task {
@@ -106,9 +106,9 @@ enum CrashCheck {
             if !involved.isEmpty {
                 let robotEvents = try catalogue.history { event in
                     switch event {
-                    case .operationStarted(let e):
+                    case .robotOperationStarted(let e):
                         return e.operation.medium.map { involved.contains($0.rawValue) } ?? false
-                    case .operationFinished, .inventoryTaken, .dismountDeferred, .mediumRemounted: return true
+                    case .robotOperationFinished, .inventoryTaken, .dismountDeferred, .mediumRemounted: return true
                     default: return !Set(event.referencedIdentifiers).isDisjoint(with: involved)
                     }
                 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import CatalogueDomain
+import CatalogueEngine
+import CatalogueHardware
 import Foundation
 
 // Exit status: 0 success, 2 usage error, 3 an NTMS error, 1 anything else.
@@ -29,6 +31,9 @@ do {
     exit(0)
 } catch let error as NtmsError {
     Output.reportError(error, json: wantsJSON)
+    exit(3)
+} catch let error as ChangerError {
+    Output.reportError(NtmsError(error), json: wantsJSON)
     exit(3)
 } catch let error as UsageError {
     FileHandle.standardError.write(Data("mediactl: \(TextRules.escaped(error.message))\n".utf8))

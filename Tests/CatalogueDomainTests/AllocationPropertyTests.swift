@@ -76,7 +76,7 @@ import Testing
                 continue
             case .success(let decision):
                 // Folded together, as the writer folds a decision; the replays below fold one by one.
-                f.h.state.apply(decision.events)
+                f.h.state.evolve(decision.events)
                 f.h.log.append(contentsOf: decision.events)
                 track(decision, command: command, before: before, reference: &reference)
                 if case .allocation(let allocation) = decision.outcome, let expectedChoice {
@@ -88,30 +88,26 @@ import Testing
             try checkInvariants(f.h.state, reference: reference)
         }
         var replayed = CatalogueState()
-        for event in f.h.log { replayed.apply(event) }
+        for event in f.h.log { replayed.evolve(event) }
         #expect(replayed == f.h.state)
 
         // A checkpoint taken anywhere, loaded and followed by the rest of the log, gives the same state.
         let cut = f.h.log.count / 2
         var prefix = CatalogueState()
-        for event in f.h.log[..<cut] { prefix.apply(event) }
+        for event in f.h.log[..<cut] { prefix.evolve(event) }
         var resumed = try CatalogueState(checkpointPayload: prefix.checkpointPayload())
         #expect(resumed == prefix)
-        for event in f.h.log[cut...] { resumed.apply(event) }
+        for event in f.h.log[cut...] { resumed.evolve(event) }
         #expect(resumed == f.h.state)
 
         // Long replays fold with the allocation indexes deferred and build them at the
         // end: the same state, from the first event or from a checkpoint.
-        var deferred = CatalogueState()
-        deferred.deferAllocationIndexes()
-        for event in f.h.log { deferred.apply(event) }
-        #expect(!deferred.invariantViolations().isEmpty, "an unbuilt index must not pass as sound")
-        deferred.buildDeferredAllocationIndexes()
-        #expect(deferred == f.h.state)
-        var resumedDeferred = try CatalogueState(checkpointPayload: prefix.checkpointPayload())
-        resumedDeferred.deferAllocationIndexes()
-        for event in f.h.log[cut...] { resumedDeferred.apply(event) }
-        resumedDeferred.buildDeferredAllocationIndexes()
+        var replay = Replay()
+        for event in f.h.log { replay.evolve(event) }
+        #expect(replay.state == f.h.state)
+        var resumedReplay = Replay(from: try CatalogueState(checkpointPayload: prefix.checkpointPayload()))
+        for event in f.h.log[cut...] { resumedReplay.evolve(event) }
+        let resumedDeferred = resumedReplay.state
         #expect(resumedDeferred == f.h.state)
         #expect(resumedDeferred.invariantViolations().isEmpty)
     }

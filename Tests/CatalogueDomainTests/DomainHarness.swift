@@ -12,7 +12,7 @@ struct DomainHarness {
     @discardableResult
     mutating func run(_ command: CatalogueCommand) throws(NtmsError) -> CommandOutcome {
         let decision = try state.decide(command).get()
-        state.apply(decision.events)
+        state.evolve(decision.events)
         log.append(contentsOf: decision.events)
         return decision.outcome
     }

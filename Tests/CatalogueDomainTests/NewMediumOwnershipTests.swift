@@ -71,7 +71,7 @@ import Testing
             }
             let before = f.h.state
             guard case .success(let decision) = before.decide(command) else { continue }
-            f.h.state.apply(decision.events)
+            f.h.state.evolve(decision.events)
             if case .allocate(let request) = command, !request.new, request.next == nil,
                 case .allocation(let allocation) = decision.outcome
             {
@@ -120,7 +120,7 @@ import Testing
         let restored = try CatalogueState(checkpointPayload: f.h.state.checkpointPayload())
         #expect(restored == f.h.state)
         var replayed = CatalogueState()
-        for event in f.h.log { replayed.apply(event) }
+        for event in f.h.log { replayed.evolve(event) }
         #expect(replayed == f.h.state)
     }
 }

@@ -61,13 +61,13 @@ import Testing
         var sequentialState = CatalogueState()
         let sequential = Result {
             try log.read { reader in
-                try reader.forEachRecordView(after: .empty) { sequentialState.apply(try $0.event()) }
+                try reader.forEachRecordView(after: .empty) { sequentialState.evolve(try $0.event()) }
             }
         }
         var concurrentState = CatalogueState()
         let concurrent = Result {
             try log.read { reader in
-                try reader.forEachEventDecodedConcurrently(after: .empty) { concurrentState.apply($0) }
+                try reader.forEachEventDecodedConcurrently(after: .empty) { concurrentState.evolve($0) }
             }
         }
         #expect(Self.describe(concurrent) == Self.describe(sequential), "damage: \(damage)")
@@ -91,11 +91,11 @@ import Testing
         var whole = CatalogueState()
         var split = CatalogueState()
         let (end, middle, splitEnd) = try log.read { reader in
-            let end = try reader.forEachEventDecodedConcurrently(after: .empty) { whole.apply($0) }
+            let end = try reader.forEachEventDecodedConcurrently(after: .empty) { whole.evolve($0) }
             let middle = try reader.forEachEventDecodedConcurrently(after: .empty, through: boundary) {
-                split.apply($0)
+                split.evolve($0)
             }
-            let splitEnd = try reader.forEachEventDecodedConcurrently(after: middle) { split.apply($0) }
+            let splitEnd = try reader.forEachEventDecodedConcurrently(after: middle) { split.evolve($0) }
             return (end, middle, splitEnd)
         }
         #expect(middle.sequence == boundary)
@@ -117,7 +117,7 @@ import Testing
         var events: [CatalogueEvent] = []
         func run(_ command: CatalogueCommand) throws -> CommandOutcome {
             let decision = try state.decide(command).get()
-            state.apply(decision.events)
+            state.evolve(decision.events)
             events.append(contentsOf: decision.events)
             return decision.outcome
         }

@@ -407,7 +407,7 @@ final class RecordingMtx: CommandRunner, @unchecked Sendable {
     private var recorded: [[String]] = []
     var calls: [[String]] { lock.withLock { recorded } }
 
-    func run(_ arguments: [String], timeout: Duration) async throws(NtmsError) -> CommandResult {
+    func run(_ arguments: [String], timeout: Duration) async throws(ChangerError) -> CommandResult {
         lock.withLock { recorded.append(arguments) }
         guard arguments.last == "status" else {
             return CommandResult(exitStatus: 0, standardOutput: "", standardError: "")

@@ -1,5 +1,4 @@
 import Atomics
-import CatalogueDomain
 import Foundation
 import Testing
 
@@ -26,9 +25,9 @@ final class OverlapDetectingDriver: ChangerDriver, @unchecked Sendable {
 
     var startOrder: [ChangerElement] { lock.withLock { started } }
 
-    func status() async throws(NtmsError) -> ChangerStatus { ChangerStatus(drives: [], slots: [], ports: []) }
+    func status() async throws(ChangerError) -> ChangerStatus { ChangerStatus(drives: [], slots: [], ports: []) }
 
-    func move(from source: ChangerElement, to destination: ChangerElement) async throws(NtmsError) {
+    func move(from source: ChangerElement, to destination: ChangerElement) async throws(ChangerError) {
         if running.wrappingIncrementThenLoad(ordering: .acquiringAndReleasing) > 1 {
             overlaps.wrappingIncrement(ordering: .relaxed)
         }
@@ -48,7 +47,7 @@ final class OverlapDetectingDriver: ChangerDriver, @unchecked Sendable {
         running.wrappingDecrement(ordering: .acquiringAndReleasing)
     }
 
-    func rescan() async throws(NtmsError) {}
+    func rescan() async throws(ChangerError) {}
 }
 
 @Suite struct ChangerTests {
@@ -104,7 +103,7 @@ final class OverlapDetectingDriver: ChangerDriver, @unchecked Sendable {
             try await changer.move(from: .slot(1), to: .drive(0))
             Issue.record("a hung move should time out")
         } catch {
-            #expect(error.code == .timeout)
+            #expect(error.kind == .timedOut)
             #expect(error.message.contains("needs an inventory"))
         }
         #expect(await changer.needsInventory)

@@ -1,4 +1,3 @@
-import CatalogueDomain
 import Foundation
 import Testing
 
@@ -14,12 +13,12 @@ final class ScriptedRunner: CommandRunner, @unchecked Sendable {
 
     var recorded: [[String]] { lock.withLock { calls } }
 
-    func run(_ arguments: [String], timeout: Duration) async throws(NtmsError) -> CommandResult {
+    func run(_ arguments: [String], timeout: Duration) async throws(ChangerError) -> CommandResult {
         let next: CommandResult? = lock.withLock {
             calls.append(arguments)
             return script.isEmpty ? nil : script.removeFirst()
         }
-        guard let next else { throw NtmsError(.deviceNotAvailable, "the script ran out") }
+        guard let next else { throw ChangerError(.unavailable, "the script ran out") }
         return next
     }
 }
@@ -69,33 +68,33 @@ extension CommandResult {
         #expect(once.recorded.count == 2)
 
         let twice = ScriptedRunner([.failed(attention), .failed(attention)])
-        await #expect(throws: NtmsError.self) { try await MtxDriver(device: "/dev/sg1", runner: twice).status() }
+        await #expect(throws: ChangerError.self) { try await MtxDriver(device: "/dev/sg1", runner: twice).status() }
         do {
             _ = try await MtxDriver(
                 device: "/dev/sg1", runner: ScriptedRunner([.failed(attention), .failed(attention)])
             )
             .status()
         } catch {
-            #expect(error.code == .notReady)
+            #expect(error.kind == .notReady)
             #expect(error.message.contains("Unit Attention"))
         }
     }
 
     @Test(arguments: [
-        ("Storage Element 5 is Already Full", NtmsErrorCode.resourceNotAvailable),
-        ("Source Element Address 4099 is Empty", .empty),
+        ("Storage Element 5 is Already Full", ChangerError.Kind.destinationFull),
+        ("Source Element Address 4099 is Empty", .sourceEmpty),
         ("Drive needs offline before move", .notReady),
-        ("No Source for tape in drive 0!", .invalidOperation),
-        ("MOVE MEDIUM from Element Address 4098 to 256 Failed", .deviceNotAvailable),
+        ("No Source for tape in drive 0!", .refused),
+        ("MOVE MEDIUM from Element Address 4098 to 256 Failed", .unavailable),
     ])
-    func moveFailuresBecomeTheMatchingNtmsError(_ message: String, _ code: NtmsErrorCode) async throws {
+    func moveFailuresBecomeTheMatchingChangerError(_ message: String, _ code: ChangerError.Kind) async throws {
         let runner = ScriptedRunner([.ok(try fixture("sample2-proxmox")), .failed(message)])
         let driver = MtxDriver(device: "/dev/sg1", runner: runner)
         do {
             try await driver.move(from: .slot(1), to: .drive(0))
             Issue.record("the move should fail")
         } catch {
-            #expect(error.code == code)
+            #expect(error.kind == code)
             #expect(error.message.contains(message))
         }
     }
@@ -103,7 +102,7 @@ extension CommandResult {
     @Test func anElementTheLibraryDoesNotHaveIsRefusedBeforeMtxRuns() async throws {
         let runner = ScriptedRunner([.ok(try fixture("sample2-proxmox"))])
         let driver = MtxDriver(device: "/dev/sg1", runner: runner)
-        await #expect(throws: NtmsError.self) { try await driver.move(from: .slot(21), to: .drive(0)) }
+        await #expect(throws: ChangerError.self) { try await driver.move(from: .slot(21), to: .drive(0)) }
         #expect(runner.recorded.count == 1, "only the status that learnt the numbering ran")
     }
 
@@ -114,14 +113,14 @@ extension CommandResult {
             _ = try await driver.status()
             Issue.record("a missing device cannot report a status")
         } catch {
-            #expect(error.code == .deviceNotAvailable)
+            #expect(error.kind == .unavailable)
             #expect(error.message.contains("/dev/mediacatalogue-no-such-changer"))
         }
     }
 
     @Test func theProcessRunnerKillsACommandThatOutlivesItsTimeout() async throws {
         let runner = ProcessCommandRunner(executable: "/bin/sleep")
-        await #expect(throws: NtmsError.self) { _ = try await runner.run(["30"], timeout: .milliseconds(200)) }
+        await #expect(throws: ChangerError.self) { _ = try await runner.run(["30"], timeout: .milliseconds(200)) }
         let finished = try await runner.run(["0"], timeout: .seconds(30))
         #expect(finished.exitStatus == 0)
         let missing = ProcessCommandRunner(executable: "mtx-that-is-not-installed")
@@ -129,7 +128,7 @@ extension CommandResult {
             _ = try await missing.run(["status"], timeout: .seconds(1))
             Issue.record("a missing binary should fail")
         } catch {
-            #expect(error.code == .deviceNotAvailable)
+            #expect(error.kind == .unavailable)
         }
     }
 }

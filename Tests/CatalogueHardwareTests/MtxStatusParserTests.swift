@@ -1,4 +1,3 @@
-import CatalogueDomain
 import Foundation
 import Testing
 
@@ -51,12 +50,12 @@ func fixture(_ name: String) throws -> String {
     }
 
     @Test func aUnitAttentionDumpIsAnErrorNotAnEmptyLibrary() throws {
-        #expect(throws: NtmsError.self) { try MtxStatusParser.parse(try fixture("sample4-unit-attention")) }
+        #expect(throws: ChangerError.self) { try MtxStatusParser.parse(try fixture("sample4-unit-attention")) }
         let text = try fixture("sample4-unit-attention")
         do {
             _ = try MtxStatusParser.parse(text)
         } catch {
-            #expect(error.code == .deviceNotAvailable)
+            #expect(error.kind == .unavailable)
         }
     }
 
@@ -86,7 +85,7 @@ func fixture(_ name: String) throws -> String {
     }
 
     @Test func textWithoutAHeaderIsRefused() {
-        #expect(throws: NtmsError.self) { try MtxStatusParser.parse("") }
-        #expect(throws: NtmsError.self) { try MtxStatusParser.parse("Data Transfer Element 0:Empty\n") }
+        #expect(throws: ChangerError.self) { try MtxStatusParser.parse("") }
+        #expect(throws: ChangerError.self) { try MtxStatusParser.parse("Data Transfer Element 0:Empty\n") }
     }
 }

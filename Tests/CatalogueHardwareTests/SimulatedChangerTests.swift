@@ -1,4 +1,3 @@
-import CatalogueDomain
 import Foundation
 import Testing
 
@@ -39,8 +38,8 @@ import Testing
     @Test func aFaultForADriveTheRobotLacksIsRefusedAndNotKept() throws {
         let directory = Directory()
         let robot = try robot(directory)
-        let error = #expect(throws: NtmsError.self) { try robot.inject(.stuckInDrive(2)) }
-        #expect(error?.code == .invalidDrive)
+        let error = #expect(throws: ChangerError.self) { try robot.inject(.stuckInDrive(2)) }
+        #expect(error?.kind == .noSuchElement)
         #expect(error?.message == "library Robot has drives 0 to 1, not 2")
         #expect(try robot.contents().faults.isEmpty)
         try robot.inject(.stuckInDrive(1))
@@ -68,20 +67,20 @@ import Testing
         #expect(seen.slots.count == 6)
     }
 
-    @Test func impossibleMovesAreRefusedWithTheirNtmsErrorAndChangeNothing() async throws {
+    @Test func impossibleMovesAreRefusedWithTheirChangerErrorAndChangeNothing() async throws {
         let directory = Directory()
         let robot = try robot(directory)
         let before = try robot.contents()
-        let cases: [(ChangerElement, ChangerElement, NtmsErrorCode)] = [
-            (.slot(5), .drive(0), .empty), (.slot(1), .slot(2), .resourceNotAvailable),
-            (.slot(1), .drive(7), .invalidDrive), (.slot(9), .drive(0), .resourceNotAvailable),
+        let cases: [(ChangerElement, ChangerElement, ChangerError.Kind)] = [
+            (.slot(5), .drive(0), .sourceEmpty), (.slot(1), .slot(2), .destinationFull),
+            (.slot(1), .drive(7), .noSuchElement), (.slot(9), .drive(0), .destinationFull),
         ]
         for (source, destination, code) in cases {
             do {
                 try await robot.move(from: source, to: destination)
                 Issue.record("\(source) to \(destination) should fail")
             } catch {
-                #expect(error.code == code, "\(source) to \(destination): \(error)")
+                #expect(error.kind == code, "\(source) to \(destination): \(error)")
             }
         }
         #expect(try robot.contents() == before)
@@ -91,7 +90,7 @@ import Testing
         let directory = Directory()
         let robot = try robot(directory)
         try robot.inject(.moveFails)
-        await #expect(throws: NtmsError.self) { try await robot.move(from: .slot(1), to: .drive(0)) }
+        await #expect(throws: ChangerError.self) { try await robot.move(from: .slot(1), to: .drive(0)) }
         #expect(try robot.contents().slots[0]?.barcode == "A00001", "a failed move leaves the cartridge")
         try await robot.move(from: .slot(1), to: .drive(0))
 
@@ -100,7 +99,7 @@ import Testing
             _ = try await robot.status()
             Issue.record("unit attention should fail the next command")
         } catch {
-            #expect(error.code == .notReady)
+            #expect(error.kind == .notReady)
         }
         _ = try await robot.status()
 
@@ -110,7 +109,7 @@ import Testing
                 try await robot.move(from: .drive(0), to: .slot(1))
                 Issue.record("a stuck cartridge cannot be moved")
             } catch {
-                #expect(error.code == .notReady)
+                #expect(error.kind == .notReady)
             }
         }
         try robot.modify { $0.faults.removeAll() }

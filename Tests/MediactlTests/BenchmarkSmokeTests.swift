@@ -9,8 +9,13 @@ import Testing
         try #require(FileManager.default.isExecutableFile(atPath: bench.path), "build mediactl-bench first")
         let process = Process()
         process.executableURL = bench
+        let history = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "bench-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: history) }
+        try Data("{\"earlier\":true}\n".utf8).write(to: history)
         process.arguments = [
             "--quick", "--json", "--media", "500", "--read-media", "2000", "--events", "5000", "--seconds", "0.2",
+            "--record", history.path,
         ]
         let out = Pipe()
         process.standardOutput = out
@@ -26,8 +31,8 @@ import Testing
             runs.allSatisfy {
                 ($0["engine_allocations_per_second"] as? Double ?? 0) > 0
                     && ($0["sqlite_allocations_per_second"] as? Double ?? 0) > 0
-                    && ($0["commands_per_commit"] as? Double ?? 0) >= 1
-                    && ($0["commit_milliseconds"] as? Double ?? 0) > 0
+                    && ($0["commands_per_job"] as? Double ?? 0) >= 1
+                    && ($0["job_milliseconds"] as? Double ?? 0) > 0
             })
         let reads = try #require(report["reads"] as? [String: Any])
         #expect(reads["media"] as? Int == 2000)
@@ -38,5 +43,14 @@ import Testing
         let robots = try #require(report["robots"] as? [String: Any])
         #expect((robots["one_library_cycles_per_second"] as? Double ?? 0) > 0)
         #expect((robots["four_libraries_cycles_per_second"] as? Double ?? 0) > 0)
+
+        // --record appends the run as one more line, after what the file held.
+        let lines = try String(contentsOf: history, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2 && lines[0] == "{\"earlier\":true}")
+        let last = try #require(lines.last)
+        let recorded = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(recorded["finished"] is String)
+        #expect((recorded["arguments"] as? [String])?.contains("--quick") == true)
+        #expect((recorded["allocations"] as? [[String: Any]])?.count == 4)
     }
 }

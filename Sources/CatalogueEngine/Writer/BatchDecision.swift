@@ -191,7 +191,7 @@ extension DecidedBatch {
             records.append(PreparedRecord(header: header, event: event))
             if let request = event.closedRequest { closed.append(request) }
         }
-        state.apply(decision.events)
+        state.evolve(decision.events)
         // Only final answers are stored: a waiting allocation's key answers once it is allocated.
         if let claim, !decision.outcome.isWaiting {
             storedAnswers.append((claim.storageKey, claim.storedAnswer(decision.outcome)))
@@ -204,9 +204,9 @@ extension CatalogueEvent {
     /// The request an event closes, if it closes one.
     var closedRequest: OperatorRequestID? {
         switch self {
-        case .requestSatisfied(let e): e.request
-        case .requestCancelled(let e): e.request
-        case .requestTimedOut(let e): e.request
+        case .operatorRequestSatisfied(let e): e.request
+        case .operatorRequestCancelled(let e): e.request
+        case .operatorRequestTimedOut(let e): e.request
         default: nil
         }
     }

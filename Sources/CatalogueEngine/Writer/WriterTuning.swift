@@ -20,6 +20,8 @@ public struct WriterTuning: Sendable, Equatable {
     /// when its job ended, before it sleeps until anything is offered.
     public let committerPatience: Duration
 
+    /// Tuning with the defaults, which suit one caller and hundreds alike.
+    ///
     /// - Precondition: every count is at least 1, and a chunk is never larger
     ///   than a batch.
     public init(

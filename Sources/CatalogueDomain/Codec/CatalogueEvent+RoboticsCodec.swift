@@ -1,0 +1,205 @@
+/// Payload encoding of the robot events (type codes 21-26), in the event codec's style.
+extension CatalogueEvent {
+    func encodeRobotics(into out: inout BinaryWriter) {
+        switch self {
+        case .changerAttached(let e):
+            out.write(e.library)
+            out.write(e.kind.rawValue)
+            out.write(e.device)
+        case .robotOperationStarted(let e):
+            let o = e.operation
+            out.write(o.id)
+            out.write(o.task.rawValue)
+            out.write(o.library)
+            out.write(o.medium)
+            out.write(o.side)
+            out.write(o.from)
+            out.write(o.to)
+            out.write(o.barcode)
+            out.write(o.mediaType)
+            out.write(o.label.rawValue)
+            out.write(o.previousState.rawValue)
+        case .robotOperationFinished(let e):
+            out.write(e.operation)
+            out.write(e.result)
+        case .dismountDeferred(let e):
+            out.write(e.medium)
+            out.write(e.drive)
+        case .mediumRemounted(let e):
+            out.write(e.medium)
+            out.write(e.side)
+            out.write(e.drive)
+        case .inventoryTaken(let e):
+            out.write(e.library)
+            out.write(UInt64(e.moved.count))
+            for moved in e.moved {
+                out.write(moved.medium)
+                out.write(moved.from)
+                out.write(moved.to)
+            }
+            out.write(e.missing)
+            out.write(UInt64(e.unidentified.count))
+            for cartridge in e.unidentified {
+                out.write(cartridge.location)
+                out.write(cartridge.barcode)
+                out.write(cartridge.reason)
+            }
+            out.write(e.incomplete)
+        default:
+            preconditionFailure("\(name) is not a robot event")
+        }
+    }
+
+    static func decodeRobotics(_ type: EventType, _ r: inout BinaryReader) throws(PayloadDecodingError)
+        -> CatalogueEvent
+    {
+        switch type {
+        case .changerAttached:
+            return .changerAttached(
+                ChangerAttached(
+                    library: try r.readID(), kind: try r.readEnum(ChangerKind.self), device: try r.readString()))
+        case .robotOperationStarted:
+            return .robotOperationStarted(
+                RobotOperationStarted(
+                    operation: RobotOperation(
+                        id: try r.readID(), task: try r.readEnum(RobotTask.self), library: try r.readID(),
+                        medium: try r.readOptionalID(), side: try r.readOptionalID(), from: try r.readLocation(),
+                        to: try r.readLocation(), barcode: try r.readString(), mediaType: try r.readOptionalID(),
+                        label: try r.readEnum(MediaLabel.self), previousState: try r.readEnum(PhysicalState.self))))
+        case .robotOperationFinished:
+            let operation: OperationID = try r.readID()
+            let result: OperationResult
+            switch try r.readUInt8() {
+            case 0: result = .succeeded
+            case 1: result = .failedUnchanged(code: try r.readUInt32(), message: try r.readString())
+            case 2: result = .failedUncertain(code: try r.readUInt32(), message: try r.readString())
+            case let tag: throw PayloadDecodingError("invalid operation result \(tag)")
+            }
+            return .robotOperationFinished(RobotOperationFinished(operation: operation, result: result))
+        case .dismountDeferred:
+            return .dismountDeferred(DismountDeferred(medium: try r.readID(), drive: try r.readDrive()))
+        case .mediumRemounted:
+            return .mediumRemounted(
+                MediumRemounted(medium: try r.readID(), side: try r.readID(), drive: try r.readDrive()))
+        case .inventoryTaken:
+            let library: LibraryID = try r.readID()
+            let movedCount = try r.readUInt64()
+            guard movedCount <= UInt64(r.remaining) else { throw PayloadDecodingError("truncated moved list") }
+            var moved: [InventoryTaken.MovedMedium] = []
+            for _ in 0..<movedCount {
+                moved.append(.init(medium: try r.readID(), from: try r.readLocation(), to: try r.readLocation()))
+            }
+            let missing: [MediumID] = try r.readIDs()
+            let unidentifiedCount = try r.readUInt64()
+            guard unidentifiedCount <= UInt64(r.remaining) else {
+                throw PayloadDecodingError("truncated cartridge list")
+            }
+            var unidentified: [InventoryTaken.UnidentifiedCartridge] = []
+            for _ in 0..<unidentifiedCount {
+                unidentified.append(
+                    .init(location: try r.readLocation(), barcode: try r.readString(), reason: try r.readString()))
+            }
+            return .inventoryTaken(
+                InventoryTaken(
+                    library: library, moved: moved, missing: missing, unidentified: unidentified,
+                    incomplete: try r.readBool()))
+        default:
+            throw PayloadDecodingError("\(type.name) is not a robot event")
+        }
+    }
+
+    var roboticsFields: [(name: String, value: String)] {
+        switch self {
+        case .changerAttached(let e):
+            return [("library", "\(e.library)"), ("changer", e.kind.name), ("device", e.device)]
+        case .robotOperationStarted(let e):
+            let o = e.operation
+            return [
+                ("operation", "\(o.id)"), ("task", o.task.name), ("library", "\(o.library)"),
+                ("medium", o.medium?.description ?? ""), ("side", o.side?.description ?? ""), ("from", "\(o.from)"),
+                ("to", "\(o.to)"), ("barcode", o.barcode), ("media_type", o.mediaType?.description ?? ""),
+                ("previous_state", o.previousState.name),
+            ]
+        case .robotOperationFinished(let e):
+            var fields: [(name: String, value: String)] = [("operation", "\(e.operation)"), ("result", e.result.name)]
+            switch e.result {
+            case .succeeded: break
+            case .failedUnchanged(let code, let message), .failedUncertain(let code, let message):
+                // A code from a damaged or newer log may be any 32-bit value: show it as a number.
+                let name = Int32(exactly: code).flatMap(NtmsErrorCode.init(rawValue:))?.name ?? "\(code)"
+                fields += [("error", name), ("message", message)]
+            }
+            return fields
+        case .dismountDeferred(let e):
+            return [("medium", "\(e.medium)"), ("drive", "\(e.drive)")]
+        case .mediumRemounted(let e):
+            return [("medium", "\(e.medium)"), ("side", "\(e.side)"), ("drive", "\(e.drive)")]
+        case .inventoryTaken(let e):
+            return [
+                ("library", "\(e.library)"),
+                ("moved", e.moved.map { "\($0.medium):\($0.from)->\($0.to)" }.joined(separator: ",")),
+                ("missing", e.missing.map(\.description).joined(separator: ",")),
+                (
+                    "unidentified",
+                    e.unidentified.map { "\($0.location) \($0.barcode.isEmpty ? "(no label)" : $0.barcode)" }
+                        .joined(separator: ",")
+                ),
+                ("incomplete", "\(e.incomplete)"),
+            ]
+        default:
+            return []
+        }
+    }
+
+    var roboticsIdentifiers: [UInt64] {
+        switch self {
+        case .changerAttached(let e):
+            return [e.library.rawValue]
+        case .robotOperationStarted(let e):
+            let o = e.operation
+            return [o.id.rawValue, o.library.rawValue] + [o.medium?.rawValue, o.side?.rawValue].compactMap { $0 }
+        case .robotOperationFinished(let e):
+            return [e.operation.rawValue]
+        case .dismountDeferred(let e):
+            return [e.medium.rawValue, e.drive.library.rawValue]
+        case .mediumRemounted(let e):
+            return [e.medium.rawValue, e.side.rawValue, e.drive.library.rawValue]
+        case .inventoryTaken(let e):
+            return [e.library.rawValue] + e.moved.map(\.medium.rawValue) + e.missing.map(\.rawValue)
+        default:
+            return []
+        }
+    }
+}
+
+extension DriveAddress: CustomStringConvertible {
+    public var description: String { "\(library) drive \(number)" }
+}
+
+extension BinaryWriter {
+    mutating func write(_ drive: DriveAddress) {
+        write(drive.library)
+        write(drive.number)
+    }
+
+    mutating func write(_ result: OperationResult) {
+        switch result {
+        case .succeeded:
+            write(UInt8(0))
+        case .failedUnchanged(let code, let message):
+            write(UInt8(1))
+            write(code)
+            write(message)
+        case .failedUncertain(let code, let message):
+            write(UInt8(2))
+            write(code)
+            write(message)
+        }
+    }
+}
+
+extension BinaryReader {
+    mutating func readDrive() throws(PayloadDecodingError) -> DriveAddress {
+        DriveAddress(library: try readID(), number: try readUInt32())
+    }
+}

@@ -1,0 +1,364 @@
+extension CatalogueState {
+    /// Robot commands. Each `begin...` only records the intent (and reserves the
+    /// drive or slot it needs); the engine moves the robot and then reports with
+    /// `finishOperation`.
+    func decideRobotics(_ command: CatalogueCommand, context: DecisionContext, ids: inout IdentifierSource)
+        throws(NtmsError) -> Decision
+    {
+        switch command {
+        case .attachChanger(let libraryID, let kind, let device):
+            let library = try onlineLibrary(libraryID)
+            try validateChanger(ChangerAttachment(kind: kind, device: device))
+            guard library.changer != kind || library.device != device else {
+                return Decision(events: [], outcome: .done)
+            }
+            guard !operations.values.contains(where: { $0.library == libraryID }) else {
+                throw NtmsError(.busy, "library \(library.name) has robot operations in progress")
+            }
+            return Decision(
+                events: [.changerAttached(ChangerAttached(library: libraryID, kind: kind, device: device))],
+                outcome: .done)
+
+        case .beginMount(let sideID, let requestedDrive):
+            return try decideMount(sideID, requestedDrive: requestedDrive, context: context, ids: &ids)
+
+        case .beginDismount(let mediumID, let deferred):
+            guard let medium = media[mediumID] else { throw NtmsError(.invalidMedia, "no medium \(mediumID)") }
+            guard let drive = medium.location.driveAddress, let state = drives[drive]?.state else {
+                throw NtmsError(.invalidState, "\(medium.barcode) is not in a drive")
+            }
+            guard medium.physicalState == .loaded || medium.physicalState == .unloaded else {
+                throw NtmsError(.busy, "\(medium.barcode) is \(medium.physicalState.name)")
+            }
+            if deferred {
+                guard state != .dismountable else { return Decision(events: [], outcome: .done) }
+                return Decision(
+                    events: [.dismountDeferred(DismountDeferred(medium: mediumID, drive: drive))], outcome: .done)
+            }
+            let library = try robotLibrary(drive.library)
+            let home = medium.home.flatMap { isFreeSlot(.slot(drive.library, $0)) ? $0 : nil }
+            guard let slot = home ?? firstFreeSlot(in: library) else {
+                throw NtmsError(.libraryFull, "library \(library.name) has no free slot to put \(medium.barcode) back")
+            }
+            return start(
+                RobotOperation(
+                    id: ids.take(), task: .dismount, library: drive.library, medium: mediumID,
+                    side: drives[drive]?.side,
+                    from: medium.location, to: .slot(drive.library, slot), barcode: medium.barcode, mediaType: nil,
+                    label: .free, previousState: medium.physicalState))
+
+        case .beginInject(let libraryID, let port, let barcode, let typeID, let label):
+            let library = try robotLibrary(libraryID)
+            try library.checkPort(port)
+            var known: Medium?
+            if let existing = medium(withBarcode: barcode) {
+                guard existing.location == .shelf,
+                    existing.physicalState == .idle || existing.physicalState == .operatorRequest
+                else {
+                    throw NtmsError(.alreadyExists, "\(barcode) is already in \(describe(existing.location))")
+                }
+                known = existing
+            } else {
+                // Checked now so that the outcome cannot fail to register it.
+                var probe = ids
+                _ = try decideRegistration(
+                    barcode: barcode, typeID: typeID, location: .shelf, label: label, ids: &probe)
+            }
+            guard let slot = firstFreeSlot(in: library) else {
+                throw NtmsError(.libraryFull, "library \(library.name) has no free slot for \(barcode)")
+            }
+            return start(
+                RobotOperation(
+                    id: ids.take(), task: .inject, library: libraryID, medium: known?.id, side: nil,
+                    from: .port(libraryID, port), to: .slot(libraryID, slot), barcode: barcode,
+                    mediaType: known == nil ? typeID : nil, label: label,
+                    previousState: known?.physicalState ?? .idle))
+
+        case .beginEject(let mediumID, let port):
+            guard let medium = media[mediumID] else { throw NtmsError(.invalidMedia, "no medium \(mediumID)") }
+            guard case .slot(let libraryID, _) = medium.location else {
+                if medium.location.driveAddress != nil {
+                    throw NtmsError(.busy, "\(medium.barcode) is mounted; dismount it first")
+                }
+                throw NtmsError(.invalidState, "\(medium.barcode) is \(describe(medium.location)), not in a slot")
+            }
+            let library = try robotLibrary(libraryID)
+            guard medium.physicalState == .idle else {
+                throw NtmsError(.busy, "\(medium.barcode) is \(medium.physicalState.name)")
+            }
+            try library.checkPort(port)
+            guard isFreeSlot(.port(libraryID, port)) else {
+                throw NtmsError(.busy, "port \(port) of \(library.name) is in use")
+            }
+            return start(
+                RobotOperation(
+                    id: ids.take(), task: .eject, library: libraryID, medium: mediumID, side: nil,
+                    from: medium.location,
+                    to: .port(libraryID, port), barcode: medium.barcode, mediaType: nil, label: .free,
+                    previousState: medium.physicalState))
+
+        case .finishOperation(let operationID, let result):
+            guard let operation = operations[operationID] else {
+                throw NtmsError(.objectNotFound, "no robot operation \(operationID) in progress")
+            }
+            var events: [CatalogueEvent] = []
+            var outcome = CommandOutcome.done
+            var result = result
+            if result == .succeeded, operation.task == .inject, operation.medium == nil,
+                let typeID = operation.mediaType
+            {
+                do {
+                    let registration = try decideRegistration(
+                        barcode: operation.barcode, typeID: typeID, location: .shelf, label: operation.label,
+                        ids: &ids)
+                    for case .mediumImported(var imported) in registration.events {
+                        imported.location = operation.to
+                        events.append(.mediumImported(imported))
+                        outcome = .medium(imported.medium)
+                    }
+                } catch {
+                    // Registered meanwhile by someone else: where it is, only an inventory can tell.
+                    result = .failedUncertain(code: UInt32(error.code.rawValue), message: error.message)
+                }
+            }
+            // A medium brought back in answers the MOVEMEDIA requests raised for it.
+            if result == .succeeded, operation.task == .inject, let medium = operation.medium {
+                for request in requests.values
+                where request.state.isOpen && request.type == .moveMedia && request.firstArgument == medium.rawValue {
+                    events.append(
+                        .operatorRequestSatisfied(
+                            OperatorRequestSatisfied(request: request.id, time: context.now, byEngine: true)))
+                }
+            }
+            return Decision(
+                events: [.robotOperationFinished(RobotOperationFinished(operation: operationID, result: result))]
+                    + events,
+                outcome: outcome)
+
+        case .recordInventory(let libraryID, let reading, let typeID):
+            return try decideInventory(libraryID, reading: reading, mediaType: typeID, ids: &ids)
+
+        default:
+            preconditionFailure("not a robot command")
+        }
+    }
+
+    private func decideMount(
+        _ sideID: SideID, requestedDrive: UInt32?, context: DecisionContext, ids: inout IdentifierSource
+    )
+        throws(NtmsError) -> Decision
+    {
+        guard let side = sides[sideID], let medium = media[side.medium] else {
+            throw NtmsError(.invalidMedia, "no side \(sideID)")
+        }
+        guard side.state == .allocated || side.state == .complete else {
+            throw NtmsError(
+                .invalidState,
+                "side \(side.letter) of \(medium.barcode) is \(side.state.name); allocate it before mounting")
+        }
+        switch medium.location {
+        case .shelf:
+            // RSM raises a MOVEMEDIA request for an offline medium; one open request is enough.
+            if let open = requests.values.first(where: {
+                $0.state.isOpen && $0.type == .moveMedia && $0.firstArgument == medium.id.rawValue
+            }) {
+                return Decision(events: [], outcome: .request(open.id))
+            }
+            return try decideSubmission(
+                type: .moveMedia,
+                message: "Insert \(medium.barcode) into a library: side \(side.letter) is to be mounted",
+                first: medium.id.rawValue, second: nil, context: context, ids: &ids)
+        case .drive(let libraryID, let number):
+            let address = DriveAddress(library: libraryID, number: number)
+            guard drives[address]?.state == .dismountable, medium.physicalState == .unloaded else {
+                throw NtmsError(.busy, "\(medium.barcode) is already mounted in drive \(number)")
+            }
+            if let requestedDrive, requestedDrive != number {
+                throw NtmsError(.busy, "\(medium.barcode) is in drive \(number); dismount it before choosing another")
+            }
+            return Decision(
+                events: [.mediumRemounted(MediumRemounted(medium: medium.id, side: sideID, drive: address))],
+                outcome: .done)
+        case .port:
+            throw NtmsError(.invalidState, "\(medium.barcode) is in an import/export port; inject it first")
+        case .slot(let libraryID, _):
+            let library = try robotLibrary(libraryID)
+            guard medium.physicalState == .idle else {
+                throw NtmsError(.busy, "\(medium.barcode) is \(medium.physicalState.name)")
+            }
+            let drive = try chooseDrive(in: library, requested: requestedDrive)
+            return start(
+                RobotOperation(
+                    id: ids.take(), task: .mount, library: libraryID, medium: medium.id, side: sideID,
+                    from: medium.location, to: .drive(libraryID, drive.number), barcode: medium.barcode,
+                    mediaType: nil, label: .free, previousState: medium.physicalState))
+        }
+    }
+
+    /// The requested drive if it is free, else the least recently used empty
+    /// drive (ties: the lowest number). Every drive takes every media type.
+    func chooseDrive(in library: Library, requested: UInt32?) throws(NtmsError) -> DriveAddress {
+        if let requested {
+            let address = DriveAddress(library: library.id, number: requested)
+            guard let drive = drives[address] else {
+                throw NtmsError(
+                    .invalidDrive,
+                    "library \(library.name) has drives 0 to \(Int(library.driveCount) - 1), not \(requested)")
+            }
+            guard drive.state == .dismounted, drive.medium == nil else {
+                throw NtmsError(.busy, "drive \(requested) of \(library.name) is \(drive.state.name)")
+            }
+            return address
+        }
+        let empty = (0..<library.driveCount).compactMap { drives[DriveAddress(library: library.id, number: $0)] }
+            .filter { $0.state == .dismounted && $0.medium == nil }
+        guard let best = empty.min(by: { ($0.lastUsed, $0.address.number) < ($1.lastUsed, $1.address.number) }) else {
+            throw NtmsError(.busy, "every drive of \(library.name) is in use")
+        }
+        return best.address
+    }
+
+    private func decideInventory(
+        _ libraryID: LibraryID, reading: InventoryReading, mediaType typeID: MediaTypeID?, ids: inout IdentifierSource
+    ) throws(NtmsError) -> Decision {
+        let library = try onlineLibrary(libraryID)
+        let reported = Set(reading.elements.map(\.location))
+        var seenBarcodes: [String: MediumLocation] = [:]
+        var duplicates = Set<String>()
+        for element in reading.elements where element.isFull {
+            guard let barcode = element.barcode else { continue }
+            if seenBarcodes.updateValue(element.location, forKey: barcode) != nil { duplicates.insert(barcode) }
+        }
+        var moved: [InventoryTaken.MovedMedium] = []
+        var missing: [MediumID] = []
+        // Media the catalogue places in this library.
+        var ejected = Set<String>()
+        for medium in media.values where medium.location.library == libraryID {
+            if let found = seenBarcodes[medium.barcode], !duplicates.contains(medium.barcode) {
+                if case .port = found {
+                    // In a port is out of the library (an eject whose outcome was never recorded): offline.
+                    moved.append(.init(medium: medium.id, from: medium.location, to: .shelf))
+                    ejected.insert(medium.barcode)
+                } else if found != medium.location {
+                    moved.append(.init(medium: medium.id, from: medium.location, to: found))
+                }
+            } else if !reading.incomplete || reported.contains(medium.location) {
+                missing.append(medium.id)
+            }
+        }
+        // Cartridges the changer holds that the catalogue does not place here.
+        let defaultType = typeID ?? mostCommonMediaType(in: libraryID)
+        var unidentified: [InventoryTaken.UnidentifiedCartridge] = []
+        var imported: [CatalogueEvent] = []
+        for element in reading.elements where element.isFull {
+            guard let barcode = element.barcode else {
+                unidentified.append(.init(location: element.location, barcode: "", reason: "no bar code label"))
+                continue
+            }
+            if duplicates.contains(barcode) {
+                unidentified.append(.init(location: element.location, barcode: barcode, reason: "bar code seen twice"))
+                continue
+            }
+            if case .port = element.location {
+                // Ports are the operator's: an ejected medium waits there to be taken, a new one to be injected.
+                if medium(withBarcode: barcode)?.location != .shelf, !ejected.contains(barcode) {
+                    unidentified.append(
+                        .init(location: element.location, barcode: barcode, reason: "waiting in a port; inject it"))
+                }
+                continue
+            }
+            if let known = medium(withBarcode: barcode) {
+                if known.location.library != libraryID {
+                    moved.append(.init(medium: known.id, from: known.location, to: element.location))
+                }
+                continue
+            }
+            if barcode.uppercased().hasPrefix("CLN") {
+                unidentified.append(.init(location: element.location, barcode: barcode, reason: "cleaning cartridge"))
+                continue
+            }
+            guard let defaultType else {
+                unidentified.append(
+                    .init(
+                        location: element.location, barcode: barcode, reason: "no media type known for new cartridges"))
+                continue
+            }
+            if element.location.driveAddress != nil {
+                unidentified.append(
+                    .init(location: element.location, barcode: barcode, reason: "unknown cartridge in a drive"))
+                continue
+            }
+            // Nothing was read from the tape itself: unrecognized until an operator says otherwise.
+            do {
+                let registration = try decideRegistration(
+                    barcode: barcode, typeID: defaultType, location: .shelf, label: .none, ids: &ids)
+                for case .mediumImported(var event) in registration.events {
+                    event.location = element.location
+                    imported.append(.mediumImported(event))
+                }
+            } catch {
+                unidentified.append(.init(location: element.location, barcode: barcode, reason: error.message))
+            }
+        }
+        let taken = InventoryTaken(
+            library: library.id, moved: moved, missing: missing, unidentified: unidentified,
+            incomplete: reading.incomplete)
+        return Decision(events: [.inventoryTaken(taken)] + imported, outcome: .done)
+    }
+
+    // MARK: Helpers
+
+    private func start(_ operation: RobotOperation) -> Decision {
+        Decision(
+            events: [.robotOperationStarted(RobotOperationStarted(operation: operation))],
+            outcome: .operation(operation.id))
+    }
+
+    func onlineLibrary(_ id: LibraryID) throws(NtmsError) -> Library {
+        guard let library = libraries[id], library.type == .online else {
+            throw NtmsError(.invalidLibrary, "no online library \(id)")
+        }
+        return library
+    }
+
+    /// An online library with a changer that is fit to move.
+    private func robotLibrary(_ id: LibraryID) throws(NtmsError) -> Library {
+        let library = try onlineLibrary(id)
+        guard library.changer != nil else {
+            throw NtmsError(
+                .deviceNotAvailable, "library \(library.name) has no changer (add one with --driver simulated|mtx)")
+        }
+        guard !library.needsInventory else {
+            throw NtmsError(.notReady, "library \(library.name) needs an inventory before the robot is used")
+        }
+        return library
+    }
+
+    /// Neither a medium nor an operation in progress claims the element.
+    private func isFreeSlot(_ location: MediumLocation) -> Bool {
+        mediumAtLocation[location] == nil && !operations.values.contains { $0.to == location }
+    }
+
+    private func firstFreeSlot(in library: Library) -> UInt32? {
+        guard library.slotCount > 0 else { return nil }
+        return (1...library.slotCount).first { isFreeSlot(.slot(library.id, $0)) }
+    }
+
+    private func mostCommonMediaType(in library: LibraryID) -> MediaTypeID? {
+        var counts: [MediaTypeID: Int] = [:]
+        for medium in media.values where medium.location.library == library {
+            counts[medium.mediaType, default: 0] += 1
+        }
+        if let best = counts.max(by: { ($0.value, $1.key.rawValue) < ($1.value, $0.key.rawValue) }) { return best.key }
+        return mediaTypes.count == 1 ? mediaTypes.keys.first : nil
+    }
+
+    func describe(_ location: MediumLocation) -> String {
+        switch location {
+        case .shelf: "on the shelf"
+        case .slot(let library, let n): "slot \(n) of \(libraries[library]?.name ?? "\(library)")"
+        case .drive(let library, let n): "drive \(n) of \(libraries[library]?.name ?? "\(library)")"
+        case .port(let library, let n): "port \(n) of \(libraries[library]?.name ?? "\(library)")"
+        }
+    }
+}

@@ -1,0 +1,144 @@
+/// Every fact the catalogue records. Each case has a stable type code and a
+/// schema version stored in the log envelope; `docs/events.md` lists them.
+/// Events say what was decided (which side, which new identifiers, which
+/// resulting state), so `evolve` never has to choose anything.
+public enum CatalogueEvent: Sendable, Equatable {
+    // The three largest payloads are boxed: an event is moved several times per
+    // record on replay, and unboxed they made every event 160 bytes, not 61.
+    case catalogueCreated(CatalogueCreated)
+    case mediaTypeRegistered(MediaTypeRegistered)
+    case libraryAdded(LibraryAdded)
+    case poolCreated(PoolCreated)
+    case poolPolicyChanged(PoolPolicyChanged)
+    indirect case mediumImported(MediumImported)
+    case mediumMoved(MediumMoved)
+    case sideAllocated(SideAllocated)
+    case sideAllocatedNext(SideAllocatedNext)
+    case sideDeallocated(SideDeallocated)
+    case poolDeleted(PoolDeleted)
+    case sideCompleted(SideCompleted)
+    case sideDecommissioned(SideDecommissioned)
+    case mediumDeleted(MediumDeleted)
+    indirect case operatorRequestSubmitted(OperatorRequestSubmitted)
+    case operatorRequestDisplayed(OperatorRequestDisplayed)
+    case operatorRequestAcknowledged(OperatorRequestAcknowledged)
+    case operatorRequestSatisfied(OperatorRequestSatisfied)
+    case operatorRequestCancelled(OperatorRequestCancelled)
+    case operatorRequestTimedOut(OperatorRequestTimedOut)
+    case changerAttached(ChangerAttached)
+    indirect case robotOperationStarted(RobotOperationStarted)
+    case robotOperationFinished(RobotOperationFinished)
+    case dismountDeferred(DismountDeferred)
+    case mediumRemounted(MediumRemounted)
+    case inventoryTaken(InventoryTaken)
+    case libraryDeleted(LibraryDeleted)
+}
+
+/// The kind of an event, whose raw value is the type code stored in the
+/// record envelope. Never reuse or renumber a code: the log keeps them forever.
+public enum EventType: UInt16, Sendable, CaseIterable {
+    case catalogueCreated = 1
+    case mediaTypeRegistered = 2
+    case libraryAdded = 3
+    case poolCreated = 4
+    case poolPolicyChanged = 5
+    case mediumImported = 6
+    case mediumMoved = 7
+    case sideAllocated = 8
+    case sideAllocatedNext = 9
+    case sideDeallocated = 10
+    case poolDeleted = 11
+    case sideCompleted = 12
+    case sideDecommissioned = 13
+    case mediumDeleted = 14
+    case operatorRequestSubmitted = 15
+    case operatorRequestDisplayed = 16
+    case operatorRequestAcknowledged = 17
+    case operatorRequestSatisfied = 18
+    case operatorRequestCancelled = 19
+    case operatorRequestTimedOut = 20
+    case changerAttached = 21
+    case robotOperationStarted = 22
+    case robotOperationFinished = 23
+    case dismountDeferred = 24
+    case mediumRemounted = 25
+    case inventoryTaken = 26
+    case libraryDeleted = 27
+
+    /// The event's name in the catalogue (`docs/events.md`), the CLI and JSON:
+    /// the case and its payload type, capitalised.
+    public var name: String {
+        switch self {
+        case .catalogueCreated: "CatalogueCreated"
+        case .mediaTypeRegistered: "MediaTypeRegistered"
+        case .libraryAdded: "LibraryAdded"
+        case .poolCreated: "PoolCreated"
+        case .poolPolicyChanged: "PoolPolicyChanged"
+        case .mediumImported: "MediumImported"
+        case .mediumMoved: "MediumMoved"
+        case .sideAllocated: "SideAllocated"
+        case .sideAllocatedNext: "SideAllocatedNext"
+        case .sideDeallocated: "SideDeallocated"
+        case .poolDeleted: "PoolDeleted"
+        case .sideCompleted: "SideCompleted"
+        case .sideDecommissioned: "SideDecommissioned"
+        case .mediumDeleted: "MediumDeleted"
+        case .operatorRequestSubmitted: "OperatorRequestSubmitted"
+        case .operatorRequestDisplayed: "OperatorRequestDisplayed"
+        case .operatorRequestAcknowledged: "OperatorRequestAcknowledged"
+        case .operatorRequestSatisfied: "OperatorRequestSatisfied"
+        case .operatorRequestCancelled: "OperatorRequestCancelled"
+        case .operatorRequestTimedOut: "OperatorRequestTimedOut"
+        case .changerAttached: "ChangerAttached"
+        case .robotOperationStarted: "RobotOperationStarted"
+        case .robotOperationFinished: "RobotOperationFinished"
+        case .dismountDeferred: "DismountDeferred"
+        case .mediumRemounted: "MediumRemounted"
+        case .inventoryTaken: "InventoryTaken"
+        case .libraryDeleted: "LibraryDeleted"
+        }
+    }
+}
+
+extension CatalogueEvent {
+    public var type: EventType {
+        switch self {
+        case .catalogueCreated: .catalogueCreated
+        case .mediaTypeRegistered: .mediaTypeRegistered
+        case .libraryAdded: .libraryAdded
+        case .poolCreated: .poolCreated
+        case .poolPolicyChanged: .poolPolicyChanged
+        case .mediumImported: .mediumImported
+        case .mediumMoved: .mediumMoved
+        case .sideAllocated: .sideAllocated
+        case .sideAllocatedNext: .sideAllocatedNext
+        case .sideDeallocated: .sideDeallocated
+        case .poolDeleted: .poolDeleted
+        case .sideCompleted: .sideCompleted
+        case .sideDecommissioned: .sideDecommissioned
+        case .mediumDeleted: .mediumDeleted
+        case .operatorRequestSubmitted: .operatorRequestSubmitted
+        case .operatorRequestDisplayed: .operatorRequestDisplayed
+        case .operatorRequestAcknowledged: .operatorRequestAcknowledged
+        case .operatorRequestSatisfied: .operatorRequestSatisfied
+        case .operatorRequestCancelled: .operatorRequestCancelled
+        case .operatorRequestTimedOut: .operatorRequestTimedOut
+        case .changerAttached: .changerAttached
+        case .robotOperationStarted: .robotOperationStarted
+        case .robotOperationFinished: .robotOperationFinished
+        case .dismountDeferred: .dismountDeferred
+        case .mediumRemounted: .mediumRemounted
+        case .inventoryTaken: .inventoryTaken
+        case .libraryDeleted: .libraryDeleted
+        }
+    }
+
+    /// The type code stored in the record envelope.
+    public var typeCode: UInt16 { type.rawValue }
+
+    /// The payload schema version this build writes for the event.
+    public var schemaVersion: UInt16 { 1 }
+
+    /// The event's name in the catalogue (`docs/events.md`), the CLI and JSON.
+    public var name: String { type.name }
+}

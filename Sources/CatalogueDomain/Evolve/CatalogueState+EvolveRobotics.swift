@@ -1,0 +1,136 @@
+extension CatalogueState {
+    /// Folds the robot events. Like `evolve`, pure and total.
+    mutating func evolveRobotics(_ event: CatalogueEvent, _ indexing: inout IndexMaintenance) {
+        switch event {
+        case .changerAttached(let e):
+            libraries[e.library]?.changer = e.kind
+            libraries[e.library]?.device = e.device
+
+        case .robotOperationStarted(let e):
+            let operation = e.operation
+            reserve(operation.id)
+            operations[operation.id] = operation
+            if let medium = operation.medium { media[medium]?.physicalState = .inUse }
+            if operation.task == .mount, case .drive(let library, let number) = operation.to {
+                let address = DriveAddress(library: library, number: number)
+                drives[address]?.medium = operation.medium
+                drives[address]?.side = operation.side
+                drives[address]?.state = .mounted
+            }
+
+        case .robotOperationFinished(let e):
+            guard let operation = operations.removeValue(forKey: e.operation) else { return }
+            switch e.result {
+            case .succeeded:
+                finish(operation, &indexing)
+            case .failedUnchanged:
+                if let medium = operation.medium { media[medium]?.physicalState = operation.previousState }
+                if operation.task == .mount, let drive = operation.to.driveAddress { release(drive) }
+            case .failedUncertain:
+                if let medium = operation.medium { media[medium]?.physicalState = .operationError }
+                if operation.task == .mount, let drive = operation.to.driveAddress { release(drive) }
+                libraries[operation.library]?.needsInventory = true
+            }
+
+        case .dismountDeferred(let e):
+            drives[e.drive]?.state = .dismountable
+            media[e.medium]?.physicalState = .unloaded
+
+        case .mediumRemounted(let e):
+            drives[e.drive]?.state = .loaded
+            drives[e.drive]?.side = e.side
+            drives[e.drive]?.lastUsed = eventCount
+            drives[e.drive]?.mountCount &+= 1
+            media[e.medium]?.physicalState = .loaded
+
+        case .inventoryTaken(let e):
+            for moved in e.moved {
+                if let drive = moved.from.driveAddress, drives[drive]?.medium == moved.medium { release(drive) }
+                if let drive = moved.to.driveAddress {
+                    drives[drive]?.medium = moved.medium
+                    drives[drive]?.side = nil
+                    drives[drive]?.state = .loaded
+                }
+                let home: UInt32? =
+                    if case .drive = moved.to, case .slot(_, let slot) = moved.from { slot } else { nil }
+                relocate(
+                    moved.medium, to: moved.to, state: moved.to.driveAddress == nil ? .idle : .loaded, home: home,
+                    &indexing)
+            }
+            for medium in e.missing {
+                if let drive = media[medium]?.location.driveAddress { release(drive) }
+                relocate(medium, to: .shelf, state: .idle, home: nil, &indexing)
+            }
+            // What the inventory confirmed is no longer in doubt, and nothing is in flight any more.
+            for (id, operation) in operations where operation.library == e.library { operations[id] = nil }
+            for (id, medium) in media
+            where medium.location.library == e.library
+                && (medium.physicalState == .inUse || medium.physicalState == .operationError)
+            {
+                media[id]?.physicalState = medium.location.driveAddress == nil ? .idle : .loaded
+            }
+            libraries[e.library]?.needsInventory = false
+
+        default:
+            break
+        }
+    }
+
+    /// The successful end of a robot operation: the cartridge is where it was sent.
+    private mutating func finish(_ operation: RobotOperation, _ indexing: inout IndexMaintenance) {
+        guard let medium = operation.medium else { return }  // a new cartridge: MediumImported follows
+        switch operation.task {
+        case .mount:
+            let home: UInt32? = if case .slot(_, let slot) = operation.from { slot } else { nil }
+            relocate(medium, to: operation.to, state: .loaded, home: home, &indexing)
+            if let drive = operation.to.driveAddress {
+                drives[drive]?.state = .loaded
+                drives[drive]?.lastUsed = eventCount
+                drives[drive]?.mountCount &+= 1
+            }
+        case .dismount:
+            if let drive = operation.from.driveAddress {
+                release(drive)
+                drives[drive]?.lastUsed = eventCount
+            }
+            relocate(medium, to: operation.to, state: .idle, home: nil, &indexing)
+        case .inject:
+            relocate(medium, to: operation.to, state: .idle, home: nil, &indexing)
+        case .eject:
+            // RSM: ejected media belong to the offline library.
+            relocate(medium, to: .shelf, state: .idle, home: nil, &indexing)
+        }
+    }
+
+    private mutating func release(_ drive: DriveAddress) {
+        drives[drive]?.medium = nil
+        drives[drive]?.side = nil
+        drives[drive]?.state = .dismounted
+    }
+
+    /// Moves a medium's recorded location, keeping the location map and the
+    /// allocation indexes (which only hold online media) in step.
+    private mutating func relocate(
+        _ id: MediumID, to location: MediumLocation, state: PhysicalState, home: UInt32?,
+        _ indexing: inout IndexMaintenance
+    ) {
+        changeMedium(id, &indexing) { s in
+            guard var medium = s.media[id] else { return }
+            if medium.location != .shelf, s.mediumAtLocation[medium.location] == id {
+                s.mediumAtLocation[medium.location] = nil
+            }
+            medium.location = location
+            medium.physicalState = state
+            medium.home = home
+            if location != .shelf { s.mediumAtLocation[location] = id }
+            s.media[id] = medium
+        }
+    }
+}
+
+extension MediumLocation {
+    /// The drive, when the location is one.
+    public var driveAddress: DriveAddress? {
+        if case .drive(let library, let number) = self { DriveAddress(library: library, number: number) } else { nil }
+    }
+}

@@ -1,0 +1,85 @@
+import HashTreeCollections
+import SortedCollections
+
+/// The folded catalogue: every object and the indexes decisions need. A value
+/// built from persistent collections, so a copy shares everything and a change
+/// copies only a path: the engine publishes a new one after each commit while
+/// readers keep the old.
+public struct CatalogueState: Sendable, Equatable {
+    /// Set by the first event; nil for an empty log.
+    public internal(set) var creation: CatalogueCreated?
+    /// The next unused identifier number (all kinds share it).
+    public internal(set) var nextIdentifier: UInt64 = 1
+    /// How many events have been folded.
+    public internal(set) var eventCount: UInt64 = 0
+
+    public internal(set) var mediaTypes = IdentifierTable<MediaTypeKind, MediaType>()
+    public internal(set) var libraries = IdentifierTable<LibraryKind, Library>()
+    public internal(set) var pools = IdentifierTable<PoolKind, Pool>()
+    public internal(set) var media = IdentifierTable<MediumKind, Medium>()
+    public internal(set) var sides = IdentifierTable<SideKind, Side>()
+    public internal(set) var logicalMedia = IdentifierTable<LogicalMediumKind, LogicalMedium>()
+    /// Operator requests, open and finished (finished ones stay for history and listing).
+    public internal(set) var requests = IdentifierTable<OperatorRequestKind, OperatorRequest>()
+    /// Drives of every online library.
+    public internal(set) var drives = TreeDictionary<DriveAddress, Drive>()
+    /// Robot operations started and not yet finished (after a crash: the reason for an inventory).
+    public internal(set) var operations = TreeDictionary<OperationID, RobotOperation>()
+    /// Open requests of waiting allocations, per pool, oldest first.
+    public internal(set) var waitingRequests = TreeDictionary<PoolID, SortedSet<OperatorRequestID>>()
+
+    var mediaTypeByName = TreeDictionary<String, MediaTypeID>()
+    var libraryByName = TreeDictionary<String, LibraryID>()
+    /// Keyed by `Pool.lookupKey(_:)`: pool paths compare ignoring case, as RSM's do.
+    var poolByPath = TreeDictionary<String, PoolID>()
+    var mediumByBarcode = TreeDictionary<String, MediumID>()
+    var mediumAtLocation = TreeDictionary<MediumLocation, MediumID>()
+    /// Online Available sides per pool, in choice order.
+    var availableSides = AllocationIndex()
+    /// The same for multi-sided media whose every side is Available: what
+    /// NTMS_ALLOCATE_NEW may take without a scan. One entry per medium, its side
+    /// that comes first in choice order: the first entry of the index is then the
+    /// same side as with every side listed, in half the memory.
+    /// (Single-sided media use `availableSides`.)
+    var wholeMediumSides = AllocationIndex()
+
+    public init() {}
+
+    // MARK: Lookups
+
+    public func mediaType(named name: String) -> MediaType? { mediaTypeByName[name].flatMap { mediaTypes[$0] } }
+    public func library(named name: String) -> Library? { libraryByName[name].flatMap { libraries[$0] } }
+    public func pool(atPath path: String) -> Pool? { poolByPath[Pool.lookupKey(path)].flatMap { pools[$0] } }
+    public func medium(withBarcode barcode: String) -> Medium? { mediumByBarcode[barcode].flatMap { media[$0] } }
+    public func medium(at location: MediumLocation) -> Medium? { mediumAtLocation[location].flatMap { media[$0] } }
+
+    /// The shelf: the one offline library every catalogue has.
+    public var offlineLibrary: LibraryID? { creation?.offlineLibrary }
+
+    /// A medium is online when it is inside an online library.
+    public func isOnline(_ medium: Medium) -> Bool {
+        guard let library = medium.location.library else { return false }
+        return libraries[library]?.type == .online
+    }
+
+    /// The waiting allocation on a pool that is served first: the oldest.
+    public func oldestWaitingRequest(in pool: PoolID) -> OperatorRequestID? { waitingRequests[pool]?.firstElement }
+
+    /// The sides of a medium, in side order.
+    public func sides(of medium: Medium) -> [Side] { medium.sides.compactMap { sides[$0] } }
+
+    /// Online Available sides of a pool in the order allocation takes them.
+    public func allocationCandidates(in pool: PoolID) -> [AllocationCandidate] {
+        availableSides[pool].map(Array.init) ?? []
+    }
+
+    /// The first side allocation would take from a pool. With `wholeMedium`
+    /// (NTMS_ALLOCATE_NEW) only sides of media with every side Available qualify;
+    /// a pool holds one media type, so one index answers either way.
+    func firstCandidate(in pool: PoolID, wholeMedium: Bool) -> Side? {
+        let sideCount = pools[pool]?.mediaType.flatMap { mediaTypes[$0]?.sideCount } ?? 1
+        let multiSided = sideCount > 1
+        let index = wholeMedium && multiSided ? wholeMediumSides : availableSides
+        return index[pool]?.firstElement.flatMap { sides[$0.side] }
+    }
+}

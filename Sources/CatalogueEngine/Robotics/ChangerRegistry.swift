@@ -1,0 +1,133 @@
+import CatalogueDomain
+import CatalogueHardware
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The changers of one open catalogue: one `Changer` actor per library, made
+/// on first use from the library's recorded driver.
+final class ChangerRegistry: Sendable {
+    struct Entry: Sendable {
+        var kind: ChangerKind
+        var device: String
+        var changer: Changer
+        var simulated: SimulatedChanger?
+    }
+
+    private let entries = Locked<[LibraryID: Entry]>([:])
+    let directory: String
+    /// From `CatalogueOptions`: timeouts and the mtx runner (tests stand in for the binary).
+    let timeouts: ChangerTimeouts
+    let mtxRunner: (any CommandRunner)?
+
+    init(directory: String, timeouts: ChangerTimeouts, mtxRunner: (any CommandRunner)?) {
+        self.directory = directory
+        self.timeouts = timeouts
+        self.mtxRunner = mtxRunner
+    }
+
+    var changersDirectory: String { directory + "/changers" }
+
+    /// Where a simulated library keeps its robot's state.
+    func simulatedStatePath(_ library: LibraryID) -> String { changersDirectory + "/\(library).json" }
+
+    /// The changer of `library`; a new simulated robot starts holding what the catalogue places in it.
+    func entry(for library: Library, in state: CatalogueState) throws(NtmsError) -> Entry {
+        guard let kind = library.changer else {
+            throw NtmsError(
+                .deviceNotAvailable, "library \(library.name) has no changer (add one with --driver simulated|mtx)")
+        }
+        if let existing = entries.withLock({ $0[library.id] }), existing.kind == kind, existing.device == library.device
+        {
+            return existing
+        }
+        try makeChangersDirectory()
+        let entry: Entry
+        switch kind {
+        case .simulated:
+            let path = simulatedStatePath(library.id)
+            let fresh = !FileManager.default.fileExists(atPath: path)
+            let robot = try changerCall { () throws(ChangerError) in
+                try SimulatedChanger(
+                    name: library.name, path: path, slots: Int(library.slotCount), drives: Int(library.driveCount),
+                    ports: Int(library.portCount))
+            }
+            if fresh {
+                _ = try changerCall { () throws(ChangerError) in
+                    try robot.modify { robotState in
+                        for medium in state.media.values where medium.location.library == library.id {
+                            robotState.place(medium.barcode, at: medium.location)
+                        }
+                    }
+                }
+            }
+            entry = Entry(kind: kind, device: "", changer: Changer(driver: robot, timeouts: timeouts), simulated: robot)
+        case .mtx:
+            let driver = MtxDriver(device: library.device, runner: mtxRunner ?? ProcessCommandRunner())
+            entry = Entry(kind: kind, device: library.device, changer: Changer(driver: driver, timeouts: timeouts))
+        }
+        return entries.withLock { entries in
+            // Another task may have made one meanwhile: keep the first, so there is one actor per library.
+            if let first = entries[library.id], first.kind == kind, first.device == library.device { return first }
+            entries[library.id] = entry
+            return entry
+        }
+    }
+
+    private func makeChangersDirectory() throws(NtmsError) {
+        guard mkdir(changersDirectory, 0o700) == 0 || errno == EEXIST else {
+            throw NtmsError(
+                .deviceNotAvailable, "cannot create \(changersDirectory): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Holds the library's robot against other processes using the same store,
+    /// from the intent to the outcome. Released when the process dies, which is
+    /// how a later process knows an unfinished operation is a leftover.
+    func lockAcrossProcesses(_ library: LibraryID) async throws(NtmsError) -> FileLock {
+        try makeChangersDirectory()
+        let path = changersDirectory + "/\(library).lock"
+        return try await changerCall { () async throws(ChangerError) in try await FileLock.acquire(path) }
+    }
+}
+
+extension SimulatedLibraryState {
+    /// Puts a cartridge where the catalogue says it is (when that element is empty).
+    mutating func place(_ barcode: String, at location: MediumLocation) {
+        let cartridge = Cartridge(barcode: barcode)
+        switch location {
+        case .slot(_, let n) where n >= 1 && Int(n) <= slots.count && slots[Int(n) - 1] == nil:
+            slots[Int(n) - 1] = cartridge
+        case .port(_, let n) where n >= 1 && Int(n) <= ports.count && ports[Int(n) - 1] == nil:
+            ports[Int(n) - 1] = cartridge
+        case .drive(_, let n) where Int(n) < drives.count && drives[Int(n)] == nil:
+            drives[Int(n)] = Loaded(cartridge: cartridge, source: nil)
+        default:
+            break
+        }
+    }
+}
+
+extension MediumLocation {
+    /// The changer's element for a place in a library.
+    var changerElement: ChangerElement? {
+        switch self {
+        case .shelf: nil
+        case .slot(_, let n): .slot(n)
+        case .drive(_, let n): .drive(n)
+        case .port(_, let n): .port(n)
+        }
+    }
+}
+
+extension ChangerElement {
+    func location(in library: LibraryID) -> MediumLocation {
+        switch self {
+        case .slot(let n): .slot(library, n)
+        case .drive(let n): .drive(library, n)
+        case .port(let n): .port(library, n)
+        }
+    }
+}

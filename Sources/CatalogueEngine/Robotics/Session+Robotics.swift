@@ -1,0 +1,325 @@
+import CatalogueDomain
+import CatalogueHardware
+
+/// Where a mount put the medium.
+public struct MountResult: Sendable, Equatable {
+    /// The drive that holds the medium.
+    public var drive: DriveAddress
+    /// False when a deferred dismount had left the medium in the drive.
+    public var moved: Bool
+}
+
+/// What an inventory found.
+public struct InventoryReport: Sendable, Equatable {
+    /// The recorded reconciliation: media moved, media missing, cartridges not identified.
+    public var taken: InventoryTaken
+    /// Media found where the catalogue had them.
+    public var confirmed: Int
+    /// Cartridges registered as new (Unrecognized pool until an operator says otherwise).
+    public var registered: [MediumID]
+    /// What the changer's reading left unclear (unreported elements, lines not understood).
+    public var warnings: [String]
+}
+
+/// Robot operations (MountNtmsMedia, DismountNtmsMedia, InjectNtmsMedia,
+/// EjectNtmsMedia, inventory). Each runs in its changer's turn, holding the
+/// library's cross-process lock: the writer records the intent, the changer
+/// moves outside the writer, the writer records the outcome. An operation left
+/// open by a crashed process, or one whose outcome was uncertain, makes the
+/// next operation on that library start with an inventory.
+///
+/// Besides the errors each method lists, every robot operation can throw what
+/// the changer reports, mapped to NTMS errors: `ERROR_DEVICE_NOT_AVAILABLE`
+/// (4319) when the library has no changer or the changer failed,
+/// `ERROR_NOT_READY` (21) when the library needs an inventory or the changer
+/// is not ready, `ERROR_TIMEOUT` (1460) when the changer did not finish in
+/// time, `ERROR_BUSY` (170) when another command holds it. A failure after
+/// the robot may have moved marks the medium OPERROR and the library for an
+/// inventory; a refusal before any move changes nothing.
+extension Session {
+    /// Gives a library a changer driver (`mediactl library add --driver`).
+    ///
+    /// - Throws: `ERROR_INVALID_LIBRARY` (4301) for no such online library;
+    ///   `ERROR_INVALID_PARAMETER` (87) for a device that does not suit the
+    ///   kind; `ERROR_BUSY` (170) while a robot operation is in progress.
+    public func attachChanger(_ library: LibraryID, kind: ChangerKind, device: String = "") async throws(NtmsError) {
+        _ = try await execute(.attachChanger(library, kind, device: device))
+    }
+
+    /// MountNtmsMedia of one allocated (or complete) side, into `drive` or the
+    /// least recently used empty drive. An offline medium raises a MOVEMEDIA
+    /// request instead.
+    ///
+    /// - Throws: `ERROR_INVALID_MEDIA` (4300) for no such side;
+    ///   `ERROR_INVALID_STATE` (5023) for a side that is not allocated or a
+    ///   medium in a port; `ERROR_INVALID_DRIVE` (15) for a drive the library
+    ///   does not have; `ERROR_BUSY` (170) when the drive or every drive is
+    ///   taken or the medium is already mounted elsewhere.
+    public func mount(_ side: SideID, drive: UInt32? = nil) async throws(NtmsError) -> MountResult {
+        let state = catalogue.newestSnapshot.state
+        guard let sideObject = state.sides[side], let medium = state.media[sideObject.medium] else {
+            throw NtmsError(.invalidMedia, "no side \(side)")
+        }
+        guard let libraryID = medium.location.library else {
+            // Offline: decide raises (or finds) the MOVEMEDIA request.
+            let outcome = try await execute(.beginMount(side, drive: drive))
+            throw offline(medium, outcome)
+        }
+        return try await withRobot(libraryID) { turn async throws(NtmsError) in
+            if drive == nil { try await self.freeDeferredDriveIfNeeded(libraryID, keeping: medium.id, turn: turn) }
+            let outcome = try await self.execute(.beginMount(side, drive: drive))
+            switch outcome {
+            case .operation(let id):
+                let target = self.catalogue.newestSnapshot.state.operations[id]?.to.driveAddress
+                _ = try await self.run(id, turn: turn)
+                guard let target else { throw NtmsError(.invalidState, "operation \(id) has no drive") }
+                return MountResult(drive: target, moved: true)
+            case .done:
+                guard let address = self.catalogue.newestSnapshot.state.media[medium.id]?.location.driveAddress else {
+                    throw NtmsError(.invalidState, "\(medium.barcode) was remounted but is in no drive")
+                }
+                return MountResult(drive: address, moved: false)
+            default:
+                throw self.offline(medium, outcome)
+            }
+        }
+    }
+
+    /// DismountNtmsMedia: back to its home slot, or, deferred, left in the drive
+    /// (a later mount of it needs no move; another mount may reuse the drive).
+    ///
+    /// - Throws: `ERROR_INVALID_MEDIA` (4300) for no such medium;
+    ///   `ERROR_INVALID_STATE` (5023) for a medium not in a drive;
+    ///   `ERROR_BUSY` (170) for one a robot operation is moving.
+    public func dismount(_ medium: MediumID, deferred: Bool = false) async throws(NtmsError) {
+        guard let current = catalogue.newestSnapshot.state.media[medium] else {
+            throw NtmsError(.invalidMedia, "no medium \(medium)")
+        }
+        guard let libraryID = current.location.library else {
+            throw NtmsError(.invalidState, "\(current.barcode) is not in a drive")
+        }
+        try await withRobot(libraryID) { turn async throws(NtmsError) in
+            if case .operation(let id) = try await self.execute(.beginDismount(medium, deferred: deferred)) {
+                _ = try await self.run(id, turn: turn)
+            }
+        }
+    }
+
+    /// InjectNtmsMedia of the cartridge in `port` into the lowest free slot. A
+    /// medium the catalogue knows (offline) comes back online; a new one is
+    /// registered and classified by `label`.
+    ///
+    /// - Throws: `ERROR_ALREADY_EXISTS` (183) for a bar code catalogued
+    ///   inside a library; `ERROR_LIBRARY_FULL` (4322) when no slot is free;
+    ///   `ERROR_INVALID_PARAMETER` (87) for a port the library does not have
+    ///   or a malformed bar code; `ERROR_EMPTY` (4306) when the port holds no
+    ///   cartridge.
+    @discardableResult
+    public func inject(
+        library libraryID: LibraryID, port: UInt32, barcode: String, mediaType: MediaTypeID, label: MediaLabel = .free
+    ) async throws(NtmsError) -> MediumID {
+        try await withRobot(libraryID) { turn async throws(NtmsError) in
+            let outcome = try await self.execute(
+                .beginInject(libraryID, port: port, barcode: barcode, mediaType: mediaType, label: label))
+            guard case .operation(let id) = outcome else { throw self.unexpectedOutcome(outcome) }
+            let finished = try await self.run(id, turn: turn)
+            if case .medium(let registered) = finished { return registered }
+            guard let known = self.catalogue.newestSnapshot.state.medium(withBarcode: barcode) else {
+                throw NtmsError(.invalidState, "\(barcode) was injected but is not catalogued")
+            }
+            return known.id
+        }
+    }
+
+    /// EjectNtmsMedia to `port` (default: the first empty one). The medium goes
+    /// offline; returns the port it waits in.
+    ///
+    /// - Throws: `ERROR_INVALID_MEDIA` (4300) for no such medium;
+    ///   `ERROR_INVALID_STATE` (5023) for a medium already offline or not in a
+    ///   slot; `ERROR_INVALID_PARAMETER` (87) for a port the library does not
+    ///   have, or a library without ports; `ERROR_BUSY` (170) when the port,
+    ///   or every port, is full, or the medium is mounted or being moved.
+    @discardableResult
+    public func eject(_ medium: MediumID, port: UInt32? = nil) async throws(NtmsError) -> UInt32 {
+        guard let current = catalogue.newestSnapshot.state.media[medium] else {
+            throw NtmsError(.invalidMedia, "no medium \(medium)")
+        }
+        guard let libraryID = current.location.library else {
+            throw NtmsError(.invalidState, "\(current.barcode) is already offline")
+        }
+        // Checked before the robot is asked which ports are empty: a port that does not exist is not "full".
+        if let port { try catalogue.newestSnapshot.state.libraries[libraryID]?.checkPort(port) }
+        return try await withRobot(libraryID) { turn async throws(NtmsError) in
+            // Ports are emptied by hand, so ask the changer which are empty now.
+            let status = try await changerCall { () async throws(ChangerError) in try await turn.status() }
+            let empty = status.ports.filter { !$0.isFull }.compactMap { element -> UInt32? in
+                if case .port(let n) = element.element { n } else { nil }
+            }
+            let chosen: UInt32
+            if let port {
+                guard empty.contains(port) || status.ports.isEmpty else {
+                    throw NtmsError(.busy, "port \(port) is full; empty it first")
+                }
+                chosen = port
+            } else {
+                guard let first = empty.first else {
+                    throw NtmsError(
+                        status.ports.isEmpty ? .invalidParameter : .busy,
+                        status.ports.isEmpty
+                            ? "the library has no import/export port" : "every port is full; empty one first")
+                }
+                chosen = first
+            }
+            let outcome = try await self.execute(.beginEject(medium, port: chosen))
+            guard case .operation(let id) = outcome else { throw self.unexpectedOutcome(outcome) }
+            _ = try await self.run(id, turn: turn)
+            return chosen
+        }
+    }
+
+    /// Reads the changer and reconciles the catalogue with it: media found
+    /// elsewhere are moved, media not found go offline, new cartridges are
+    /// registered (as `mediaType`, else the library's most common type).
+    ///
+    /// - Throws: `ERROR_INVALID_LIBRARY` (4301) for no such online library.
+    public func inventory(_ libraryID: LibraryID, mediaType: MediaTypeID? = nil) async throws(NtmsError)
+        -> InventoryReport
+    {
+        try await withRobot(libraryID, recover: false) { turn async throws(NtmsError) in
+            try await self.takeInventory(libraryID, mediaType: mediaType, turn: turn)
+        }
+    }
+
+    // MARK: The robot's turn
+
+    private func withRobot<T: Sendable>(
+        _ libraryID: LibraryID, recover: Bool = true,
+        _ job: @escaping @Sendable (ChangerTurn) async throws(NtmsError) -> T
+    ) async throws(NtmsError) -> T {
+        try checkOpen()
+        let state = catalogue.newestSnapshot.state
+        guard let library = state.libraries[libraryID], library.type == .online else {
+            throw NtmsError(.invalidLibrary, "no online library \(libraryID)")
+        }
+        let entry = try catalogue.changers.entry(for: library, in: state)
+        let catalogue = self.catalogue
+        return try await entry.changer.exclusive { turn async throws(NtmsError) in
+            let lock = try await catalogue.changers.lockAcrossProcesses(libraryID)
+            defer { withExtendedLifetime(lock) {} }
+            // Under the lock nobody else moves this robot: fold what others recorded, then look for leftovers.
+            try await catalogue.refresh()
+            let current = catalogue.newestSnapshot.state
+            if recover,
+                current.libraries[libraryID]?.needsInventory == true
+                    || current.operations.values.contains(where: { $0.library == libraryID })
+            {
+                _ = try await self.takeInventory(libraryID, mediaType: nil, turn: turn)
+            }
+            return try await job(turn)
+        }
+    }
+
+    /// Moves the robot for a recorded intent and records the outcome.
+    private func run(_ id: OperationID, turn: ChangerTurn) async throws(NtmsError) -> CommandOutcome {
+        guard let operation = catalogue.newestSnapshot.state.operations[id], let from = operation.from.changerElement,
+            let to = operation.to.changerElement
+        else { throw NtmsError(.invalidState, "robot operation \(id) is not in progress") }
+        do throws(ChangerError) {
+            try await turn.move(from: from, to: to)
+        } catch {
+            let failure = error.ntmsError
+            let code = UInt32(bitPattern: failure.code.rawValue)
+            // Refusals the changer makes before moving leave everything where it was.
+            let result: OperationResult =
+                error.nothingMoved
+                ? .failedUnchanged(code: code, message: failure.message)
+                : .failedUncertain(code: code, message: failure.message)
+            // If even this fails, the operation stays open and the next use starts with an inventory.
+            _ = try? await execute(.finishOperation(id, result))
+            throw failure
+        }
+        return try await execute(.finishOperation(id, .succeeded))
+    }
+
+    private func takeInventory(_ libraryID: LibraryID, mediaType: MediaTypeID?, turn: ChangerTurn)
+        async throws(NtmsError) -> InventoryReport
+    {
+        let status = try await changerCall { () async throws(ChangerError) in try await turn.status() }
+        let reading = InventoryReading(
+            elements: status.elements.map {
+                .init(location: $0.element.location(in: libraryID), isFull: $0.isFull, barcode: $0.barcode)
+            },
+            incomplete: !status.warnings.isEmpty)
+        let before = catalogue.newestSnapshot.state
+        _ = try await execute(.recordInventory(libraryID, reading, mediaType: mediaType))
+        let head = catalogue.newestSnapshot.head.sequence
+        let recent = try catalogue.events(from: before.eventCount + 1, through: head)
+        guard
+            let index = recent.lastIndex(where: {
+                if case .inventoryTaken(let e) = $0.event { e.library == libraryID } else { false }
+            }),
+            case .inventoryTaken(let taken) = recent[index].event
+        else { throw NtmsError(.invalidState, "the inventory of \(libraryID) was recorded but not found in the log") }
+        var registered: [MediumID] = []
+        for logged in recent[(index + 1)...] {
+            guard case .mediumImported(let imported) = logged.event else { break }
+            registered.append(imported.medium)
+        }
+        let here = before.media.values.filter { $0.location.library == libraryID }.count
+        let left = taken.moved.filter { $0.from.library == libraryID }.count + taken.missing.count
+        return InventoryReport(taken: taken, confirmed: here - left, registered: registered, warnings: status.warnings)
+    }
+
+    /// When every drive is taken and one holds a medium left by a deferred
+    /// dismount, that medium goes home first (RSM reuses Dismountable drives).
+    private func freeDeferredDriveIfNeeded(_ libraryID: LibraryID, keeping medium: MediumID, turn: ChangerTurn)
+        async throws(NtmsError)
+    {
+        let state = catalogue.newestSnapshot.state
+        guard let library = state.libraries[libraryID], state.media[medium]?.location.driveAddress == nil else {
+            return
+        }
+        let drives = (0..<library.driveCount).compactMap { state.drives[DriveAddress(library: libraryID, number: $0)] }
+        guard !drives.contains(where: { $0.state == .dismounted && $0.medium == nil }),
+            let reusable = drives.filter({ $0.state == .dismountable && $0.medium != nil }).min(by: {
+                ($0.lastUsed, $0.address.number) < ($1.lastUsed, $1.address.number)
+            }),
+            let occupant = reusable.medium
+        else { return }
+        if case .operation(let id) = try await execute(.beginDismount(occupant, deferred: false)) {
+            _ = try await run(id, turn: turn)
+        }
+    }
+
+    private func offline(_ medium: Medium, _ outcome: CommandOutcome) -> NtmsError {
+        if case .request(let request) = outcome {
+            return NtmsError(
+                .mediaOffline,
+                "\(medium.barcode) is offline; operator request \(request) asks for it to be brought into a library")
+        }
+        return unexpectedOutcome(outcome)
+    }
+
+    private func unexpectedOutcome(_ outcome: CommandOutcome) -> NtmsError {
+        NtmsError(.invalidState, "unexpected answer \(outcome) from the catalogue")
+    }
+}
+
+extension Catalogue {
+    /// The simulated robot of a library whose changer is simulated, for
+    /// operators' hands (putting a cartridge in a port), its timing and faults.
+    ///
+    /// - Throws: `ERROR_INVALID_LIBRARY` (4301) for no such online library;
+    ///   `ERROR_DEVICE_NOT_AVAILABLE` (4319) when its changer is not simulated
+    ///   or its state file cannot be used.
+    public func simulatedRobot(for libraryID: LibraryID) throws(NtmsError) -> SimulatedChanger {
+        let state = snapshot.state
+        guard let library = state.libraries[libraryID] else {
+            throw NtmsError(.invalidLibrary, "no library \(libraryID)")
+        }
+        guard library.changer == .simulated, let robot = try changers.entry(for: library, in: state).simulated else {
+            throw NtmsError(.invalidOperation, "library \(library.name) does not have a simulated changer")
+        }
+        return robot
+    }
+}
