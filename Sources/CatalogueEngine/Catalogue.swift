@@ -310,7 +310,9 @@ public struct UserAccount: Sendable {
     public init?(uid: uid_t) {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 4096)
+        // Enough for any passwd entry glibc returns; getpwuid_r fails cleanly otherwise.
+        let bufferSize = 4096
+        var buffer = [CChar](repeating: 0, count: bufferSize)
         guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name,
             let text = String(validatingCString: name)
         else { return nil }

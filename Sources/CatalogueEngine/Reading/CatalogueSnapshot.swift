@@ -47,12 +47,15 @@ private func storedEvent(sequence: UInt64, type: UInt16, version: UInt16, payloa
 
 extension LogReader {
     /// Folds every record after `head` into `state`, verifying each; returns the new head.
-    /// A long tail is folded with the allocation indexes built once at the end (see `Replay`).
+    /// On a throw `state` is left empty: the caller gives up the open. A long
+    /// tail is folded with the allocation indexes built once at the end (see `Replay`).
     func fold(into state: inout CatalogueState, after head: LogHead) throws -> LogHead {
         let tail = (try recordedHead()?.sequence ?? head.sequence) &- head.sequence
         var replay = Replay(
             from: state,
             deferringIndexes: CatalogueState.defersAllocationIndexes(forEvents: tail, media: state.media.count))
+        // The caller's copy is let go of, so the fold changes the tables in place instead of copying them.
+        state = CatalogueState()
         // A second thread pays off only over a long tail (an open from a recent checkpoint folds a few events).
         let end =
             tail > Self.concurrentReplayThreshold

@@ -43,7 +43,9 @@ enum ProcessIdentity {
         else { return nil }
         // Fields after the command name (which may hold spaces) start at field 3.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 19, fields[0] != "Z" else { return nil }
-        return UInt64(fields[19])
+        let state = 0
+        let startTime = 22 - 3
+        guard fields.count > startTime, fields[state] != "Z" else { return nil }
+        return UInt64(fields[startTime])
     }
 }

@@ -264,3 +264,28 @@ enum CommitterSetup: CaseIterable, CustomTestStringConvertible {
         #expect(machine.look().exits)
     }
 }
+
+/// Inputs a state cannot meet are programming errors: the machine traps
+/// rather than guess, so a broken caller is caught at once.
+@Suite struct CommitterStateMachineMisuseTests {
+    @Test func stoppingTheCommitterDuringAJobTraps() async {
+        await #expect(processExitsWith: .failure) {
+            var machine = CommitterSetup.committing.machine()
+            _ = machine.stop()
+        }
+    }
+
+    @Test func endingAJobThatNeverStartedTraps() async {
+        await #expect(processExitsWith: .failure) {
+            var machine = CommitterSetup.looking.machine()
+            _ = machine.jobEnded(redo: nil)
+        }
+    }
+
+    @Test func offeringAChunkToAStoppedCommitterTraps() async {
+        await #expect(processExitsWith: .failure) {
+            var machine = CommitterSetup.stopped.machine()
+            _ = machine.offer(chunk("late"))
+        }
+    }
+}
