@@ -180,6 +180,8 @@ final class SubmissionQueue: @unchecked Sendable {
     }
 
     func putFirst(_ retries: [PendingCommand]) {
+        // Most of the writer's own transactions close no request: no lock for them.
+        guard !retries.isEmpty else { return }
         if machine.withLock({ $0.putFirst(retries) }) == .wakeWriter { wakeup.signal() }
     }
 
