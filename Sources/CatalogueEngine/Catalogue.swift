@@ -45,6 +45,19 @@ public struct CatalogueOptions: Sendable {
     }
 }
 
+/// Whether a catalogue may change its store.
+public enum OpenMode: Sendable, Equatable {
+    /// The normal open: commands, robot work, checkpoints and housekeeping.
+    case readWrite
+    /// For reporting tools and auditors: LMDB's read-only environment, no
+    /// write transaction ever, no checkpoint saved, no request reaped or
+    /// marked. It works for a user who may only read the store's files, on a
+    /// copy made with `mdb_copy` or a file-system snapshot, and on a read-only
+    /// mount. Every command gets `ERROR_ACCESS_DENIED`; `refresh()` and
+    /// `changes()` still see what the store's writers commit.
+    case readOnly
+}
+
 /// One open catalogue store: the replayed state, its writer and its readers.
 ///
 /// Reads (`snapshot`) never lock and never wait for the writer. Commands go
@@ -66,21 +79,34 @@ public final class Catalogue: Sendable {
     let changers: ChangerRegistry
     /// Where replay started on open and which checkpoints were skipped.
     public let openReport: OpenReport
+    /// Whether this catalogue may change the store.
+    public let mode: OpenMode
+    /// False when this read-only catalogue has no LMDB reader slot (it may
+    /// not write `lock.mdb`): its reads are repeated when a writer commits
+    /// during them, and fail with `ERROR_BUSY` when the writer never pauses.
+    public var hasReaderSlots: Bool { log.hasReaderSlots }
 
     /// Opens (or, with `create`, creates and initialises) the store in `directory`:
     /// loads the newest sound checkpoint and folds the events after it, verifying
     /// each (without a usable checkpoint, the whole log). Refuses a damaged log,
-    /// naming the first bad sequence number.
+    /// naming the first bad sequence number. `mode: .readOnly` opens it for
+    /// queries only (see `OpenMode`).
     ///
     /// - Throws: `ERROR_DATABASE_FAILURE` (4313) for no store (without
     ///   `create`), a damaged log or head, a checkpoint beyond the log's end,
     ///   or a file that is not a store; `ERROR_ACCESS_DENIED` (5) for a store
-    ///   this process may not read or write, or one others could tamper with;
-    ///   `ERROR_BUSY` (170) when this process has the store open already.
-    public static func open(at directory: String, create: Bool = false, options: CatalogueOptions = .init())
-        async throws(NtmsError) -> Catalogue
-    {
-        let catalogue = try Catalogue(directory: directory, create: create, options: options)
+    ///   this process may not read (or, read-write, write), or one others
+    ///   could tamper with; `ERROR_BUSY` (170) when this process has the store
+    ///   open already, or when a reader without a reader slot never finds the
+    ///   writer pausing; `ERROR_INVALID_PARAMETER` (87) for `create` with `.readOnly`.
+    public static func open(
+        at directory: String, mode: OpenMode = .readWrite, create: Bool = false, options: CatalogueOptions = .init()
+    ) async throws(NtmsError) -> Catalogue {
+        guard !(create && mode == .readOnly) else {
+            throw NtmsError(.invalidParameter, "a read-only open cannot create the store at \(directory)")
+        }
+        let catalogue = try Catalogue(directory: directory, mode: mode, create: create, options: options)
+        guard mode == .readWrite else { return catalogue }
         if create, catalogue.newestSnapshot.state.creation == nil {
             do {
                 _ = try await catalogue.session(application: "mediactl", user: currentUserName())
@@ -97,14 +123,21 @@ public final class Catalogue: Sendable {
         return catalogue
     }
 
-    private init(directory: String, create: Bool, options: CatalogueOptions) throws(NtmsError) {
+    private init(directory: String, mode: OpenMode, create: Bool, options: CatalogueOptions) throws(NtmsError) {
         let canonical = Self.canonicalPath(directory)
         guard OpenStores.claim(canonical) else {
             throw NtmsError(.busy, "the store \(directory) is already open in this process; share that Catalogue")
         }
         do {
-            log = try EventLog(directory: directory, create: create, configuration: options.store)
-            let policy = options.checkpoints
+            log = try EventLog(
+                directory: directory, create: create, access: mode == .readOnly ? .readOnly : .readWrite,
+                configuration: options.store)
+            var policy = options.checkpoints
+            if mode == .readOnly {
+                // A reader uses the owner's checkpoints but never saves one.
+                policy.everyEvents = 0
+                policy.onCloseAfterEvents = 0
+            }
             let (state, head, transaction, report, newestCheckpoint) = try log.read {
                 reader -> (CatalogueState, LogHead, Int, OpenReport, UInt64) in
                 var (state, start, warnings) = try CheckpointLoader.start(reader, policy: policy)
@@ -146,6 +179,7 @@ public final class Catalogue: Sendable {
             throw ntmsError(from: error)
         }
         self.directory = canonical
+        self.mode = mode
         self.options = options
         changers = ChangerRegistry(
             directory: canonical, timeouts: options.changerTimeouts, mtxRunner: options.mtxRunner)
@@ -158,7 +192,9 @@ public final class Catalogue: Sendable {
                 self.writer.submitInternal(.refresh)
             }
             // About once a second: requests whose waiting process has died.
-            if tick % ticksPerSecond == 0, !self.newestSnapshot.state.waitingRequests.isEmpty {
+            if self.mode == .readWrite, tick % ticksPerSecond == 0,
+                !self.newestSnapshot.state.waitingRequests.isEmpty
+            {
                 self.writer.submitInternal(.reapOrphans)
             }
         }
@@ -217,6 +253,7 @@ public final class Catalogue: Sendable {
     /// returns the event it covers.
     ///
     /// - Throws: `ERROR_INVALID_HANDLE` (6) once the catalogue is closed;
+    ///   `ERROR_ACCESS_DENIED` (5) when it is open read-only;
     ///   `ERROR_DATABASE_FULL` (4314) or `ERROR_DATABASE_FAILURE` (4313) when
     ///   the store cannot take it.
     @discardableResult
@@ -224,6 +261,7 @@ public final class Catalogue: Sendable {
         guard !isClosed.load(ordering: .acquiring) else {
             throw NtmsError(.invalidHandle, "the catalogue at \(directory) is closed")
         }
+        try requireWritable("saving a checkpoint")
         let current = snapshot
         do { try checkpointWriter.save(current) } catch { throw ntmsError(from: error) }
         return current.head.sequence
@@ -250,16 +288,30 @@ public final class Catalogue: Sendable {
 
     /// Queues housekeeping that nobody waits for.
     func post(_ work: PendingCommand.Work) {
-        guard !isClosed.load(ordering: .acquiring) else { return }
+        // A read-only catalogue has no housekeeping: it parks no waiter and reaps nothing.
+        guard mode == .readWrite, !isClosed.load(ordering: .acquiring) else { return }
         writer.submitInternal(work)
     }
 
     /// The writer's clock (nanoseconds since 1970).
     var now: Int64 { options.clock() }
 
+    /// Refuses `action` on a read-only catalogue, before anything is queued or moved.
+    func requireWritable(_ action: @autoclosure () -> String) throws(NtmsError) {
+        guard mode == .readOnly else { return }
+        throw NtmsError(
+            .accessDenied,
+            "the catalogue at \(directory) is open read-only, so \(action()) is refused; "
+                + "open it read-write (as its owner) to change it")
+    }
+
     func submit(_ work: PendingCommand.Work, application: String, user: String) async throws(NtmsError)
         -> CommandOutcome
     {
+        if case .refresh = work {
+        } else {
+            try requireWritable(work.summary)
+        }
         let result = await withCheckedContinuation {
             (continuation: CheckedContinuation<Result<CommandOutcome, NtmsError>, Never>) in
             let pending = PendingCommand(work: work, application: application, user: user) {

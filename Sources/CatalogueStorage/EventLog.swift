@@ -30,11 +30,19 @@ public struct StoreConfiguration: Sendable {
     public var maximumMapSize: Int
     /// Reader-table slots shared by all processes using the store.
     public var maxReaders: UInt32
+    /// A read-only open takes a reader slot in `lock.mdb` when it may write
+    /// that file; false never touches it (for a store that must stay byte for
+    /// byte as found), at the price of repeating reads that overlap a commit.
+    public var takeReaderSlot: Bool
 
-    public init(initialMapSize: Int = 1 << 30, maximumMapSize: Int = 1 << 40, maxReaders: UInt32 = 1024) {
+    public init(
+        initialMapSize: Int = 1 << 30, maximumMapSize: Int = 1 << 40, maxReaders: UInt32 = 1024,
+        takeReaderSlot: Bool = true
+    ) {
         self.initialMapSize = initialMapSize
         self.maximumMapSize = maximumMapSize
         self.maxReaders = maxReaders
+        self.takeReaderSlot = takeReaderSlot
     }
 }
 
@@ -75,7 +83,8 @@ public final class EventLog: @unchecked Sendable {
         environment = try LMDBEnvironment(
             directory: directory, mapSize: configuration.initialMapSize,
             maximumMapSize: max(configuration.maximumMapSize, configuration.initialMapSize),
-            maxReaders: configuration.maxReaders, maxDatabases: 8, readOnly: access == .readOnly)
+            maxReaders: configuration.maxReaders, maxDatabases: 8, readOnly: access == .readOnly,
+            takeReaderSlot: configuration.takeReaderSlot)
         self.directory = directory
         self.access = access
         do {
@@ -132,6 +141,12 @@ public final class EventLog: @unchecked Sendable {
 
     /// The current LMDB map size in bytes.
     public var mapSize: Int { environment.mapSize }
+
+    /// False when this process reads without a slot in LMDB's reader table
+    /// because it may not write the lock file: each read is then checked
+    /// against the writer's commits afterwards and repeated when it may have
+    /// overlapped one.
+    public var hasReaderSlots: Bool { environment.hasReaderSlots }
 
     /// Changes whenever any process commits to this store.
     public var lastTransactionID: Int { environment.lastTransactionID }

@@ -50,33 +50,43 @@ final class LMDBEnvironment: @unchecked Sendable {
 
     /// Opened with `MDB_RDONLY`: LMDB maps the file read-only and refuses write transactions.
     let readOnly: Bool
+    /// False when this process reads without a slot in LMDB's reader table
+    /// (`MDB_NOLOCK`, because it may not write `lock.mdb`): a writer does not
+    /// know about its reads, so each read is checked afterwards (see `read`).
+    let hasReaderSlots: Bool
+    /// Attempts a read without a reader slot gets before it gives up on a busy writer.
+    static let locklessReadAttempts = 5
 
     init(
         directory: String, mapSize: Int, maximumMapSize: Int, maxReaders: UInt32, maxDatabases: UInt32,
-        readOnly: Bool = false
+        readOnly: Bool = false, takeReaderSlot: Bool = true
     ) throws(StorageError) {
-        var env: OpaquePointer?
-        try StorageError.check(mdb_env_create(&env), "mdb_env_create")
-        guard let env else { throw .lmdb(code: EINVAL, operation: "mdb_env_create") }
-        do throws(StorageError) {
-            try StorageError.check(mdb_env_set_maxreaders(env, maxReaders), "mdb_env_set_maxreaders")
-            try StorageError.check(mdb_env_set_maxdbs(env, maxDatabases), "mdb_env_set_maxdbs")
-            try StorageError.check(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize")
-            // Default sync flags on purpose: a commit is durable (data fdatasync + meta O_DSYNC).
-            let flags = UInt32(MDB_NOTLS) | (readOnly ? UInt32(MDB_RDONLY) : 0)
-            let code = mdb_env_open(env, directory, flags, 0o600)
-            if code == EACCES || code == EPERM { throw StorageError.permissionDenied(path: directory) }
-            if code == MDB_INVALID || code == MDB_VERSION_MISMATCH {
-                throw StorageError.notAStore(path: directory, reason: "data.mdb is not an LMDB file of this version")
+        // Default sync flags on purpose: a commit is durable (data fdatasync + meta O_DSYNC).
+        let flags = UInt32(MDB_NOTLS) | (readOnly ? UInt32(MDB_RDONLY) : 0)
+        let open = { (flags: UInt32) throws(StorageError) -> OpaquePointer in
+            try Self.openHandle(
+                directory: directory, flags: flags, mapSize: mapSize, maxReaders: maxReaders,
+                maxDatabases: maxDatabases)
+        }
+        var slots = !readOnly || takeReaderSlot
+        let env: OpaquePointer
+        if !slots {
+            env = try open(flags | UInt32(MDB_NOLOCK))
+        } else {
+            do {
+                env = try open(flags)
+            } catch {
+                // A reader that may read the data file but not write the lock file
+                // (another user, a copy in someone else's directory) reads without slots.
+                guard readOnly, case .permissionDenied = error else { throw error }
+                env = try open(flags | UInt32(MDB_NOLOCK))
+                slots = false
             }
-            try StorageError.check(code, "mdb_env_open \(directory)")
-        } catch {
-            mdb_env_close(env)
-            throw error
         }
         self.handle = env
         self.directory = directory
         self.readOnly = readOnly
+        self.hasReaderSlots = slots
         self.maximumMapSize = maximumMapSize
         zeroedMargin = ZeroedMargin(env)
         var dead: Int32 = 0
@@ -86,6 +96,33 @@ final class LMDBEnvironment: @unchecked Sendable {
 
     deinit {
         close()
+    }
+
+    /// Creates and opens one LMDB environment handle; a failed open discards it, as LMDB requires.
+    private static func openHandle(
+        directory: String, flags: UInt32, mapSize: Int, maxReaders: UInt32, maxDatabases: UInt32
+    ) throws(StorageError) -> OpaquePointer {
+        var env: OpaquePointer?
+        try StorageError.check(mdb_env_create(&env), "mdb_env_create")
+        guard let env else { throw .lmdb(code: EINVAL, operation: "mdb_env_create") }
+        do throws(StorageError) {
+            try StorageError.check(mdb_env_set_maxreaders(env, maxReaders), "mdb_env_set_maxreaders")
+            try StorageError.check(mdb_env_set_maxdbs(env, maxDatabases), "mdb_env_set_maxdbs")
+            try StorageError.check(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize")
+            let code = mdb_env_open(env, directory, flags, 0o600)
+            if code == EACCES || code == EPERM {
+                // The data file's permission was checked before: what LMDB could not open is the lock file.
+                throw StorageError.permissionDenied(path: directory + "/lock.mdb")
+            }
+            if code == MDB_INVALID || code == MDB_VERSION_MISMATCH {
+                throw StorageError.notAStore(path: directory, reason: "data.mdb is not an LMDB file of this version")
+            }
+            try StorageError.check(code, "mdb_env_open \(directory)")
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
+        return env
     }
 
     /// Closes the environment once every transaction of this process has ended.
@@ -134,12 +171,30 @@ final class LMDBEnvironment: @unchecked Sendable {
     var lastTransactionID: Int { environmentInfo { $0.me_last_txnid } }
 
     func read<T>(_ body: (Transaction) throws -> T) throws -> T {
+        guard hasReaderSlots else { return try readWithoutSlot(body) }
         let txn = try begin(flags: UInt32(MDB_RDONLY))
         defer {
             mdb_txn_abort(txn)
             gate.unlock()
         }
         return try body(Transaction(txn, faults: faults))
+    }
+
+    /// A read no writer knows about. LMDB reuses a page that transaction T+1
+    /// freed only from transaction T+2 on, and only when no registered reader
+    /// still needs it; so a read of snapshot T is sound when, after it, the
+    /// newest commit is at most T+1. Otherwise it ran over pages a writer may
+    /// have reused, whatever it returned or threw, and runs again.
+    private func readWithoutSlot<T>(_ body: (Transaction) throws -> T) throws -> T {
+        for _ in 0..<Self.locklessReadAttempts {
+            let txn = try begin(flags: UInt32(MDB_RDONLY))
+            let snapshot = Int(mdb_txn_id(txn))
+            let result = Result { try body(Transaction(txn, faults: faults)) }
+            mdb_txn_abort(txn)
+            gate.unlock()
+            if lastTransactionID <= snapshot + 1 { return try result.get() }
+        }
+        throw StorageError.writerOutpacesReader(path: directory)
     }
 
     /// Runs `body` in a write transaction and commits it. Throws before anything

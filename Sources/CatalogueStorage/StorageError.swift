@@ -23,12 +23,17 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case checkpointBeyondLog(checkpoint: UInt64, last: UInt64)
     /// The operating system refused access to a store file or directory.
     case permissionDenied(path: String)
+    /// A store on a read-only file system was opened for writing.
+    case readOnlyFileSystem(path: String)
     /// Files are there but are not a catalogue store (empty, truncated, another LMDB file).
     case notAStore(path: String, reason: String)
     /// The store directory or a store file could be changed by someone else.
     case untrustedStore(path: String, reason: String)
     /// A write was attempted through a store opened read-only.
     case readOnly
+    /// A reader without a reader slot could not get a consistent read: the
+    /// store's writer committed during each attempt.
+    case writerOutpacesReader(path: String)
     /// The store was written by a newer, unknown format.
     case unsupportedFormat(found: UInt32)
     /// The store was closed by this process.
@@ -61,12 +66,18 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
             return "a checkpoint covers event \(checkpoint) but the log ends at event \(last): records were removed"
         case .permissionDenied(let path):
             return "permission denied: \(path)"
+        case .readOnlyFileSystem(let path):
+            return "\(path) is on a read-only file system: it can be read (query commands open stores read-only) "
+                + "but not changed"
         case .notAStore(let path, let reason):
             return "\(path) is not a usable catalogue store: \(reason)"
         case .untrustedStore(let path, let reason):
             return "refusing the store at \(path): \(reason)"
         case .readOnly:
             return "the store is open read-only"
+        case .writerOutpacesReader(let path):
+            return "the store at \(path) kept changing while this process read it without a reader slot "
+                + "(it may not write lock.mdb)"
         case .closed:
             return "the store is closed"
         case .unsupportedFormat(let found):

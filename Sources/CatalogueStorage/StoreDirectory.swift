@@ -14,7 +14,7 @@ public enum StoreAccess: Sendable, Equatable {
 }
 
 /// The checks a store directory passes before LMDB opens anything in it.
-enum StoreDirectory {
+public enum StoreDirectory {
     /// The store's files; LMDB opens them by name inside the directory.
     static let fileNames = ["data.mdb", "lock.mdb"]
     /// What `init` gives a new store directory, and what it restores on an existing one.
@@ -83,9 +83,27 @@ enum StoreDirectory {
         if existing == 0, !create { throw .storeMissing(path: directory) }
     }
 
+    /// Lets the members of group `groupID` read the store and take LMDB reader
+    /// slots: the directory becomes 0750 and `data.mdb` 0640, so they cannot
+    /// change the log; `lock.mdb` becomes 0660, since a reader records its slot
+    /// there. Only the store's owner (or root) may do this.
+    public static func share(_ directory: String, withGroup groupID: gid_t) throws(StorageError) {
+        try check(directory, create: false, access: .readWrite)
+        let modes: [(String, mode_t)] = [
+            (directory, 0o750), (directory + "/data.mdb", 0o640), (directory + "/lock.mdb", 0o660),
+        ]
+        for (path, mode) in modes {
+            guard chown(path, uid_t.max, groupID) == 0 else { throw failure(errno, path: path, doing: "chown") }
+            guard chmod(path, mode) == 0 else { throw failure(errno, path: path, doing: "chmod") }
+        }
+    }
+
     /// A refused permission, named as such; any other failure as the system error.
     private static func failure(_ error: Int32, path: String, doing operation: String) -> StorageError {
-        error == EACCES || error == EPERM
-            ? .permissionDenied(path: path) : .system(errno: error, operation: "\(operation) \(path)")
+        switch error {
+        case EACCES, EPERM: .permissionDenied(path: path)
+        case EROFS: .readOnlyFileSystem(path: path)
+        default: .system(errno: error, operation: "\(operation) \(path)")
+        }
     }
 }

@@ -94,7 +94,7 @@ struct Show: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let catalogue = try await options.open()
+        let catalogue = try await options.openReadOnly()
         defer { catalogue.close() }
         let state = catalogue.snapshot.state
         switch kind {

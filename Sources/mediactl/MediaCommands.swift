@@ -119,7 +119,7 @@ struct History: AsyncParsableCommand {
     @Argument(help: "The object.") var object: String
 
     func run() async throws {
-        let catalogue = try await options.open()
+        let catalogue = try await options.openReadOnly()
         defer { catalogue.close() }
         let identifiers = try resolve(catalogue)
         let entries = try catalogue.history(of: identifiers).map(HistoryJSON.init)

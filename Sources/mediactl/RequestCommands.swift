@@ -44,17 +44,23 @@ struct RequestJSON: Encodable {
 struct Requests: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List operator requests: open ones and those finished in the last 72 hours.",
-        discussion: "Listing counts as showing them on a console: SUBMITTED requests become ACTIVE.")
+        discussion: """
+            Listing only reads (the store is opened read-only), so a dashboard that polls it changes nothing. \
+            An operator console passes --console: the SUBMITTED requests it lists become ACTIVE, as RSM's \
+            console marks the requests it shows. `mediactl request display ID` marks one.
+            """)
 
     @OptionGroup var options: StoreOptions
     @Flag(help: "Include every finished request, however old.") var all = false
+    @Flag(help: "Mark the SUBMITTED requests listed as seen on a console (ACTIVE); this writes to the store.")
+    var console = false
 
     func run() async throws {
-        let catalogue = try await options.open()
+        let catalogue = try await console ? options.open() : options.openReadOnly()
         defer { catalogue.close() }
         let listed = catalogue.requests(all: all)
         let fresh = listed.filter { $0.state == .submitted }.map(\.id)
-        if !fresh.isEmpty { try await options.session(catalogue).displayRequests(fresh) }
+        if console, !fresh.isEmpty { try await options.session(catalogue).displayRequests(fresh) }
         // The same requests, with the states the marking just gave them.
         let state = catalogue.snapshot.state
         let rows = listed.map { RequestJSON(state.requests[$0.id] ?? $0, state) }
@@ -65,7 +71,7 @@ struct Requests: AsyncParsableCommand {
 struct RequestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "request", abstract: "Submit, answer and wait on operator requests.",
-        subcommands: [Submit.self, Ack.self, Satisfy.self, Cancel.self, Wait.self])
+        subcommands: [Submit.self, Display.self, Ack.self, Satisfy.self, Cancel.self, Wait.self])
 
     struct Submit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -96,6 +102,23 @@ struct RequestCommand: AsyncParsableCommand {
                 } else if let library { try names.library(library).id.rawValue } else { nil }
             let id = try await options.session(catalogue).submitRequest(kind, message: message, firstArgument: argument)
             try printRequest(id, catalogue, json: options.json)
+        }
+    }
+
+    struct Display: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mark a request as shown on an operator console: SUBMITTED becomes ACTIVE.",
+            discussion: "A request that is already ACTIVE or further along is left as it is.")
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The request id (request-N).") var id: String
+
+        func run() async throws {
+            try await answer(id, options) { session, id in
+                guard session.catalogue.snapshot.state.requests[id] != nil else {
+                    throw NtmsError(.objectNotFound, "no operator request \(id)")
+                }
+                try await session.displayRequests([id])
+            }
         }
     }
 
@@ -154,18 +177,42 @@ struct RequestCommand: AsyncParsableCommand {
 
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print committed events as JSON lines as they happen, from any process, until interrupted.")
+        abstract: "Print committed events as JSON lines as they happen, from any process, until interrupted.",
+        discussion: """
+            Opens the store read-only. With --to-head it prints the log from --from (default: the first \
+            event) up to the head it finds when it starts, then exits: a dump of the log.
+            """)
 
     @OptionGroup var options: StoreOptions
     @Option(help: "Start with the event of this sequence number (default: only new events).") var from: UInt64?
+    @Flag(help: "Stop at the log's head instead of waiting for new events.") var toHead = false
+
+    func validate() throws {
+        if from == 0 { throw ValidationError("events are numbered from 1") }
+    }
 
     func run() async throws {
-        let catalogue = try await options.open()
+        let catalogue = try await options.openReadOnly()
         defer { catalogue.close() }
-        for try await logged in catalogue.changes(from: from) {
-            // Unbuffered, so a pipe sees each event as it happens.
-            FileHandle.standardOutput.write(Data((Output.json(HistoryJSON(logged)) + "\n").utf8))
+        if toHead {
+            let head = catalogue.snapshot.head.sequence
+            var next = from ?? 1
+            while next <= head {
+                let last = min(head, next + Self.chunk - 1)
+                for logged in try catalogue.events(from: next, through: last) { write(logged) }
+                next = last + 1
+            }
+            return
         }
+        for try await logged in catalogue.changes(from: from) { write(logged) }
+    }
+
+    /// Events read from the log per transaction when dumping it.
+    private static let chunk: UInt64 = 4096
+
+    private func write(_ logged: LoggedEvent) {
+        // Unbuffered, so a pipe sees each event as it happens.
+        FileHandle.standardOutput.write(Data((Output.json(HistoryJSON(logged)) + "\n").utf8))
     }
 }
 

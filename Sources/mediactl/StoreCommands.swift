@@ -5,9 +5,17 @@ import Foundation
 
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create the catalogue store (does nothing to an existing one).")
+        abstract: "Create the catalogue store (does nothing to an existing one, except what --group asks).",
+        discussion: """
+            A new store is private to its owner (directory 0700, files 0600). --group NAME lets that group's \
+            members read it: query commands (show, history, requests, watch, audit) open stores read-only, \
+            so reporting tools and auditors in the group can run them while only the owner can change the \
+            store. On an existing store, --group shares it the same way.
+            """)
 
     @OptionGroup var options: StoreOptions
+    @Option(help: "Let this group read the store and take LMDB reader slots (default: private).")
+    var group: String?
 
     func run() async throws {
         // The default place's parents (~/.local/share) may not exist yet on a new account.
@@ -17,13 +25,18 @@ struct Init: AsyncParsableCommand {
                 atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         let catalogue = try await Catalogue.open(at: options.directory, create: true)
-        defer { catalogue.close() }
         struct Body: Encodable {
             var store: String
             var head: UInt64
+            var group: String?
         }
-        let body = Body(store: catalogue.directory, head: catalogue.snapshot.head.sequence)
-        Output.emit(body, json: options.json, text: "catalogue ready at \(body.store) (head event \(body.head))")
+        let body = Body(store: catalogue.directory, head: catalogue.snapshot.head.sequence, group: group)
+        catalogue.close()
+        if let group { try Catalogue.shareStore(at: body.store, withGroup: group) }
+        Output.emit(
+            body, json: options.json,
+            text: "catalogue ready at \(body.store) (head event \(body.head))"
+                + (group.map { ", readable by group \($0)" } ?? ""))
     }
 }
 

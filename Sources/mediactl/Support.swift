@@ -48,6 +48,12 @@ struct StoreOptions: ParsableArguments {
         try await Catalogue.open(at: directory)
     }
 
+    /// Opens the existing store for a query: read-only, so it works for any
+    /// user who may read the files, and changes nothing.
+    func openReadOnly() async throws -> Catalogue {
+        try await Catalogue.open(at: directory, mode: .readOnly)
+    }
+
     func session(_ catalogue: Catalogue) throws -> Session {
         // The user is the kernel's (effective uid); the application is only what the caller declares.
         try catalogue.session(application: application, user: currentUserName())

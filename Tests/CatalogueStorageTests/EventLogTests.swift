@@ -96,18 +96,7 @@ import Testing
     }
 
     func append(_ log: EventLog, count: Int, payloadSize: Int = 20) throws {
-        try log.write { writer in
-            var head = try writer.reader.head()
-            for _ in 0..<count {
-                let header = RecordHeader(
-                    sequence: head.sequence + 1, eventType: 1, schemaVersion: 1, timestamp: 0, application: "test",
-                    user: "tester")
-                let payload =
-                    withUnsafeBytes(of: head.sequence + 1) { Array($0) } + Array(repeating: 0x5A, count: payloadSize)
-                head = try writer.append(header, payload: payload, after: head)
-            }
-            try writer.recordHead(head)
-        }
+        try log.appendTestRecords(count: count, payloadSize: payloadSize)
     }
 
     @Test func appendedRecordsSurviveReopeningInOrderWithoutGaps() throws {

@@ -1,5 +1,7 @@
 import Foundation
 
+@testable import CatalogueStorage
+
 /// A fresh directory under the system temporary directory, removed by `remove()`.
 struct TemporaryDirectory {
     let path: String
@@ -17,4 +19,23 @@ struct TemporaryDirectory {
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+extension EventLog {
+    /// Appends `count` records (each payload its sequence number, then filler)
+    /// in one transaction, and records the new head.
+    func appendTestRecords(count: Int, payloadSize: Int = 20) throws {
+        try write { writer in
+            var head = try writer.reader.head()
+            for _ in 0..<count {
+                let header = RecordHeader(
+                    sequence: head.sequence + 1, eventType: 1, schemaVersion: 1, timestamp: 0, application: "test",
+                    user: "tester")
+                let payload =
+                    withUnsafeBytes(of: head.sequence + 1) { Array($0) } + Array(repeating: 0x5A, count: payloadSize)
+                head = try writer.append(header, payload: payload, after: head)
+            }
+            try writer.recordHead(head)
+        }
+    }
 }

@@ -35,11 +35,20 @@ struct CLI {
 
     func remove() { try? FileManager.default.removeItem(atPath: store) }
 
+    /// `launcher` runs `executable` through another program (its path first, then its arguments).
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    func run(
+        _ arguments: [String], environment: [String: String] = [:], launcher: [String] = [],
+        executable: URL = Self.executable
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments + ["--store", store]
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = launcher.dropFirst() + [executable.path] + arguments + ["--store", store]
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments + ["--store", store]
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe()
         let err = Pipe()

@@ -112,7 +112,7 @@ final class RunningCLI: @unchecked Sendable {
         #expect(result.stderr.contains("ERROR_CANCELLED"))
     }
 
-    @Test func aWaiterKilledWithSigkillHasItsRequestClosedOnTheNextOpen() throws {
+    @Test func aWaiterKilledWithSigkillHasItsRequestClosedOnTheNextWritingOpen() throws {
         let cli = CLI()
         defer { cli.remove() }
         try seeded(cli)
@@ -120,7 +120,10 @@ final class RunningCLI: @unchecked Sendable {
         let request = try requestID(in: waiter.waitForStderrLine(containing: "waiting on"))
         waiter.kill(SIGKILL)
         _ = waiter.finish()
-        let requests = try #require(try cli.json(["requests", "--all"]) as? [[String: Any]])
+        // A plain listing only reads; a console's listing opens the store for writing, which reaps.
+        let listed = try #require(try cli.json(["requests", "--all"]) as? [[String: Any]])
+        #expect(listed.first { $0["id"] as? String == request }?["state"] as? String == "SUBMITTED")
+        let requests = try #require(try cli.json(["requests", "--all", "--console"]) as? [[String: Any]])
         let closed = try #require(requests.first { $0["id"] as? String == request })
         #expect(closed["state"] as? String == "REFUSED")
         #expect(closed["close_reason"] as? String == "waiter-gone")
@@ -137,11 +140,11 @@ final class RunningCLI: @unchecked Sendable {
             launcher: ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL"])
         let request = try requestID(in: waiter.waitForStderrLine(containing: "waiting on"))
         func state() throws -> (String?, String?) {
-            let requests = try #require(try cli.json(["requests", "--all"]) as? [[String: Any]])
+            let requests = try #require(try cli.json(["requests", "--all", "--console"]) as? [[String: Any]])
             let found = requests.first { $0["id"] as? String == request }
             return (found?["state"] as? String, found?["close_reason"] as? String)
         }
-        // Every command on the host opens the store and reaps dead waiters: this one is not dead.
+        // Every writing open on the host reaps dead waiters: this one is not dead.
         for _ in 0..<3 { #expect(try state().1 == nil) }
         #expect(try state().0 != "REFUSED")
         waiter.kill(SIGKILL)

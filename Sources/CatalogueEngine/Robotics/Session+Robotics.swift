@@ -197,6 +197,7 @@ extension Session {
         _ job: @escaping @Sendable (ChangerTurn) async throws(NtmsError) -> T
     ) async throws(NtmsError) -> T {
         try checkOpen()
+        try catalogue.requireWritable("moving its robots")
         let state = catalogue.newestSnapshot.state
         guard let library = state.libraries[libraryID], library.type == .online else {
             throw NtmsError(.invalidLibrary, "no online library \(libraryID)")
@@ -311,8 +312,10 @@ extension Catalogue {
     ///
     /// - Throws: `ERROR_INVALID_LIBRARY` (4301) for no such online library;
     ///   `ERROR_DEVICE_NOT_AVAILABLE` (4319) when its changer is not simulated
-    ///   or its state file cannot be used.
+    ///   or its state file cannot be used; `ERROR_ACCESS_DENIED` (5) on a
+    ///   read-only catalogue.
     public func simulatedRobot(for libraryID: LibraryID) throws(NtmsError) -> SimulatedChanger {
+        try requireWritable("using its simulated robots")
         let state = snapshot.state
         guard let library = state.libraries[libraryID] else {
             throw NtmsError(.invalidLibrary, "no library \(libraryID)")

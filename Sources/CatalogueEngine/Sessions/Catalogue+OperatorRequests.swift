@@ -43,6 +43,7 @@ extension Catalogue {
     /// now rather than when the timer fires (for injected clocks and tools).
     ///
     /// - Throws: `ERROR_INVALID_HANDLE` (6) once the catalogue is closed;
+    ///   `ERROR_ACCESS_DENIED` (5) when it is open read-only;
     ///   `ERROR_DATABASE_FAILURE` (4313) when the store cannot take the write.
     public func checkDeadlines() async throws(NtmsError) {
         _ = try await submit(.expireDeadlines, application: "catalogue", user: "engine")

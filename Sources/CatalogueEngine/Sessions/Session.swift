@@ -11,7 +11,9 @@ import CatalogueDomain
 /// - `ERROR_INVALID_HANDLE` (6): the session is closed.
 /// - `ERROR_INVALID_PARAMETER` (87): the idempotency key is not 1 to 128
 ///   printable ASCII characters, or was used before with other arguments.
-/// - `ERROR_ACCESS_DENIED` (5): the store cannot be written by this process.
+/// - `ERROR_ACCESS_DENIED` (5): the store cannot be written by this
+///   process, or the catalogue was opened `.readOnly` (then robot work is
+///   refused too, before any robot moves).
 /// - `ERROR_DATABASE_FULL` (4314) or `ERROR_DATABASE_FAILURE` (4313): the
 ///   store could not take the write; nothing of the command was recorded.
 public final class Session: Sendable {

@@ -13,10 +13,15 @@ extension StorageError {
             return NtmsError(.databaseFull, "the catalogue store is full: \(self)")
         case .storeMissing(let path):
             return NtmsError(.databaseFailure, "no catalogue store at \(path); create one with `mediactl init`")
-        case .permissionDenied, .untrustedStore:
+        case .permissionDenied, .untrustedStore, .readOnlyFileSystem:
             return NtmsError(.accessDenied, self.description)
         case .readOnly:
             return NtmsError(.accessDenied, "the catalogue is open read-only; this command needs a writable open")
+        case .writerOutpacesReader:
+            return NtmsError(
+                .busy,
+                "\(self); read a copy made with `mdb_copy`, or have the store's owner run "
+                    + "`mediactl init --group GROUP` so that readers in GROUP get reader slots")
         default:
             return NtmsError(.databaseFailure, "the catalogue store failed: \(self)")
         }

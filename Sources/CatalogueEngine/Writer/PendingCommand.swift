@@ -14,6 +14,17 @@ struct PendingCommand: Sendable {
         case abandonSession(UInt64?)
         /// Close requests whose waiting process is gone.
         case reapOrphans
+
+        /// What the work does, for messages.
+        var summary: String {
+            switch self {
+            case .command, .waitingAllocation: "changing it"
+            case .refresh: "folding new events"
+            case .expireDeadlines: "timing out waiting allocations"
+            case .abandonSession: "abandoning a session's waiting allocations"
+            case .reapOrphans: "closing orphaned requests"
+            }
+        }
     }
 
     var work: Work
