@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, bottom to top: CLMDB/CCRC32C/CSHA256 (C) -> CatalogueStorage (LMDB event log),
 // CatalogueDomain (pure model) and CatalogueHardware (changers) -> CatalogueEngine (writer,
-// snapshots, robot operations) -> mediactl. Each target names exactly the modules it imports.
+// snapshots, robot operations) -> CatalogueJSON (the JSON model) -> mediactl. Each target names exactly the modules it imports.
 let package = Package(
     name: "MediaCatalogue",
     platforms: [.macOS(.v15)],
@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "CatalogueEngine", targets: ["CatalogueEngine"]),
         .library(name: "CatalogueDomain", targets: ["CatalogueDomain"]),
         .library(name: "CatalogueStorage", targets: ["CatalogueStorage"]),
+        .library(name: "CatalogueJSON", targets: ["CatalogueJSON"]),
         .executable(name: "mediactl", targets: ["mediactl"]),
         .executable(name: "catalogue-crash-workload", targets: ["CrashWorkload"]),
         .executable(name: "mediactl-bench", targets: ["CatalogueBench"]),
@@ -70,9 +71,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The JSON model: what the CLI prints and a network API will serve.
+        .target(name: "CatalogueJSON", dependencies: ["CatalogueEngine", "CatalogueDomain"]),
         .executableTarget(
             name: "mediactl",
             dependencies: [
+                "CatalogueJSON",
                 "CatalogueEngine",
                 "CatalogueDomain",
                 "CatalogueHardware",
@@ -116,7 +120,8 @@ let package = Package(
             ]),
         // CatalogueBench is built for the benchmark smoke test, which runs it.
         .testTarget(
-            name: "MediactlTests", dependencies: ["CatalogueEngine", "CatalogueDomain", "mediactl", "CatalogueBench"]),
+            name: "MediactlTests",
+            dependencies: ["CatalogueEngine", "CatalogueDomain", "CatalogueJSON", "mediactl", "CatalogueBench"]),
         .testTarget(
             name: "CatalogueHardwareTests",
             dependencies: ["CatalogueHardware", .product(name: "Atomics", package: "swift-atomics")],

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CatalogueDomain
 import CatalogueEngine
+import CatalogueJSON
 import Foundation
 
 struct Allocate: AsyncParsableCommand {
@@ -125,10 +126,7 @@ struct Show: AsyncParsableCommand {
         case .slots:
             let library = try Names(state: state).library(library ?? "")
             func row(_ element: String, _ number: UInt32, _ location: MediumLocation) -> SlotJSON {
-                let medium = state.medium(at: location)
-                return SlotJSON(
-                    element: element, number: number, medium: medium?.barcode ?? "",
-                    state: medium?.physicalState.name ?? "")
+                SlotJSON(element: element, number: number, medium: state.medium(at: location))
             }
             let slots =
                 library.slotCount == 0 ? [] : (1...library.slotCount).map { row("slot", $0, .slot(library.id, $0)) }
@@ -140,7 +138,7 @@ struct Show: AsyncParsableCommand {
             let rows = state.mediaTypes.values.sorted { $0.id < $1.id }.map { MediaTypeJSON($0, state) }
             Output.emit(
                 rows, json: options.json,
-                text: rows.map { "\($0.id)  \($0.name)  \($0.sides) side(s)" }.joined(separator: "\n"))
+                text: rows.map { "\($0.id)  \($0.name)  \($0.side_count) side(s)" }.joined(separator: "\n"))
         }
     }
 }

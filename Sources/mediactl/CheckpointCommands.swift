@@ -1,6 +1,7 @@
 import ArgumentParser
 import CatalogueDomain
 import CatalogueEngine
+import CatalogueJSON
 
 struct CheckpointCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,8 +22,9 @@ struct CheckpointCommand: AsyncParsableCommand {
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let sequence = try catalogue.saveCheckpoint()
-            struct Body: Encodable { var sequence: UInt64 }
-            Output.emit(Body(sequence: sequence), json: options.json, text: "checkpoint saved at event \(sequence)")
+            Output.emit(
+                CheckpointChangeJSON(sequence: sequence, removed: 0), json: options.json,
+                text: "checkpoint saved at event \(sequence)")
         }
     }
 
@@ -33,15 +35,7 @@ struct CheckpointCommand: AsyncParsableCommand {
 
         func run() async throws {
             let listing = try Catalogue.listCheckpoints(at: options.directory)
-            struct Entry: Encodable {
-                var sequence: UInt64
-                var bytes: Int
-                var usable: Bool
-                var detail: String
-            }
-            let body = listing.map {
-                Entry(sequence: $0.sequence, bytes: $0.byteCount, usable: $0.usable, detail: $0.detail)
-            }
+            let body = listing.map(CheckpointJSON.init)
             let text =
                 listing.isEmpty
                 ? "no checkpoints"
@@ -69,8 +63,9 @@ struct CheckpointCommand: AsyncParsableCommand {
                 throw NtmsError(
                     .objectNotFound, "no checkpoint covers event \(sequence); see `mediactl checkpoint list`")
             }
-            struct Body: Encodable { var removed: Int }
-            Output.emit(Body(removed: removed), json: options.json, text: "removed \(removed) checkpoint(s)")
+            Output.emit(
+                CheckpointChangeJSON(sequence: nil, removed: removed), json: options.json,
+                text: "removed \(removed) checkpoint(s)")
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CatalogueDomain
 import CatalogueEngine
+import CatalogueJSON
 import Foundation
 
 struct Complete: AsyncParsableCommand {
@@ -73,12 +74,8 @@ extension MediaCommand {
             defer { catalogue.close() }
             let medium = try Names(state: catalogue.snapshot.state).medium(medium)
             try await options.session(catalogue).deleteMedium(medium.id)
-            struct Body: Encodable {
-                var deleted: String
-                var barcode: String
-            }
             Output.emit(
-                Body(deleted: medium.id.description, barcode: medium.barcode), json: options.json,
+                DeletedMediumJSON(medium), json: options.json,
                 text: "deleted \(medium.id) \(medium.barcode)")
         }
     }
@@ -97,12 +94,8 @@ extension PoolCommand {
             defer { catalogue.close() }
             let pool = try Names(state: catalogue.snapshot.state).pool(path)
             try await options.session(catalogue).deletePool(pool.id)
-            struct Body: Encodable {
-                var deleted: String
-                var path: String
-            }
             Output.emit(
-                Body(deleted: pool.id.description, path: pool.path), json: options.json,
+                DeletedPoolJSON(pool), json: options.json,
                 text: "deleted \(pool.id) \(pool.path)")
         }
     }
@@ -122,8 +115,8 @@ struct History: AsyncParsableCommand {
         let catalogue = try await options.openReadOnly()
         defer { catalogue.close() }
         let identifiers = try resolve(catalogue)
-        let entries = try catalogue.history(of: identifiers).map(HistoryJSON.init)
-        Output.emit(entries, json: options.json, text: entries.map(\.text).joined(separator: "\n"))
+        let entries = try catalogue.history(of: identifiers).map(EventView.init)
+        Output.emit(entries.map(\.json), json: options.json, text: entries.map(\.text).joined(separator: "\n"))
     }
 
     /// The identifiers whose events make up the object's history: a medium's own and its sides'.
@@ -149,41 +142,6 @@ struct History: AsyncParsableCommand {
             throw NtmsError(.objectNotFound, "nothing in the catalogue is named \(object)")
         }
         return Set([e.medium.rawValue] + (0..<UInt64(e.sideCount)).map { e.firstSide.rawValue + $0 })
-    }
-}
-
-struct HistoryJSON: Encodable {
-    var sequence: UInt64
-    var time: String
-    var event: String
-    var application: String
-    var user: String
-    var idempotency_key: String?
-    var fields: [String: String]
-
-    init(_ logged: LoggedEvent) {
-        sequence = logged.sequence
-        time = Self.format(logged.timestamp)
-        event = logged.event.name
-        application = logged.application
-        user = logged.user
-        idempotency_key = logged.idempotencyKey
-        fields = Dictionary(logged.event.fields.map { ($0.name, $0.value) }) { first, _ in first }
-    }
-
-    var text: String {
-        // Every field came from the log: escaped, so no stored text can drive the terminal or forge a line.
-        let details = fields.sorted { $0.key < $1.key }.filter { !$0.value.isEmpty }.map {
-            "\($0.key)=\(TextRules.escaped($0.value))"
-        }
-        return "\(sequence)  \(time)  \(TextRules.escaped(application))/\(TextRules.escaped(user))  \(event)  "
-            + details.joined(separator: " ")
-    }
-
-    static func format(_ nanoseconds: Int64) -> String {
-        let date = Date(timeIntervalSince1970: Double(nanoseconds) / 1_000_000_000)
-        return date.formatted(
-            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 }
 

@@ -1,44 +1,11 @@
 import ArgumentParser
 import CatalogueDomain
 import CatalogueEngine
+import CatalogueJSON
 import Foundation
 
 extension WaitTimeout: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
-}
-
-struct RequestJSON: Encodable {
-    var id: String
-    var type: String
-    var state: String
-    var pool: String?
-    var message: String
-    var submitted: String
-    var application: String
-    var user: String
-    var deadline: String?
-    var closed: String?
-    var close_reason: String?
-
-    init(_ request: OperatorRequest, _ state: CatalogueState) {
-        id = request.id.description
-        type = request.type.name
-        self.state = request.state.name
-        pool = request.type == .newMedia ? request.firstArgument.flatMap { state.pools[PoolID($0)]?.path } : nil
-        message = request.message
-        submitted = HistoryJSON.format(request.submitted)
-        application = request.application
-        user = request.user
-        deadline = request.deadline.map(HistoryJSON.format)
-        closed = request.closed.map(HistoryJSON.format)
-        close_reason = request.closeReason?.name
-    }
-
-    var text: String {
-        "\(id)  \(type)  \(state)  \(submitted)  \(TextRules.escaped(application))/\(TextRules.escaped(user))  "
-            + TextRules.escaped(message)
-            + (close_reason.map { "  (\($0))" } ?? "")
-    }
 }
 
 struct Requests: AsyncParsableCommand {
@@ -212,7 +179,7 @@ struct Watch: AsyncParsableCommand {
 
     private func write(_ logged: LoggedEvent) {
         // Unbuffered, so a pipe sees each event as it happens.
-        FileHandle.standardOutput.write(Data((Output.json(HistoryJSON(logged)) + "\n").utf8))
+        FileHandle.standardOutput.write(Data((Output.json(EventJSON(logged)) + "\n").utf8))
     }
 }
 

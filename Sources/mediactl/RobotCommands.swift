@@ -2,6 +2,7 @@ import ArgumentParser
 import CatalogueDomain
 import CatalogueEngine
 import CatalogueHardware
+import CatalogueJSON
 import Foundation
 
 extension ChangerKind: ExpressibleByArgument {
@@ -62,18 +63,10 @@ struct Mount: AsyncParsableCommand {
         let medium = state.sides[side].flatMap { state.media[$0.medium] }
         let start = ContinuousClock.now
         if let medium, !options.json, medium.location.driveAddress == nil {
-            progress("mounting \(medium.barcode) from \(MediumJSON.describe(medium.location, state))...")
+            progress("mounting \(medium.barcode) from \(LocationJSON(medium.location, in: state).text)...")
         }
         let result = try await options.session(catalogue).mount(side, drive: drive)
-        struct Body: Encodable {
-            var side: String
-            var library: String
-            var drive: UInt32
-            var moved: Bool
-        }
-        let body = Body(
-            side: side.description, library: result.drive.library.description, drive: result.drive.number,
-            moved: result.moved)
+        let body = MountJSON(side: side, result: result, catalogue.snapshot.state)
         let how = result.moved ? "in \(seconds(since: start))" : "without a move (it was still in the drive)"
         Output.emit(body, json: options.json, text: "mounted \(target) in drive \(result.drive.number) \(how)")
     }
@@ -105,14 +98,10 @@ struct Dismount: AsyncParsableCommand {
         if !deferred, !options.json { progress("dismounting \(medium.barcode)...") }
         try await options.session(catalogue).dismount(medium.id, deferred: deferred)
         let now = catalogue.snapshot.state
-        let location = now.media[medium.id].map { MediumJSON.describe($0.location, now) } ?? ""
-        struct Body: Encodable {
-            var medium: String
-            var location: String
-            var deferred: Bool
-        }
+        let body = MediumMovedJSON(now.media[medium.id] ?? medium, deferred: deferred, now)
+        let location = body.location.text
         Output.emit(
-            Body(medium: medium.id.description, location: location, deferred: deferred), json: options.json,
+            body, json: options.json,
             text: deferred
                 ? "\(medium.barcode) stays in \(location) (deferred)"
                 : "\(medium.barcode) is back in \(location) after \(seconds(since: start))")
@@ -175,12 +164,8 @@ struct Eject: AsyncParsableCommand {
         let medium = try Names(state: catalogue.snapshot.state).medium(self.medium)
         let start = ContinuousClock.now
         let used = try await options.session(catalogue).eject(medium.id, port: port)
-        struct Body: Encodable {
-            var medium: String
-            var port: UInt32
-        }
         Output.emit(
-            Body(medium: medium.id.description, port: used), json: options.json,
+            EjectJSON(medium, port: used, catalogue.snapshot.state), json: options.json,
             text: "\(medium.barcode) is in port \(used) after \(seconds(since: start)); it is offline now")
     }
 }
@@ -210,24 +195,8 @@ struct Inventory: AsyncParsableCommand {
         let report = try await options.session(catalogue).inventory(library.id, mediaType: type)
         let after = catalogue.snapshot.state
         func barcode(_ id: MediumID) -> String { after.media[id]?.barcode ?? before.media[id]?.barcode ?? "\(id)" }
-        func place(_ location: MediumLocation) -> String { MediumJSON.describe(location, after) }
-        struct Body: Encodable {
-            var confirmed: Int
-            var moved: [[String: String]]
-            var missing: [String]
-            var registered: [String]
-            var unidentified: [[String: String]]
-            var incomplete: Bool
-            var warnings: [String]
-        }
-        let body = Body(
-            confirmed: report.confirmed,
-            moved: report.taken.moved.map { ["medium": "\($0.medium)", "from": place($0.from), "to": place($0.to)] },
-            missing: report.taken.missing.map(\.description), registered: report.registered.map(\.description),
-            unidentified: report.taken.unidentified.map {
-                ["location": place($0.location), "barcode": $0.barcode, "reason": $0.reason]
-            },
-            incomplete: report.taken.incomplete, warnings: report.warnings)
+        func place(_ location: MediumLocation) -> String { LocationJSON(location, in: after).text }
+        let body = InventoryJSON(report, library: library.id, before: before, after: after)
         var lines = ["found where expected: \(report.confirmed)"]
         lines += report.taken.moved.map { "moved         \(barcode($0.medium))  \(place($0.from)) -> \(place($0.to))" }
         lines += report.taken.missing.map { "missing       \(barcode($0))  (now offline)" }
@@ -271,11 +240,11 @@ struct Simulate: AsyncParsableCommand {
         @OptionGroup var options: StoreOptions
         @Argument(help: "The simulated library (name or id).") var library: String
 
-        func robot() async throws -> (Catalogue, SimulatedChanger) {
+        func robot() async throws -> (Catalogue, Library, SimulatedChanger) {
             let catalogue = try await options.open()
             do {
                 let library = try Names(state: catalogue.snapshot.state).library(self.library)
-                return (catalogue, try catalogue.simulatedRobot(for: library.id))
+                return (catalogue, library, try catalogue.simulatedRobot(for: library.id))
             } catch {
                 catalogue.close()
                 throw error
@@ -291,10 +260,11 @@ struct Simulate: AsyncParsableCommand {
         @Argument(help: "Where it goes.") var to: ChangerElement
 
         func run() async throws {
-            let (catalogue, robot) = try await target.robot()
+            let (catalogue, library, robot) = try await target.robot()
             defer { catalogue.close() }
             try await robot.move(from: from, to: to)
-            print("moved the cartridge in \(from) to \(to) by hand")
+            let change = "moved the cartridge in \(from) to \(to) by hand"
+            Output.emit(SimulationJSON(library: library, change: change), json: target.options.json, text: change)
         }
     }
 
@@ -315,10 +285,11 @@ struct Simulate: AsyncParsableCommand {
             case ("clear", nil): injected = nil
             default: throw UsageError(message: "unknown fault `\(fault)` (stuck-in-drive takes a drive number)")
             }
-            let (catalogue, robot) = try await target.robot()
+            let (catalogue, library, robot) = try await target.robot()
             defer { catalogue.close() }
             if let injected { try robot.inject(injected) } else { try robot.modify { $0.faults.removeAll() } }
-            print(injected == nil ? "faults cleared" : "the robot will \(fault)")
+            let change = injected == nil ? "faults cleared" : "the robot will \(fault)"
+            Output.emit(SimulationJSON(library: library, change: change), json: target.options.json, text: change)
         }
     }
 
@@ -328,10 +299,11 @@ struct Simulate: AsyncParsableCommand {
         @Argument(help: "instant, demo or realistic.") var timing: TimingPreset
 
         func run() async throws {
-            let (catalogue, robot) = try await target.robot()
+            let (catalogue, library, robot) = try await target.robot()
             defer { catalogue.close() }
             try robot.setTiming(timing.timing)
-            print("the robot now moves at \(timing.rawValue) speed")
+            let change = "the robot now moves at \(timing.rawValue) speed"
+            Output.emit(SimulationJSON(library: library, change: change), json: target.options.json, text: change)
         }
     }
 }

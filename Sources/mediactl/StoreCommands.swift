@@ -1,6 +1,7 @@
 import ArgumentParser
 import CatalogueDomain
 import CatalogueEngine
+import CatalogueJSON
 import Foundation
 
 struct Init: AsyncParsableCommand {
@@ -25,12 +26,7 @@ struct Init: AsyncParsableCommand {
                 atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         let catalogue = try await Catalogue.open(at: options.directory, create: true)
-        struct Body: Encodable {
-            var store: String
-            var head: UInt64
-            var group: String?
-        }
-        let body = Body(store: catalogue.directory, head: catalogue.snapshot.head.sequence, group: group)
+        let body = StoreJSON(store: catalogue.directory, head: catalogue.snapshot.head.sequence, group: group)
         catalogue.close()
         if let group { try Catalogue.shareStore(at: body.store, withGroup: group) }
         Output.emit(
@@ -73,51 +69,7 @@ struct Audit: AsyncParsableCommand {
 
     func run() async throws {
         let report = try Catalogue.audit(at: options.directory, hashesAt: hashesAt, anchors: anchors)
-        struct Body: Encodable {
-            var events: UInt64
-            var head: UInt64
-            var head_hash: String
-            var ok: Bool
-            var problem: String?
-            var first_bad_sequence: UInt64?
-            var objects: [String: Int]
-            var invariant_violations: [String]
-            var checkpoints: [CheckpointBody]
-            var chain_hashes: [AnchorBody]
-            var anchors: [AnchorCheckBody]
-        }
-        struct CheckpointBody: Encodable {
-            var sequence: UInt64
-            var bytes: Int
-            var verdict: String
-            var detail: String
-        }
-        struct AnchorBody: Encodable {
-            var sequence: UInt64
-            var hash: String
-            var anchor: String
-        }
-        struct AnchorCheckBody: Encodable {
-            var sequence: UInt64
-            var expected: String
-            var found: String?
-            var holds: Bool
-        }
-        let objects = Dictionary(uniqueKeysWithValues: report.objectCounts.map { ($0.kind, $0.count) })
-        let body = Body(
-            events: report.events, head: report.head, head_hash: report.headHash, ok: report.ok,
-            problem: report.problem,
-            first_bad_sequence: report.firstBadSequence, objects: objects,
-            invariant_violations: report.invariantViolations,
-            checkpoints: report.checkpoints.map {
-                CheckpointBody(
-                    sequence: $0.sequence, bytes: $0.byteCount, verdict: $0.verdict.rawValue, detail: $0.detail)
-            },
-            chain_hashes: report.chainHashes.map { AnchorBody(sequence: $0.sequence, hash: $0.hash, anchor: "\($0)") },
-            anchors: report.anchors.map {
-                AnchorCheckBody(
-                    sequence: $0.anchor.sequence, expected: $0.anchor.hash, found: $0.found, holds: $0.holds)
-            })
+        let body = AuditJSON(report)
         var lines = [
             "events     \(report.events)",
             "head       \(report.head)",
@@ -227,9 +179,9 @@ struct LibraryCommand: AsyncParsableCommand {
             defer { catalogue.close() }
             let found = try Names(state: catalogue.snapshot.state).library(library)
             try await options.session(catalogue).deleteLibrary(found.id)
-            struct Body: Encodable { var deleted: String }
             Output.emit(
-                Body(deleted: found.id.description), json: options.json, text: "deleted \(found.id) \(found.name)")
+                DeletedLibraryJSON(found), json: options.json,
+                text: "deleted \(found.id) \(found.name)")
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CatalogueDomain
 import CatalogueEngine
+import CatalogueJSON
 import Foundation
 
 /// A command-line mistake found after parsing (an unknown name, a bad value): exit status 2.
@@ -61,23 +62,8 @@ struct StoreOptions: ParsableArguments {
 }
 
 enum Output {
-    /// One line of JSON. Characters that are not displayable are written as
-    /// `\u` escapes: the encoder escapes only C0 controls, and C1 controls,
-    /// bidirectional overrides and line separators from the log must not reach
-    /// a terminal either. JSON's own structure is ASCII, so they occur only in strings.
-    static func json<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data("null".utf8)
-        return TextRules.escaped(String(decoding: data, as: UTF8.self)) { scalar in
-            String(scalar).utf16.map { "\\u" + hex4($0) }.joined()
-        }
-    }
-
-    private static func hex4(_ unit: UInt16) -> String {
-        let digits = String(unit, radix: 16)
-        return String(repeating: "0", count: 4 - digits.count) + digits
-    }
+    /// One line of JSON in the model's encoding (docs/json-model.md).
+    static func json<T: Encodable>(_ value: T) -> String { JSONModel.line(value) }
 
     /// Text output with every character that is not displayable escaped, line
     /// by line: the line breaks are the CLI's own, and views escape the fields
@@ -93,14 +79,9 @@ enum Output {
     }
 
     static func reportError(_ error: NtmsError, json: Bool) {
-        struct ErrorBody: Encodable {
-            var error: String
-            var code: Int32
-            var message: String
-        }
         let line =
             json
-            ? Self.json(ErrorBody(error: error.code.name, code: error.code.rawValue, message: error.message))
+            ? Self.json(ErrorJSON(error))
             : "mediactl: \(error.code.name) (\(error.code.rawValue)): \(TextRules.escaped(error.message))"
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }

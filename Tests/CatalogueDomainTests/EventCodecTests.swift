@@ -106,7 +106,7 @@ import Testing
             return
         }
         #expect(code > UInt32(Int32.max))
-        #expect(event.fields.first { $0.name == "error" }?.value == "\(code)")
+        #expect(event.fields.first { $0.name == "error" }?.value == .integer(Int64(code)))
     }
 
     @Test func unknownTypesAndVersionsAreRejected() {

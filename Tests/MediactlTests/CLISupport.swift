@@ -41,14 +41,17 @@ struct CLI {
         _ arguments: [String], environment: [String: String] = [:], launcher: [String] = [],
         executable: URL = Self.executable
     ) throws -> Result {
+        let command = launcher + [executable.path] + arguments + ["--store", store]
+        return try Self.runProgram(command[0], Array(command.dropFirst()), environment: environment)
+    }
+
+    /// Runs any program to its end and returns its status and output.
+    static func runProgram(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws
+        -> Result
+    {
         let process = Process()
-        if let program = launcher.first {
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = launcher.dropFirst() + [executable.path] + arguments + ["--store", store]
-        } else {
-            process.executableURL = executable
-            process.arguments = arguments + ["--store", store]
-        }
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe()
         let err = Pipe()

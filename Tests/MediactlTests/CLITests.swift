@@ -93,7 +93,7 @@ import Testing
         #expect(medium["barcode"] as? String == "MO0001")
         #expect(medium["pool"] as? String == "\\Free\\MO")
         let sides = try #require(medium["sides"] as? [[String: Any]])
-        #expect(sides.map { $0["side"] as? String } == ["A", "B"])
+        #expect(sides.map { $0["side_letter"] as? String } == ["A", "B"])
         #expect(sides.allSatisfy { $0["state"] as? String == "AVAILABLE" })
         let allocation = try #require(
             try cli.json(["allocate", "--pool", "\\Backup\\Daily", "--new"]) as? [String: Any])

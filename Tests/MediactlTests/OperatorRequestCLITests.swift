@@ -189,6 +189,6 @@ final class RunningCLI: @unchecked Sendable {
         #expect(events.map { $0?["sequence"] as? Int } == [1, 2, 3, 4, 5])
         #expect(events.first??["event"] as? String == "CatalogueCreated")
         #expect(events.last??["event"] as? String == "MediumImported")
-        #expect((events.last??["fields"] as? [String: String])?["barcode"] == "W0001")
+        #expect((events.last??["fields"] as? [String: Any])?["barcode"] as? String == "W0001")
     }
 }

@@ -4,6 +4,14 @@ import Testing
 /// The robot commands of the CLI contract, against a simulated library, each
 /// command a separate process (so the robot's state crosses processes).
 @Suite struct RobotCLITests {
+    /// A location object as "LIBRARY KIND N".
+    func location(_ output: [String: Any]) -> String? {
+        guard let location = output["location"] as? [String: Any], let kind = location["kind"] as? String,
+            let library = location["library_name"] as? String, let number = location["number"] as? Int
+        else { return nil }
+        return "\(library) \(kind) \(number)"
+    }
+
     @Test func mountDismountInjectEjectAndInventoryThroughTheSimulatedRobot() throws {
         let cli = CLI()
         defer { cli.remove() }
@@ -26,27 +34,27 @@ import Testing
         let lmid = try #require(allocation["lmid"] as? String)
 
         let mounted = try #require(try cli.json(["mount", lmid]) as? [String: Any])
-        #expect(mounted["drive"] as? Int == 0 && mounted["moved"] as? Bool == true)
+        #expect(mounted["drive"] as? Int == 0 && mounted["robot_moved"] as? Bool == true)
         let drives = try #require(try cli.json(["show", "drives", "Robot"]) as? [[String: Any]])
         #expect(drives.map { $0["state"] as? String } == ["LOADED", "DISMOUNTED"])
-        #expect(drives.first?["medium"] as? String == "A00001L8")
+        #expect(drives.first?["barcode"] as? String == "A00001L8")
 
         let deferred = try #require(try cli.json(["dismount", lmid, "--deferred"]) as? [String: Any])
-        #expect(deferred["location"] as? String == "Robot drive 0")
+        #expect(location(deferred) == "Robot drive 0")
         let again = try #require(try cli.json(["mount", lmid, "--drive", "0"]) as? [String: Any])
-        #expect(again["moved"] as? Bool == false)
+        #expect(again["robot_moved"] as? Bool == false)
         let home = try #require(try cli.json(["dismount", "A00001L8"]) as? [String: Any])
-        #expect(home["location"] as? String == "Robot slot 1")
+        #expect(location(home) == "Robot slot 1")
 
         let injected = try #require(
             try cli.json([
                 "inject", "Robot", "--port", "1", "--barcode", "NEW001L8", "--media-type", "LTO-8", "--label", "import",
             ])
                 as? [String: Any])
-        #expect(injected["location"] as? String == "Robot slot 3")
+        #expect(location(injected) == "Robot slot 3")
         #expect(injected["pool"] as? String == "\\Import\\LTO-8")
         let ejected = try #require(try cli.json(["eject", "NEW001L8"]) as? [String: Any])
-        #expect(ejected["port"] as? Int == 1)
+        #expect(ejected["port"] as? Int == 1 && ejected["library_name"] as? String == "Robot")
         let full = try cli.run(["eject", "A00002L8", "--json"])
         #expect(full.status == 3)
         #expect(try full.errorJSON()["error"] as? String == "ERROR_BUSY")
@@ -94,7 +102,7 @@ import Testing
         #expect(both.allSatisfy { $0.status == 0 }, "\(both.map(\.stderr))")
         let drives = try #require(try cli.json(["show", "drives", "Robot"]) as? [[String: Any]])
         #expect(drives.allSatisfy { $0["state"] as? String == "LOADED" })
-        #expect(Set(drives.compactMap { $0["medium"] as? String }) == ["B00001L8", "B00002L8"])
+        #expect(Set(drives.compactMap { $0["barcode"] as? String }) == ["B00001L8", "B00002L8"])
         let inventory = try #require(try cli.json(["inventory", "Robot"]) as? [String: Any])
         #expect(inventory["confirmed"] as? Int == 2, "the catalogue and the robot agree")
         #expect((try cli.json(["audit"]) as? [String: Any])?["ok"] as? Bool == true)

@@ -108,43 +108,72 @@ extension CatalogueEvent {
         }
     }
 
-    var roboticsFields: [(name: String, value: String)] {
+    var roboticsFields: [EventField] {
+        func id(_ name: String, _ value: some CustomStringConvertible) -> EventField {
+            EventField(name, .text(value.description))
+        }
         switch self {
         case .changerAttached(let e):
-            return [("library", "\(e.library)"), ("changer", e.kind.name), ("device", e.device)]
+            return [
+                id("library", e.library), EventField("changer", .text(e.kind.name)),
+                EventField("device", .text(e.device)),
+            ]
         case .robotOperationStarted(let e):
             let o = e.operation
             return [
-                ("operation", "\(o.id)"), ("task", o.task.name), ("library", "\(o.library)"),
-                ("medium", o.medium?.description ?? ""), ("side", o.side?.description ?? ""), ("from", "\(o.from)"),
-                ("to", "\(o.to)"), ("barcode", o.barcode), ("media_type", o.mediaType?.description ?? ""),
-                ("previous_state", o.previousState.name),
+                id("operation", o.id), EventField("task", .text(o.task.name)), id("library", o.library),
+                EventField("medium", .identifier(o.medium)), EventField("side", .identifier(o.side)),
+                EventField("from", .location(o.from)), EventField("to", .location(o.to)),
+                EventField("barcode", .text(o.barcode)), EventField("media_type", .identifier(o.mediaType)),
+                EventField("previous_state", .text(o.previousState.name)),
             ]
         case .robotOperationFinished(let e):
-            var fields: [(name: String, value: String)] = [("operation", "\(e.operation)"), ("result", e.result.name)]
+            var fields = [id("operation", e.operation), EventField("result", .text(e.result.name))]
             switch e.result {
             case .succeeded: break
             case .failedUnchanged(let code, let message), .failedUncertain(let code, let message):
                 // A code from a damaged or newer log may be any 32-bit value: show it as a number.
-                let name = Int32(exactly: code).flatMap(NtmsErrorCode.init(rawValue:))?.name ?? "\(code)"
-                fields += [("error", name), ("message", message)]
+                let name = Int32(exactly: code).flatMap(NtmsErrorCode.init(rawValue:))?.name
+                fields += [
+                    EventField("error", name.map(EventFieldValue.text) ?? .integer(Int64(code))),
+                    EventField("message", .text(message)),
+                ]
             }
             return fields
         case .dismountDeferred(let e):
-            return [("medium", "\(e.medium)"), ("drive", "\(e.drive)")]
+            return [
+                id("medium", e.medium), id("library", e.drive.library),
+                EventField("drive", .integer(Int64(e.drive.number))),
+            ]
         case .mediumRemounted(let e):
-            return [("medium", "\(e.medium)"), ("side", "\(e.side)"), ("drive", "\(e.drive)")]
+            return [
+                id("medium", e.medium), id("side", e.side), id("library", e.drive.library),
+                EventField("drive", .integer(Int64(e.drive.number))),
+            ]
         case .inventoryTaken(let e):
             return [
-                ("library", "\(e.library)"),
-                ("moved", e.moved.map { "\($0.medium):\($0.from)->\($0.to)" }.joined(separator: ",")),
-                ("missing", e.missing.map(\.description).joined(separator: ",")),
-                (
+                id("library", e.library),
+                EventField(
+                    "moved",
+                    .list(
+                        e.moved.map {
+                            .record([
+                                id("medium", $0.medium), EventField("from", .location($0.from)),
+                                EventField("to", .location($0.to)),
+                            ])
+                        })),
+                EventField("missing", .identifiers(e.missing)),
+                EventField(
                     "unidentified",
-                    e.unidentified.map { "\($0.location) \($0.barcode.isEmpty ? "(no label)" : $0.barcode)" }
-                        .joined(separator: ",")
-                ),
-                ("incomplete", "\(e.incomplete)"),
+                    .list(
+                        e.unidentified.map {
+                            .record([
+                                EventField("location", .location($0.location)),
+                                EventField("barcode", .text($0.barcode)),
+                                EventField("reason", .text($0.reason)),
+                            ])
+                        })),
+                EventField("incomplete", .flag(e.incomplete)),
             ]
         default:
             return []

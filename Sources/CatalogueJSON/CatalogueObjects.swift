@@ -1,0 +1,326 @@
+import CatalogueDomain
+
+// The catalogue's objects. Every row names its own identifier `id`; a
+// reference to another object is two fields, its id and its readable name:
+// `medium`/`barcode`, `side`/`side_letter`, `library`/`library_name`,
+// `media_type`/`media_type_name`. Pools are named by path, as RSM's tools
+// name them and as allocate's answer always did: `pool` is the path and
+// `pool_id` the id (likewise `allocated_from` and `allocated_from_id`).
+
+/// Where a medium is: on the shelf, or in a library's slot, drive or port.
+public struct LocationJSON: Codable, Sendable, Equatable {
+    /// `shelf`, `slot`, `drive` or `port`.
+    public var kind: String
+    public var library: String?
+    public var library_name: String?
+    /// The element's number (slots from 1, drives and ports from 0); null on the shelf.
+    public var number: UInt32?
+
+    public init(_ location: MediumLocation, libraryName: String?) {
+        switch location {
+        case .shelf: kind = "shelf"
+        case .slot(_, let n): (kind, number) = ("slot", n)
+        case .drive(_, let n): (kind, number) = ("drive", n)
+        case .port(_, let n): (kind, number) = ("port", n)
+        }
+        library = location.library?.description
+        library_name = location.library == nil ? nil : libraryName
+    }
+
+    public init(_ location: MediumLocation, in state: CatalogueState) {
+        self.init(location, libraryName: location.library.flatMap { state.libraries[$0]?.name })
+    }
+
+    var jsonValue: JSONValue {
+        .object([
+            "kind": .string(kind), "library": library.map(JSONValue.string) ?? .null,
+            "library_name": library_name.map(JSONValue.string) ?? .null,
+            "number": number.map { .integer(Int64($0)) } ?? .null,
+        ])
+    }
+}
+
+public struct MediaTypeJSON: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var side_count: Int
+    public var free_pool: String
+    public var free_pool_id: String
+    public var import_pool: String
+    public var import_pool_id: String
+    public var unrecognized_pool: String
+    public var unrecognized_pool_id: String
+
+    public init(_ type: MediaType, _ state: CatalogueState) {
+        id = type.id.description
+        name = type.name
+        side_count = Int(type.sideCount)
+        free_pool = state.pools[type.freePool]?.path ?? ""
+        free_pool_id = type.freePool.description
+        import_pool = state.pools[type.importPool]?.path ?? ""
+        import_pool_id = type.importPool.description
+        unrecognized_pool = state.pools[type.unrecognizedPool]?.path ?? ""
+        unrecognized_pool_id = type.unrecognizedPool.description
+    }
+}
+
+public struct LibraryJSON: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    /// `ONLINE` or `OFFLINE`.
+    public var type: String
+    public var slots: UInt32
+    public var drives: UInt32
+    public var ports: UInt32
+    /// `simulated` or `mtx`; null without a changer.
+    public var changer: String?
+    /// The changer's device (mtx); null when it has none.
+    public var device: String?
+    public var needs_inventory: Bool
+
+    public init(_ library: Library) {
+        id = library.id.description
+        name = library.name
+        type = library.type.name
+        slots = library.slotCount
+        drives = library.driveCount
+        ports = library.portCount
+        changer = library.changer?.name
+        device = library.device.isEmpty ? nil : library.device
+        needs_inventory = library.needsInventory
+    }
+}
+
+public struct PoolJSON: Codable, Sendable, Equatable {
+    public var id: String
+    public var path: String
+    /// `APPLICATION`, `FREE`, `IMPORT`, `UNRECOGNIZED` or a folder's type.
+    public var type: String
+    /// Null for a folder pool.
+    public var media_type: String?
+    public var media_type_name: String?
+    public var from_scratch: Bool
+    public var to_scratch: Bool
+    /// 0: unlimited.
+    public var max_allocates: UInt32
+    /// Media directly in the pool.
+    public var media: Int
+    /// Pools directly under it.
+    public var pools: Int
+
+    public init(_ pool: Pool, _ state: CatalogueState) {
+        id = pool.id.description
+        path = pool.path
+        type = pool.type.name
+        media_type = pool.mediaType?.description
+        media_type_name = pool.mediaType.flatMap { state.mediaTypes[$0]?.name }
+        from_scratch = pool.policy.allocateFromScratch
+        to_scratch = pool.policy.deallocateToScratch
+        max_allocates = pool.policy.maxAllocates
+        media = pool.mediumCount
+        pools = pool.childCount
+    }
+}
+
+public struct MediumJSON: Codable, Sendable, Equatable {
+    /// A side as a medium lists it.
+    public struct SideSummary: Codable, Sendable, Equatable {
+        public var id: String
+        public var side_letter: String
+        public var state: String
+    }
+
+    public var id: String
+    public var barcode: String
+    public var media_type: String
+    public var media_type_name: String
+    public var pool: String
+    public var pool_id: String
+    public var location: LocationJSON
+    public var online: Bool
+    /// `IDLE`, `INUSE`, `MOUNTED`, `LOADED`, `UNLOADED`, `OPERROR` …
+    public var physical_state: String
+    public var sides: [SideSummary]
+
+    public init(_ medium: Medium, _ state: CatalogueState) {
+        id = medium.id.description
+        barcode = medium.barcode
+        media_type = medium.mediaType.description
+        media_type_name = state.mediaTypes[medium.mediaType]?.name ?? ""
+        pool = state.pools[medium.pool]?.path ?? ""
+        pool_id = medium.pool.description
+        location = LocationJSON(medium.location, in: state)
+        online = state.isOnline(medium)
+        physical_state = medium.physicalState.name
+        sides = state.sides(of: medium).map {
+            SideSummary(id: $0.id.description, side_letter: $0.letter, state: $0.state.name)
+        }
+    }
+}
+
+public struct SideJSON: Codable, Sendable, Equatable {
+    public var id: String
+    public var side_letter: String
+    public var state: String
+    public var medium: String
+    public var barcode: String
+    public var allocate_count: UInt32
+    /// The logical medium allocated on it; null when none.
+    public var lmid: String?
+
+    public init(_ side: Side, _ medium: Medium) {
+        id = side.id.description
+        side_letter = side.letter
+        state = side.state.name
+        self.medium = medium.id.description
+        barcode = medium.barcode
+        allocate_count = side.allocateCount
+        lmid = side.logicalMedium?.description
+    }
+}
+
+/// A logical medium, as `show lmids` lists it and allocate answers (with `allocated_from`).
+public struct LogicalMediumJSON: Codable, Sendable, Equatable {
+    public var lmid: String
+    public var side: String
+    public var side_letter: String
+    public var medium: String
+    public var barcode: String
+    public var pool: String
+    public var pool_id: String
+    public var exclusive: Bool
+
+    public init?(_ logical: LogicalMedium, _ state: CatalogueState) {
+        guard let side = state.sides[logical.side], let medium = state.media[side.medium] else { return nil }
+        lmid = logical.id.description
+        self.side = side.id.description
+        side_letter = side.letter
+        self.medium = medium.id.description
+        barcode = medium.barcode
+        pool = state.pools[logical.pool]?.path ?? ""
+        pool_id = logical.pool.description
+        exclusive = logical.exclusive
+    }
+}
+
+/// AllocateNtmsMedia's answer. Its keys are the ones scripts have used since
+/// the first release; `pool_id` and `allocated_from_id` were added beside them.
+public struct AllocationJSON: Codable, Sendable, Equatable {
+    public var lmid: String
+    public var side: String
+    public var side_letter: String
+    public var medium: String
+    public var barcode: String
+    public var pool: String
+    public var pool_id: String
+    /// The pool the side came from: the target, its Free pool or the Import pool (path).
+    public var allocated_from: String
+    public var allocated_from_id: String
+
+    public init(_ allocation: Allocation, _ state: CatalogueState) {
+        lmid = allocation.logicalMedium.description
+        side = allocation.side.description
+        side_letter = state.sides[allocation.side]?.letter ?? "?"
+        medium = allocation.medium.description
+        barcode = state.media[allocation.medium]?.barcode ?? ""
+        pool = state.pools[allocation.pool]?.path ?? ""
+        pool_id = allocation.pool.description
+        allocated_from = state.pools[allocation.allocatedFrom]?.path ?? ""
+        allocated_from_id = allocation.allocatedFrom.description
+    }
+}
+
+public struct DriveJSON: Codable, Sendable, Equatable {
+    public var library: String
+    public var library_name: String
+    /// The drive's number in its library, from 0.
+    public var drive: UInt32
+    public var state: String
+    public var medium: String?
+    public var barcode: String?
+    public var side: String?
+    public var side_letter: String?
+    public var mounts: UInt32
+
+    public init(_ drive: Drive, _ state: CatalogueState) {
+        library = drive.address.library.description
+        library_name = state.libraries[drive.address.library]?.name ?? ""
+        self.drive = drive.address.number
+        self.state = drive.state.name
+        medium = drive.medium?.description
+        barcode = drive.medium.flatMap { state.media[$0]?.barcode }
+        side = drive.side?.description
+        side_letter = drive.side.flatMap { state.sides[$0]?.letter }
+        mounts = drive.mountCount
+    }
+}
+
+/// One storage element of a library: a slot, a port or a drive, and what it holds.
+public struct SlotJSON: Codable, Sendable, Equatable {
+    /// `slot`, `drive` or `port`.
+    public var element: String
+    public var number: UInt32
+    public var medium: String?
+    public var barcode: String?
+    /// The medium's physical state; null when the element is empty.
+    public var physical_state: String?
+
+    public init(element: String, number: UInt32, medium: Medium?) {
+        self.element = element
+        self.number = number
+        self.medium = medium?.id.description
+        barcode = medium?.barcode
+        physical_state = medium?.physicalState.name
+    }
+}
+
+public struct RequestJSON: Codable, Sendable, Equatable {
+    public var id: String
+    /// `MESSAGE`, `NEWMEDIA`, `MOVEMEDIA`, `CLEANER` or `DEVICESERVICE`.
+    public var type: String
+    /// `SUBMITTED`, `ACTIVE`, `INPROGRESS`, `COMPLETE` or `REFUSED`.
+    public var state: String
+    /// The pool that needs media (NEWMEDIA); null otherwise.
+    public var pool: String?
+    public var pool_id: String?
+    /// The medium to bring online (MOVEMEDIA); null otherwise.
+    public var medium: String?
+    public var barcode: String?
+    /// The library concerned (CLEANER, DEVICESERVICE); null otherwise.
+    public var library: String?
+    public var library_name: String?
+    public var message: String
+    public var submitted: String
+    public var application: String
+    public var user: String
+    public var deadline: String?
+    public var closed: String?
+    public var close_reason: String?
+
+    public init(_ request: OperatorRequest, _ state: CatalogueState) {
+        id = request.id.description
+        type = request.type.name
+        self.state = request.state.name
+        let argument = request.firstArgument
+        switch request.type {
+        case .newMedia:
+            pool_id = argument.map { PoolID($0).description }
+            pool = argument.flatMap { state.pools[PoolID($0)]?.path }
+        case .moveMedia:
+            medium = argument.map { MediumID($0).description }
+            barcode = argument.flatMap { state.media[MediumID($0)]?.barcode }
+        case .cleaner, .deviceService:
+            library = argument.map { LibraryID($0).description }
+            library_name = argument.flatMap { state.libraries[LibraryID($0)]?.name }
+        default:
+            break
+        }
+        message = request.message
+        submitted = JSONModel.time(request.submitted)
+        application = request.application
+        user = request.user
+        deadline = request.deadline.map(JSONModel.time)
+        closed = request.closed.map(JSONModel.time)
+        close_reason = request.closeReason?.name
+    }
+}
