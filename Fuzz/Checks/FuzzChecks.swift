@@ -6,6 +6,9 @@ import CatalogueStorage
 /// The properties the fuzz targets check. Any input may be refused with an
 /// error; none may crash, and whatever decodes must survive a round trip.
 public enum FuzzChecks {
+    /// The record every fuzzed event is folded with: a fixed time and caller, as a log would give.
+    static let envelope = EventEnvelope(time: 1_764_000_000_000_000_000, application: "fuzz", user: "fuzzer")
+
     /// Input: two bytes of event type, then a payload. Also tried whole as a
     /// log record and as a stored command answer.
     public static func eventDecoder(_ bytes: [UInt8]) {
@@ -118,7 +121,7 @@ public enum FuzzChecks {
         for command in accepted {
             guard case .success(let decision) = state.decide(command) else { continue }
             var next = state
-            for event in decision.events { next.evolve(event) }
+            for event in decision.events { next.evolve(event, Self.envelope) }
             precondition(next.invariantViolations().isEmpty, "\(command) broke an invariant")
             precondition(acceptedTextKeepsTheRules(command), "\(command) accepted text that breaks the rules")
         }
@@ -169,7 +172,7 @@ public enum FuzzChecks {
         var state = CatalogueState()
         func run(_ command: CatalogueCommand) {
             guard case .success(let decision) = state.decide(command) else { fatalError("fixture: \(command)") }
-            for event in decision.events { state.evolve(event) }
+            for event in decision.events { state.evolve(event, Self.envelope) }
         }
         run(.createCatalogue)
         run(.registerMediaType(name: "MO", sideCount: 2))
@@ -194,7 +197,7 @@ public enum FuzzChecks {
             func run(_ command: CatalogueCommand) {
                 guard case .success(let decision) = state.decide(command) else { return }
                 for event in decision.events {
-                    state.evolve(event)
+                    state.evolve(event, Self.envelope)
                     events.append(event)
                 }
             }
@@ -263,7 +266,7 @@ public enum FuzzChecks {
             if case .success(let decision) = state.decide(
                 .submitRequest(type: .newMedia, message: "more tapes", firstArgument: 9, secondArgument: nil))
             {
-                for event in decision.events { state.evolve(event) }
+                for event in decision.events { state.evolve(event, Self.envelope) }
             }
             return [payload, container, state.checkpointPayload(), CatalogueState().checkpointPayload()]
         default:

@@ -141,6 +141,11 @@ public struct MediumJSON: Codable, Sendable, Equatable {
     /// `IDLE`, `INUSE`, `MOUNTED`, `LOADED`, `UNLOADED`, `OPERROR` …
     public var physical_state: String
     public var sides: [SideSummary]
+    /// Mounts for use so far.
+    public var mount_count: UInt32
+    public var last_mounted: String?
+    public var last_dismounted: String?
+    public var last_allocated: String?
 
     public init(_ medium: Medium, _ state: CatalogueState) {
         id = medium.id.description
@@ -155,6 +160,11 @@ public struct MediumJSON: Codable, Sendable, Equatable {
         sides = state.sides(of: medium).map {
             SideSummary(id: $0.id.description, side_letter: $0.letter, state: $0.state.name)
         }
+        let usage = state.mediumUsage[medium.id] ?? MediumUsage()
+        mount_count = usage.mountCount
+        last_mounted = usage.lastMounted.map(JSONModel.time)
+        last_dismounted = usage.lastDismounted.map(JSONModel.time)
+        last_allocated = usage.lastAllocated.map(JSONModel.time)
     }
 }
 
@@ -189,6 +199,10 @@ public struct LogicalMediumJSON: Codable, Sendable, Equatable {
     public var pool: String
     public var pool_id: String
     public var exclusive: Bool
+    /// When it was allocated, and by which application and user.
+    public var allocated: String
+    public var application: String
+    public var user: String
 
     public init?(_ logical: LogicalMedium, _ state: CatalogueState) {
         guard let side = state.sides[logical.side], let medium = state.media[side.medium] else { return nil }
@@ -200,6 +214,9 @@ public struct LogicalMediumJSON: Codable, Sendable, Equatable {
         pool = state.pools[logical.pool]?.path ?? ""
         pool_id = logical.pool.description
         exclusive = logical.exclusive
+        allocated = JSONModel.time(logical.allocated)
+        application = logical.application
+        user = logical.user
     }
 }
 
@@ -241,6 +258,10 @@ public struct DriveJSON: Codable, Sendable, Equatable {
     public var side: String?
     public var side_letter: String?
     public var mounts: UInt32
+    /// Seconds a medium was mounted in it for use, finished mounts only.
+    public var busy_seconds: Double
+    /// When its current use began; null when it is not in use.
+    public var busy_since: String?
 
     public init(_ drive: Drive, _ state: CatalogueState) {
         library = drive.address.library.description
@@ -252,6 +273,8 @@ public struct DriveJSON: Codable, Sendable, Equatable {
         side = drive.side?.description
         side_letter = drive.side.flatMap { state.sides[$0]?.letter }
         mounts = drive.mountCount
+        busy_seconds = Double(drive.busyNanoseconds) / 1_000_000_000
+        busy_since = drive.busySince.map(JSONModel.time)
     }
 }
 

@@ -21,7 +21,11 @@ enum CrashCheck {
 
         // Replaying from the first event equals the state the engine opened with (from its newest checkpoint).
         var replayed = CatalogueState()
-        for logged in log { replayed.evolve(logged.event) }
+        for logged in log {
+            replayed.evolve(
+                logged.event,
+                EventEnvelope(time: logged.timestamp, application: logged.application, user: logged.user))
+        }
         if replayed != snapshot.state { problems.append("replaying the log does not give the opened state") }
 
         // No side is ever allocated while another allocation holds it.

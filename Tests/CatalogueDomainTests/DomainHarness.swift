@@ -1,7 +1,19 @@
 import CatalogueDomain
 
+extension CatalogueState {
+    /// Folds with the harness's record, as a replay of its log must.
+    mutating func evolve(_ event: CatalogueEvent) { evolve(event, DomainHarness.envelope) }
+    mutating func evolve(_ events: [CatalogueEvent]) { evolve(events, DomainHarness.envelope) }
+}
+
+extension Replay {
+    mutating func evolve(_ event: CatalogueEvent) { evolve(event, DomainHarness.envelope) }
+}
+
 /// Runs commands through decide and evolve with no storage, as the writer does.
 struct DomainHarness {
+    /// Every event of the harness is recorded at this time, by this caller.
+    static let envelope = EventEnvelope(time: 1_764_000_000_000_000_000, application: "harness", user: "tester")
     var state = CatalogueState()
     var log: [CatalogueEvent] = []
 

@@ -61,13 +61,16 @@ import Testing
         var sequentialState = CatalogueState()
         let sequential = Result {
             try log.read { reader in
-                try reader.forEachRecordView(after: .empty) { sequentialState.evolve(try $0.event()) }
+                try reader.forEachRecordView(after: .empty) { record in
+                    let event = try record.event()
+                    sequentialState.evolve(event, record.envelope(for: event))
+                }
             }
         }
         var concurrentState = CatalogueState()
         let concurrent = Result {
             try log.read { reader in
-                try reader.forEachEventDecodedConcurrently(after: .empty) { concurrentState.evolve($0) }
+                try reader.forEachEventDecodedConcurrently(after: .empty) { concurrentState.evolve($0, $1) }
             }
         }
         #expect(Self.describe(concurrent) == Self.describe(sequential), "damage: \(damage)")
@@ -91,11 +94,11 @@ import Testing
         var whole = CatalogueState()
         var split = CatalogueState()
         let (end, middle, splitEnd) = try log.read { reader in
-            let end = try reader.forEachEventDecodedConcurrently(after: .empty) { whole.evolve($0) }
+            let end = try reader.forEachEventDecodedConcurrently(after: .empty) { whole.evolve($0, $1) }
             let middle = try reader.forEachEventDecodedConcurrently(after: .empty, through: boundary) {
-                split.evolve($0)
+                split.evolve($0, $1)
             }
-            let splitEnd = try reader.forEachEventDecodedConcurrently(after: middle) { split.evolve($0) }
+            let splitEnd = try reader.forEachEventDecodedConcurrently(after: middle) { split.evolve($0, $1) }
             return (end, middle, splitEnd)
         }
         #expect(middle.sequence == boundary)
@@ -117,7 +120,7 @@ import Testing
         var events: [CatalogueEvent] = []
         func run(_ command: CatalogueCommand) throws -> CommandOutcome {
             let decision = try state.decide(command).get()
-            state.evolve(decision.events)
+            state.evolve(decision.events, EventEnvelope(time: 0, application: "test", user: "tester"))
             events.append(contentsOf: decision.events)
             return decision.outcome
         }

@@ -7,7 +7,7 @@ import SortedCollections
 extension CatalogueState {
     /// Bump whenever a field is added to the state or an encoding changes; older
     /// checkpoints are then ignored and the log is replayed in full.
-    public static let checkpointVersion: UInt16 = 2
+    public static let checkpointVersion: UInt16 = 3
 
     public func checkpointPayload() -> [UInt8] {
         var out = BinaryWriter()
@@ -80,6 +80,9 @@ extension CatalogueState {
             out.write(logical.side)
             out.write(logical.pool)
             out.write(logical.exclusive)
+            out.write(logical.allocated)
+            out.write(logical.application)
+            out.write(logical.user)
         }
         out.write(UInt64(requests.count))
         for request in requests.values { out.write(request) }
@@ -91,6 +94,18 @@ extension CatalogueState {
             out.write(drive.side)
             out.write(drive.lastUsed)
             out.write(drive.mountCount)
+            out.write(drive.busyNanoseconds)
+            out.write(drive.busySince != nil)
+            if let since = drive.busySince { out.write(since) }
+        }
+        out.write(UInt64(mediumUsage.count))
+        for (medium, usage) in mediumUsage {
+            out.write(medium)
+            for time in [usage.lastMounted, usage.lastDismounted, usage.lastAllocated] {
+                out.write(time != nil)
+                if let time { out.write(time) }
+            }
+            out.write(usage.mountCount)
         }
         out.write(UInt64(operations.count))
         for operation in operations.values {
@@ -179,7 +194,8 @@ extension CatalogueState {
         logicalMedia = try Self.readMap(&input, "logical medium") { input throws(PayloadDecodingError) in
             LogicalMedium(
                 id: try input.readID(), side: try input.readID(), pool: try input.readID(),
-                exclusive: try input.readBool())
+                exclusive: try input.readBool(), allocated: try input.readInt64(), application: try input.readString(),
+                user: try input.readString())
         } key: {
             $0.id
         }
@@ -192,9 +208,23 @@ extension CatalogueState {
             Drive(
                 address: try input.readDrive(), state: try input.readEnum(DriveState.self),
                 medium: try input.readOptionalID(), side: try input.readOptionalID(), lastUsed: try input.readUInt64(),
-                mountCount: try input.readUInt32())
+                mountCount: try input.readUInt32(), busyNanoseconds: try input.readInt64(),
+                busySince: try input.readBool() ? try input.readInt64() : nil)
         } key: {
             $0.address
+        }
+        let usageCount = try input.readUInt64()
+        guard usageCount <= UInt64(input.remaining) else { throw PayloadDecodingError("truncated medium usage list") }
+        for _ in 0..<usageCount {
+            let medium: MediumID = try input.readID()
+            var usage = MediumUsage()
+            usage.lastMounted = try input.readBool() ? try input.readInt64() : nil
+            usage.lastDismounted = try input.readBool() ? try input.readInt64() : nil
+            usage.lastAllocated = try input.readBool() ? try input.readInt64() : nil
+            usage.mountCount = try input.readUInt32()
+            guard mediumUsage.updateValue(usage, forKey: medium) == nil else {
+                throw PayloadDecodingError("medium usage of \(medium) appears twice")
+            }
         }
         operations = try Self.readMap(&input, "robot operation") { input throws(PayloadDecodingError) in
             guard

@@ -4,30 +4,31 @@ import SortedCollections
 extension CatalogueState {
     /// Folds one event into the state. Pure and total: events are facts, so this
     /// never fails and never consults a clock, randomness or hardware; the same
-    /// log always yields the same state.
-    public mutating func evolve(_ event: CatalogueEvent) {
+    /// log always yields the same state. `envelope` is the event's record: its
+    /// time and caller, from which the usage facts are kept.
+    public mutating func evolve(_ event: CatalogueEvent, _ envelope: EventEnvelope) {
         var indexing = IndexMaintenance.eachChange
-        evolve(event, indexing: &indexing)
+        evolve(event, envelope, indexing: &indexing)
     }
 
-    /// Folds a decision's events with the same result as folding them one by
-    /// one, but changes the allocation indexes once per medium they touch, by
-    /// the difference between its entries before the first event and after the
-    /// last. Drawing a medium from scratch and allocating one of its sides then
-    /// moves one entry instead of moving every side's entry into the pool and
-    /// taking one out again.
-    public mutating func evolve(_ events: some Collection<CatalogueEvent>) {
+    /// Folds a decision's events, all recorded with `envelope`, with the same
+    /// result as folding them one by one, but changes the allocation indexes
+    /// once per medium they touch, by the difference between its entries
+    /// before the first event and after the last. Drawing a medium from
+    /// scratch and allocating one of its sides then moves one entry instead of
+    /// moving every side's entry into the pool and taking one out again.
+    public mutating func evolve(_ events: some Collection<CatalogueEvent>, _ envelope: EventEnvelope) {
         guard events.count > 1 else {
-            for event in events { evolve(event) }
+            for event in events { evolve(event, envelope) }
             return
         }
         var indexing = IndexMaintenance.grouped([])
-        for event in events { evolve(event, indexing: &indexing) }
+        for event in events { evolve(event, envelope, indexing: &indexing) }
         finishGroup(indexing)
     }
 
     /// Folds one event, keeping the allocation indexes as `indexing` says.
-    mutating func evolve(_ event: CatalogueEvent, indexing: inout IndexMaintenance) {
+    mutating func evolve(_ event: CatalogueEvent, _ envelope: EventEnvelope, indexing: inout IndexMaintenance) {
         eventCount += 1
         switch event {
         case .catalogueCreated(let e):
@@ -130,6 +131,7 @@ extension CatalogueState {
 
         case .mediumDeleted(let e):
             unindexSides(of: e.medium, &indexing)
+            mediumUsage[e.medium] = nil
             guard let medium = media.removeValue(forKey: e.medium) else { return }
             mediumByBarcode[medium.barcode] = nil
             if medium.location != .shelf { mediumAtLocation[medium.location] = nil }
@@ -139,10 +141,10 @@ extension CatalogueState {
         case .sideAllocated(let e):
             allocate(
                 e.side, as: e.logicalMedium, in: e.pool, exclusive: e.exclusive, reserving: e.reservedSides,
-                &indexing)
+                envelope, &indexing)
 
         case .sideAllocatedNext(let e):
-            allocate(e.side, as: e.logicalMedium, in: e.pool, exclusive: true, reserving: [], &indexing)
+            allocate(e.side, as: e.logicalMedium, in: e.pool, exclusive: true, reserving: [], envelope, &indexing)
 
         case .sideDeallocated(let e):
             logicalMedia[e.logicalMedium] = nil
@@ -188,7 +190,7 @@ extension CatalogueState {
 
         case .changerAttached, .robotOperationStarted, .robotOperationFinished, .dismountDeferred, .mediumRemounted,
             .inventoryTaken:
-            evolveRobotics(event, &indexing)
+            evolveRobotics(event, envelope, &indexing)
         }
     }
 
@@ -201,7 +203,7 @@ extension CatalogueState {
 
     private mutating func allocate(
         _ side: SideID, as lmid: LogicalMediumID, in pool: PoolID, exclusive: Bool, reserving siblings: [SideID],
-        _ indexing: inout IndexMaintenance
+        _ envelope: EventEnvelope, _ indexing: inout IndexMaintenance
     ) {
         reserve(lmid)
         changeMediumOf(side: side, &indexing) { state in
@@ -212,7 +214,12 @@ extension CatalogueState {
             }
             for sibling in siblings { state.sides.modify(sibling) { $0.state = .reserved } }
         }
-        logicalMedia[lmid] = LogicalMedium(id: lmid, side: side, pool: pool, exclusive: exclusive)
+        logicalMedia[lmid] = LogicalMedium(
+            id: lmid, side: side, pool: pool, exclusive: exclusive, allocated: envelope.time,
+            application: envelope.application, user: envelope.user)
+        if let medium = sides[side]?.medium {
+            mediumUsage[medium, default: MediumUsage()].lastAllocated = envelope.time
+        }
     }
 
     private mutating func closeRequest(

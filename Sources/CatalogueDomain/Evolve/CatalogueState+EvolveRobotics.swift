@@ -1,6 +1,8 @@
 extension CatalogueState {
     /// Folds the robot events. Like `evolve`, pure and total.
-    mutating func evolveRobotics(_ event: CatalogueEvent, _ indexing: inout IndexMaintenance) {
+    mutating func evolveRobotics(_ event: CatalogueEvent, _ envelope: EventEnvelope, _ indexing: inout IndexMaintenance)
+    {
+        let now = envelope.time
         switch event {
         case .changerAttached(let e):
             libraries[e.library]?.changer = e.kind
@@ -22,30 +24,37 @@ extension CatalogueState {
             guard let operation = operations.removeValue(forKey: e.operation) else { return }
             switch e.result {
             case .succeeded:
-                finish(operation, &indexing)
+                finish(operation, at: now, &indexing)
             case .failedUnchanged:
                 if let medium = operation.medium { media[medium]?.physicalState = operation.previousState }
-                if operation.task == .mount, let drive = operation.to.driveAddress { release(drive) }
+                if operation.task == .mount, let drive = operation.to.driveAddress { release(drive, at: now) }
             case .failedUncertain:
                 if let medium = operation.medium { media[medium]?.physicalState = .operationError }
-                if operation.task == .mount, let drive = operation.to.driveAddress { release(drive) }
+                if operation.task == .mount, let drive = operation.to.driveAddress { release(drive, at: now) }
                 libraries[operation.library]?.needsInventory = true
             }
 
         case .dismountDeferred(let e):
             drives[e.drive]?.state = .dismountable
             media[e.medium]?.physicalState = .unloaded
+            // The medium stays in the drive, but its use has ended.
+            endUse(of: e.drive, at: now)
+            mediumUsage[e.medium, default: MediumUsage()].lastDismounted = now
 
         case .mediumRemounted(let e):
             drives[e.drive]?.state = .loaded
             drives[e.drive]?.side = e.side
             drives[e.drive]?.lastUsed = eventCount
             drives[e.drive]?.mountCount &+= 1
+            drives[e.drive]?.busySince = now
             media[e.medium]?.physicalState = .loaded
+            recordMount(of: e.medium, at: now)
 
         case .inventoryTaken(let e):
             for moved in e.moved {
-                if let drive = moved.from.driveAddress, drives[drive]?.medium == moved.medium { release(drive) }
+                if let drive = moved.from.driveAddress, drives[drive]?.medium == moved.medium {
+                    release(drive, at: now)
+                }
                 if let drive = moved.to.driveAddress {
                     drives[drive]?.medium = moved.medium
                     drives[drive]?.side = nil
@@ -58,7 +67,7 @@ extension CatalogueState {
                     &indexing)
             }
             for medium in e.missing {
-                if let drive = media[medium]?.location.driveAddress { release(drive) }
+                if let drive = media[medium]?.location.driveAddress { release(drive, at: now) }
                 relocate(medium, to: .shelf, state: .idle, home: nil, &indexing)
             }
             // What the inventory confirmed is no longer in doubt, and nothing is in flight any more.
@@ -77,7 +86,7 @@ extension CatalogueState {
     }
 
     /// The successful end of a robot operation: the cartridge is where it was sent.
-    private mutating func finish(_ operation: RobotOperation, _ indexing: inout IndexMaintenance) {
+    private mutating func finish(_ operation: RobotOperation, at now: Int64, _ indexing: inout IndexMaintenance) {
         guard let medium = operation.medium else { return }  // a new cartridge: MediumImported follows
         switch operation.task {
         case .mount:
@@ -87,12 +96,15 @@ extension CatalogueState {
                 drives[drive]?.state = .loaded
                 drives[drive]?.lastUsed = eventCount
                 drives[drive]?.mountCount &+= 1
+                drives[drive]?.busySince = now
             }
+            recordMount(of: medium, at: now)
         case .dismount:
             if let drive = operation.from.driveAddress {
-                release(drive)
+                release(drive, at: now)
                 drives[drive]?.lastUsed = eventCount
             }
+            mediumUsage[medium, default: MediumUsage()].lastDismounted = now
             relocate(medium, to: operation.to, state: .idle, home: nil, &indexing)
         case .inject:
             relocate(medium, to: operation.to, state: .idle, home: nil, &indexing)
@@ -102,10 +114,24 @@ extension CatalogueState {
         }
     }
 
-    private mutating func release(_ drive: DriveAddress) {
+    private mutating func release(_ drive: DriveAddress, at now: Int64) {
+        endUse(of: drive, at: now)
         drives[drive]?.medium = nil
         drives[drive]?.side = nil
         drives[drive]?.state = .dismounted
+    }
+
+    /// Ends the drive's current use, if any, adding its length to the busy time.
+    private mutating func endUse(of drive: DriveAddress, at now: Int64) {
+        guard let since = drives[drive]?.busySince else { return }
+        // A clock stepped back between the two records counts as no time, never as negative time.
+        drives[drive]?.busyNanoseconds &+= max(0, now &- since)
+        drives[drive]?.busySince = nil
+    }
+
+    private mutating func recordMount(of medium: MediumID, at now: Int64) {
+        mediumUsage[medium, default: MediumUsage()].lastMounted = now
+        mediumUsage[medium, default: MediumUsage()].mountCount &+= 1
     }
 
     /// Moves a medium's recorded location, keeping the location map and the

@@ -17,8 +17,9 @@ public struct Replay: Sendable {
         if deferringIndexes { folded.dropAllocationIndexes() }
     }
 
-    public mutating func evolve(_ event: CatalogueEvent) {
-        folded.evolve(event, indexing: &indexing)
+    /// Folds one logged event with its record's envelope.
+    public mutating func evolve(_ event: CatalogueEvent, _ envelope: EventEnvelope) {
+        folded.evolve(event, envelope, indexing: &indexing)
     }
 
     /// How many events the state holds, from the log's first.

@@ -220,6 +220,11 @@ public struct LogicalMedium: Sendable, Equatable {
     public var pool: PoolID
     /// Allocated with NEW or NEXT: the medium's other sides belong to this owner.
     public var exclusive: Bool
+    /// When it was allocated (the record's time, nanoseconds since 1970).
+    public var allocated: Int64
+    /// The application and user whose allocation created it.
+    public var application: String
+    public var user: String
 }
 
 /// An allocation candidate's place in the choice order: lowest allocate count

@@ -100,6 +100,10 @@ public struct Drive: Sendable, Equatable {
     /// least recently used empty drive is chosen first.
     public var lastUsed: UInt64
     public var mountCount: UInt32
+    /// Time a medium was mounted in it for use, summed over finished mounts (nanoseconds).
+    public var busyNanoseconds: Int64 = 0
+    /// When the current mount for use began; nil when the drive is not in use.
+    public var busySince: Int64?
 }
 
 /// What a robot operation does.

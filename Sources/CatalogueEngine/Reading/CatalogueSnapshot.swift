@@ -59,8 +59,11 @@ extension LogReader {
         // A second thread pays off only over a long tail (an open from a recent checkpoint folds a few events).
         let end =
             tail > Self.concurrentReplayThreshold
-            ? try forEachEventDecodedConcurrently(after: head) { replay.evolve($0) }
-            : try forEachRecordView(after: head) { record in replay.evolve(try record.event()) }
+            ? try forEachEventDecodedConcurrently(after: head) { replay.evolve($0, $1) }
+            : try forEachRecordView(after: head) { record in
+                let event = try record.event()
+                replay.evolve(event, record.envelope(for: event))
+            }
         state = replay.state
         return end
     }
@@ -78,4 +81,19 @@ extension CatalogueState {
         let indexUpkeepAllowance: UInt64 = 10_000
         return events > UInt64(media) + indexUpkeepAllowance
     }
+}
+
+extension RecordView {
+    /// The record's time, and its caller when `evolve` keeps it for `event`
+    /// (decoding the names only then keeps replay fast).
+    func envelope(for event: CatalogueEvent) -> EventEnvelope {
+        guard event.recordsCaller else { return EventEnvelope(time: timestamp) }
+        let header = self.header
+        return EventEnvelope(time: header.timestamp, application: header.application, user: header.user)
+    }
+}
+
+extension RecordHeader {
+    /// The record's time and caller, as `evolve` takes them.
+    var envelope: EventEnvelope { EventEnvelope(time: timestamp, application: application, user: user) }
 }

@@ -116,7 +116,7 @@ extension Catalogue {
                 let boundaries = Set(stored).union(wanted).filter { $0 > 0 }.sorted() + [.max]
                 for boundary in boundaries {
                     head = try reader.forEachEventDecodedConcurrently(after: head, through: boundary) {
-                        replay.evolve($0)
+                        replay.evolve($0, $1)
                     }
                     guard head.sequence == boundary else { break }
                     if wanted.contains(boundary) { hashes[boundary] = head.chainHash }

@@ -14,11 +14,11 @@ extension LogReader {
     /// `fold` runs on the calling thread, in sequence order, and must not read
     /// this transaction: it is the decoding thread's until this returns.
     func forEachEventDecodedConcurrently(
-        after start: LogHead, through last: UInt64 = .max, _ fold: (CatalogueEvent) -> Void
+        after start: LogHead, through last: UInt64 = .max, _ fold: (CatalogueEvent, EventEnvelope) -> Void
     ) throws -> LogHead {
         let decoder = EventDecoder(reader: self, after: start, through: last)
         while let batch = decoder.next() {
-            for index in batch.indices { fold(batch[index]) }
+            for index in batch.indices { fold(batch[index].event, batch[index].envelope) }
         }
         return try decoder.result()
     }
@@ -32,7 +32,7 @@ final class EventDecoder: @unchecked Sendable {
     static let batchesAhead = 3
 
     private struct Queue {
-        var ready: [[CatalogueEvent]] = []
+        var ready: [[DecodedEvent]] = []
         /// Set when the decoding thread stops: the head it reached, or the first
         /// error it met after the records it handed over.
         var outcome: Result<LogHead, any Error>?
@@ -55,7 +55,7 @@ final class EventDecoder: @unchecked Sendable {
     }
 
     /// The next batch in sequence order, or nil once the decoding thread has stopped.
-    func next() -> [CatalogueEvent]? {
+    func next() -> [DecodedEvent]? {
         handedOver.wait()
         let batch = queue.withLock { $0.ready.isEmpty ? nil : $0.ready.removeFirst() }
         if batch == nil {
@@ -74,12 +74,13 @@ final class EventDecoder: @unchecked Sendable {
     }
 
     private func decode(_ reader: LogReader, after start: LogHead, through last: UInt64) {
-        var batch: [CatalogueEvent] = []
+        var batch: [DecodedEvent] = []
         batch.reserveCapacity(Self.batchSize)
         let outcome: Result<LogHead, any Error>
         do {
             let head = try reader.forEachRecordView(after: start, through: last) { record in
-                batch.append(try record.event())
+                let event = try record.event()
+                batch.append(DecodedEvent(event: event, envelope: record.envelope(for: event)))
                 if batch.count == Self.batchSize { hand(over: &batch) }
             }
             outcome = .success(head)
@@ -92,7 +93,7 @@ final class EventDecoder: @unchecked Sendable {
         handedOver.signal()
     }
 
-    private func hand(over batch: inout [CatalogueEvent]) {
+    private func hand(over batch: inout [DecodedEvent]) {
         guard !batch.isEmpty else { return }
         room.wait()
         queue.withLock { $0.ready.append(batch) }
@@ -100,6 +101,12 @@ final class EventDecoder: @unchecked Sendable {
         batch = []
         batch.reserveCapacity(Self.batchSize)
     }
+}
+
+/// An event decoded on the second thread, with what its record says about it.
+struct DecodedEvent: Sendable {
+    var event: CatalogueEvent
+    var envelope: EventEnvelope
 }
 
 /// A reader lent to the decoding thread. Its transaction is read by that thread

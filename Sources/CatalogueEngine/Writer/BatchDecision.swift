@@ -191,7 +191,7 @@ extension DecidedBatch {
             records.append(PreparedRecord(header: header, event: event))
             if let request = event.closedRequest { closed.append(request) }
         }
-        state.evolve(decision.events)
+        state.evolve(decision.events, EventEnvelope(time: now, application: application, user: user))
         // Only final answers are stored: a waiting allocation's key answers once it is allocated.
         if let claim, !decision.outcome.isWaiting {
             storedAnswers.append((claim.storageKey, claim.storedAnswer(decision.outcome)))

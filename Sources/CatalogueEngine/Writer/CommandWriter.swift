@@ -341,7 +341,7 @@ final class CommandWriter: @unchecked Sendable {
     ) throws -> LogHead {
         try reader.forEachRecord(after: head) { record in
             let event = try record.event()
-            state.evolve(event)
+            state.evolve(event, record.header.envelope)
             if let request = event.closedRequest { closed.append(request) }
             events.append(LoggedEvent(record: record, event: event))
         }
