@@ -6,6 +6,7 @@ public enum JSONValue: Codable, Sendable, Equatable {
     case bool(Bool)
     case integer(Int64)
     case unsigned(UInt64)
+    case double(Double)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
@@ -20,6 +21,8 @@ public enum JSONValue: Codable, Sendable, Equatable {
             self = .integer(value)
         } else if let value = try? container.decode(UInt64.self) {
             self = .unsigned(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
         } else if let value = try? container.decode([JSONValue].self) {
@@ -36,6 +39,7 @@ public enum JSONValue: Codable, Sendable, Equatable {
         case .bool(let value): try container.encode(value)
         case .integer(let value): try container.encode(value)
         case .unsigned(let value): try container.encode(value)
+        case .double(let value): try container.encode(value)
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)

@@ -116,6 +116,30 @@ extension LogReader {
     }
 
     /// The chain link of the record at `sequence`, checked against its CRC, or nil when there is none.
+    /// The commit time of the record at `sequence` (its checksum verified); nil when there is none.
+    public func timestamp(at sequence: UInt64) throws -> Int64? {
+        let key = EventLog.key(for: sequence)
+        guard let raw = try key.withUnsafeBytes({ try txn.get(log.events, key: $0) }) else { return nil }
+        return try RecordCodec.view(raw, sequence: sequence, previous: nil).timestamp
+    }
+
+    /// The last event committed at or before `time` (nanoseconds since 1970),
+    /// found by binary search over the records' times, reading about
+    /// log2(head) records; 0 when the first event is later. Record times rise
+    /// with the sequence unless a writer's clock stepped back, and then the
+    /// answer is an event near `time` rather than the exact last one.
+    public func lastSequence(atOrBefore time: Int64, head: UInt64) throws -> UInt64 {
+        var (low, high) = (UInt64(0), head)  // invariant: record `low` is at or before `time` (0: none)
+        while low < high {
+            let middle = low + (high - low + 1) / 2
+            guard let stamp = try timestamp(at: middle) else {
+                throw StorageError.sequenceGap(expected: middle, found: 0)
+            }
+            if stamp <= time { low = middle } else { high = middle - 1 }
+        }
+        return low
+    }
+
     public func chainHash(at sequence: UInt64) throws -> ChainHash? {
         let key = EventLog.key(for: sequence)
         guard let raw = try key.withUnsafeBytes({ try txn.get(log.events, key: $0) }) else { return nil }

@@ -254,13 +254,26 @@ public struct LogReader {
     public func forEachRecord(
         afterSequence sequence: UInt64, through last: UInt64 = .max, _ body: (EventRecord) throws -> Void
     ) throws -> LogHead {
-        guard sequence > 0 else { return try forEachRecord(after: .empty, through: last, body) }
+        try forEachRecord(after: head(at: sequence), through: last, body)
+    }
+
+    /// The chain position of the record at `sequence`, so a walk can start after it.
+    private func head(at sequence: UInt64) throws -> LogHead {
+        guard sequence > 0 else { return .empty }
         let key = EventLog.key(for: sequence)
         guard let raw = try key.withUnsafeBytes({ try txn.get(log.events, key: $0) }) else {
             throw StorageError.sequenceGap(expected: sequence, found: 0)
         }
-        let record = try RecordCodec.decode(raw, sequence: sequence, previous: nil)
-        return try forEachRecord(after: LogHead(sequence: sequence, chainHash: record.chainHash), through: last, body)
+        let record = try RecordCodec.view(raw, sequence: sequence, previous: nil)
+        return LogHead(sequence: sequence, chainHash: record.chainHash)
+    }
+
+    /// `forEachRecord(afterSequence:through:)` with each record lent as a view.
+    @discardableResult
+    public func forEachRecordView(
+        afterSequence sequence: UInt64, through last: UInt64 = .max, _ body: (RecordView) throws -> Void
+    ) throws -> LogHead {
+        try forEachRecordView(after: head(at: sequence), through: last, body)
     }
 
     /// Visits raw records from `sequence` on without checking them (for tools

@@ -7,7 +7,7 @@ import SortedCollections
 extension CatalogueState {
     /// Bump whenever a field is added to the state or an encoding changes; older
     /// checkpoints are then ignored and the log is replayed in full.
-    public static let checkpointVersion: UInt16 = 3
+    public static let checkpointVersion: UInt16 = 4
 
     public func checkpointPayload() -> [UInt8] {
         var out = BinaryWriter()
@@ -41,6 +41,7 @@ extension CatalogueState {
             out.write(library.changer?.rawValue ?? 0)
             out.write(library.device)
             out.write(library.needsInventory)
+            out.write(library.added)
         }
         out.write(UInt64(pools.count))
         for pool in pools.values {
@@ -152,6 +153,7 @@ extension CatalogueState {
             }
             library.device = try input.readString()
             library.needsInventory = try input.readBool()
+            library.added = try input.readInt64()
             return library
         } key: {
             $0.id

@@ -69,7 +69,7 @@ extension CatalogueState {
             addLibrary(
                 Library(
                     id: e.library, name: e.name, type: .online, slotCount: e.slotCount, driveCount: e.driveCount,
-                    portCount: e.portCount))
+                    portCount: e.portCount, added: envelope.time))
             for number in 0..<e.driveCount {
                 let address = DriveAddress(library: e.library, number: number)
                 drives[address] = Drive(

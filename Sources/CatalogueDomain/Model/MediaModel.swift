@@ -109,6 +109,8 @@ public struct Library: Sendable, Equatable {
     public var device: String = ""
     /// A robot operation failed uncertainly or was interrupted: the next use starts with an inventory.
     public var needsInventory: Bool = false
+    /// When it was added (its record's time, nanoseconds since 1970); 0 for the shelf.
+    public var added: Int64 = 0
 }
 
 /// Where a physical medium is. Offline media sit on the shelf (the offline library).
