@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, bottom to top: CLMDB/CCRC32C/CSHA256 (C) -> CatalogueStorage (LMDB event log),
 // CatalogueDomain (pure model) and CatalogueHardware (changers) -> CatalogueEngine (writer,
-// snapshots, robot operations) -> CatalogueJSON (the JSON model) -> mediactl. Each target names exactly the modules it imports.
+// snapshots, robot operations) -> CatalogueJSON (the JSON model) -> CatalogueExport -> mediactl. Each target names exactly the modules it imports.
 let package = Package(
     name: "MediaCatalogue",
     platforms: [.macOS(.v15)],
@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "CatalogueDomain", targets: ["CatalogueDomain"]),
         .library(name: "CatalogueStorage", targets: ["CatalogueStorage"]),
         .library(name: "CatalogueJSON", targets: ["CatalogueJSON"]),
+        .library(name: "CatalogueExport", targets: ["CatalogueExport"]),
         .executable(name: "mediactl", targets: ["mediactl"]),
         .executable(name: "catalogue-crash-workload", targets: ["CrashWorkload"]),
         .executable(name: "mediactl-bench", targets: ["CatalogueBench"]),
@@ -74,9 +75,21 @@ let package = Package(
         ),
         // The JSON model: what the CLI prints and a network API will serve.
         .target(name: "CatalogueJSON", dependencies: ["CatalogueEngine", "CatalogueDomain"]),
+        // Exports for business-intelligence tools: SQLite (GRDB), CSV and JSON lines.
+        .target(
+            name: "CatalogueExport",
+            dependencies: [
+                "CatalogueJSON",
+                "CatalogueEngine",
+                "CatalogueDomain",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CSV", package: "CSV.swift"),
+            ]
+        ),
         .executableTarget(
             name: "mediactl",
             dependencies: [
+                "CatalogueExport",
                 "CatalogueJSON",
                 "CatalogueEngine",
                 "CatalogueDomain",
@@ -124,6 +137,12 @@ let package = Package(
         .testTarget(
             name: "MediactlTests",
             dependencies: ["CatalogueEngine", "CatalogueDomain", "CatalogueJSON", "mediactl", "CatalogueBench"]),
+        .testTarget(
+            name: "CatalogueExportTests",
+            dependencies: [
+                "CatalogueExport", "CatalogueEngine", "CatalogueDomain",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "CatalogueHardwareTests",
             dependencies: ["CatalogueHardware", .product(name: "Atomics", package: "swift-atomics")],

@@ -62,7 +62,7 @@ public enum JSONValue: Codable, Sendable, Equatable {
     }
 
     /// Fields by name; a repeated name keeps its first value.
-    static func object(_ fields: [EventField]) -> [String: JSONValue] {
+    public static func object(_ fields: [EventField]) -> [String: JSONValue] {
         Dictionary(fields.map { ($0.name, JSONValue($0.value)) }) { first, _ in first }
     }
 }

@@ -315,3 +315,31 @@ public struct SimulationJSON: Codable, Sendable, Equatable {
         self.change = change
     }
 }
+
+/// `mediactl export`: what was written where.
+public struct ExportJSON: Codable, Sendable, Equatable {
+    /// One table of the export and its row count.
+    public struct Table: Codable, Sendable, Equatable {
+        public var name: String
+        public var rows: Int
+
+        public init(name: String, rows: Int) {
+            self.name = name
+            self.rows = rows
+        }
+    }
+
+    public var path: String
+    /// `sqlite`, `csv` or `jsonl`.
+    public var format: String
+    /// The last event the export covers.
+    public var sequence: UInt64
+    public var tables: [Table]
+
+    public init(path: String, format: String, sequence: UInt64, tables: [Table]) {
+        self.path = path
+        self.format = format
+        self.sequence = sequence
+        self.tables = tables
+    }
+}

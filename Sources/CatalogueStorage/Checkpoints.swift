@@ -115,7 +115,6 @@ extension LogReader {
         return sequences
     }
 
-    /// The chain link of the record at `sequence`, checked against its CRC, or nil when there is none.
     /// The commit time of the record at `sequence` (its checksum verified); nil when there is none.
     public func timestamp(at sequence: UInt64) throws -> Int64? {
         let key = EventLog.key(for: sequence)
@@ -140,6 +139,7 @@ extension LogReader {
         return low
     }
 
+    /// The chain link of the record at `sequence`, checked against its CRC, or nil when there is none.
     public func chainHash(at sequence: UInt64) throws -> ChainHash? {
         let key = EventLog.key(for: sequence)
         guard let raw = try key.withUnsafeBytes({ try txn.get(log.events, key: $0) }) else { return nil }

@@ -93,6 +93,7 @@ struct Show: AsyncParsableCommand {
     @Argument(help: "What to list: pools, media, sides, lmids, libraries, media-types, drives, slots.") var kind: Kind
     @Argument(help: "The library, for drives and slots.") var library: String?
     @OptionGroup var format: FormatOptions
+    @OptionGroup var asOf: AsOfOptions
     @Option(name: .customLong("pool"), help: "Only objects in this pool (path or id).") var poolFilter: String?
     @Option(name: .customLong("state"), help: "Only objects in this state (AVAILABLE, LOADED, IDLE, ...).")
     var stateFilter: String?
@@ -135,9 +136,7 @@ struct Show: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let catalogue = try await options.openReadOnly()
-        defer { catalogue.close() }
-        let state = catalogue.snapshot.state
+        let state = try await options.queryState(asOf: asOf.point).state
         let names = Names(state: state)
         let filters = Filters(
             pool: try poolFilter.map { try names.pool($0).id }, state: stateFilter,

@@ -74,6 +74,13 @@ extension RequestJSON {
     }
 }
 
+extension ExportJSON {
+    var text: String {
+        let rows = tables.map { "\($0.name) \($0.rows)" }.joined(separator: ", ")
+        return "exported the catalogue as of event \(sequence) to \(TextRules.escaped(path)) (\(format)): \(rows)"
+    }
+}
+
 /// A logged event in both forms: its JSON object and its text line.
 struct EventView {
     let json: EventJSON

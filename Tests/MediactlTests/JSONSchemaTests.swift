@@ -124,6 +124,17 @@ import Testing
         try o.expect("report_requests", listing: true, ["report", "requests"])
         try o.expect("report_drives", listing: true, ["report", "drives"])
         try o.expect("medium", listing: true, ["show", "media", "--state", "AVAILABLE", "--sort", "barcode"])
+        try o.expect("medium", listing: true, ["show", "media", "--as-of", "12"])
+        try o.expect("report_scratch", listing: true, ["report", "scratch", "--as-of", "12"])
+        let exported = cli.store + "-export"
+        defer { try? FileManager.default.removeItem(atPath: exported) }
+        try o.expect("export", ["export", "--format", "jsonl", "--to", exported])
+        // The events table in JSON lines is the model's event, as `watch` prints it.
+        let eventLines = try String(contentsOfFile: exported + "/events.jsonl", encoding: .utf8)
+        for line in eventLines.split(separator: "\n") {
+            o.record("event", listing: false, ["export"], try JSONSerialization.jsonObject(with: Data(line.utf8)))
+        }
+        try o.expectError(["show", "media", "--as-of", "100000"])
         try o.expectError(["allocate", "--pool", "\\Nowhere"])
         let dump = try cli.run(["watch", "--from", "1", "--to-head"])
         #expect(dump.status == 0)

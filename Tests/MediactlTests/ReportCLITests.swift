@@ -57,4 +57,57 @@ import Testing
         #expect(try unknown.errorJSON()["error"] as? String == "ERROR_INVALID_MEDIA_POOL")
         #expect(try cli.run(["show", "media", "--sort", "no_such_column"]).status == 2)
     }
+
+    @Test func showAndReportAsOfAnEventOrATimeReadThePastAndRefusePointsOutsideTheLog() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        try seeded(cli)
+        let events = try cli.run(["watch", "--from", "1", "--to-head"]).stdout.split(separator: "\n")
+        let head = events.count
+        // Before the allocation (the last two events: the move from Free and the allocation) \Backup held nothing.
+        let before = try #require(try cli.json(["show", "lmids", "--as-of", "\(head - 2)"]) as? [[String: Any]])
+        #expect(before.isEmpty)
+        #expect((try cli.json(["show", "lmids"]) as? [[String: Any]])?.count == 1)
+        let lastTime = try #require(
+            (try JSONSerialization.jsonObject(with: Data(events[head - 1].utf8)) as? [String: Any])?["time"] as? String)
+        let atLast = try #require(try cli.json(["show", "lmids", "--as-of", lastTime]) as? [[String: Any]])
+        #expect(atLast.count == 1)
+        let scratch = try #require(
+            try cli.json(["report", "scratch", "--as-of", "\(head - 2)"]) as? [[String: Any]])
+        #expect(scratch.first { $0["pool"] as? String == "\\Free\\LTO-8" }?["available"] as? Int == 3)
+        for point in ["0", "\(head + 1)", "2001-01-01"] {
+            let refused = try cli.run(["show", "media", "--as-of", point, "--json"])
+            #expect(refused.status == 3, "\(point)")
+            #expect(try refused.errorJSON()["error"] as? String == "ERROR_INVALID_PARAMETER")
+        }
+        #expect(try cli.run(["show", "media", "--as-of", "yesterday"]).status == 2)
+    }
+
+    @Test func exportWritesEachFormatRefusesAnExistingPathAndReplacesItWithForce() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        try seeded(cli)
+        let target = cli.store + "-catalogue.sqlite"
+        defer { try? FileManager.default.removeItem(atPath: target) }
+        let first = try #require(try cli.json(["export", "--to", target, "--as-of", "5"]) as? [String: Any])
+        #expect(first["sequence"] as? Int == 5)
+        let refused = try cli.run(["export", "--to", target, "--json"])
+        #expect(refused.status == 3)
+        #expect(try refused.errorJSON()["error"] as? String == "ERROR_FILE_EXISTS")
+        let replaced = try #require(try cli.json(["export", "--to", target, "--force"]) as? [String: Any])
+        #expect((replaced["sequence"] as? Int ?? 0) > 5)
+        // The sqlite3 shell (tools/setup installs it) reads the export as any reporting tool would.
+        let sqlite = try CLI.runProgram(
+            "/usr/bin/env", ["sqlite3", target, "SELECT barcode FROM side_details WHERE lmid IS NOT NULL"])
+        #expect(sqlite.stdout == "R1\n", "\(sqlite.stderr)")
+        let directory = cli.store + "-csv"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let csv = try #require(try cli.json(["export", "--format", "csv", "--to", directory]) as? [String: Any])
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        let tables = try #require(csv["tables"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+        #expect(files == tables.map { $0 + ".csv" }.sorted())
+        let text = try cli.run(["export", "--format", "jsonl", "--to", cli.store + "-jsonl"])
+        defer { try? FileManager.default.removeItem(atPath: cli.store + "-jsonl") }
+        #expect(text.status == 0 && text.stdout.hasPrefix("exported the catalogue as of event"))
+    }
 }

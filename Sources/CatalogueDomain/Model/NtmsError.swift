@@ -1,12 +1,17 @@
 /// The Win32 error codes the NTMS API returns, with their winerror.h values.
 public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
+    case pathNotFound = 3
     case accessDenied = 5
     case invalidHandle = 6
     case notEnoughMemory = 8
     case invalidDrive = 15
+    /// A write to a file failed for a reason other than space or permission.
+    case writeFault = 29
+    case fileExists = 80
     /// A changer or drive is not ready (SCSI Unit Attention that persists, a cartridge stuck in a drive).
     case notReady = 21
     case invalidParameter = 87
+    case diskFull = 112
     case invalidName = 123
     case busy = 170
     case alreadyExists = 183
@@ -37,12 +42,16 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
     /// The winerror.h name, for example `ERROR_MEDIA_UNAVAILABLE`.
     public var name: String {
         switch self {
+        case .pathNotFound: "ERROR_PATH_NOT_FOUND"
         case .accessDenied: "ERROR_ACCESS_DENIED"
         case .invalidHandle: "ERROR_INVALID_HANDLE"
         case .notEnoughMemory: "ERROR_NOT_ENOUGH_MEMORY"
         case .invalidDrive: "ERROR_INVALID_DRIVE"
+        case .writeFault: "ERROR_WRITE_FAULT"
+        case .fileExists: "ERROR_FILE_EXISTS"
         case .notReady: "ERROR_NOT_READY"
         case .invalidParameter: "ERROR_INVALID_PARAMETER"
+        case .diskFull: "ERROR_DISK_FULL"
         case .invalidName: "ERROR_INVALID_NAME"
         case .busy: "ERROR_BUSY"
         case .alreadyExists: "ERROR_ALREADY_EXISTS"

@@ -22,14 +22,27 @@ extension Catalogue {
     /// - Throws: `ERROR_DATABASE_FAILURE` (4313) when a record fails
     ///   verification (checksum, sequence, chain or decoding), naming it.
     public func events(from first: UInt64, through last: UInt64) throws(NtmsError) -> [LoggedEvent] {
-        guard first > 0, first <= last else { return [] }
+        var found: [LoggedEvent] = []
+        try forEachEvent(from: first, through: last) { found.append($0) }
+        return found
+    }
+
+    /// Hands the logged events with sequence numbers in `first...last` to
+    /// `body` one at a time, verified, in one read transaction: an export of
+    /// the whole log holds one event at a time.
+    ///
+    /// - Throws: `ERROR_DATABASE_FAILURE` (4313) when a record fails
+    ///   verification (checksum, sequence, chain or decoding), naming it;
+    ///   whatever `body` throws, which ends the walk.
+    public func forEachEvent(
+        from first: UInt64, through last: UInt64, _ body: (LoggedEvent) throws(NtmsError) -> Void
+    ) throws(NtmsError) {
+        guard first > 0, first <= last else { return }
         do {
-            return try log.read { reader in
-                var found: [LoggedEvent] = []
+            _ = try log.read { reader in
                 try reader.forEachRecord(afterSequence: first - 1, through: last) { record in
-                    found.append(LoggedEvent(record: record, event: try record.event()))
+                    try body(LoggedEvent(record: record, event: try record.event()))
                 }
-                return found
             }
         } catch {
             throw ntmsError(from: error)

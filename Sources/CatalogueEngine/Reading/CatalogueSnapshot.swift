@@ -46,11 +46,13 @@ private func storedEvent(sequence: UInt64, type: UInt16, version: UInt16, payloa
 }
 
 extension LogReader {
-    /// Folds every record after `head` into `state`, verifying each; returns the new head.
-    /// On a throw `state` is left empty: the caller gives up the open. A long
-    /// tail is folded with the allocation indexes built once at the end (see `Replay`).
-    func fold(into state: inout CatalogueState, after head: LogHead) throws -> LogHead {
-        let tail = (try recordedHead()?.sequence ?? head.sequence) &- head.sequence
+    /// Folds every record after `head` (through `last`) into `state`, verifying each;
+    /// returns the new head. On a throw `state` is left empty: the caller gives
+    /// up the open. A long tail is folded with the allocation indexes built once
+    /// at the end (see `Replay`).
+    func fold(into state: inout CatalogueState, after head: LogHead, through last: UInt64 = .max) throws -> LogHead {
+        let lastFolded = min(last, try recordedHead()?.sequence ?? head.sequence)
+        let tail = lastFolded > head.sequence ? lastFolded - head.sequence : 0
         var replay = Replay(
             from: state,
             deferringIndexes: CatalogueState.defersAllocationIndexes(forEvents: tail, media: state.media.count))
@@ -59,8 +61,8 @@ extension LogReader {
         // A second thread pays off only over a long tail (an open from a recent checkpoint folds a few events).
         let end =
             tail > Self.concurrentReplayThreshold
-            ? try forEachEventDecodedConcurrently(after: head) { replay.evolve($0, $1) }
-            : try forEachRecordView(after: head) { record in
+            ? try forEachEventDecodedConcurrently(after: head, through: last) { replay.evolve($0, $1) }
+            : try forEachRecordView(after: head, through: last) { record in
                 let event = try record.event()
                 replay.evolve(event, record.envelope(for: event))
             }
