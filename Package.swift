@@ -83,6 +83,8 @@ let package = Package(
                 "CatalogueEngine",
                 "CatalogueDomain",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // GRDB's own module of the SQLite C API, for binding an export's rows without boxing them.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "CSV", package: "CSV.swift"),
             ]
         ),
@@ -109,6 +111,8 @@ let package = Package(
         .executableTarget(
             name: "CatalogueBench",
             dependencies: [
+                "CatalogueExport",
+                "CatalogueJSON",
                 "CatalogueEngine",
                 "CatalogueDomain",
                 "CatalogueStorage",

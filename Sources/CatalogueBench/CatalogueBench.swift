@@ -24,7 +24,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         name: .customLong("only"),
         help: ArgumentHelp(
             "Run only these parts (repeatable; default: all). Useful for profiling one part.",
-            valueName: "allocations|replay|reads|robots"))
+            valueName: "allocations|replay|reads|robots|reporting"))
     var parts: [Part] = []
     @Option(help: "Callers for the allocation runs (repeatable; default: 1, 16, 64, 256).") var callers: [Int] = []
     @Flag(help: "Give every allocation and deallocation its own idempotency key (the cost of retry-safe calls).")
@@ -36,7 +36,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
     var record: String?
 
     enum Part: String, ExpressibleByArgument, CaseIterable {
-        case allocations, replay, reads, robots
+        case allocations, replay, reads, robots, reporting
     }
 
     struct Report: Encodable {
@@ -55,7 +55,9 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         var memory_bytes_per_medium: Double?
         var memory_media: Int?
         var replay: ReplayBench.Result?
+        var as_of: AsOfBench.Result?
         var robots: RobotBench.Result?
+        var reporting: ReportingBench.Result?
         /// When the run ended (ISO 8601, UTC) and the arguments it was given: set in recorded lines.
         var finished: String?
         var arguments: [String]?
@@ -84,7 +86,10 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         if selected.contains(.allocations) || selected.contains(.replay) {
             progress("registering \(allocationMedia) two-sided media")
             let engineStore = root + "/engine"
-            let catalogue = try await Catalogue.open(at: engineStore, create: true)
+            // Checkpoints every million events, all kept, so as-of queries have one before any event.
+            let catalogue = try await Catalogue.open(
+                at: engineStore, create: true,
+                options: CatalogueOptions(checkpoints: CheckpointPolicy(everyEvents: 1_000_000, keep: 100)))
             let pool: PoolID
             if let existing = catalogue.snapshot.state.pools.values.first(where: { $0.path == "\\Bench" }) {
                 pool = existing.id
@@ -136,6 +141,8 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
             if selected.contains(.replay) {
                 progress("replaying \(eventTarget) events")
                 report.replay = try await ReplayBench().run(directory: engineStore)
+                progress("state as of random events")
+                report.as_of = try AsOfBench(queries: quick ? 3 : 7).run(directory: engineStore)
             }
         }
 
@@ -162,7 +169,15 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
             progress("point lookups")
             report.reads = try await ReadBench(lookups: quick ? 200_000 : 2_000_000).run(
                 catalogue: reads, sqlite: readSQLite, pool: readPool)
+            if selected.contains(.reporting) {
+                report.reporting = try await reportingRun(large: reads, root: root, quick: quick, progress)
+            }
             reads.close()
+        } else if selected.contains(.reporting) {
+            progress("registering \(readCount) media for reporting")
+            let large = try await Self.reportingStore(root + "/reporting-large", media: readCount, seconds: runSeconds)
+            report.reporting = try await reportingRun(large: large, root: root, quick: quick, progress)
+            large.close()
         }
 
         if selected.contains(.robots) {
@@ -183,6 +198,40 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
             report.arguments = Array(CommandLine.arguments.dropFirst())
             try Self.append(try encoder.encode(report) + [UInt8(ascii: "\n")], to: record)
         }
+    }
+
+    /// A catalogue of `media` media with some allocations and open operator requests.
+    static func reportingStore(_ directory: String, media: Int, seconds: Double) async throws -> Catalogue {
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let bench = AllocationBench(media: media, seconds: seconds, directory: directory)
+        let catalogue = try await Catalogue.open(
+            at: directory + "/engine", create: true, options: CatalogueOptions(checkpoints: .disabled))
+        let pool = try await bench.prepareEngine(catalogue)
+        let session = try catalogue.session(application: "bench", user: "reporting")
+        for _ in 0..<min(10_000, media / 10) {
+            _ = try await session.allocate(AllocationRequest(pool: pool, errorIfUnavailable: true))
+        }
+        return catalogue
+    }
+
+    /// The reporting part: 100 open operator requests in each store, then the export and the reports.
+    func reportingRun(large: Catalogue, root: String, quick: Bool, _ progress: (String) -> Void) async throws
+        -> ReportingBench.Result
+    {
+        let smallMedia = quick ? 500 : 10_000
+        progress("registering \(smallMedia) media for the small reporting store")
+        let small = try await Self.reportingStore(root + "/reporting-small", media: smallMedia, seconds: 1)
+        defer { small.close() }
+        for catalogue in [large, small] {
+            let session = try catalogue.session(application: "bench", user: "operator")
+            for number in 0..<100 { _ = try await session.submitRequest(.message, message: "request \(number)") }
+        }
+        progress("SQLite export against GRDB prepared inserts, alternating rounds")
+        let exports = root + "/exports"
+        try FileManager.default.createDirectory(atPath: exports, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: exports) }
+        return try ReportingBench(rounds: quick ? 1 : 3).run(large: large, small: small, directory: exports)
     }
 
     /// Appends one line, creating the file if it is missing.
@@ -258,6 +307,26 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
                 "  from its checkpoint (\(n(Double(replay.checkpoint_bytes))) bytes, saved in \(n(replay.checkpoint_save_seconds)) s):"
                     + " opened in \(n(replay.checkpoint_open_seconds)) s, \(replay.checkpoint_tail_events) events folded after it"
                     + " (\(n(replay.checkpoint_speedup))x faster than the full replay)",
+            ]
+        }
+        if let asOf = r.as_of {
+            lines += [
+                "",
+                "as-of: \(asOf.queries) random events of \(asOf.events) (\(asOf.checkpoints) checkpoints kept): state built in"
+                    + " \(n(asOf.query_seconds)) s against \(n(asOf.baseline_seconds)) s to load the checkpoint before and fold"
+                    + " the gap on one thread (median gap \(n(asOf.gap_events)) events); ratio \(n(asOf.ratio))x (target ≤ 1.5)",
+            ]
+        }
+        if let reporting = r.reporting {
+            lines += [
+                "",
+                "export of \(reporting.media) media to SQLite (\(reporting.export_rows) rows, \(n(Double(reporting.export_bytes))) bytes):"
+                    + " \(n(reporting.export_seconds)) s against \(n(reporting.grdb_insert_seconds)) s inserting the same rows"
+                    + " with GRDB prepared statements; ratio \(n(reporting.export_ratio))x (target ≤ 1.5; median of \(reporting.rounds))",
+                "reports at \(reporting.media) against \(reporting.small_media) media (µs per call):"
+                    + " scratch \(n(reporting.scratch_report_microseconds)) / \(n(reporting.scratch_report_small_microseconds))"
+                    + " = \(n(reporting.scratch_report_ratio))x; requests \(n(reporting.requests_report_microseconds))"
+                    + " / \(n(reporting.requests_report_small_microseconds)) = \(n(reporting.requests_report_ratio))x (target ≤ 2)",
             ]
         }
         if let robots = r.robots {

@@ -134,6 +134,7 @@ public enum CatalogueExporter {
 /// same directory so that the final rename is atomic.
 struct ExportDestination {
     let path: String
+    let parent: String
     let temporary: String
     let replacing: Bool
 
@@ -146,10 +147,17 @@ struct ExportDestination {
         guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw NtmsError(.pathNotFound, "the directory \(parent) does not exist; create it first")
         }
-        if !replacing, Self.exists(path) {
-            throw NtmsError(.fileExists, "\(path) exists; give --force to replace it")
+        // The name as given: URL resolves `.` and `..` away, and replacing those would replace a working directory.
+        let given = (path as NSString).lastPathComponent
+        guard ![".", "..", "/"].contains(given) else {
+            throw NtmsError(.invalidParameter, "the export needs a name of its own, not \(path)")
+        }
+        if Self.exists(path) {
+            guard replacing else { throw NtmsError(.fileExists, "\(path) exists; give --force to replace it") }
+            try Self.requireExport(path)
         }
         self.path = path
+        self.parent = parent
         self.replacing = replacing
         temporary = parent + "/." + name + ".partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     }
@@ -157,6 +165,8 @@ struct ExportDestination {
     /// Moves the finished export into place: a file over a file atomically;
     /// otherwise the old one is moved aside first and removed after.
     func place(directory: Bool) throws {
+        // The export is as private as a new store; its contents reach the disk before its name does.
+        try Self.settle(temporary, mode: directory ? 0o700 : 0o600)
         if Self.exists(path) {
             guard replacing else {
                 throw NtmsError(.fileExists, "\(path) appeared during the export; nothing replaced")
@@ -173,6 +183,35 @@ struct ExportDestination {
             }
         } else {
             try rename(temporary, to: path)
+        }
+        try Self.settle(parent, mode: nil)
+    }
+
+    /// Sets `path`'s mode and flushes it (a file's data, a directory's entries) to disk.
+    private static func settle(_ path: String, mode: mode_t?) throws {
+        if let mode, chmod(path, mode) != 0 {
+            throw CatalogueExporter.fileError(errno: errno, "could not set the mode of \(path)")
+        }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw CatalogueExporter.fileError(errno: errno, "could not open \(path)") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw CatalogueExporter.fileError(errno: errno, "could not flush \(path)") }
+    }
+
+    /// `--force` replaces an earlier export, never anything else: a directory
+    /// must hold nothing but an export's table files.
+    private static func requireExport(_ path: String) throws(NtmsError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return
+        }
+        let tables = Set(
+            (ExportSchema.objectTables + [ExportSchema.events]).flatMap { [$0.name + ".csv", $0.name + ".jsonl"] })
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [""]
+        guard entries.allSatisfy(tables.contains) else {
+            throw NtmsError(
+                .fileExists,
+                "\(path) is a directory holding more than an export's tables; not replaced, even with --force")
         }
     }
 

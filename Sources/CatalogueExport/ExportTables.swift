@@ -58,6 +58,11 @@ public struct ExportTable: Sendable {
     /// events table, whose rows come from the log.
     let rows: (@Sendable (CatalogueState, ([ExportValue]) throws -> Void) throws -> Void)?
 
+    /// Hands each of the table's rows in `state` to `body`; the events table has none there.
+    public func forEachRow(in state: CatalogueState, _ body: ([ExportValue]) throws -> Void) throws {
+        try rows?(state, body)
+    }
+
     init(
         name: String, columns: [ExportColumn], primaryKey: [String], indexes: [[String]],
         rows: (@Sendable (CatalogueState, ([ExportValue]) throws -> Void) throws -> Void)? = nil
@@ -246,7 +251,8 @@ public enum ExportSchema {
             .init("user", .text), .init("idempotency_key", .text, nullable: true), .init("fields", .json),
         ], primaryKey: ["sequence"], indexes: [["event"], ["time"]])
 
-    static func eventRow(_ logged: LoggedEvent) -> [ExportValue] {
+    /// The events table's row for one logged event.
+    public static func eventRow(_ logged: LoggedEvent) -> [ExportValue] {
         [
             .integer(Int64(logged.sequence)), .time(logged.timestamp), .text(logged.event.name),
             .text(logged.application), .text(logged.user), .text(logged.idempotencyKey),
@@ -255,7 +261,7 @@ public enum ExportSchema {
     }
 
     /// Joins for the usual questions, in SQLite exports.
-    static let views = [
+    public static let views = [
         """
         CREATE VIEW side_details AS
         SELECT s.id AS side_id, s.side_letter, s.state, s.allocate_count, m.id AS medium_id, m.barcode,

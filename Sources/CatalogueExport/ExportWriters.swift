@@ -2,6 +2,7 @@ import CSV
 import CatalogueJSON
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Where the exporter sends tables: one table at a time, rows in order.
 protocol TableOutput: AnyObject {
@@ -28,7 +29,7 @@ public enum ExportFormat: String, Sendable, CaseIterable {
         switch self {
         case .sqlite: try SQLiteOutput.write(to: path, produce)
         case .csv, .jsonl:
-            guard mkdir(path, 0o755) == 0 else { throw ExportIOError(operation: "create", path: path, code: errno) }
+            guard mkdir(path, 0o700) == 0 else { throw ExportIOError(operation: "create", path: path, code: errno) }
             let output = DirectoryOutput(directory: path, format: self)
             try produce(output)
         }
@@ -44,14 +45,7 @@ final class SQLiteOutput: TableOutput {
     private init(db: Database) { self.db = db }
 
     static func write(to path: String, _ produce: (any TableOutput) throws -> Void) throws {
-        var configuration = Configuration()
-        // References are declared for tools; checking them while loading a consistent state only costs time.
-        configuration.foreignKeysEnabled = false
-        configuration.prepareDatabase { db in
-            // A half-written export is deleted, never recovered, so it needs no journal.
-            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
-        }
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        let queue = try DatabaseQueue(path: path, configuration: ExportSchema.sqliteConfiguration)
         try queue.inDatabase { db in
             try db.inTransaction {
                 try produce(SQLiteOutput(db: db))
@@ -63,36 +57,100 @@ final class SQLiteOutput: TableOutput {
     }
 
     func begin(_ table: ExportTable) throws {
-        var definitions = table.columns.map { column in
-            var definition = "\(column.name.quotedDatabaseIdentifier) \(column.kind.sqliteType)"
-            if !column.nullable { definition += " NOT NULL" }
-            if let target = column.references {
-                definition += " REFERENCES \(target.quotedDatabaseIdentifier)"
-            }
-            return definition
-        }
-        definitions.append("PRIMARY KEY (\(table.primaryKey.map(\.quotedDatabaseIdentifier).joined(separator: ", ")))")
-        try db.execute(
-            sql: "CREATE TABLE \(table.name.quotedDatabaseIdentifier) (\(definitions.joined(separator: ", ")))")
-        let marks = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
-        insert = try db.makeStatement(sql: "INSERT INTO \(table.name.quotedDatabaseIdentifier) VALUES (\(marks))")
+        try db.execute(sql: table.sqliteDefinition)
+        insert = try db.makeStatement(sql: table.sqliteInsert)
     }
 
+    /// Binds the row straight to the prepared statement through SQLite's C
+    /// API: building GRDB's `StatementArguments` for each row costs more than
+    /// the insert itself.
     func write(_ row: [ExportValue]) throws {
-        guard let insert else { return }
-        insert.setUncheckedArguments(StatementArguments(row.lazy.map(\.databaseValue)))
-        try insert.execute()
+        guard let statement = insert?.sqliteStatement else { return }
+        sqlite3_reset(statement)
+        for (offset, value) in row.enumerated() {
+            let index = Int32(offset + 1)
+            let code: Int32
+            switch value {
+            case .null: code = sqlite3_bind_null(statement, index)
+            case .integer(let number): code = sqlite3_bind_int64(statement, index, number)
+            case .real(let number): code = sqlite3_bind_double(statement, index, number)
+            case .boolean(let flag): code = sqlite3_bind_int64(statement, index, flag ? 1 : 0)
+            case .text(let text): code = Self.bind(text, statement, index)
+            case .json(let json): code = Self.bind(json.jsonLine, statement, index)
+            }
+            guard code == SQLITE_OK else { throw databaseError(code) }
+        }
+        let stepped = sqlite3_step(statement)
+        guard stepped == SQLITE_DONE else { throw databaseError(stepped) }
+    }
+
+    private static func bind(_ text: String, _ statement: SQLiteStatement, _ index: Int32) -> Int32 {
+        // SQLite copies the bytes (SQLITE_TRANSIENT), since the buffer is only lent.
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let start = bytes.baseAddress, bytes.count > 0 else {
+                // A null pointer would bind NULL, not the empty text.
+                return sqlite3_bind_text(statement, index, "", 0, transient)
+            }
+            return start.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                sqlite3_bind_text(statement, index, $0, Int32(bytes.count), transient)
+            }
+        }
+    }
+
+    private func databaseError(_ code: Int32) -> DatabaseError {
+        DatabaseError(
+            resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
     }
 
     func end(_ table: ExportTable) throws {
         insert = nil
-        for columns in table.indexes {
-            let name = ([table.name] + columns).joined(separator: "_")
-            try db.execute(
-                sql: """
-                    CREATE INDEX \(name.quotedDatabaseIdentifier) ON \(table.name.quotedDatabaseIdentifier) \
-                    (\(columns.map(\.quotedDatabaseIdentifier).joined(separator: ", ")))
-                    """)
+        for index in table.sqliteIndexes { try db.execute(sql: index) }
+    }
+}
+
+extension ExportSchema {
+    /// How SQLite exports are written. References are declared for tools but
+    /// not enforced while loading a consistent state, and a half-written
+    /// export is deleted, never recovered, so it needs no journal.
+    public static var sqliteConfiguration: Configuration {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = false
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
+        }
+        return configuration
+    }
+}
+
+extension ExportTable {
+    /// `CREATE TABLE` with the columns' types, NOT NULL, references and the primary key.
+    public var sqliteDefinition: String {
+        var definitions = columns.map { column in
+            var definition = "\(column.name.quotedDatabaseIdentifier) \(column.kind.sqliteType)"
+            if !column.nullable { definition += " NOT NULL" }
+            if let target = column.references { definition += " REFERENCES \(target.quotedDatabaseIdentifier)" }
+            return definition
+        }
+        definitions.append("PRIMARY KEY (\(primaryKey.map(\.quotedDatabaseIdentifier).joined(separator: ", ")))")
+        return "CREATE TABLE \(name.quotedDatabaseIdentifier) (\(definitions.joined(separator: ", ")))"
+    }
+
+    /// The prepared `INSERT` of one row.
+    public var sqliteInsert: String {
+        let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        return "INSERT INTO \(name.quotedDatabaseIdentifier) VALUES (\(marks))"
+    }
+
+    /// `CREATE INDEX` for each index, run once the rows are in.
+    public var sqliteIndexes: [String] {
+        indexes.map { indexed in
+            let indexName = ([name] + indexed).joined(separator: "_")
+            return """
+                CREATE INDEX \(indexName.quotedDatabaseIdentifier) ON \(name.quotedDatabaseIdentifier) \
+                (\(indexed.map(\.quotedDatabaseIdentifier).joined(separator: ", ")))
+                """
         }
     }
 }
@@ -147,7 +205,7 @@ final class DirectoryOutput: TableOutput {
             for row in pending {
                 var object: [String: JSONValue] = [:]
                 for (column, value) in zip(columns, row) { object[column.name] = value.jsonValue }
-                block += JSONModel.line(JSONValue.object(object))
+                block += JSONValue.object(object).jsonLine
                 block += "\n"
             }
             try file.write(Data(block.utf8))
@@ -165,7 +223,7 @@ final class ExportFile {
 
     init(creating path: String) throws {
         self.path = path
-        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw ExportIOError(operation: "create", path: path, code: errno) }
     }
 
@@ -217,14 +275,15 @@ extension ExportColumn.Kind {
 }
 
 extension ExportValue {
-    var databaseValue: DatabaseValue {
+    /// The value as SQLite stores it.
+    public var databaseValue: DatabaseValue {
         switch self {
         case .null: .null
         case .integer(let value): value.databaseValue
         case .real(let value): value.databaseValue
         case .text(let value): value.databaseValue
         case .boolean(let value): value.databaseValue
-        case .json(let value): JSONModel.line(value).databaseValue
+        case .json(let value): value.jsonLine.databaseValue
         }
     }
 
@@ -235,7 +294,7 @@ extension ExportValue {
         case .real(let value): String(value)
         case .text(let value): value
         case .boolean(let value): value ? "true" : "false"
-        case .json(let value): JSONModel.line(value)
+        case .json(let value): value.jsonLine
         }
     }
 

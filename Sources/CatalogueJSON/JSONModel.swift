@@ -37,7 +37,7 @@ public enum JSONModel {
         }
     }
 
-    private static func hex4(_ unit: UInt16) -> String {
+    static func hex4(_ unit: UInt16) -> String {
         let digits = String(unit, radix: 16)
         return String(repeating: "0", count: 4 - digits.count) + digits
     }

@@ -51,6 +51,9 @@ import Testing
         let summary = try CatalogueExporter.export(
             from: fixture.catalogue, format: .sqlite, to: fixture.path("catalogue.sqlite"))
         #expect(summary.sequence == fixture.catalogue.snapshot.head.sequence)
+        // As private as the store it came from.
+        let mode = try FileManager.default.attributesOfItem(atPath: fixture.path("catalogue.sqlite"))[.posixPermissions]
+        #expect(mode as? Int == 0o600)
         let database = try DatabaseQueue(path: fixture.path("catalogue.sqlite"))
         try await database.read { db throws in
             let counts = try Dictionary(
@@ -101,6 +104,10 @@ import Testing
         let csv = try CatalogueExporter.export(from: fixture.catalogue, format: .csv, to: fixture.path("csv"))
         let jsonl = try CatalogueExporter.export(from: fixture.catalogue, format: .jsonl, to: fixture.path("jsonl"))
         #expect(csv.tables == jsonl.tables)
+        for directory in ["csv", "jsonl"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: fixture.path(directory))[.posixPermissions]
+            #expect(mode as? Int == 0o700, "\(directory)")
+        }
         for (table, exported) in zip(Self.allTables, csv.tables) {
             let text = try String(contentsOfFile: fixture.path("csv/\(table.name).csv"), encoding: .utf8)
             #expect(text.hasPrefix(table.columns.map(\.name).joined(separator: ",") + "\n"))
@@ -173,6 +180,34 @@ import Testing
         try database.close()
         let names = try FileManager.default.contentsOfDirectory(atPath: fixture.root)
         #expect(names.filter { $0.hasPrefix(".") }.isEmpty, "\(names)")
+    }
+
+    @Test func forceReplacesOnlyAnEarlierExportNeverADirectoryOfOtherFiles() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.remove() }
+        let documents = fixture.path("documents")
+        try FileManager.default.createDirectory(atPath: documents, withIntermediateDirectories: false)
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: documents + "/notes.txt"))
+        for format in ExportFormat.allCases {
+            let refused = #expect(throws: NtmsError.self) {
+                try CatalogueExporter.export(from: fixture.catalogue, format: format, to: documents, replacing: true)
+            }
+            #expect(refused?.code == .fileExists, "\(format)")
+        }
+        #expect(try String(contentsOfFile: documents + "/notes.txt", encoding: .utf8) == "keep me")
+        for name in [".", "..", "/"] {
+            let refused = #expect(throws: NtmsError.self) {
+                try CatalogueExporter.export(from: fixture.catalogue, format: .csv, to: name, replacing: true)
+            }
+            #expect(refused?.code == .invalidParameter, "\(name)")
+        }
+        // An earlier export of another format is replaced.
+        _ = try CatalogueExporter.export(from: fixture.catalogue, format: .jsonl, to: fixture.path("out"))
+        _ = try CatalogueExporter.export(
+            from: fixture.catalogue, format: .csv, to: fixture.path("out"), replacing: true)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: fixture.path("out")).allSatisfy { $0.hasSuffix(".csv") }
+        )
     }
 
     @Test func aMissingDirectoryIsNamedAndAPointOutsideTheLogChangesNothing() async throws {

@@ -218,8 +218,16 @@ extension CatalogueState {
             id: lmid, side: side, pool: pool, exclusive: exclusive, allocated: envelope.time,
             application: envelope.application, user: envelope.user)
         if let medium = sides[side]?.medium {
-            mediumUsage[medium, default: MediumUsage()].lastAllocated = envelope.time
+            updateUsage(of: medium) { $0.lastAllocated = envelope.time }
         }
+    }
+
+    /// Changes a medium's usage facts, starting from none when it has no entry yet.
+    mutating func updateUsage(of medium: MediumID, _ change: (inout MediumUsage) -> Void) {
+        guard mediumUsage.modify(medium, change) == nil else { return }
+        var usage = MediumUsage()
+        change(&usage)
+        mediumUsage[medium] = usage
     }
 
     private mutating func closeRequest(

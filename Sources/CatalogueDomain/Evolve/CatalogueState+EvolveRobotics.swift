@@ -39,7 +39,7 @@ extension CatalogueState {
             media[e.medium]?.physicalState = .unloaded
             // The medium stays in the drive, but its use has ended.
             endUse(of: e.drive, at: now)
-            mediumUsage[e.medium, default: MediumUsage()].lastDismounted = now
+            updateUsage(of: e.medium) { $0.lastDismounted = now }
 
         case .mediumRemounted(let e):
             drives[e.drive]?.state = .loaded
@@ -104,7 +104,7 @@ extension CatalogueState {
                 release(drive, at: now)
                 drives[drive]?.lastUsed = eventCount
             }
-            mediumUsage[medium, default: MediumUsage()].lastDismounted = now
+            updateUsage(of: medium) { $0.lastDismounted = now }
             relocate(medium, to: operation.to, state: .idle, home: nil, &indexing)
         case .inject:
             relocate(medium, to: operation.to, state: .idle, home: nil, &indexing)
@@ -130,8 +130,10 @@ extension CatalogueState {
     }
 
     private mutating func recordMount(of medium: MediumID, at now: Int64) {
-        mediumUsage[medium, default: MediumUsage()].lastMounted = now
-        mediumUsage[medium, default: MediumUsage()].mountCount &+= 1
+        updateUsage(of: medium) { usage in
+            usage.lastMounted = now
+            usage.mountCount &+= 1
+        }
     }
 
     /// Moves a medium's recorded location, keeping the location map and the

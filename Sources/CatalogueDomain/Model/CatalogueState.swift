@@ -26,7 +26,7 @@ public struct CatalogueState: Sendable, Equatable {
     /// Robot operations started and not yet finished (after a crash: the reason for an inventory).
     public internal(set) var operations = TreeDictionary<OperationID, RobotOperation>()
     /// How each medium that was ever mounted or allocated has been used.
-    public internal(set) var mediumUsage = TreeDictionary<MediumID, MediumUsage>()
+    public internal(set) var mediumUsage = IdentifierTable<MediumKind, MediumUsage>()
     /// Open requests of waiting allocations, per pool, oldest first.
     public internal(set) var waitingRequests = TreeDictionary<PoolID, SortedSet<OperatorRequestID>>()
 

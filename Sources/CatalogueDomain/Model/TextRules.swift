@@ -23,7 +23,9 @@ public enum TextRules {
     /// Text fit to display on one line: no character that moves the cursor,
     /// changes the terminal, reorders or hides text.
     public static func isDisplayable(_ text: String) -> Bool {
-        text.unicodeScalars.allSatisfy(isDisplayable)
+        // Printable ASCII, the common case, needs no character properties.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return true }
+        return text.unicodeScalars.allSatisfy(isDisplayable)
     }
 
     /// Not displayable: controls (C0, DEL, C1), format characters (zero-width
@@ -31,7 +33,7 @@ public enum TextRules {
     /// byte-order mark), line and paragraph separators, space separators other
     /// than the plain space, private-use and unassigned code points, and U+FFFD.
     public static func isDisplayable(_ scalar: Unicode.Scalar) -> Bool {
-        if scalar.value == 0x20 { return true }
+        if scalar.value < 0x7F { return scalar.value >= 0x20 }
         if scalar.value == 0xFFFD { return false }
         switch scalar.properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator, .spaceSeparator, .privateUse, .surrogate,
