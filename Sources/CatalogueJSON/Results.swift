@@ -329,15 +329,16 @@ public struct ExportJSON: Codable, Sendable, Equatable {
         }
     }
 
-    public var path: String
+    /// Where the export was written: a file (sqlite) or a directory (csv, jsonl).
+    public var destination: String
     /// `sqlite`, `csv` or `jsonl`.
     public var format: String
     /// The last event the export covers.
     public var sequence: UInt64
     public var tables: [Table]
 
-    public init(path: String, format: String, sequence: UInt64, tables: [Table]) {
-        self.path = path
+    public init(destination: String, format: String, sequence: UInt64, tables: [Table]) {
+        self.destination = destination
         self.format = format
         self.sequence = sequence
         self.tables = tables

@@ -36,7 +36,7 @@ struct Export: AsyncParsableCommand {
             FileHandle.standardError.write(Data(line.utf8))
         }
         let result = ExportJSON(
-            path: summary.path, format: summary.format.rawValue, sequence: summary.sequence,
+            destination: summary.path, format: summary.format.rawValue, sequence: summary.sequence,
             tables: summary.tables.map { ExportJSON.Table(name: $0.name, rows: $0.rows) })
         Output.emit(result, json: options.json, text: result.text)
     }

@@ -77,7 +77,8 @@ extension RequestJSON {
 extension ExportJSON {
     var text: String {
         let rows = tables.map { "\($0.name) \($0.rows)" }.joined(separator: ", ")
-        return "exported the catalogue as of event \(sequence) to \(TextRules.escaped(path)) (\(format)): \(rows)"
+        return
+            "exported the catalogue as of event \(sequence) to \(TextRules.escaped(destination)) (\(format)): \(rows)"
     }
 }
 
