@@ -3,9 +3,13 @@ import CatalogueStorage
 
 /// How much one caller allocated and gave back over a period.
 public struct CallerActivity: Sendable, Equatable {
+    /// The application its records name.
     public var application: String
+    /// The user its records name.
     public var user: String
+    /// Sides it allocated in the period (SideAllocated and SideAllocatedNext).
     public var allocations: Int
+    /// Logical media it gave back in the period.
     public var deallocations: Int
 }
 
