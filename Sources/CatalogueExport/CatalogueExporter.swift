@@ -178,7 +178,13 @@ struct ExportDestination {
             } else {
                 let aside = temporary + ".old"
                 try rename(path, to: aside)
-                try rename(temporary, to: path)
+                do {
+                    try rename(temporary, to: path)
+                } catch {
+                    // The earlier export goes back where it was.
+                    _ = Glibc.rename(aside, path)
+                    throw error
+                }
                 try? FileManager.default.removeItem(atPath: aside)
             }
         } else {
