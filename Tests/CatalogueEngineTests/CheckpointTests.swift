@@ -169,7 +169,8 @@ import Testing
     @Test func theEngineSavesCheckpointsAsItRunsAndOnCloseAndKeepsOnlyTheNewest() async throws {
         let store = TestStore()
         defer { store.remove() }
-        let options = CatalogueOptions(checkpoints: CheckpointPolicy(everyEvents: 20, onCloseAfterEvents: 1, keep: 2))
+        let options = CatalogueOptions(
+            checkpoints: CheckpointPolicy(everyEvents: 20, onCloseAfterEvents: 1, keep: 2, history: 0))
         let head: UInt64
         do {
             let catalogue = try await store.open(options: options)
@@ -193,6 +194,34 @@ import Testing
         defer { reopened.close() }
         #expect(reopened.openReport.checkpoint == head)
         #expect(reopened.openReport.foldedEvents == 0)
+    }
+
+    @Test func olderCheckpointsAreKeptWiderApartSoAPastStateReplaysLittle() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let options = CatalogueOptions(
+            checkpoints: CheckpointPolicy(everyEvents: 0, onCloseAfterEvents: 0, keep: 1, history: 3))
+        do {
+            let catalogue = try await store.open(options: options)
+            let session = try catalogue.session(application: "test", user: "tester")
+            let seeded = try await Seeded.make(session, media: 8)
+            for _ in 0..<60 {
+                let allocation = try await session.allocate(AllocationRequest(pool: seeded.pool))
+                try await session.deallocate(allocation.logicalMedium)
+                // A checkpoint after every cycle: sixty to thin.
+                try catalogue.saveCheckpoint()
+            }
+            catalogue.close()
+        }
+        let kept = try Catalogue.listCheckpoints(at: store.path).map(\.sequence)
+        #expect(kept.count == 4, "\(kept)")
+        // Newest first: the older ones lie ever further apart.
+        let gaps = zip(kept, kept.dropFirst()).map { $0 - $1 }
+        #expect(gaps == gaps.sorted(), "\(kept)")
+        let oldest = try #require(kept.last)
+        let past = try Catalogue.state(at: store.path, asOf: .sequence(oldest + 1), checkpoints: options.checkpoints)
+        #expect(past.checkpoint == oldest)
+        #expect(past.foldedEvents == 1)
     }
 
     @Test func aCheckpointBeyondTheEndOfTheLogRefusesOpenUntilDropped() async throws {

@@ -14,17 +14,25 @@ public struct CheckpointPolicy: Sendable {
     /// On close, save one when at least this many events are not covered yet
     /// (so short CLI runs do not rewrite a large state each time); 0 = never.
     public var onCloseAfterEvents: UInt64
-    /// Checkpoints kept in the store; older ones are removed when a new one is saved.
+    /// The newest checkpoints kept in the store when a new one is saved.
     public var keep: Int
+    /// Older checkpoints kept besides, spaced wider the older they are (see
+    /// `CheckpointRetention`), so that a question about the state at a past
+    /// event (`Catalogue.state(asOf:)`) replays at most about twice as many
+    /// events as that event is old rather than the whole log; 0 keeps only
+    /// the newest `keep`.
+    public var history: Int
 
     /// A policy; `keep` is at least 1.
     public init(
-        loadOnOpen: Bool = true, everyEvents: UInt64 = 1_000_000, onCloseAfterEvents: UInt64 = 10_000, keep: Int = 2
+        loadOnOpen: Bool = true, everyEvents: UInt64 = 1_000_000, onCloseAfterEvents: UInt64 = 10_000, keep: Int = 2,
+        history: Int = 4
     ) {
         self.loadOnOpen = loadOnOpen
         self.everyEvents = everyEvents
         self.onCloseAfterEvents = onCloseAfterEvents
         self.keep = max(1, keep)
+        self.history = max(0, history)
     }
 
     /// Neither loads nor writes checkpoints.
@@ -149,8 +157,8 @@ final class CheckpointWriter: Sendable {
         let checkpoint = Checkpoint(
             head: snapshot.head, stateVersion: CatalogueState.checkpointVersion,
             payload: snapshot.state.checkpointPayload())
-        let keep = policy.keep
-        try log.write { writer in try writer.storeCheckpoint(checkpoint, keep: keep) }
+        let (keep, history) = (policy.keep, policy.history)
+        try log.write { writer in try writer.storeCheckpoint(checkpoint, keep: keep, history: history) }
         var current = newest.load(ordering: .relaxed)
         while current < snapshot.head.sequence {
             let (exchanged, original) = newest.compareExchange(
