@@ -149,37 +149,46 @@ extension LogReader {
 
 /// Which checkpoints a store keeps once a new one is saved: the newest `keep`
 /// (at least one), and of the older ones the oldest in each power-of-two band
-/// of age (events behind the newest: 1, 2–3, 4–7, …), for the `history`
-/// youngest bands. As the log grows each kept checkpoint ages into the next
-/// band, where it replaces nothing older, so the spacing stays exponential:
-/// the state at a past event then replays at most about twice as many events
-/// as that event is old, and the store holds at most `keep + history`.
+/// of age, counted in `unit`s of events behind the newest (under one unit,
+/// 1, 2–3, 4–7, …), for the `history` youngest bands. As the log grows each
+/// kept checkpoint ages into the next band, where it displaces nothing older,
+/// so the spacing stays exponential: the state at a past event replays at most
+/// about twice as many events as that event is old (or one unit), and the
+/// store holds at most `keep + history`. The unit is the writer's save
+/// cadence, so frequent small saves (on close) fill one band, not all of them.
 public enum CheckpointRetention {
     /// The stored sequences (ascending) to remove.
-    public static func sequencesToRemove(from stored: [UInt64], keep: Int, history: Int) -> [UInt64] {
+    public static func sequencesToRemove(
+        from stored: [UInt64], keep: Int, history: Int, unit: UInt64 = 1
+    ) -> [UInt64] {
         let recent = stored.suffix(max(1, keep))
         guard let newest = recent.last else { return [] }
         var oldestInBand: [Int: UInt64] = [:]
-        for sequence in stored.dropLast(recent.count) where oldestInBand[band(age: newest - sequence)] == nil {
-            oldestInBand[band(age: newest - sequence)] = sequence
+        for sequence in stored.dropLast(recent.count) {
+            let band = band(age: newest - sequence, unit: unit)
+            if oldestInBand[band] == nil { oldestInBand[band] = sequence }
         }
         let kept = Set(recent).union(oldestInBand.values.sorted(by: >).prefix(max(0, history)))
         return stored.filter { !kept.contains($0) }
     }
 
-    /// floor(log2(age)) + 1: ages 1, 2–3, 4–7, … fall in bands 1, 2, 3, …
-    static func band(age: UInt64) -> Int { UInt64.bitWidth - age.leadingZeroBitCount }
+    /// floor(log2(age / unit)) + 1, and 0 under one unit.
+    static func band(age: UInt64, unit: UInt64) -> Int {
+        let units = age / max(1, unit)
+        return UInt64.bitWidth - units.leadingZeroBitCount
+    }
 }
 
 extension LogWriter {
     /// Stores a checkpoint and removes the ones `CheckpointRetention` lets go.
-    public func storeCheckpoint(_ checkpoint: Checkpoint, keep: Int, history: Int = 0) throws {
+    public func storeCheckpoint(_ checkpoint: Checkpoint, keep: Int, history: Int = 0, unit: UInt64 = 1) throws {
         let bytes = CheckpointCodec.encode(checkpoint)
         try EventLog.key(for: checkpoint.head.sequence).withUnsafeBytes { key in
             try bytes.withUnsafeBytes { try txn.put(log.checkpoints, key: key, value: $0) }
         }
         let sequences = try reader.checkpointSequences()
-        for sequence in CheckpointRetention.sequencesToRemove(from: sequences, keep: keep, history: history) {
+        let removed = CheckpointRetention.sequencesToRemove(from: sequences, keep: keep, history: history, unit: unit)
+        for sequence in removed {
             try removeCheckpoint(sequence: sequence)
         }
     }

@@ -28,6 +28,20 @@ import Testing
         }
     }
 
+    @Test func frequentSmallSavesShareOneBandSoHistoryStillReachesFarBack() {
+        // Saves every 1,000 events at the running cadence, and nine close-time saves in the last unit.
+        let regular = (1...64).map { UInt64($0) * 1000 }
+        let stored = regular + (1...9).map { 64_000 + UInt64($0) * 100 }
+        let removed = Set(CheckpointRetention.sequencesToRemove(from: stored, keep: 2, history: 6, unit: 1000))
+        let kept = stored.filter { !removed.contains($0) }
+        #expect(kept.count == 8, "\(kept)")
+        #expect(kept.first! < 34_000, "the oldest kept is about 32 units back: \(kept)")
+        let unitless = Set(CheckpointRetention.sequencesToRemove(from: stored, keep: 2, history: 6))
+        #expect(
+            stored.filter { !unitless.contains($0) }.first! > kept.first!,
+            "counted in events, the small saves take the bands")
+    }
+
     @Test func anyStoredSetKeepsTheNewestAtMostTheLimitAndOnePerBand() {
         var state: UInt64 = 0x5EED
         func next(_ bound: UInt64) -> UInt64 {
@@ -44,7 +58,7 @@ import Testing
             #expect(kept.suffix(max(1, keep)) == stored.suffix(max(1, keep)))
             #expect(kept.count <= max(1, keep) + history)
             guard let newest = stored.last else { continue }
-            let bands = kept.dropLast(max(1, keep)).map { CheckpointRetention.band(age: newest - $0) }
+            let bands = kept.dropLast(max(1, keep)).map { CheckpointRetention.band(age: newest - $0, unit: 1) }
             #expect(Set(bands).count == bands.count, "\(stored) \(keep) \(history)")
         }
     }

@@ -20,13 +20,14 @@ public struct CheckpointPolicy: Sendable {
     /// `CheckpointRetention`), so that a question about the state at a past
     /// event (`Catalogue.state(asOf:)`) replays at most about twice as many
     /// events as that event is old rather than the whole log; 0 keeps only
-    /// the newest `keep`.
+    /// the newest `keep`. The default 6 reaches back about 32 times
+    /// `everyEvents`.
     public var history: Int
 
     /// A policy; `keep` is at least 1.
     public init(
         loadOnOpen: Bool = true, everyEvents: UInt64 = 1_000_000, onCloseAfterEvents: UInt64 = 10_000, keep: Int = 2,
-        history: Int = 4
+        history: Int = 6
     ) {
         self.loadOnOpen = loadOnOpen
         self.everyEvents = everyEvents
@@ -158,7 +159,11 @@ final class CheckpointWriter: Sendable {
             head: snapshot.head, stateVersion: CatalogueState.checkpointVersion,
             payload: snapshot.state.checkpointPayload())
         let (keep, history) = (policy.keep, policy.history)
-        try log.write { writer in try writer.storeCheckpoint(checkpoint, keep: keep, history: history) }
+        // Ages are counted in saves at the running cadence, so close-time saves share one band.
+        let unit = max(1, policy.everyEvents > 0 ? policy.everyEvents : policy.onCloseAfterEvents)
+        try log.write { writer in
+            try writer.storeCheckpoint(checkpoint, keep: keep, history: history, unit: unit)
+        }
         var current = newest.load(ordering: .relaxed)
         while current < snapshot.head.sequence {
             let (exchanged, original) = newest.compareExchange(
