@@ -5,23 +5,13 @@ extension JSONValue {
     /// (keys sorted by their UTF-8 bytes, the encoder's escapes, every
     /// character that is not displayable as `\u`), without `JSONEncoder`:
     /// an export writes one per event, and the encoder costs several times
-    /// the row's insert. A value holding a `double` goes through the encoder,
-    /// whose number formatting is its own.
+    /// the row's insert. A `double` alone is written by the encoder, whose
+    /// number formatting is its own.
     public var jsonLine: String {
-        guard !containsDouble else { return JSONModel.line(self) }
         var out: [UInt8] = []
         out.reserveCapacity(256)
         write(to: &out)
         return String(decoding: out, as: UTF8.self)
-    }
-
-    private var containsDouble: Bool {
-        switch self {
-        case .double: true
-        case .array(let values): values.contains { $0.containsDouble }
-        case .object(let fields): fields.values.contains { $0.containsDouble }
-        default: false
-        }
     }
 
     private func write(to out: inout [UInt8]) {

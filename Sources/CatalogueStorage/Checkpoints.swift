@@ -116,11 +116,7 @@ extension LogReader {
     }
 
     /// The commit time of the record at `sequence` (its checksum verified); nil when there is none.
-    public func timestamp(at sequence: UInt64) throws -> Int64? {
-        let key = EventLog.key(for: sequence)
-        guard let raw = try key.withUnsafeBytes({ try txn.get(log.events, key: $0) }) else { return nil }
-        return try RecordCodec.view(raw, sequence: sequence, previous: nil).timestamp
-    }
+    public func timestamp(at sequence: UInt64) throws -> Int64? { try recordView(at: sequence)?.timestamp }
 
     /// The last event committed at or before `time` (nanoseconds since 1970),
     /// found by binary search over the records' times, reading about
@@ -140,11 +136,7 @@ extension LogReader {
     }
 
     /// The chain link of the record at `sequence`, checked against its CRC, or nil when there is none.
-    public func chainHash(at sequence: UInt64) throws -> ChainHash? {
-        let key = EventLog.key(for: sequence)
-        guard let raw = try key.withUnsafeBytes({ try txn.get(log.events, key: $0) }) else { return nil }
-        return try RecordCodec.decode(raw, sequence: sequence, previous: nil).chainHash
-    }
+    public func chainHash(at sequence: UInt64) throws -> ChainHash? { try recordView(at: sequence)?.chainHash }
 }
 
 /// Which checkpoints a store keeps once a new one is saved: the newest `keep`

@@ -260,12 +260,18 @@ public struct LogReader {
     /// The chain position of the record at `sequence`, so a walk can start after it.
     private func head(at sequence: UInt64) throws -> LogHead {
         guard sequence > 0 else { return .empty }
-        let key = EventLog.key(for: sequence)
-        guard let raw = try key.withUnsafeBytes({ try txn.get(log.events, key: $0) }) else {
+        guard let record = try recordView(at: sequence) else {
             throw StorageError.sequenceGap(expected: sequence, found: 0)
         }
-        let record = try RecordCodec.view(raw, sequence: sequence, previous: nil)
         return LogHead(sequence: sequence, chainHash: record.chainHash)
+    }
+
+    /// The record at `sequence`, its checksum verified (its chain link is not:
+    /// that needs the one before), lent for this transaction; nil when there is none.
+    func recordView(at sequence: UInt64) throws -> RecordView? {
+        let key = EventLog.key(for: sequence)
+        guard let raw = try key.withUnsafeBytes({ try txn.get(log.events, key: $0) }) else { return nil }
+        return try RecordCodec.view(raw, sequence: sequence, previous: nil)
     }
 
     /// `forEachRecord(afterSequence:through:)` with each record lent as a view.

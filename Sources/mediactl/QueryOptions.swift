@@ -8,18 +8,25 @@ struct TimeArgument: ExpressibleByArgument {
     /// Nanoseconds since 1970.
     var nanoseconds: Int64
 
+    /// The times a record can carry, with room for the arithmetic on them
+    /// (a day before, the end of a digit): nanoseconds since 1970 in an
+    /// `Int64` reach from 1677 to 2262.
+    static let range: ClosedRange<Date> =
+        Date(timeIntervalSince1970: -9.0e9)...Date(timeIntervalSince1970: 9.0e9)
+
     init?(argument: String) {
         let full = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
         let plain = Date.ISO8601FormatStyle()
         let day = Date.ISO8601FormatStyle().year().month().day()
-        guard let date = (try? full.parse(argument)) ?? (try? plain.parse(argument)) ?? (try? day.parse(argument))
+        guard let date = (try? full.parse(argument)) ?? (try? plain.parse(argument)) ?? (try? day.parse(argument)),
+            Self.range.contains(date)
         else { return nil }
         nanoseconds = Int64((date.timeIntervalSince1970 * 1_000_000_000).rounded())
     }
 
     init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
 
-    static var defaultValueDescription: String { "2026-12-01T10:00:00Z" }
+    static var defaultValueDescription: String { "2026-12-01T10:00:00Z, between 1685 and 2255" }
 }
 
 /// `--format` beside `--json`, for listings and reports.

@@ -81,7 +81,12 @@ struct Report: AsyncParsableCommand {
         @OptionGroup var options: StoreOptions
         @OptionGroup var format: FormatOptions
         @OptionGroup var asOf: AsOfOptions
-        @Option(help: "Days without a mount.") var days: UInt32 = 30
+        @Option(help: "Days without a mount, at most 36500.") var days: UInt32 = 30
+
+        func validate() throws {
+            // A century covers every cartridge; more would overflow the nanosecond clock.
+            guard days <= 36_500 else { throw ValidationError("--days must be at most 36500 (a century)") }
+        }
 
         func run() async throws {
             try await Report.run(options, format, asOf) { query in

@@ -26,13 +26,14 @@ import Testing
         }
 
         mutating func value(depth: Int) -> JSONValue {
-            switch next(depth > 2 ? 6 : 8) {
+            switch next(depth > 2 ? 7 : 9) {
             case 0: return .null
             case 1: return .bool(next(2) == 0)
             case 2: return .integer([Int64.min, -1, 0, 7, Int64.max][next(5)])
             case 3: return .unsigned([0, 1, UInt64.max][next(3)])
-            case 4, 5: return .string(string())
-            case 6: return .array((0..<next(4)).map { _ in value(depth: depth + 1) })
+            case 4: return .double([0, -0.5, 2.035135744, 1e-7, 1e21, 3, .pi][next(7)])
+            case 5, 6: return .string(string())
+            case 7: return .array((0..<next(4)).map { _ in value(depth: depth + 1) })
             default:
                 return .object(
                     Dictionary((0..<next(5)).map { _ in (string(), value(depth: depth + 1)) }) { first, _ in first })
@@ -48,7 +49,7 @@ import Testing
         }
     }
 
-    @Test func aValueWithADoubleGoesThroughTheEncoder() {
+    @Test func aValueWithADoubleWritesItAsTheEncoderDoes() {
         let value = JSONValue.object(["busy": .double(2.5), "n": .integer(1)])
         #expect(value.jsonLine == JSONModel.line(value))
         #expect(value.jsonLine == #"{"busy":2.5,"n":1}"#)

@@ -81,6 +81,10 @@ import Testing
             #expect(try refused.errorJSON()["error"] as? String == "ERROR_INVALID_PARAMETER")
         }
         #expect(try cli.run(["show", "media", "--as-of", "yesterday"]).status == 2)
+        // Times the nanosecond clock cannot hold, and spans that would overflow it, are usage errors, not crashes.
+        #expect(try cli.run(["show", "media", "--as-of", "9999-12-31"]).status == 2)
+        #expect(try cli.run(["report", "allocations", "--from", "1000-01-01"]).status == 2)
+        #expect(try cli.run(["report", "idle", "--days", "4000000000"]).status == 2)
     }
 
     @Test func exportWritesEachFormatRefusesAnExistingPathAndReplacesItWithForce() throws {

@@ -64,20 +64,8 @@ enum PastStateBuilder {
     static func build(_ reader: LogReader, at point: LogPoint, policy: CheckpointPolicy) throws -> PastState {
         let head = try reader.recordedHead()?.sequence ?? 0
         let target = try event(at: point, in: reader, head: head)
-        var state = CatalogueState()
-        var start = LogHead.empty
-        var warnings: [String] = []
-        if policy.loadOnOpen {
-            for sequence in try reader.checkpointSequences().reversed() where sequence <= target {
-                switch try CheckpointLoader.load(reader, at: sequence) {
-                case .success(let loaded): (state, start) = loaded
-                case .failure(let damage):
-                    warnings.append("checkpoint at event \(sequence) ignored: \(damage.reason)")
-                    continue
-                }
-                break
-            }
-        }
+        let (loaded, start, warnings) = try CheckpointLoader.start(reader, policy: policy, through: target)
+        var state = loaded
         let end = try reader.fold(into: &state, after: start, through: target)
         guard end.sequence == target, let committed = try reader.timestamp(at: target) else {
             throw StorageError.sequenceGap(expected: target, found: end.sequence)

@@ -36,12 +36,14 @@ extension Catalogue {
     ///   `to`; `ERROR_DATABASE_FAILURE` (4313) when a record fails verification.
     public func activity(from: Int64, to: Int64) throws(NtmsError) -> [CallerActivity] {
         guard from < to else { throw NtmsError(.invalidParameter, "a period's start must come before its end") }
-        let first = try sequence(atOrBefore: from - 1) + 1
-        let last = try sequence(atOrBefore: to - 1)
+        let head = snapshot.head.sequence
         var tally: [String: CallerActivity] = [:]
         do {
             _ = try log.read { reader in
-                try reader.forEachRecordView(afterSequence: first - 1, through: last) { record in
+                // The period's events, found by their times in the same transaction that reads them.
+                let beforeFirst = from == .min ? 0 : try reader.lastSequence(atOrBefore: from - 1, head: head)
+                let last = try reader.lastSequence(atOrBefore: to - 1, head: head)
+                return try reader.forEachRecordView(afterSequence: beforeFirst, through: last) { record in
                     guard record.timestamp >= from, record.timestamp < to else { return }
                     let allocation: Bool
                     switch EventType(rawValue: record.eventType) {

@@ -50,15 +50,15 @@ public struct OpenReport: Sendable, Equatable {
     public var warnings: [String]
 }
 
-/// Where replay starts: the newest checkpoint that is sound and belongs to this
-/// log, or the empty state.
+/// Where replay starts: the newest checkpoint at or before `last` that is
+/// sound and belongs to this log, or the empty state.
 enum CheckpointLoader {
-    static func start(_ reader: LogReader, policy: CheckpointPolicy) throws -> (
+    static func start(_ reader: LogReader, policy: CheckpointPolicy, through last: UInt64 = .max) throws -> (
         state: CatalogueState, head: LogHead, warnings: [String]
     ) {
         var warnings: [String] = []
         guard policy.loadOnOpen else { return (CatalogueState(), .empty, warnings) }
-        for sequence in try reader.checkpointSequences().reversed() {
+        for sequence in try reader.checkpointSequences().reversed() where sequence <= last {
             switch try load(reader, at: sequence) {
             case .success(let loaded): return (loaded.state, loaded.head, warnings)
             case .failure(let damage):
