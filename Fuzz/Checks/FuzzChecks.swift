@@ -174,7 +174,7 @@ public enum FuzzChecks {
             guard case .success(let decision) = state.decide(command) else { fatalError("fixture: \(command)") }
             for event in decision.events { state.evolve(event, Self.envelope) }
         }
-        run(.createCatalogue)
+        run(.createCatalogue())
         run(.registerMediaType(name: "MO", sideCount: 2))
         let type = state.mediaType(named: "MO")!.id
         run(.addLibrary(name: "Robot", slots: 8, drives: 1, ports: 1))
@@ -201,7 +201,7 @@ public enum FuzzChecks {
                     events.append(event)
                 }
             }
-            run(.createCatalogue)
+            run(.createCatalogue())
             run(.registerMediaType(name: "MO", sideCount: 2))
             run(.addLibrary(name: "Robot", slots: 8, drives: 1, ports: 1))
             run(
@@ -235,6 +235,13 @@ public enum FuzzChecks {
             if let operation = state.operations.keys.first {
                 run(.finishOperation(operation, .failedUncertain(code: 1460, message: "timed out")))
             }
+            run(.grantAccess(.library(robot), .group("operators"), [.use, .control]))
+            run(.inheritAccess(.library(robot)))
+            events.append(
+                .accessDenied(
+                    AccessDenied(
+                        principal: Principal(user: "mallory", groups: ["guests"]), action: "AllocateNtmsMedia",
+                        object: .pool(state.pool(atPath: "\\Backup")!.id), missing: .control)))
             for event in events {
                 inputs.append([UInt8(event.typeCode & 0xFF), UInt8(event.typeCode >> 8)] + event.encodedPayload())
                 let header = RecordHeader(

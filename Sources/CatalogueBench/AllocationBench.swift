@@ -169,7 +169,7 @@ struct AllocationBench {
 
     /// Registers `media` two-sided media in the Free pool and a pool drawing from and returning to scratch.
     func prepareEngine(_ catalogue: Catalogue) async throws -> PoolID {
-        let session = try catalogue.session(application: "bench", user: "setup")
+        let session = try catalogue.session(application: "bench", principal: OSAccounts.currentPrincipal())
         let type = try await session.registerMediaType(name: "MO", sides: 2)
         // Libraries hold at most 100,000 slots: as many robots as the media need.
         let slotsPerLibrary = 100_000
@@ -193,6 +193,11 @@ struct AllocationBench {
                 }
             }
             try await group.waitForAll()
+        }
+        // The measured caller is no administrator: its rights are checked as an application's would be.
+        try await session.grantAccess(.control, to: .user("bench"), on: .pool(pool))
+        if let free = catalogue.snapshot.state.mediaTypes[type]?.freePool {
+            try await session.grantAccess(.use, to: .user("bench"), on: .pool(free))
         }
         return pool
     }

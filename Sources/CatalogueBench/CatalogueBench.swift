@@ -123,7 +123,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
             // 3. Replay: grow the allocation store's log to the target with more cycles, then reopen it.
             if selected.contains(.replay), catalogue.snapshot.head.sequence < eventTarget {
                 progress("growing the log to \(eventTarget) events")
-                let session = try catalogue.session(application: "bench", user: "replay")
+                let session = try catalogue.session(application: "bench", principal: OSAccounts.currentPrincipal())
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for _ in 0..<256 {
                         group.addTask {
@@ -159,7 +159,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
                 at: root + "/reads/engine", create: true,
                 options: CatalogueOptions(checkpoints: CheckpointPolicy(everyEvents: 0)))
             let readPool = try await readBench.prepareEngine(reads)
-            let session = try reads.session(application: "bench", user: "reads")
+            let session = try reads.session(application: "bench", principal: OSAccounts.currentPrincipal())
             for _ in 0..<min(10_000, readCount / 10) {
                 _ = try await session.allocate(AllocationRequest(pool: readPool, errorIfUnavailable: true))
             }
@@ -208,7 +208,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         let catalogue = try await Catalogue.open(
             at: directory + "/engine", create: true, options: CatalogueOptions(checkpoints: .disabled))
         let pool = try await bench.prepareEngine(catalogue)
-        let session = try catalogue.session(application: "bench", user: "reporting")
+        let session = try catalogue.session(application: "bench", principal: OSAccounts.currentPrincipal())
         for _ in 0..<min(10_000, media / 10) {
             _ = try await session.allocate(AllocationRequest(pool: pool, errorIfUnavailable: true))
         }
@@ -224,7 +224,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         let small = try await Self.reportingStore(root + "/reporting-small", media: smallMedia, seconds: 1)
         defer { small.close() }
         for catalogue in [large, small] {
-            let session = try catalogue.session(application: "bench", user: "operator")
+            let session = try catalogue.session(application: "bench", principal: OSAccounts.currentPrincipal())
             for number in 0..<100 { _ = try await session.submitRequest(.message, message: "request \(number)") }
         }
         progress("SQLite export against GRDB prepared inserts, alternating rounds")

@@ -78,7 +78,7 @@ struct ReadBench {
         // The same lookups while a writer commits allocations and deallocations,
         // in pairs of rounds with and without it, back to back: measured apart,
         // the two drifted with the host by more than the target's margin.
-        let session = try catalogue.session(application: "bench", user: "writer")
+        let session = try catalogue.session(application: "bench", principal: OSAccounts.currentPrincipal())
         let writerOn = Atomic<Bool>(false)
         let writing = Task {
             while !Task.isCancelled {

@@ -33,7 +33,7 @@ struct RobotBench {
     private func cycles(libraries: Int, store: String) async throws -> Double {
         let catalogue = try await Catalogue.open(at: store, create: true)
         defer { catalogue.close() }
-        let session = try catalogue.session(application: "bench", user: "robots")
+        let session = try catalogue.session(application: "bench", principal: OSAccounts.currentPrincipal())
         let type = try await session.registerMediaType(name: "LTO", sides: 1)
         let pool = try await session.createPool(
             path: "\\Robots", mediaType: type, policy: PoolPolicy(allocateFromScratch: true))

@@ -27,6 +27,9 @@ public struct CatalogueOptions: Sendable {
     public var changerTimeouts: ChangerTimeouts = .init()
     /// Runs `mtx` for mtx changers; tests stand in for the binary (nil: the real one).
     public var mtxRunner: (any CommandRunner)? = nil
+    /// Rights a new store grants besides its creator's (who administers it):
+    /// for example USE on the catalogue to a group of reporting users.
+    public var initialAccess: [AccessEntry] = []
 
     /// Options with the defaults an appliance wants; override what differs.
     public init(
@@ -109,8 +112,19 @@ public final class Catalogue: Sendable {
         guard mode == .readWrite else { return catalogue }
         if create, catalogue.newestSnapshot.state.creation == nil {
             do {
-                _ = try await catalogue.session(application: "mediactl", user: currentUserName())
-                    .execute(.createCatalogue)
+                _ = try await catalogue.session(application: "mediactl", principal: OSAccounts.currentPrincipal())
+                    .execute(.createCatalogue(initialAccess: options.initialAccess))
+            } catch {
+                catalogue.close()
+                throw error
+            }
+        }
+        // A store from before access rights: its owner becomes its administrator.
+        if catalogue.newestSnapshot.state.accessLists[.catalogue] == nil {
+            do {
+                _ = try await catalogue.submit(
+                    .adoptOwner(OSAccounts.ownerName(of: catalogue.directory)), application: "catalogue", user: "engine"
+                )
             } catch {
                 catalogue.close()
                 throw error
@@ -225,14 +239,23 @@ public final class Catalogue: Sendable {
     }
 
     /// A session stamps every event it causes with the application and user
-    /// (RSM's OpenNtmsSession).
+    /// (RSM's OpenNtmsSession), and its commands are checked against the
+    /// rights of `user` and its `groups`. The catalogue trusts what it is
+    /// told: an embedder names its own principal.
     ///
     /// - Throws: `ERROR_INVALID_PARAMETER` (87) for a name longer than 64
     ///   bytes or one that is not displayable text.
-    public func session(application: String, user: String) throws(NtmsError) -> Session {
+    public func session(application: String, user: String, groups: [String] = []) throws(NtmsError) -> Session {
         try Session(
-            catalogue: self, application: application, user: user,
+            catalogue: self, application: application, user: user, groups: groups,
             id: nextSession.wrappingIncrementThenLoad(ordering: .relaxed))
+    }
+
+    /// A session acting for `principal`.
+    ///
+    /// - Throws: `ERROR_INVALID_PARAMETER` (87) as `session(application:user:groups:)`.
+    public func session(application: String, principal: Principal) throws(NtmsError) -> Session {
+        try session(application: application, user: principal.user, groups: principal.groups)
     }
 
     /// Folds events other processes have appended since this process last
@@ -305,8 +328,8 @@ public final class Catalogue: Sendable {
                 + "open it read-write (as its owner) to change it")
     }
 
-    func submit(_ work: PendingCommand.Work, application: String, user: String) async throws(NtmsError)
-        -> CommandOutcome
+    func submit(_ work: PendingCommand.Work, application: String, user: String, groups: [String] = [])
+        async throws(NtmsError) -> CommandOutcome
     {
         if case .refresh = work {
         } else {
@@ -314,7 +337,7 @@ public final class Catalogue: Sendable {
         }
         let result = await withCheckedContinuation {
             (continuation: CheckedContinuation<Result<CommandOutcome, NtmsError>, Never>) in
-            let pending = PendingCommand(work: work, application: application, user: user) {
+            let pending = PendingCommand(work: work, application: application, user: user, groups: groups) {
                 continuation.resume(returning: $0)
             }
             if isClosed.load(ordering: .acquiring) || !writer.submit(pending) {
@@ -342,13 +365,7 @@ enum OpenStores {
 /// The login name of this process's effective user, for event records. It
 /// comes from the kernel's credentials, not from `$USER`, which any caller
 /// can set; a user id without a usable password-database name is `uid-N`.
-public func currentUserName() -> String {
-    let uid = geteuid()
-    guard let name = UserAccount(uid: uid)?.name, !name.isEmpty, name.utf8.count <= Session.maximumNameLength,
-        TextRules.isDisplayable(name)
-    else { return "uid-\(uid)" }
-    return name
-}
+public func currentUserName() -> String { OSAccounts.userName(uid: geteuid()) }
 
 /// A user's entry in the password database (`getpwuid_r`): what the kernel's
 /// user id stands for, which no environment variable can change.

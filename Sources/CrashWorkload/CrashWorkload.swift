@@ -24,7 +24,9 @@ struct CrashWorkload: AsyncParsableCommand {
         func run() async throws {
             // Checkpoints every few hundred events, so kills also land during saves and
             // the checker's open starts from a checkpoint written by a killed process.
-            let options = CatalogueOptions(checkpoints: CheckpointPolicy(everyEvents: 300, onCloseAfterEvents: 1))
+            var options = CatalogueOptions(checkpoints: CheckpointPolicy(everyEvents: 300, onCloseAfterEvents: 1))
+            // Every run's callers name themselves after the seed; rights are not under test here.
+            options.initialAccess = [AccessEntry(.everyone, .all)]
             let catalogue = try await Catalogue.open(at: store, create: true, options: options)
             let session = try catalogue.session(application: "crash-workload", user: "seed-\(seed)")
             try await CrashLayout.prepare(session, catalogue)

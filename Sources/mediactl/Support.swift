@@ -57,7 +57,7 @@ struct StoreOptions: ParsableArguments {
 
     func session(_ catalogue: Catalogue) throws -> Session {
         // The user is the kernel's (effective uid); the application is only what the caller declares.
-        try catalogue.session(application: application, user: currentUserName())
+        try catalogue.session(application: application, principal: OSAccounts.currentPrincipal())
     }
 }
 

@@ -277,7 +277,7 @@ struct Fixture {
 
     @Test func createCatalogueIsIdempotent() throws {
         let h = DomainHarness()
-        let decision = try h.state.decide(.createCatalogue).get()
+        let decision = try h.state.decide(.createCatalogue()).get()
         #expect(decision.events.isEmpty)
     }
 }

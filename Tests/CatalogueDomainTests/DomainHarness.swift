@@ -18,7 +18,7 @@ struct DomainHarness {
     var log: [CatalogueEvent] = []
 
     init() {
-        _ = try! run(.createCatalogue)
+        _ = try! run(.createCatalogue())
     }
 
     @discardableResult

@@ -25,7 +25,21 @@ import Testing
         try f.h.run(.deleteLibrary(unused))
         try sampleRequests(&f)
         try sampleRobotics(&f, allocated: c)
+        try sampleAccess(&f)
         return f.h.log
+    }
+
+    /// Every access event: a list set, a list dropped, and a refusal.
+    static func sampleAccess(_ f: inout Fixture) throws {
+        try f.h.run(.grantAccess(.pool(f.daily), .group("backup"), [.use, .control]))
+        try f.h.run(.inheritAccess(.pool(f.daily)))
+        let outsider = DecisionContext(principal: Principal(user: "mallory", groups: ["guests", "staff"]))
+        let command = CatalogueCommand.allocate(AllocationRequest(pool: f.daily))
+        guard let denial = f.h.state.accessDenial(for: command, context: outsider) else {
+            throw NtmsError(.invalidHandle, "an outsider was not refused")
+        }
+        f.h.state.evolve([.accessDenied(denial)])
+        f.h.log.append(.accessDenied(denial))
     }
 
     /// Every request event: submitted, displayed, acknowledged, satisfied, cancelled, timed out.

@@ -88,8 +88,8 @@ import Testing
                 applications.insert(record.header.application)
             }
         }
-        // created, type, library, pool, 20 media
-        #expect(sequences == Array(1...24))
+        // created, its access list, type, library, pool, 20 media
+        #expect(sequences == Array(1...25))
         #expect(applications == ["mediactl", "test"])
     }
 

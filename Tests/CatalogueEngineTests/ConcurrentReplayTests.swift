@@ -124,7 +124,7 @@ import Testing
             events.append(contentsOf: decision.events)
             return decision.outcome
         }
-        _ = try run(.createCatalogue)
+        _ = try run(.createCatalogue())
         guard case .mediaType(let type) = try run(.registerMediaType(name: "MO", sideCount: 2)),
             case .library(let robot) = try run(.addLibrary(name: "Robot", slots: 16, drives: 2, ports: 1)),
             case .pool(let pool) = try run(

@@ -13,8 +13,12 @@ struct TestStore {
         try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     }
 
-    func open(options: CatalogueOptions = .init()) async throws -> Catalogue {
-        try await Catalogue.open(at: path, create: true, options: options)
+    /// Opens (creating) the store. Unless `strictAccess`, everyone administers
+    /// it, so tests of other rules may name any user.
+    func open(options: CatalogueOptions = .init(), strictAccess: Bool = false) async throws -> Catalogue {
+        var options = options
+        if !strictAccess { options.initialAccess.append(AccessEntry(.everyone, .all)) }
+        return try await Catalogue.open(at: path, create: true, options: options)
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: root) }

@@ -18,7 +18,9 @@ import Testing
             let safe = label.filter { $0.isLetter || $0.isNumber }
             root = NSTemporaryDirectory() + "mc-export-\(safe.prefix(40))-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-            catalogue = try await Catalogue.open(at: root + "/store", create: true)
+            var options = CatalogueOptions()
+            options.initialAccess = [AccessEntry(.everyone, .all)]
+            catalogue = try await Catalogue.open(at: root + "/store", create: true, options: options)
             let session = try catalogue.session(application: "backup", user: "svc")
             let type = try await session.registerMediaType(name: "LTO", sides: 1)
             let robot = try await session.addLibrary(name: "Robot \"A\", left", slots: 10, drives: 2)

@@ -7,11 +7,12 @@ import Testing
         defer { cli.remove() }
         let first = try cli.json(["init"]) as? [String: Any]
         let second = try cli.json(["init"]) as? [String: Any]
-        #expect(first?["head"] as? Int == 1)
-        #expect(second?["head"] as? Int == 1)
+        // The catalogue and its creator's access list.
+        #expect(first?["head"] as? Int == 2)
+        #expect(second?["head"] as? Int == 2)
         let audit = try #require(try cli.json(["audit"]) as? [String: Any])
-        #expect(audit["events"] as? Int == 1)
-        #expect(audit["head"] as? Int == 1)
+        #expect(audit["events"] as? Int == 2)
+        #expect(audit["head"] as? Int == 2)
         #expect((audit["head_hash"] as? String)?.count == 64)
         #expect(audit["ok"] as? Bool == true)
     }
@@ -67,12 +68,12 @@ import Testing
         #expect(result.status == 3)
         let report = try #require(try result.json() as? [String: Any])
         #expect(report["ok"] as? Bool == false)
-        #expect(report["first_bad_sequence"] as? Int == 3)
-        #expect(report["events"] as? Int == 2)
+        #expect(report["first_bad_sequence"] as? Int == 4)
+        #expect(report["events"] as? Int == 3)
         // Any other command refuses the damaged store too, naming the event.
         let show = try cli.run(["show", "media"])
         #expect(show.status == 3)
-        #expect(show.stderr.contains("event 3 is corrupt"))
+        #expect(show.stderr.contains("event 4 is corrupt"))
     }
 }
 

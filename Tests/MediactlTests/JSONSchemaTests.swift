@@ -116,6 +116,14 @@ import Testing
         try o.expect("deleted_medium", ["media", "delete", "SHELF1L8"])
         try o.expect("deleted_pool", ["pool", "delete", "\\Old"])
         try o.expect("deleted_library", ["library", "delete", "Spare"])
+        try o.expect(
+            "access_list", ["acl", "grant", "--group", "backup", "--rights", "use,control", "--pool", "\\Backup"])
+        try o.expect(
+            "access_list", ["acl", "revoke", "--group", "backup", "--rights", "control", "--pool", "\\Backup"])
+        try o.expect("access_list", ["acl", "grant", "--everyone", "--rights", "use", "--library", "Robot"])
+        try o.expect("access_list", ["acl", "inherit", "--library", "Robot"])
+        try o.expect("access_list", ["acl", "show", "--pool", "\\Backup"])
+        try o.expect("access_list", listing: true, ["acl", "show"])
         try o.expect("report_scratch", listing: true, ["report", "scratch"])
         try o.expect("report_scratch", listing: true, ["report", "low-water", "--minimum", "100"])
         try o.expect("report_near_max", listing: true, ["report", "near-max", "--within", "5"])

@@ -182,11 +182,11 @@ final class RunningCLI: @unchecked Sendable {
         try seeded(cli)
         let watcher = try RunningCLI(["watch", "--from", "1"], store: cli.store)
         _ = try cli.json(["media", "add", "--media-type", "LTO-6", "--barcode", "W0001", "--offline"])
-        let lines = watcher.stdoutLines(5)
+        let lines = watcher.stdoutLines(6)
         watcher.kill(SIGTERM)
         _ = watcher.finish()
         let events = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        #expect(events.map { $0?["sequence"] as? Int } == [1, 2, 3, 4, 5])
+        #expect(events.map { $0?["sequence"] as? Int } == [1, 2, 3, 4, 5, 6])
         #expect(events.first??["event"] as? String == "CatalogueCreated")
         #expect(events.last??["event"] as? String == "MediumImported")
         #expect((events.last??["fields"] as? [String: Any])?["barcode"] as? String == "W0001")

@@ -7,7 +7,7 @@ import SortedCollections
 extension CatalogueState {
     /// Bump whenever a field is added to the state or an encoding changes; older
     /// checkpoints are then ignored and the log is replayed in full.
-    public static let checkpointVersion: UInt16 = 4
+    public static let checkpointVersion: UInt16 = 5
 
     public func checkpointPayload() -> [UInt8] {
         var out = BinaryWriter()
@@ -112,6 +112,12 @@ extension CatalogueState {
         for operation in operations.values {
             CatalogueEvent.robotOperationStarted(RobotOperationStarted(operation: operation)).encodeRobotics(into: &out)
         }
+        out.write(UInt64(accessLists.count))
+        for (object, list) in accessLists.sorted(by: { $0.key < $1.key }) {
+            out.write(object)
+            out.write(list)
+        }
+        out.write(accessDenialCount)
         return out.bytes
     }
 
@@ -239,6 +245,15 @@ extension CatalogueState {
         } key: {
             $0.id
         }
+        let listCount = try input.readUInt64()
+        guard listCount <= UInt64(input.remaining) else { throw PayloadDecodingError("truncated access lists") }
+        for _ in 0..<listCount {
+            let object = try input.readSecuredObject()
+            guard accessLists.updateValue(try input.readAccessList(), forKey: object) == nil else {
+                throw PayloadDecodingError("the access list of \(object) appears twice")
+            }
+        }
+        accessDenialCount = try input.readUInt64()
         guard input.isAtEnd else { throw PayloadDecodingError("\(input.remaining) bytes follow the checkpoint") }
         rebuildDerivedIndexes()
     }

@@ -123,6 +123,8 @@ extension CatalogueEvent {
         case .changerAttached, .robotOperationStarted, .robotOperationFinished, .dismountDeferred, .mediumRemounted,
             .inventoryTaken:
             encodeRobotics(into: &out)
+        case .accessListChanged, .accessDenied:
+            encodeAccess(into: &out)
         }
     }
 
@@ -246,6 +248,8 @@ extension CatalogueEvent {
             event = try decodeRobotics(type, &r)
         case .libraryDeleted:
             event = .libraryDeleted(LibraryDeleted(library: try r.readID()))
+        case .accessListChanged, .accessDenied:
+            event = try decodeAccess(type, &r)
         }
         guard r.isAtEnd else { throw PayloadDecodingError("unexpected bytes after a \(event.name) payload") }
         return event

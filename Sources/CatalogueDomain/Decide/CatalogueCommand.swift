@@ -1,8 +1,10 @@
 /// What callers ask the catalogue to do. `decide` validates a command against
 /// the current state and answers with events or an NTMS error.
 public enum CatalogueCommand: Sendable, Equatable {
-    /// Writes the first event if the log is empty; does nothing otherwise.
-    case createCatalogue
+    /// Writes the first events if the log is empty (the catalogue, and its
+    /// access list: the creator holds every right, and `initialAccess` adds
+    /// to it); does nothing otherwise.
+    case createCatalogue(initialAccess: [AccessEntry] = [])
     case registerMediaType(name: String, sideCount: Int)
     /// An online library, with its changer when one is given: both in one decision, so a
     /// refused changer leaves no library behind.
@@ -61,6 +63,15 @@ public enum CatalogueCommand: Sendable, Equatable {
     /// Reconciles the catalogue with what the changer reported; new cartridges get
     /// `mediaType` (else the type most media of the library have).
     case recordInventory(LibraryID, InventoryReading, mediaType: MediaTypeID?)
+
+    // SetNtmsObjectSecurity, one entry at a time.
+
+    /// Adds rights to a trustee's entry on an object.
+    case grantAccess(SecuredObject, Trustee, AccessRights)
+    /// Takes rights from a trustee's entry on an object.
+    case revokeAccess(SecuredObject, Trustee, AccessRights)
+    /// Drops a library's or pool's own list, so that it inherits again.
+    case inheritAccess(SecuredObject)
 }
 
 /// What `decide` may know besides the state: the writer's clock and the caller.
@@ -70,11 +81,15 @@ public struct DecisionContext: Sendable {
     public var now: Int64
     public var application: String
     public var user: String
+    /// Whose rights the command is checked against; nil for the engine's own
+    /// decisions (housekeeping, serving a waiter), which are not checked.
+    public var principal: Principal?
 
-    public init(now: Int64 = 0, application: String = "", user: String = "") {
+    public init(now: Int64 = 0, application: String = "", user: String = "", principal: Principal? = nil) {
         self.now = now
         self.application = application
         self.user = user
+        self.principal = principal
     }
 }
 

@@ -29,17 +29,30 @@ extension CatalogueState {
     }
 
     private func decideOrThrow(_ command: CatalogueCommand, context: DecisionContext) throws(NtmsError) -> Decision {
-        if command != .createCatalogue, creation == nil {
+        if case .createCatalogue = command {
+        } else if creation == nil {
             throw NtmsError(.databaseFailure, "the catalogue has not been initialised (run `mediactl init`)")
         }
+        if let denial = accessDenial(for: command, context: context) { throw error(for: denial) }
         var ids = IdentifierSource(next: nextIdentifier)
         switch command {
-        case .createCatalogue:
+        case .createCatalogue(let initialAccess):
             guard creation == nil else { return Decision(events: [], outcome: .done) }
+            for entry in initialAccess { try validateEntry(entry) }
             let created = CatalogueCreated(
                 offlineLibrary: ids.take(), freeFolder: ids.take(), importFolder: ids.take(),
                 unrecognizedFolder: ids.take())
-            return Decision(events: [.catalogueCreated(created)], outcome: .done)
+            // The creator administers the new catalogue.
+            let creator = AccessList(
+                [AccessEntry(.user(context.principal?.user ?? context.user), .all)] + initialAccess)
+            return Decision(
+                events: [
+                    .catalogueCreated(created),
+                    .accessListChanged(AccessListChanged(object: .catalogue, list: creator)),
+                ], outcome: .done)
+
+        case .grantAccess, .revokeAccess, .inheritAccess:
+            return try decideAccessChange(command, context: context)
 
         case .registerMediaType(let name, let sideCount):
             try validateName(name, what: "media type name")

@@ -18,8 +18,9 @@ extension CatalogueCommand {
         var out = BinaryWriter()
         let kind: String
         switch self {
-        case .createCatalogue:
+        case .createCatalogue(let initialAccess):
             kind = "createCatalogue"
+            if !initialAccess.isEmpty { out.write(AccessList(initialAccess)) }
         case .registerMediaType(let name, let sideCount):
             kind = "registerMediaType"
             out.write(name)
@@ -143,6 +144,14 @@ extension CatalogueCommand {
                 out.writeOptional(element.barcode)
             }
             out.write(mediaType)
+        case .grantAccess(let object, let trustee, let rights), .revokeAccess(let object, let trustee, let rights):
+            if case .grantAccess = self { kind = "grantAccess" } else { kind = "revokeAccess" }
+            out.write(object)
+            out.write(AccessList([AccessEntry(trustee, .all)]))
+            out.write(rights.rawValue)
+        case .inheritAccess(let object):
+            kind = "inheritAccess"
+            out.write(object)
         }
         return CommandFingerprint(kind: kind, arguments: out.bytes)
     }

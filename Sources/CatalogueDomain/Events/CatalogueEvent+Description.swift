@@ -143,6 +143,8 @@ extension CatalogueEvent {
         case .changerAttached, .robotOperationStarted, .robotOperationFinished, .dismountDeferred, .mediumRemounted,
             .inventoryTaken:
             return roboticsFields
+        case .accessListChanged, .accessDenied:
+            return accessFields
         }
     }
 
@@ -200,6 +202,8 @@ extension CatalogueEvent {
         case .changerAttached, .robotOperationStarted, .robotOperationFinished, .dismountDeferred, .mediumRemounted,
             .inventoryTaken:
             return roboticsIdentifiers
+        case .accessListChanged, .accessDenied:
+            return accessIdentifiers
         }
     }
 

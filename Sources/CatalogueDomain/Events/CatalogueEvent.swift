@@ -32,6 +32,8 @@ public enum CatalogueEvent: Sendable, Equatable {
     case mediumRemounted(MediumRemounted)
     case inventoryTaken(InventoryTaken)
     case libraryDeleted(LibraryDeleted)
+    case accessListChanged(AccessListChanged)
+    indirect case accessDenied(AccessDenied)
 }
 
 /// The kind of an event, whose raw value is the type code stored in the
@@ -64,6 +66,8 @@ public enum EventType: UInt16, Sendable, CaseIterable {
     case mediumRemounted = 25
     case inventoryTaken = 26
     case libraryDeleted = 27
+    case accessListChanged = 28
+    case accessDenied = 29
 
     /// The event's name in the catalogue (`docs/events.md`), the CLI and JSON:
     /// the case and its payload type, capitalised.
@@ -96,6 +100,8 @@ public enum EventType: UInt16, Sendable, CaseIterable {
         case .mediumRemounted: "MediumRemounted"
         case .inventoryTaken: "InventoryTaken"
         case .libraryDeleted: "LibraryDeleted"
+        case .accessListChanged: "AccessListChanged"
+        case .accessDenied: "AccessDenied"
         }
     }
 }
@@ -130,6 +136,8 @@ extension CatalogueEvent {
         case .mediumRemounted: .mediumRemounted
         case .inventoryTaken: .inventoryTaken
         case .libraryDeleted: .libraryDeleted
+        case .accessListChanged: .accessListChanged
+        case .accessDenied: .accessDenied
         }
     }
 

@@ -82,6 +82,7 @@ extension CatalogueState {
             for number in 0..<library.driveCount {
                 drives[DriveAddress(library: e.library, number: number)] = nil
             }
+            accessLists[.library(e.library)] = nil
 
         case .poolCreated(let e):
             reserve(e.pool)
@@ -97,6 +98,7 @@ extension CatalogueState {
             guard let pool = pools.removeValue(forKey: e.pool) else { return }
             if poolByPath[Pool.lookupKey(pool.path)] == pool.id { poolByPath[Pool.lookupKey(pool.path)] = nil }
             if let parent = pool.parent { pools[parent]?.childCount -= 1 }
+            accessLists[.pool(e.pool)] = nil
 
         case .mediumImported(let e):
             noteTouched(e.medium, &indexing)
@@ -191,6 +193,12 @@ extension CatalogueState {
         case .changerAttached, .robotOperationStarted, .robotOperationFinished, .dismountDeferred, .mediumRemounted,
             .inventoryTaken:
             evolveRobotics(event, envelope, &indexing)
+
+        case .accessListChanged(let e):
+            accessLists[e.object] = e.list
+
+        case .accessDenied:
+            accessDenialCount += 1
         }
     }
 

@@ -29,6 +29,10 @@ public struct CatalogueState: Sendable, Equatable {
     public internal(set) var mediumUsage = IdentifierTable<MediumKind, MediumUsage>()
     /// Open requests of waiting allocations, per pool, oldest first.
     public internal(set) var waitingRequests = TreeDictionary<PoolID, SortedSet<OperatorRequestID>>()
+    /// The objects that have their own access list; the others inherit (see `governingAccessList(for:)`).
+    public internal(set) var accessLists = TreeDictionary<SecuredObject, AccessList>()
+    /// How many commands were refused for want of a right.
+    public internal(set) var accessDenialCount: UInt64 = 0
 
     var mediaTypeByName = TreeDictionary<String, MediaTypeID>()
     var libraryByName = TreeDictionary<String, LibraryID>()

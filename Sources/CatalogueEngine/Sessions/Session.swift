@@ -23,17 +23,21 @@ public final class Session: Sendable {
     public let application: String
     /// The user recorded with every event.
     public let user: String
+    /// The groups of `user`, for access checks.
+    public let groups: [String]
     /// Unique within this process; recorded with the requests this session waits on.
     public let id: UInt64
     private let closed = ManagedAtomic<Bool>(false)
 
     /// RSM's limits for application and user names, in UTF-8 bytes.
     public static let maximumNameLength = 64
+    /// The most groups a session's user may be checked as a member of.
+    public static let maximumGroupCount = 1024
     /// The longest idempotency key, in bytes of printable ASCII.
     public static let maximumIdempotencyKeyLength = 128
 
-    init(catalogue: Catalogue, application: String, user: String, id: UInt64) throws(NtmsError) {
-        for (value, what) in [(application, "application"), (user, "user")] {
+    init(catalogue: Catalogue, application: String, user: String, groups: [String], id: UInt64) throws(NtmsError) {
+        for (value, what) in [(application, "application"), (user, "user")] + groups.map({ ($0, "group") }) {
             guard value.utf8.count <= Self.maximumNameLength, TextRules.isDisplayable(value) else {
                 throw NtmsError(
                     .invalidParameter,
@@ -41,9 +45,14 @@ public final class Session: Sendable {
                         + "\"\(TextRules.preview(value))\"")
             }
         }
+        guard groups.count <= Self.maximumGroupCount else {
+            throw NtmsError(
+                .invalidParameter, "a session names at most \(Self.maximumGroupCount) groups, not \(groups.count)")
+        }
         self.catalogue = catalogue
         self.application = application.isEmpty ? "RSM" : application
         self.user = user
+        self.groups = groups
         self.id = id
     }
 
@@ -66,7 +75,8 @@ public final class Session: Sendable {
         -> CommandOutcome
     {
         let claim = try checkOpen(idempotencyKey, for: command)
-        return try await catalogue.submit(.command(command, idempotency: claim), application: application, user: user)
+        return try await catalogue.submit(
+            .command(command, idempotency: claim), application: application, user: user, groups: groups)
     }
 
     // MARK: Typed API
@@ -198,7 +208,8 @@ public final class Session: Sendable {
             let waiting = WaitingAllocation(
                 request: request, deadline: timeout.deadline(from: catalogue.now), session: id,
                 idempotency: claim, onWait: onWait)
-            outcome = try await catalogue.submit(.waitingAllocation(waiting), application: application, user: user)
+            outcome = try await catalogue.submit(
+                .waitingAllocation(waiting), application: application, user: user, groups: groups)
         }
         guard case .allocation(let allocation) = outcome else { throw unexpected() }
         return allocation

@@ -74,7 +74,8 @@ extension DecidedBatch {
         var parkedHere: Set<OperatorRequestID> = []
         answers.reserveCapacity(answers.count + batch.count)
         for pending in batch {
-            let decision = DecisionContext(now: context.now, application: pending.application, user: pending.user)
+            let decision = DecisionContext(
+                now: context.now, application: pending.application, user: pending.user, principal: pending.principal)
             var answer: Result<CommandOutcome, NtmsError>? = .success(.done)
             switch pending.work {
             case .command(let command, let claim):
@@ -83,7 +84,9 @@ extension DecidedBatch {
                     break
                 }
                 switch state.decide(command, context: decision) {
-                case .failure(let error): answer = .failure(error)
+                case .failure(let error):
+                    recordDenial(of: command, error, decision)
+                    answer = .failure(error)
                 case .success(let decided):
                     record(decided, application: pending.application, user: pending.user, claim: claim, at: context.now)
                     answer = .success(decided.outcome)
@@ -102,8 +105,11 @@ extension DecidedBatch {
                 }
                 let wait = AllocationWait(
                     deadline: allocation.deadline, waiter: ProcessIdentity.token(session: allocation.session))
-                switch state.decide(.allocateOrWait(allocation.request, wait), context: decision) {
-                case .failure(let error): answer = .failure(error)
+                let command = CatalogueCommand.allocateOrWait(allocation.request, wait)
+                switch state.decide(command, context: decision) {
+                case .failure(let error):
+                    recordDenial(of: command, error, decision)
+                    answer = .failure(error)
                 case .success(let decided):
                     record(
                         decided, application: pending.application, user: pending.user,
@@ -135,6 +141,11 @@ extension DecidedBatch {
                     return context.waiting[request.id] == nil && !parkedHere.contains(request.id)
                 }.map(\.id).sorted()
                 if !orphans.isEmpty { housekeeping(.abandonRequests(orphans, reason: .waiterGone), decision) }
+
+            case .adoptOwner(let owner):
+                if state.accessLists[.catalogue] == nil {
+                    housekeeping(.grantAccess(.catalogue, .user(owner), .all), decision)
+                }
             }
             answers.append(answer)
         }
@@ -162,8 +173,20 @@ extension DecidedBatch {
         }
     }
 
+    /// A command refused for want of a right is recorded, so auditors see refusals too.
+    private mutating func recordDenial(of command: CatalogueCommand, _ error: NtmsError, _ decision: DecisionContext) {
+        guard error.code == .accessDenied, let denial = state.accessDenial(for: command, context: decision) else {
+            return
+        }
+        record(
+            Decision(events: [.accessDenied(denial)], outcome: .done), application: decision.application,
+            user: decision.user, claim: nil, at: decision.now)
+    }
+
     /// Decides a command the engine gives itself; nobody waits for its answer.
     private mutating func housekeeping(_ command: CatalogueCommand, _ decision: DecisionContext) {
+        var decision = decision
+        decision.principal = nil
         if case .success(let decided) = state.decide(command, context: decision) {
             record(decided, application: decision.application, user: decision.user, claim: nil, at: decision.now)
         }

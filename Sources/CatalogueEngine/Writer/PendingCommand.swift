@@ -14,6 +14,8 @@ struct PendingCommand: Sendable {
         case abandonSession(UInt64?)
         /// Close requests whose waiting process is gone.
         case reapOrphans
+        /// Give a store from before access rights its owner as administrator.
+        case adoptOwner(String)
 
         /// What the work does, for messages.
         var summary: String {
@@ -23,6 +25,7 @@ struct PendingCommand: Sendable {
             case .expireDeadlines: "timing out waiting allocations"
             case .abandonSession: "abandoning a session's waiting allocations"
             case .reapOrphans: "closing orphaned requests"
+            case .adoptOwner: "recording the store's owner as its administrator"
             }
         }
     }
@@ -30,7 +33,12 @@ struct PendingCommand: Sendable {
     var work: Work
     var application: String
     var user: String
+    /// The groups of `user`, for access checks.
+    var groups: [String] = []
     var reply: @Sendable (Result<CommandOutcome, NtmsError>) -> Void
+
+    /// Whom a caller's command is checked against.
+    var principal: Principal { Principal(user: user, groups: groups) }
 
     /// Housekeeping the engine queues for itself; nobody waits for its answer.
     static func housekeeping(_ work: Work) -> PendingCommand {

@@ -79,7 +79,7 @@ import Testing
 
     func batch(_ count: Int) -> [PendingCommand] {
         (0..<count).map { _ in
-            PendingCommand(work: .command(.createCatalogue, idempotency: nil), application: "a", user: "u") { _ in }
+            PendingCommand(work: .command(.createCatalogue(), idempotency: nil), application: "a", user: "u") { _ in }
         }
     }
 
