@@ -24,6 +24,7 @@ let package = Package(
             url: "https://github.com/apple/swift-collections", from: "1.6.0",
             traits: ["UnstableSortedCollections"]),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
@@ -71,6 +72,7 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // The JSON model: what the CLI prints and a network API will serve.
@@ -136,6 +138,7 @@ let package = Package(
             dependencies: [
                 "CatalogueEngine", "CatalogueDomain", "CatalogueStorage", "CatalogueHardware",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         // CatalogueBench is built for the benchmark smoke test, which runs it.
         .testTarget(

@@ -2,6 +2,7 @@ import Atomics
 import CatalogueDomain
 import CatalogueHardware
 import CatalogueStorage
+import CoreMetrics
 import Foundation
 import Logging
 
@@ -30,6 +31,13 @@ public struct CatalogueOptions: Sendable {
     /// Rights a new store grants besides its creator's (who administers it):
     /// for example USE on the catalogue to a group of reporting users.
     public var initialAccess: [AccessEntry] = []
+    /// Where the catalogue's metrics go (see `CatalogueMetricName`); nil:
+    /// swift-metrics' global `MetricsSystem.factory`, a no-op until an
+    /// embedder bootstraps a backend.
+    public var metricsFactory: (any MetricsFactory)? = nil
+    /// How often, at most, the metrics read from the state are brought up to
+    /// date while the catalogue changes (`Catalogue.updateMetrics()` also does it at once).
+    public var metricsInterval: Duration = .seconds(1)
 
     /// Options with the defaults an appliance wants; override what differs.
     public init(
@@ -80,6 +88,7 @@ public final class Catalogue: Sendable {
     private let nextSession = ManagedAtomic<UInt64>(0)
     private let checkpointWriter: CheckpointWriter
     let changers: ChangerRegistry
+    let metrics: CatalogueMetrics
     /// Where replay started on open and which checkpoints were skipped.
     public let openReport: OpenReport
     /// Whether this catalogue may change the store.
@@ -175,11 +184,15 @@ public final class Catalogue: Sendable {
             let readers = SnapshotReaders(CatalogueSnapshot(state: state, head: head))
             self.readers = readers
             let feed = self.feed
+            let metrics = CatalogueMetrics(factory: options.metricsFactory ?? MetricsSystem.factory)
+            self.metrics = metrics
+            metrics.recordCheckpoint(newestCheckpoint)
             let checkpointWriter = CheckpointWriter(
-                log: log, policy: policy, logger: options.logger, newest: newestCheckpoint)
+                log: log, policy: policy, logger: options.logger, newest: newestCheckpoint,
+                saved: { [metrics] in metrics.recordCheckpoint($0) })
             self.checkpointWriter = checkpointWriter
             writer = CommandWriter(
-                log: log, replayedTransaction: transaction, tuning: options.writer,
+                log: log, replayedTransaction: transaction, tuning: options.writer, metrics: metrics,
                 clock: options.clock,
                 current: { readers.loadDirect() },
                 publish: { snapshot, events in
@@ -198,8 +211,12 @@ public final class Catalogue: Sendable {
         changers = ChangerRegistry(
             directory: canonical, timeouts: options.changerTimeouts, mtxRunner: options.mtxRunner)
         follower = LogFollower(interval: options.followInterval)
+        let interval = options.metricsInterval.components
+        let metricsMilliseconds = max(
+            1, Int(interval.seconds) * 1000 + Int(interval.attoseconds / 1_000_000_000_000_000))
         follower.start { [weak self] tick, ticksPerSecond in
             guard let self, !self.isClosed.load(ordering: .acquiring) else { return }
+            if tick % max(1, metricsMilliseconds * ticksPerSecond / 1000) == 0 { self.updateMetrics() }
             let waiting =
                 self.writer.waiterCount.load(ordering: .relaxed) > 0 || self.feed.count.load(ordering: .relaxed) > 0
             if waiting, self.log.lastTransactionID != self.writer.lastSeenTransaction.load(ordering: .relaxed) {
@@ -212,6 +229,15 @@ public final class Catalogue: Sendable {
                 self.writer.submitInternal(.reapOrphans)
             }
         }
+    }
+
+    /// Brings the metrics read from the state (available sides, open requests,
+    /// drives, allocation counts, the head) up to the newest state now; a
+    /// Prometheus endpoint calls it before each scrape. The catalogue also
+    /// does it every `CatalogueOptions.metricsInterval`. Its cost depends on
+    /// the number of pools, drives and open requests, not of media.
+    public func updateMetrics() {
+        metrics.update(from: newestSnapshot, now: options.clock())
     }
 
     /// The newest published state (inside a `read` closure on the same thread: the

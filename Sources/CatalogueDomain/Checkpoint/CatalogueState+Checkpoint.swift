@@ -7,7 +7,7 @@ import SortedCollections
 extension CatalogueState {
     /// Bump whenever a field is added to the state or an encoding changes; older
     /// checkpoints are then ignored and the log is replayed in full.
-    public static let checkpointVersion: UInt16 = 5
+    public static let checkpointVersion: UInt16 = 6
 
     public func checkpointPayload() -> [UInt8] {
         var out = BinaryWriter()
@@ -118,6 +118,12 @@ extension CatalogueState {
             out.write(list)
         }
         out.write(accessDenialCount)
+        out.write(UInt64(poolActivity.count))
+        for (pool, activity) in poolActivity.sorted(by: { $0.key < $1.key }) {
+            out.write(pool)
+            out.write(activity.allocations)
+            out.write(activity.deallocations)
+        }
         return out.bytes
     }
 
@@ -254,6 +260,15 @@ extension CatalogueState {
             }
         }
         accessDenialCount = try input.readUInt64()
+        let activityCount = try input.readUInt64()
+        guard activityCount <= UInt64(input.remaining) else { throw PayloadDecodingError("truncated pool activity") }
+        for _ in 0..<activityCount {
+            let pool: PoolID = try input.readID()
+            let activity = PoolActivity(allocations: try input.readUInt64(), deallocations: try input.readUInt64())
+            guard poolActivity.updateValue(activity, forKey: pool) == nil else {
+                throw PayloadDecodingError("the activity of \(pool) appears twice")
+            }
+        }
         guard input.isAtEnd else { throw PayloadDecodingError("\(input.remaining) bytes follow the checkpoint") }
         rebuildDerivedIndexes()
     }
@@ -285,6 +300,7 @@ extension CatalogueState {
             if medium.location != .shelf { mediumAtLocation[medium.location] = medium.id }
         }
         rebuildAllocationIndexes()
+        for request in requests.values where request.state.isOpen { openRequestIDs.insert(request.id) }
         for request in requests.values
         where request.state.isOpen && request.waiter != nil && request.type == .newMedia {
             guard let pool = request.firstArgument.map(PoolID.init) else { continue }

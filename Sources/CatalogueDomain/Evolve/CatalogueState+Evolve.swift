@@ -99,6 +99,7 @@ extension CatalogueState {
             if poolByPath[Pool.lookupKey(pool.path)] == pool.id { poolByPath[Pool.lookupKey(pool.path)] = nil }
             if let parent = pool.parent { pools[parent]?.childCount -= 1 }
             accessLists[.pool(e.pool)] = nil
+            poolActivity[e.pool] = nil
 
         case .mediumImported(let e):
             noteTouched(e.medium, &indexing)
@@ -141,14 +142,20 @@ extension CatalogueState {
             for side in medium.sides { sides[side] = nil }
 
         case .sideAllocated(let e):
+            poolActivity[e.pool, default: PoolActivity()].allocations += 1
             allocate(
                 e.side, as: e.logicalMedium, in: e.pool, exclusive: e.exclusive, reserving: e.reservedSides,
                 envelope, &indexing)
 
         case .sideAllocatedNext(let e):
+            poolActivity[e.pool, default: PoolActivity()].allocations += 1
             allocate(e.side, as: e.logicalMedium, in: e.pool, exclusive: true, reserving: [], envelope, &indexing)
 
         case .sideDeallocated(let e):
+            // The pool it leaves: a move back to scratch, if any, comes after this event.
+            if let pool = sides[e.side].flatMap({ media[$0.medium] })?.pool {
+                poolActivity[pool, default: PoolActivity()].deallocations += 1
+            }
             logicalMedia[e.logicalMedium] = nil
             changeMediumOf(side: e.side, &indexing) { state in
                 state.sides.modify(e.side) { side in
@@ -167,6 +174,7 @@ extension CatalogueState {
         case .operatorRequestSubmitted(let e):
             reserve(e.request)
             requests[e.request] = OperatorRequest(e)
+            openRequestIDs.insert(e.request)
             if e.waiter != nil, e.type == .newMedia, let pool = e.firstArgument {
                 waitingRequests[PoolID(pool), default: SortedSet()].insert(e.request)
             }
@@ -246,6 +254,7 @@ extension CatalogueState {
         request.closed = time
         request.closeReason = reason
         requests[id] = request
+        openRequestIDs.remove(id)
         if request.type == .moveMedia, let medium = request.firstArgument.map(MediumID.init),
             media[medium]?.physicalState == .operatorRequest
         {

@@ -101,6 +101,8 @@ extension CatalogueState {
         for operation in operations.values where libraries[operation.library] == nil {
             problems.append("\(operation.id) runs in missing \(operation.library)")
         }
+        let open = requests.values.filter { $0.state.isOpen }.map(\.id).sorted()
+        if Array(openRequestIDs) != open { problems.append("the open request list is stale") }
         return problems
     }
 }

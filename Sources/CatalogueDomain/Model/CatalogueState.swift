@@ -33,6 +33,10 @@ public struct CatalogueState: Sendable, Equatable {
     public internal(set) var accessLists = TreeDictionary<SecuredObject, AccessList>()
     /// How many commands were refused for want of a right.
     public internal(set) var accessDenialCount: UInt64 = 0
+    /// Allocations and deallocations each pool has had, ever: what metrics count.
+    public internal(set) var poolActivity = TreeDictionary<PoolID, PoolActivity>()
+    /// Open operator requests, oldest first (identifiers grow with submission).
+    public internal(set) var openRequestIDs = SortedSet<OperatorRequestID>()
 
     var mediaTypeByName = TreeDictionary<String, MediaTypeID>()
     var libraryByName = TreeDictionary<String, LibraryID>()
@@ -50,6 +54,12 @@ public struct CatalogueState: Sendable, Equatable {
     var wholeMediumSides = AllocationIndex()
 
     public init() {}
+
+    /// How many allocations (NEXT ones included) and deallocations a pool has had.
+    public struct PoolActivity: Sendable, Equatable {
+        public var allocations: UInt64 = 0
+        public var deallocations: UInt64 = 0
+    }
 
     // MARK: Lookups
 

@@ -71,7 +71,7 @@ extension CatalogueState {
 
     /// Open operator requests, oldest first.
     public func openRequests() -> [OperatorRequest] {
-        requests.values.filter { $0.state.isOpen }.sorted { ($0.submitted, $0.id) < ($1.submitted, $1.id) }
+        openRequestIDs.compactMap { requests[$0] }.sorted { ($0.submitted, $0.id) < ($1.submitted, $1.id) }
     }
 
     /// A drive's use: its busy time up to `now` (a current use counted to `now`)

@@ -120,12 +120,18 @@ final class CheckpointWriter: Sendable {
     /// The newest event a stored checkpoint covers (any process's, as of open, or ours since).
     let newest: ManagedAtomic<UInt64>
     private let inFlight = ManagedAtomic<Bool>(false)
+    /// Told the sequence each save covers.
+    private let saved: @Sendable (UInt64) -> Void
 
-    init(log: EventLog, policy: CheckpointPolicy, logger: Logger, newest: UInt64) {
+    init(
+        log: EventLog, policy: CheckpointPolicy, logger: Logger, newest: UInt64,
+        saved: @escaping @Sendable (UInt64) -> Void = { _ in }
+    ) {
         self.log = log
         self.policy = policy
         self.logger = logger
         self.newest = ManagedAtomic(newest)
+        self.saved = saved
     }
 
     /// Called after each publish; starts a background save when enough events accumulated.
@@ -164,6 +170,7 @@ final class CheckpointWriter: Sendable {
         try log.write { writer in
             try writer.storeCheckpoint(checkpoint, keep: keep, history: history, unit: unit)
         }
+        saved(snapshot.head.sequence)
         var current = newest.load(ordering: .relaxed)
         while current < snapshot.head.sequence {
             let (exchanged, original) = newest.compareExchange(

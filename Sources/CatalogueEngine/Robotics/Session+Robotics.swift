@@ -1,5 +1,6 @@
 import CatalogueDomain
 import CatalogueHardware
+import Foundation
 
 /// Where a mount put the medium.
 public struct MountResult: Sendable, Equatable {
@@ -225,6 +226,8 @@ extension Session {
         guard let operation = catalogue.newestSnapshot.state.operations[id], let from = operation.from.changerElement,
             let to = operation.to.changerElement
         else { throw NtmsError(.invalidState, "robot operation \(id) is not in progress") }
+        let library = catalogue.newestSnapshot.state.libraries[operation.library]?.name ?? operation.library.description
+        let begin = DispatchTime.now().uptimeNanoseconds
         do throws(ChangerError) {
             try await turn.move(from: from, to: to)
         } catch {
@@ -235,17 +238,36 @@ extension Session {
                 error.nothingMoved
                 ? .failedUnchanged(code: code, message: failure.message)
                 : .failedUncertain(code: code, message: failure.message)
+            catalogue.metrics.recordRobotOperation(
+                library: library, task: operation.task.name, result: CatalogueMetrics.label(result),
+                nanoseconds: DispatchTime.now().uptimeNanoseconds &- begin)
             // If even this fails, the operation stays open and the next use starts with an inventory.
             _ = try? await execute(.finishOperation(id, result))
             throw failure
         }
+        catalogue.metrics.recordRobotOperation(
+            library: library, task: operation.task.name, result: CatalogueMetrics.label(.succeeded),
+            nanoseconds: DispatchTime.now().uptimeNanoseconds &- begin)
         return try await execute(.finishOperation(id, .succeeded))
     }
 
     private func takeInventory(_ libraryID: LibraryID, mediaType: MediaTypeID?, turn: ChangerTurn)
         async throws(NtmsError) -> InventoryReport
     {
-        let status = try await changerCall { () async throws(ChangerError) in try await turn.status() }
+        let library = catalogue.newestSnapshot.state.libraries[libraryID]?.name ?? libraryID.description
+        let begin = DispatchTime.now().uptimeNanoseconds
+        let status: ChangerStatus
+        do {
+            status = try await changerCall { () async throws(ChangerError) in try await turn.status() }
+        } catch {
+            catalogue.metrics.recordRobotOperation(
+                library: library, task: "inventory", result: "uncertain",
+                nanoseconds: DispatchTime.now().uptimeNanoseconds &- begin)
+            throw error
+        }
+        catalogue.metrics.recordRobotOperation(
+            library: library, task: "inventory", result: CatalogueMetrics.label(.succeeded),
+            nanoseconds: DispatchTime.now().uptimeNanoseconds &- begin)
         let reading = InventoryReading(
             elements: status.elements.map {
                 .init(location: $0.element.location(in: libraryID), isFull: $0.isFull, barcode: $0.barcode)

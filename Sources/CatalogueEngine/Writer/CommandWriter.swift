@@ -29,7 +29,7 @@ final class CommandWriter: @unchecked Sendable {
     private let publish: @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> CatalogueSnapshot
     private let current: @Sendable () -> CatalogueSnapshot
     private let clock: @Sendable () -> Int64
-    let statistics = WriterStatistics()
+    let statistics: WriterStatistics
     private let committer: Committer
     /// This process's waiter lock and the check of other processes' (see `WaiterLiveness`).
     private let liveness: WaiterLiveness
@@ -53,12 +53,13 @@ final class CommandWriter: @unchecked Sendable {
     private let deadlineTimer: DeadlineTimer
 
     init(
-        log: EventLog, replayedTransaction: Int, tuning: WriterTuning, clock: @escaping @Sendable () -> Int64,
-        current: @escaping @Sendable () -> CatalogueSnapshot,
+        log: EventLog, replayedTransaction: Int, tuning: WriterTuning, metrics: CatalogueMetrics,
+        clock: @escaping @Sendable () -> Int64, current: @escaping @Sendable () -> CatalogueSnapshot,
         publish: @escaping @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> CatalogueSnapshot
     ) {
         self.log = log
         self.tuning = tuning
+        statistics = WriterStatistics(metrics: metrics)
         liveness = WaiterLiveness(storeDirectory: log.directory)
         self.clock = clock
         self.current = current

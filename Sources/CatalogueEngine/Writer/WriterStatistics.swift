@@ -31,11 +31,15 @@ final class WriterStatistics: Sendable {
     }
 
     private let counters = Locked(Counters())
+    private let metrics: CatalogueMetrics?
+
+    init(metrics: CatalogueMetrics? = nil) { self.metrics = metrics }
 
     /// A job that committed `commands`, begun at `begin` (`DispatchTime`
     /// nanoseconds), by the committer thread or the writer's own.
     func recordJob(commands: Int, begun begin: UInt64, byCommitter: Bool) {
         let elapsed = DispatchTime.now().uptimeNanoseconds &- begin
+        metrics?.recordCommit(commands: commands, nanoseconds: elapsed)
         counters.withLock {
             $0.jobs += 1
             if byCommitter { $0.committerJobs += 1 }
