@@ -25,6 +25,14 @@ let package = Package(
             traits: ["UnstableSortedCollections"]),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
@@ -76,7 +84,10 @@ let package = Package(
             ]
         ),
         // The JSON model: what the CLI prints and a network API will serve.
-        .target(name: "CatalogueJSON", dependencies: ["CatalogueEngine", "CatalogueDomain"]),
+        // Carries the model's JSON Schema (a copy of docs/schema/v1, which a test keeps equal) for the OpenAPI document.
+        .target(
+            name: "CatalogueJSON", dependencies: ["CatalogueEngine", "CatalogueDomain"],
+            resources: [.copy("Resources/mediactl.schema.json")]),
         // Exports for business-intelligence tools: SQLite (GRDB), CSV and JSON lines.
         .target(
             name: "CatalogueExport",
@@ -90,9 +101,36 @@ let package = Package(
                 .product(name: "CSV", package: "CSV.swift"),
             ]
         ),
+        // The catalogue as an HTTP service: routes, authentication, the change stream, /metrics.
+        .target(
+            name: "CatalogueServer",
+            dependencies: [
+                "CatalogueJSON",
+                "CatalogueEngine",
+                "CatalogueDomain",
+                "CatalogueStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ]
+        ),
         .executableTarget(
             name: "mediactl",
             dependencies: [
+                "CatalogueServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
                 "CatalogueExport",
                 "CatalogueJSON",
                 "CatalogueEngine",
@@ -144,6 +182,17 @@ let package = Package(
         .testTarget(
             name: "MediactlTests",
             dependencies: ["CatalogueEngine", "CatalogueDomain", "CatalogueJSON", "mediactl", "CatalogueBench"]),
+        .testTarget(
+            name: "CatalogueServerTests",
+            dependencies: [
+                "CatalogueServer", "CatalogueEngine", "CatalogueDomain", "CatalogueJSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "CatalogueExportTests",
             dependencies: [

@@ -237,6 +237,11 @@ public enum FuzzChecks {
             }
             run(.grantAccess(.library(robot), .group("operators"), [.use, .control]))
             run(.inheritAccess(.library(robot)))
+            run(
+                .issueToken(
+                    principal: Principal(user: "svc", groups: ["backup"]), secretHash: [UInt8](repeating: 1, count: 32),
+                    expires: 9_000_000_000_000_000_000))
+            if let token = state.tokens.keys.first { run(.revokeToken(token)) }
             events.append(
                 .accessDenied(
                     AccessDenied(

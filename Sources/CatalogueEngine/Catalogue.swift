@@ -38,6 +38,11 @@ public struct CatalogueOptions: Sendable {
     /// How often, at most, the metrics read from the state are brought up to
     /// date while the catalogue changes (`Catalogue.updateMetrics()` also does it at once).
     public var metricsInterval: Duration = .seconds(1)
+    /// Fold what other processes commit within `followInterval` even when
+    /// nobody here waits for it: a long-running service wants its reads (and
+    /// tokens made by `mediactl token create`) current. Off, the catalogue
+    /// catches up when it next writes or someone here waits on the log.
+    public var followsOtherProcesses = false
 
     /// Options with the defaults an appliance wants; override what differs.
     public init(
@@ -195,9 +200,9 @@ public final class Catalogue: Sendable {
                 log: log, replayedTransaction: transaction, tuning: options.writer, metrics: metrics,
                 clock: options.clock,
                 current: { readers.loadDirect() },
-                publish: { snapshot, events in
+                publish: { snapshot, _ in
                     let displaced = readers.publish(snapshot)
-                    feed.publish(events)
+                    feed.publish(head: snapshot.head.sequence)
                     checkpointWriter.consider(snapshot)
                     return displaced
                 })
@@ -218,7 +223,8 @@ public final class Catalogue: Sendable {
             guard let self, !self.isClosed.load(ordering: .acquiring) else { return }
             if tick % max(1, metricsMilliseconds * ticksPerSecond / 1000) == 0 { self.updateMetrics() }
             let waiting =
-                self.writer.waiterCount.load(ordering: .relaxed) > 0 || self.feed.count.load(ordering: .relaxed) > 0
+                self.options.followsOtherProcesses || self.writer.waiterCount.load(ordering: .relaxed) > 0
+                || self.feed.count.load(ordering: .relaxed) > 0
             if waiting, self.log.lastTransactionID != self.writer.lastSeenTransaction.load(ordering: .relaxed) {
                 self.writer.submitInternal(.refresh)
             }
@@ -230,6 +236,17 @@ public final class Catalogue: Sendable {
             }
         }
     }
+
+    /// Answers every allocation waiting in this process with ERROR_CANCELLED
+    /// and closes its request, as closing the catalogue does, but leaves the
+    /// catalogue open: what a service does when it starts shutting down.
+    public func cancelWaitingAllocations() {
+        post(.abandonSession(nil))
+    }
+
+    /// The writer's clock now (nanoseconds since 1970): what it stamps on
+    /// records, checks deadlines and token expiry against.
+    public var now: Int64 { options.clock() }
 
     /// Brings the metrics read from the state (available sides, open requests,
     /// drives, allocation counts, the head) up to the newest state now; a
@@ -341,9 +358,6 @@ public final class Catalogue: Sendable {
         guard mode == .readWrite, !isClosed.load(ordering: .acquiring) else { return }
         writer.submitInternal(work)
     }
-
-    /// The writer's clock (nanoseconds since 1970).
-    var now: Int64 { options.clock() }
 
     /// Refuses `action` on a read-only catalogue, before anything is queued or moved.
     func requireWritable(_ action: @autoclosure () -> String) throws(NtmsError) {

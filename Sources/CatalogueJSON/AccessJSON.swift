@@ -31,3 +31,42 @@ public struct AccessListJSON: Codable, Sendable, Equatable {
         }
     }
 }
+
+/// A bearer token as listed: never its secret.
+public struct TokenJSON: Codable, Sendable, Equatable {
+    public var id: String
+    public var principal: String
+    public var groups: [String]
+    public var issued: String
+    /// Null: never expires.
+    public var expires: String?
+    /// Null: still valid (unless expired).
+    public var revoked: String?
+
+    public init(_ token: AccessToken) {
+        id = token.id.description
+        principal = token.principal.user
+        groups = token.principal.groups
+        issued = JSONModel.time(token.issued)
+        expires = token.expires.map(JSONModel.time)
+        revoked = token.revoked.map(JSONModel.time)
+    }
+}
+
+/// A bearer token just made, with its secret: the only time it is shown.
+public struct IssuedTokenJSON: Codable, Sendable, Equatable {
+    public var id: String
+    public var principal: String
+    public var groups: [String]
+    public var expires: String?
+    /// What a client sends as `Authorization: Bearer …`.
+    public var token: String
+
+    public init(_ token: AccessToken, secret: String) {
+        id = token.id.description
+        principal = token.principal.user
+        groups = token.principal.groups
+        expires = token.expires.map(JSONModel.time)
+        self.token = secret
+    }
+}

@@ -16,6 +16,14 @@ public enum JSONModel {
     /// the meaning of one raises it.
     public static let schemaVersion = 1
 
+    /// The model's JSON Schema (`docs/schema/v1/mediactl.schema.json`), as bundled with this build.
+    public static var schemaText: String {
+        guard let url = Bundle.module.url(forResource: "mediactl.schema", withExtension: "json"),
+            let text = try? String(contentsOf: url, encoding: .utf8)
+        else { return "{}" }
+        return text
+    }
+
     /// A time in nanoseconds since 1970 as ISO-8601 UTC with milliseconds.
     public static func time(_ nanoseconds: Int64) -> String {
         let date = Date(timeIntervalSince1970: Double(nanoseconds) / 1_000_000_000)

@@ -20,7 +20,7 @@ struct MediaCtl: AsyncParsableCommand {
             Allocate.self, Deallocate.self, Complete.self, Decommission.self, Move.self, Show.self, History.self,
             Requests.self, RequestCommand.self, Watch.self, CheckpointCommand.self, Mount.self, Dismount.self,
             Inject.self, Eject.self, Inventory.self, Simulate.self, Report.self, Export.self, AccessCommand.self,
-            Version.self,
+            TokenCommand.self, Serve.self, OpenAPI.self, Version.self,
         ]
     )
 }

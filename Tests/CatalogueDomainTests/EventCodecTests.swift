@@ -40,6 +40,12 @@ import Testing
         }
         f.h.state.evolve([.accessDenied(denial)])
         f.h.log.append(.accessDenied(denial))
+        let hash = [UInt8](repeating: 7, count: 32)
+        guard
+            case .token(let token) = try f.h.run(
+                .issueToken(principal: outsider.principal!, secretHash: hash, expires: nil))
+        else { throw NtmsError(.invalidHandle, "no token") }
+        try f.h.run(.revokeToken(token))
     }
 
     /// Every request event: submitted, displayed, acknowledged, satisfied, cancelled, timed out.

@@ -1,3 +1,4 @@
+import CatalogueJSON
 import Foundation
 import Testing
 
@@ -39,6 +40,10 @@ import Testing
             let data = try! JSONSerialization.data(withJSONObject: entry, options: [.fragmentsAllowed])
             lines.append(String(decoding: data, as: UTF8.self))
         }
+    }
+
+    @Test func theSchemaBundledWithTheBuildIsTheOneInDocs() throws {
+        #expect(JSONModel.schemaText == (try String(contentsOf: Self.schema, encoding: .utf8)))
     }
 
     @Test func everyCommandsJSONMatchesItsSchemaDefinition() throws {
@@ -124,6 +129,12 @@ import Testing
         try o.expect("access_list", ["acl", "inherit", "--library", "Robot"])
         try o.expect("access_list", ["acl", "show", "--pool", "\\Backup"])
         try o.expect("access_list", listing: true, ["acl", "show"])
+        let token = try #require(
+            try o.expect(
+                "issued_token", ["token", "create", "--principal", "svc", "--group", "backup", "--expires", "30"])
+                as? [String: Any])
+        try o.expect("token", listing: true, ["token", "list"])
+        try o.expect("token", ["token", "revoke", try #require(token["id"] as? String)])
         try o.expect("report_scratch", listing: true, ["report", "scratch"])
         try o.expect("report_scratch", listing: true, ["report", "low-water", "--minimum", "100"])
         try o.expect("report_near_max", listing: true, ["report", "near-max", "--within", "5"])

@@ -7,7 +7,7 @@ import SortedCollections
 extension CatalogueState {
     /// Bump whenever a field is added to the state or an encoding changes; older
     /// checkpoints are then ignored and the log is replayed in full.
-    public static let checkpointVersion: UInt16 = 6
+    public static let checkpointVersion: UInt16 = 7
 
     public func checkpointPayload() -> [UInt8] {
         var out = BinaryWriter()
@@ -123,6 +123,16 @@ extension CatalogueState {
             out.write(pool)
             out.write(activity.allocations)
             out.write(activity.deallocations)
+        }
+        out.write(UInt64(tokens.count))
+        for token in tokens.values.sorted(by: { $0.id < $1.id }) {
+            CatalogueEvent.tokenIssued(
+                TokenIssued(
+                    token: token.id, principal: token.principal, secretHash: token.secretHash, expires: token.expires)
+            ).encodeAccess(into: &out)
+            out.write(token.issued)
+            out.write(token.revoked != nil)
+            if let revoked = token.revoked { out.write(revoked) }
         }
         return out.bytes
     }
@@ -269,6 +279,21 @@ extension CatalogueState {
                 throw PayloadDecodingError("the activity of \(pool) appears twice")
             }
         }
+        let tokenCount = try input.readUInt64()
+        guard tokenCount <= UInt64(input.remaining) else { throw PayloadDecodingError("truncated token list") }
+        for _ in 0..<tokenCount {
+            guard case .tokenIssued(let issued) = try CatalogueEvent.decodeAccess(.tokenIssued, &input) else {
+                throw PayloadDecodingError("not a token")
+            }
+            let issuedAt = try input.readInt64()
+            let revoked = try input.readBool() ? try input.readInt64() : nil
+            let token = AccessToken(
+                id: issued.token, principal: issued.principal, secretHash: issued.secretHash, issued: issuedAt,
+                expires: issued.expires, revoked: revoked)
+            guard tokens.updateValue(token, forKey: token.id) == nil else {
+                throw PayloadDecodingError("\(token.id) appears twice")
+            }
+        }
         guard input.isAtEnd else { throw PayloadDecodingError("\(input.remaining) bytes follow the checkpoint") }
         rebuildDerivedIndexes()
     }
@@ -301,6 +326,7 @@ extension CatalogueState {
         }
         rebuildAllocationIndexes()
         for request in requests.values where request.state.isOpen { openRequestIDs.insert(request.id) }
+        for token in tokens.values { tokenByHash[token.secretHash] = token.id }
         for request in requests.values
         where request.state.isOpen && request.waiter != nil && request.type == .newMedia {
             guard let pool = request.firstArgument.map(PoolID.init) else { continue }

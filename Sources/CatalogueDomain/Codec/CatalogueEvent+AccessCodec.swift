@@ -7,12 +7,20 @@ extension CatalogueEvent {
             out.write(e.list != nil)
             if let list = e.list { out.write(list) }
         case .accessDenied(let e):
-            out.write(e.principal.user)
-            out.write(UInt64(e.principal.groups.count))
-            for group in e.principal.groups { out.write(group) }
+            out.write(e.principal)
             out.write(e.action)
             out.write(e.object)
             out.write(e.missing.rawValue)
+        case .tokenIssued(let e):
+            out.write(e.token)
+            out.write(e.principal)
+            out.write(UInt64(e.secretHash.count))
+            out.writeRaw(e.secretHash)
+            out.write(e.expires != nil)
+            if let expires = e.expires { out.write(expires) }
+        case .tokenRevoked(let e):
+            out.write(e.token)
+            out.write(e.time)
         default:
             preconditionFailure("\(name) is not an access event")
         }
@@ -27,15 +35,21 @@ extension CatalogueEvent {
             let list = try r.readBool() ? try r.readAccessList() : nil
             return .accessListChanged(AccessListChanged(object: object, list: list))
         case .accessDenied:
-            let user = try r.readString()
-            let groupCount = try r.readUInt64()
-            guard groupCount <= UInt64(r.remaining) else { throw PayloadDecodingError("truncated group list") }
-            var groups: [String] = []
-            for _ in 0..<groupCount { groups.append(try r.readString()) }
             return .accessDenied(
                 AccessDenied(
-                    principal: Principal(user: user, groups: groups), action: try r.readString(),
-                    object: try r.readSecuredObject(), missing: AccessRights(rawValue: try r.readUInt8())))
+                    principal: try r.readPrincipal(), action: try r.readString(), object: try r.readSecuredObject(),
+                    missing: AccessRights(rawValue: try r.readUInt8())))
+        case .tokenIssued:
+            let token: TokenID = try r.readID()
+            let principal = try r.readPrincipal()
+            let hashCount = try r.readUInt64()
+            guard hashCount == 32 else { throw PayloadDecodingError("a token hash is 32 bytes, not \(hashCount)") }
+            var hash: [UInt8] = []
+            for _ in 0..<hashCount { hash.append(try r.readUInt8()) }
+            let expires = try r.readBool() ? try r.readInt64() : nil
+            return .tokenIssued(TokenIssued(token: token, principal: principal, secretHash: hash, expires: expires))
+        case .tokenRevoked:
+            return .tokenRevoked(TokenRevoked(token: try r.readID(), time: try r.readInt64()))
         default:
             throw PayloadDecodingError("\(type.name) is not an access event")
         }
@@ -57,6 +71,15 @@ extension CatalogueEvent {
                 EventField("object", .text(e.object.description)),
                 EventField("missing", .list(e.missing.names.map(EventFieldValue.text))),
             ]
+        case .tokenIssued(let e):
+            // The hash is left out: it is no use to a reader and only helps a guesser.
+            return [
+                EventField("token", .text(e.token.description)), EventField("principal", .text(e.principal.user)),
+                EventField("groups", .list(e.principal.groups.map(EventFieldValue.text))),
+                EventField("expires", e.expires.map(EventFieldValue.time) ?? .absent),
+            ]
+        case .tokenRevoked(let e):
+            return [EventField("token", .text(e.token.description)), EventField("time", .time(e.time))]
         default:
             return []
         }
@@ -67,6 +90,8 @@ extension CatalogueEvent {
         switch self {
         case .accessListChanged(let e): object = e.object
         case .accessDenied(let e): object = e.object
+        case .tokenIssued(let e): return [e.token.rawValue]
+        case .tokenRevoked(let e): return [e.token.rawValue]
         default: return []
         }
         switch object {
@@ -88,6 +113,14 @@ extension AccessEntry {
 }
 
 extension BinaryWriter {
+    mutating func write(_ principal: Principal) {
+        write(principal.user)
+        write(UInt64(principal.groups.count))
+        for group in principal.groups { write(group) }
+    }
+
+    mutating func writeRaw(_ raw: [UInt8]) { for byte in raw { write(byte) } }
+
     mutating func write(_ object: SecuredObject) {
         switch object {
         case .catalogue: write(UInt8(0))
@@ -118,6 +151,15 @@ extension BinaryWriter {
 }
 
 extension BinaryReader {
+    mutating func readPrincipal() throws(PayloadDecodingError) -> Principal {
+        let user = try readString()
+        let count = try readUInt64()
+        guard count <= UInt64(remaining) else { throw PayloadDecodingError("truncated group list") }
+        var groups: [String] = []
+        for _ in 0..<count { groups.append(try readString()) }
+        return Principal(user: user, groups: groups)
+    }
+
     mutating func readSecuredObject() throws(PayloadDecodingError) -> SecuredObject {
         switch try readUInt8() {
         case 0: return .catalogue

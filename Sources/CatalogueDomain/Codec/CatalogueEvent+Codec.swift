@@ -123,7 +123,7 @@ extension CatalogueEvent {
         case .changerAttached, .robotOperationStarted, .robotOperationFinished, .dismountDeferred, .mediumRemounted,
             .inventoryTaken:
             encodeRobotics(into: &out)
-        case .accessListChanged, .accessDenied:
+        case .accessListChanged, .accessDenied, .tokenIssued, .tokenRevoked:
             encodeAccess(into: &out)
         }
     }
@@ -248,7 +248,7 @@ extension CatalogueEvent {
             event = try decodeRobotics(type, &r)
         case .libraryDeleted:
             event = .libraryDeleted(LibraryDeleted(library: try r.readID()))
-        case .accessListChanged, .accessDenied:
+        case .accessListChanged, .accessDenied, .tokenIssued, .tokenRevoked:
             event = try decodeAccess(type, &r)
         }
         guard r.isAtEnd else { throw PayloadDecodingError("unexpected bytes after a \(event.name) payload") }

@@ -72,6 +72,10 @@ public enum CatalogueCommand: Sendable, Equatable {
     case revokeAccess(SecuredObject, Trustee, AccessRights)
     /// Drops a library's or pool's own list, so that it inherits again.
     case inheritAccess(SecuredObject)
+    /// Records a bearer token for `principal` by its secret's SHA-256 (the
+    /// engine makes the secret; nanoseconds since 1970 for `expires`).
+    case issueToken(principal: Principal, secretHash: [UInt8], expires: Int64?)
+    case revokeToken(TokenID)
 }
 
 /// What `decide` may know besides the state: the writer's clock and the caller.
@@ -149,6 +153,7 @@ public enum CommandOutcome: Sendable, Equatable {
     case waiting(OperatorRequestID)
     /// A robot operation was recorded as started; the robot must now move.
     case operation(OperationID)
+    case token(TokenID)
 
     public func encoded() -> [UInt8] {
         var out = BinaryWriter()
@@ -168,6 +173,7 @@ public enum CommandOutcome: Sendable, Equatable {
         case .request(let id): out.write(UInt8(6)); out.write(id)
         case .waiting(let id): out.write(UInt8(7)); out.write(id)
         case .operation(let id): out.write(UInt8(8)); out.write(id)
+        case .token(let id): out.write(UInt8(9)); out.write(id)
         }
         return out.bytes
     }
@@ -192,6 +198,7 @@ public enum CommandOutcome: Sendable, Equatable {
         case 6: outcome = .request(try r.readID())
         case 7: outcome = .waiting(try r.readID())
         case 8: outcome = .operation(try r.readID())
+        case 9: outcome = .token(try r.readID())
         case let tag: throw PayloadDecodingError("invalid outcome tag \(tag)")
         }
         guard r.isAtEnd else { throw PayloadDecodingError("unexpected bytes after an outcome") }

@@ -54,6 +54,23 @@ extension CatalogueState {
         case .grantAccess, .revokeAccess, .inheritAccess:
             return try decideAccessChange(command, context: context)
 
+        case .issueToken(let principal, let secretHash, let expires):
+            try validateEntry(AccessEntry(.user(principal.user), .use))
+            for group in principal.groups { try validateEntry(AccessEntry(.group(group), .use)) }
+            guard secretHash.count == 32 else {
+                throw NtmsError(.invalidParameter, "a token hash is 32 bytes of SHA-256, not \(secretHash.count)")
+            }
+            if let expires, expires <= context.now {
+                throw NtmsError(.invalidParameter, "a token's expiry must lie in the future")
+            }
+            let event = TokenIssued(token: ids.take(), principal: principal, secretHash: secretHash, expires: expires)
+            return Decision(events: [.tokenIssued(event)], outcome: .token(event.token))
+
+        case .revokeToken(let id):
+            guard let token = tokens[id] else { throw NtmsError(.objectNotFound, "no token \(id)") }
+            guard token.revoked == nil else { return Decision(events: [], outcome: .token(id)) }
+            return Decision(events: [.tokenRevoked(TokenRevoked(token: id, time: context.now))], outcome: .token(id))
+
         case .registerMediaType(let name, let sideCount):
             try validateName(name, what: "media type name")
             guard (1...2).contains(sideCount) else {

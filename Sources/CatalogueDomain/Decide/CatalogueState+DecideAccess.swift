@@ -169,6 +169,8 @@ extension CatalogueState {
             return [AccessRequirement(.control, on: object)]
         case .inheritAccess(let object):
             return [AccessRequirement(.control, on: object)]
+        case .issueToken, .revokeToken:
+            return [AccessRequirement(.control, on: .catalogue)]
         }
     }
 
@@ -311,6 +313,8 @@ extension CatalogueCommand {
         case .finishOperation: "finish robot operation"
         case .recordInventory: "InventoryNtmsLibrary"
         case .grantAccess, .revokeAccess, .inheritAccess: "SetNtmsObjectSecurity"
+        case .issueToken: "token create"
+        case .revokeToken: "token revoke"
         }
     }
 }

@@ -152,6 +152,14 @@ extension CatalogueCommand {
         case .inheritAccess(let object):
             kind = "inheritAccess"
             out.write(object)
+        case .issueToken(let principal, let secretHash, let expires):
+            kind = "issueToken"
+            out.write(principal)
+            out.writeRaw(secretHash)
+            out.writeOptional(expires.map { UInt64(bitPattern: $0) })
+        case .revokeToken(let token):
+            kind = "revokeToken"
+            out.write(token)
         }
         return CommandFingerprint(kind: kind, arguments: out.bytes)
     }

@@ -29,3 +29,31 @@ public struct AccessDenied: Sendable, Equatable {
         self.missing = missing
     }
 }
+
+/// A bearer token was made for a principal; only its secret's hash is kept.
+public struct TokenIssued: Sendable, Equatable {
+    public var token: TokenID
+    public var principal: Principal
+    public var secretHash: [UInt8]
+    /// Nanoseconds since 1970; nil never expires.
+    public var expires: Int64?
+
+    public init(token: TokenID, principal: Principal, secretHash: [UInt8], expires: Int64?) {
+        self.token = token
+        self.principal = principal
+        self.secretHash = secretHash
+        self.expires = expires
+    }
+}
+
+/// A bearer token can no longer be used.
+public struct TokenRevoked: Sendable, Equatable {
+    public var token: TokenID
+    /// Nanoseconds since 1970.
+    public var time: Int64
+
+    public init(token: TokenID, time: Int64) {
+        self.token = token
+        self.time = time
+    }
+}

@@ -143,7 +143,7 @@ extension CatalogueEvent {
         case .changerAttached, .robotOperationStarted, .robotOperationFinished, .dismountDeferred, .mediumRemounted,
             .inventoryTaken:
             return roboticsFields
-        case .accessListChanged, .accessDenied:
+        case .accessListChanged, .accessDenied, .tokenIssued, .tokenRevoked:
             return accessFields
         }
     }
@@ -202,7 +202,7 @@ extension CatalogueEvent {
         case .changerAttached, .robotOperationStarted, .robotOperationFinished, .dismountDeferred, .mediumRemounted,
             .inventoryTaken:
             return roboticsIdentifiers
-        case .accessListChanged, .accessDenied:
+        case .accessListChanged, .accessDenied, .tokenIssued, .tokenRevoked:
             return accessIdentifiers
         }
     }

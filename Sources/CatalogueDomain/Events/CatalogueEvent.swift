@@ -34,6 +34,8 @@ public enum CatalogueEvent: Sendable, Equatable {
     case libraryDeleted(LibraryDeleted)
     case accessListChanged(AccessListChanged)
     indirect case accessDenied(AccessDenied)
+    indirect case tokenIssued(TokenIssued)
+    case tokenRevoked(TokenRevoked)
 }
 
 /// The kind of an event, whose raw value is the type code stored in the
@@ -68,6 +70,8 @@ public enum EventType: UInt16, Sendable, CaseIterable {
     case libraryDeleted = 27
     case accessListChanged = 28
     case accessDenied = 29
+    case tokenIssued = 30
+    case tokenRevoked = 31
 
     /// The event's name in the catalogue (`docs/events.md`), the CLI and JSON:
     /// the case and its payload type, capitalised.
@@ -102,6 +106,8 @@ public enum EventType: UInt16, Sendable, CaseIterable {
         case .libraryDeleted: "LibraryDeleted"
         case .accessListChanged: "AccessListChanged"
         case .accessDenied: "AccessDenied"
+        case .tokenIssued: "TokenIssued"
+        case .tokenRevoked: "TokenRevoked"
         }
     }
 }
@@ -138,6 +144,8 @@ extension CatalogueEvent {
         case .libraryDeleted: .libraryDeleted
         case .accessListChanged: .accessListChanged
         case .accessDenied: .accessDenied
+        case .tokenIssued: .tokenIssued
+        case .tokenRevoked: .tokenRevoked
         }
     }
 

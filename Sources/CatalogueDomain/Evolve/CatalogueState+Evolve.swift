@@ -207,6 +207,16 @@ extension CatalogueState {
 
         case .accessDenied:
             accessDenialCount += 1
+
+        case .tokenIssued(let e):
+            reserve(e.token)
+            tokens[e.token] = AccessToken(
+                id: e.token, principal: e.principal, secretHash: e.secretHash, issued: envelope.time,
+                expires: e.expires, revoked: nil)
+            tokenByHash[e.secretHash] = e.token
+
+        case .tokenRevoked(let e):
+            tokens[e.token]?.revoked = e.time
         }
     }
 

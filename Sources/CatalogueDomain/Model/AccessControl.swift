@@ -138,3 +138,26 @@ public struct Principal: Sendable, Hashable {
         self.groups = groups
     }
 }
+
+public enum TokenKind: IdentifierKind { public static let prefix = "token" }
+/// A bearer token for the HTTP API.
+public typealias TokenID = Identifier<TokenKind>
+
+/// A bearer token as the catalogue keeps it: whom it stands for and the
+/// SHA-256 of its secret. The secret itself is shown once, when it is made,
+/// and stored nowhere.
+public struct AccessToken: Sendable, Equatable {
+    public var id: TokenID
+    public var principal: Principal
+    /// SHA-256 of the secret part of the token.
+    public var secretHash: [UInt8]
+    /// Nanoseconds since 1970.
+    public var issued: Int64
+    /// Nanoseconds since 1970; nil never expires.
+    public var expires: Int64?
+    /// Nanoseconds since 1970 when revoked; nil while valid.
+    public var revoked: Int64?
+
+    /// Whether the token may be used at `now`.
+    public func isValid(at now: Int64) -> Bool { revoked == nil && (expires.map { now < $0 } ?? true) }
+}

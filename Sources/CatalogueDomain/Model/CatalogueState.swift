@@ -37,6 +37,9 @@ public struct CatalogueState: Sendable, Equatable {
     public internal(set) var poolActivity = TreeDictionary<PoolID, PoolActivity>()
     /// Open operator requests, oldest first (identifiers grow with submission).
     public internal(set) var openRequestIDs = SortedSet<OperatorRequestID>()
+    /// Bearer tokens of the HTTP API, revoked and expired ones included.
+    public internal(set) var tokens = TreeDictionary<TokenID, AccessToken>()
+    var tokenByHash = TreeDictionary<[UInt8], TokenID>()
 
     var mediaTypeByName = TreeDictionary<String, MediaTypeID>()
     var libraryByName = TreeDictionary<String, LibraryID>()
@@ -68,6 +71,11 @@ public struct CatalogueState: Sendable, Equatable {
     public func pool(atPath path: String) -> Pool? { poolByPath[Pool.lookupKey(path)].flatMap { pools[$0] } }
     public func medium(withBarcode barcode: String) -> Medium? { mediumByBarcode[barcode].flatMap { media[$0] } }
     public func medium(at location: MediumLocation) -> Medium? { mediumAtLocation[location].flatMap { media[$0] } }
+
+    /// The token whose secret hashes to `secretHash`, valid or not.
+    public func token(withSecretHash secretHash: [UInt8]) -> AccessToken? {
+        tokenByHash[secretHash].flatMap { tokens[$0] }
+    }
 
     /// The shelf: the one offline library every catalogue has.
     public var offlineLibrary: LibraryID? { creation?.offlineLibrary }

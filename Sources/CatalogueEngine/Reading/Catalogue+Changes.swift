@@ -4,16 +4,18 @@ import CatalogueStorage
 extension Catalogue {
     /// Committed events as they happen, from any process (OpenNtmsNotification's
     /// role). With `from`, events from that sequence number on come first, read
-    /// from the log in chunks; without it, only events committed after the call.
-    /// The sequence ends when the catalogue closes; a consumer that stops
+    /// from the log; without it, only events committed after the call. Events
+    /// are read from the log a chunk at a time as the consumer asks, so a
+    /// slow consumer falls behind without holding more than one chunk. The
+    /// sequence ends when the catalogue closes; a consumer that stops
     /// iterating (or is cancelled) ends its subscription. The stream throws
     /// `ERROR_DATABASE_FAILURE` (4313) if a record it reads fails verification.
     public func changes(from start: UInt64? = nil) -> AsyncThrowingStream<LoggedEvent, any Error> {
-        // Subscribe before reading the backlog, so nothing falls between the two.
-        let (id, live) = feed.subscribe()
+        // Subscribe before reading the head, so no commit falls between the two.
+        let (id, heads) = feed.subscribe()
         let head = snapshot.head.sequence
         let cursor = ChangeCursor(
-            catalogue: self, subscription: id, live: live, backlogFrom: start ?? head + 1, backlogThrough: head)
+            catalogue: self, subscription: id, heads: heads, from: start ?? head + 1, knownHead: head)
         return AsyncThrowingStream(unfolding: { try await cursor.next() })
     }
 
@@ -50,50 +52,42 @@ extension Catalogue {
     }
 }
 
-/// One consumer's position in the change stream: the backlog, read a chunk at a
-/// time, then live events. Pulled by the consumer, so nothing runs when nobody
-/// iterates; releasing it ends the subscription.
+/// One consumer's position in the change stream: the next sequence number it
+/// wants and the newest head it knows of. Pulled by the consumer, so nothing
+/// runs when nobody iterates; releasing it ends the subscription.
 final class ChangeCursor: @unchecked Sendable {
     private let catalogue: Catalogue
     private let subscription: UInt64
-    private var live: AsyncStream<LoggedEvent>.Iterator
-    private var nextBacklog: UInt64
-    private let backlogThrough: UInt64
+    private var heads: AsyncStream<UInt64>.Iterator
+    private var nextSequence: UInt64
+    private var knownHead: UInt64
     private var buffer: [LoggedEvent] = []
     private var position = 0
-    private var last: UInt64
     static let chunk: UInt64 = 1024
 
-    init(
-        catalogue: Catalogue, subscription: UInt64, live: AsyncStream<LoggedEvent>, backlogFrom: UInt64,
-        backlogThrough: UInt64
-    ) {
+    init(catalogue: Catalogue, subscription: UInt64, heads: AsyncStream<UInt64>, from: UInt64, knownHead: UInt64) {
         self.catalogue = catalogue
         self.subscription = subscription
-        self.live = live.makeAsyncIterator()
-        nextBacklog = max(1, backlogFrom)
-        self.backlogThrough = backlogThrough
-        last = max(backlogThrough, backlogFrom > 0 ? backlogFrom - 1 : 0)
+        self.heads = heads.makeAsyncIterator()
+        nextSequence = max(1, from)
+        self.knownHead = knownHead
     }
 
     deinit { catalogue.feed.unsubscribe(subscription) }
 
     func next() async throws -> LoggedEvent? {
-        if position == buffer.count, nextBacklog <= backlogThrough {
-            let end = min(backlogThrough, nextBacklog + Self.chunk - 1)
-            buffer = try catalogue.events(from: nextBacklog, through: end)
-            position = 0
-            nextBacklog = end + 1
+        while position == buffer.count {
+            if nextSequence <= knownHead {
+                let end = min(knownHead, nextSequence + Self.chunk - 1)
+                buffer = try catalogue.events(from: nextSequence, through: end)
+                position = 0
+                nextSequence = end + 1
+                continue
+            }
+            guard let head = await heads.next() else { return nil }
+            knownHead = max(knownHead, head)
         }
-        if position < buffer.count {
-            defer { position += 1 }
-            return buffer[position]
-        }
-        while let event = await live.next() {
-            guard event.sequence > last else { continue }
-            last = event.sequence
-            return event
-        }
-        return nil
+        defer { position += 1 }
+        return buffer[position]
     }
 }

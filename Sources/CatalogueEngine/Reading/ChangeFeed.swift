@@ -1,17 +1,20 @@
 import Atomics
 import CatalogueDomain
 
-/// Fans committed events out to `Catalogue.changes` subscribers (the
-/// OpenNtmsNotification role). The writer publishes after each durable commit
-/// and after folding other processes' events.
+/// Tells `Catalogue.changes` subscribers how far the log has grown (the
+/// OpenNtmsNotification role). The writer publishes the new head after each
+/// durable commit and after folding other processes' events. Subscribers
+/// read the events themselves from the log, so a slow one costs a position
+/// and one chunk of events, never a queue of everything it has not read.
 final class ChangeFeed: Sendable {
-    private let subscribers = Locked<[UInt64: AsyncStream<LoggedEvent>.Continuation]>([:])
+    private let subscribers = Locked<[UInt64: AsyncStream<UInt64>.Continuation]>([:])
     private let nextID = ManagedAtomic<UInt64>(0)
     let count = ManagedAtomic<Int>(0)
 
-    func subscribe() -> (id: UInt64, events: AsyncStream<LoggedEvent>) {
+    /// Each subscriber keeps only the newest head it has not seen.
+    func subscribe() -> (id: UInt64, heads: AsyncStream<UInt64>) {
         let id = nextID.wrappingIncrementThenLoad(ordering: .relaxed)
-        let (stream, continuation) = AsyncStream<LoggedEvent>.makeStream(bufferingPolicy: .unbounded)
+        let (stream, continuation) = AsyncStream<UInt64>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let total = subscribers.withLock { list in
             list[id] = continuation
             return list.count
@@ -26,15 +29,9 @@ final class ChangeFeed: Sendable {
         removed?.finish()
     }
 
-    /// `events` is only asked for when someone subscribes: building the list
-    /// for nobody cost the writer an array and a copy of every event.
-    func publish(_ events: () -> [LoggedEvent]) {
+    func publish(head: UInt64) {
         let targets = subscribers.withLock { Array($0.values) }
-        guard !targets.isEmpty else { return }
-        let events = events()
-        for target in targets {
-            for event in events { target.yield(event) }
-        }
+        for target in targets { target.yield(head) }
     }
 
     func finishAll() {
