@@ -143,6 +143,8 @@ let package = Package(
         .executableTarget(
             name: "CrashWorkload",
             dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 "CatalogueEngine",
                 "CatalogueDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -151,6 +153,9 @@ let package = Package(
         .executableTarget(
             name: "CatalogueBench",
             dependencies: [
+                "CatalogueServer",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
                 "CatalogueExport",
                 "CatalogueJSON",
                 "CatalogueEngine",
@@ -164,7 +169,9 @@ let package = Package(
         // Every target names the modules it imports: the incremental build tracks only direct ones.
         .target(
             name: "CatalogueFuzzChecks",
-            dependencies: ["CatalogueEngine", "CatalogueDomain", "CatalogueHardware", "CatalogueStorage"],
+            dependencies: [
+                "CatalogueEngine", "CatalogueDomain", "CatalogueHardware", "CatalogueStorage", "CatalogueJSON",
+            ],
             path: "Fuzz/Checks"),
         .testTarget(name: "CatalogueStorageTests", dependencies: ["CatalogueStorage"]),
         .testTarget(
@@ -211,7 +218,7 @@ let package = Package(
 // libFuzzer targets, built only by tools/fuzz (MEDIACATALOGUE_FUZZ=1) because
 // they need unsafe flags and `swift build --sanitize=fuzzer`.
 if Context.environment["MEDIACATALOGUE_FUZZ"] != nil {
-    for name in ["FuzzEventDecoder", "FuzzNames", "FuzzCheckpoint", "FuzzMtxStatus"] {
+    for name in ["FuzzEventDecoder", "FuzzNames", "FuzzCheckpoint", "FuzzMtxStatus", "FuzzRequestBodies"] {
         package.targets.append(
             .executableTarget(
                 name: name, dependencies: ["CatalogueFuzzChecks"], path: "Fuzz/Targets/\(name)",

@@ -1,7 +1,9 @@
 import CatalogueDomain
 import CatalogueEngine
 import CatalogueHardware
+import CatalogueJSON
 import CatalogueStorage
+import Foundation
 
 /// The properties the fuzz targets check. Any input may be refused with an
 /// error; none may crash, and whatever decodes must survive a round trip.
@@ -79,6 +81,19 @@ public enum FuzzChecks {
     /// timeout, a message, a device path or an audit anchor. Nothing may crash,
     /// and no text that breaks `TextRules` may ever be accepted. (Bytes that are
     /// not UTF-8 arrive repaired, with U+FFFD, as Swift would decode them.)
+    /// Any bytes as an HTTP request body: every body type decodes them or
+    /// refuses them with ERROR_INVALID_PARAMETER, and the error body a
+    /// client would get is one line of JSON with nothing undisplayable in it.
+    public static func requestBodies(_ bytes: [UInt8]) {
+        for outcome in APIRequestDecoding.decodeEveryBody(Data(bytes)) {
+            guard let error = outcome else { continue }
+            precondition(error.code == .invalidParameter, "a body was refused with \(error)")
+            let line = JSONModel.line(ErrorJSON(error))
+            precondition(!line.contains("\n") && TextRules.isDisplayable(line), "error body \(line)")
+            precondition((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "error body \(line)")
+        }
+    }
+
     public static func names(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
         precondition(TextRules.isDisplayable(TextRules.escaped(text)), "escaping left text undisplayable")
@@ -267,6 +282,15 @@ public enum FuzzChecks {
                 "  Storage Changer /dev/sg25:2 Drives, 24 Slots ( 1 Import/Export )\nData Transfer Element 0:Full (Storage Element 8 Loaded):VolumeTag = 042142L9\n      Storage Element 1:Full :VolumeTag=HER006L9\n      Storage Element 24 IMPORT/EXPORT:Full :VolumeTag=HER003L9\n",
                 "Storage Changer /dev/sg4:1 Drive, 4 Slots ( 0 Import/Export )\nData Transfer Element:Full (Unknown Storage Element Loaded):VolumeTag = OLD001L4\n      Storage Element 1:Full :VolumeTag=A:AlternateVolumeTag=B\n      Storage Element 3:Full \n",
                 "mtx: Request Sense: Sense Key=Unit Attention\n",
+            ].map { Array($0.utf8) }
+        case "FuzzRequestBodies":
+            return [
+                #"{"pool":"\\Backup","side":"MO0001:A","new":true,"timeout_ms":4294967295}"#,
+                #"{"name":"LTO-9","sides":1}"#, #"{"path":"\\A\\B","media_type":"LTO","max_allocates":5}"#,
+                #"{"user":"alice","rights":["use","control"],"pool":"\\Backup"}"#,
+                #"{"principal":"svc","groups":["backup"],"expires":"2030-01-01T00:00:00Z"}"#,
+                #"{"pool":7}"#, #"{"pool":"x","bogus":null}"#, #"[1,2]"#, "", "{", #"{"port":-1}"#,
+                #"{"message":"\u001b[2J","type":"MESSAGE"}"#,
             ].map { Array($0.utf8) }
         case "FuzzCheckpoint":
             var state = fixture

@@ -14,6 +14,9 @@ struct AllocationBench {
     /// Every allocation and deallocation carries its own idempotency key, as an
     /// appliance's retry-safe calls do: the key is bound, hashed and stored.
     var keyed = false
+    /// At least this many libraries (media are spread over them): stores compared
+    /// by media count then have the same libraries and drives.
+    var minimumLibraries = 1
 
     struct Run: Encodable {
         var callers: Int
@@ -174,7 +177,7 @@ struct AllocationBench {
         // Libraries hold at most 100,000 slots: as many robots as the media need.
         let slotsPerLibrary = 100_000
         var libraries: [LibraryID] = []
-        for index in 0..<max(1, (media + slotsPerLibrary - 1) / slotsPerLibrary) {
+        for index in 0..<max(minimumLibraries, (media + slotsPerLibrary - 1) / slotsPerLibrary) {
             libraries.append(try await session.addLibrary(name: "Robot\(index)", slots: slotsPerLibrary, drives: 8))
         }
         let pool = try await session.createPool(

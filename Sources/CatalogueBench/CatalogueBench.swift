@@ -1,8 +1,10 @@
 import ArgumentParser
 import CatalogueDomain
 import CatalogueEngine
+import CatalogueServer
 import Foundation
 import GRDB
+import Prometheus
 
 @main
 struct CatalogueBenchCommand: AsyncParsableCommand {
@@ -24,7 +26,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         name: .customLong("only"),
         help: ArgumentHelp(
             "Run only these parts (repeatable; default: all). Useful for profiling one part.",
-            valueName: "allocations|replay|reads|robots|reporting"))
+            valueName: "allocations|replay|reads|robots|reporting|server"))
     var parts: [Part] = []
     @Option(help: "Callers for the allocation runs (repeatable; default: 1, 16, 64, 256).") var callers: [Int] = []
     @Flag(help: "Give every allocation and deallocation its own idempotency key (the cost of retry-safe calls).")
@@ -36,7 +38,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
     var record: String?
 
     enum Part: String, ExpressibleByArgument, CaseIterable {
-        case allocations, replay, reads, robots, reporting
+        case allocations, replay, reads, robots, reporting, server
     }
 
     struct Report: Encodable {
@@ -58,6 +60,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         var as_of: AsOfBench.Result?
         var robots: RobotBench.Result?
         var reporting: ReportingBench.Result?
+        var server: ServerBench.Result?
         /// When the run ended (ISO 8601, UTC) and the arguments it was given: set in recorded lines.
         var finished: String?
         var arguments: [String]?
@@ -83,7 +86,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
             progress("fsync-bound limit")
             limit = try bench.fsyncLimit()
         }
-        if selected.contains(.allocations) || selected.contains(.replay) {
+        if selected.contains(.allocations) || selected.contains(.replay) || selected.contains(.server) {
             progress("registering \(allocationMedia) two-sided media")
             let engineStore = root + "/engine"
             // Checkpoints every million events, all kept, so as-of queries have one before any event.
@@ -118,6 +121,12 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
                             commands_per_job: run.commandsPerJob, job_milliseconds: run.jobMilliseconds,
                             writer_cpu_microseconds_per_allocation: run.writerCPUMicrosecondsPerAllocation))
                 }
+            }
+
+            if selected.contains(.server) {
+                report.server = try await serverRun(
+                    catalogue: catalogue, pool: pool, bench: bench, root: root, readCount: readCount,
+                    seconds: runSeconds, progress)
             }
 
             // 3. Replay: grow the allocation store's log to the target with more cycles, then reopen it.
@@ -200,13 +209,40 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         }
     }
 
+    /// The server part: HTTP against the allocation store, then scrapes of a small and a large store.
+    func serverRun(
+        catalogue: Catalogue, pool: PoolID, bench: AllocationBench, root: String, readCount: Int, seconds: Double,
+        _ progress: (String) -> Void
+    ) async throws -> ServerBench.Result {
+        let smallMedia = quick ? 1_000 : 10_000
+        progress("registering \(smallMedia) and \(readCount) media for the scrape stores")
+        let smallRegistry = PrometheusCollectorRegistry()
+        // The same libraries and drives in both: only the number of media differs.
+        let libraries = (readCount + 99_999) / 100_000
+        let small = try await Self.reportingStore(
+            root + "/scrape-small", media: smallMedia, seconds: 1, metrics: smallRegistry, libraries: libraries)
+        defer { small.close() }
+        let largeRegistry = PrometheusCollectorRegistry()
+        let large = try await Self.reportingStore(
+            root + "/scrape-large", media: readCount, seconds: 1, metrics: largeRegistry, libraries: libraries)
+        defer { large.close() }
+        return try await ServerBench(seconds: seconds, rounds: quick ? 1 : 3, directory: root).run(
+            catalogue: catalogue, pool: pool, allocations: bench, registry: PrometheusCollectorRegistry(),
+            small: (small, smallRegistry), large: (large, largeRegistry), progress)
+    }
+
     /// A catalogue of `media` media with some allocations and open operator requests.
-    static func reportingStore(_ directory: String, media: Int, seconds: Double) async throws -> Catalogue {
+    static func reportingStore(
+        _ directory: String, media: Int, seconds: Double, metrics: PrometheusCollectorRegistry? = nil,
+        libraries: Int = 1
+    ) async throws -> Catalogue {
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let bench = AllocationBench(media: media, seconds: seconds, directory: directory)
-        let catalogue = try await Catalogue.open(
-            at: directory + "/engine", create: true, options: CatalogueOptions(checkpoints: .disabled))
+        var bench = AllocationBench(media: media, seconds: seconds, directory: directory)
+        bench.minimumLibraries = libraries
+        var options = CatalogueOptions(checkpoints: .disabled)
+        options.metricsFactory = metrics.map { CatalogueServer.metricsFactory(registry: $0) }
+        let catalogue = try await Catalogue.open(at: directory + "/engine", create: true, options: options)
         let pool = try await bench.prepareEngine(catalogue)
         let session = try catalogue.session(application: "bench", principal: OSAccounts.currentPrincipal())
         for _ in 0..<min(10_000, media / 10) {
@@ -327,6 +363,18 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
                     + " scratch \(n(reporting.scratch_report_microseconds)) / \(n(reporting.scratch_report_small_microseconds))"
                     + " = \(n(reporting.scratch_report_ratio))x; requests \(n(reporting.requests_report_microseconds))"
                     + " / \(n(reporting.requests_report_small_microseconds)) = \(n(reporting.requests_report_ratio))x (target ≤ 2)",
+            ]
+        }
+        if let server = r.server {
+            lines += [
+                "",
+                "HTTP service (wrk on loopback, medians of alternating rounds)",
+                "  point GET of a side: \(n(server.point_get_requests_per_second))/s against /v1/ping \(n(server.ping_requests_per_second))/s"
+                    + " at \(server.point_connections) connections: \(n(server.point_ratio))x (target ≥ 0.7)",
+                "  allocations: \(n(server.http_allocations_per_second))/s over HTTP against \(n(server.in_process_allocations_per_second))/s"
+                    + " in process at \(server.allocation_connections): \(n(server.allocation_ratio))x (target ≥ 0.5)",
+                "  /metrics scrape: \(n(server.scrape_large_microseconds)) µs at \(server.scrape_large_media) media against"
+                    + " \(n(server.scrape_small_microseconds)) µs at \(server.scrape_small_media): \(n(server.scrape_ratio))x (target ≤ 2)",
             ]
         }
         if let robots = r.robots {

@@ -148,7 +148,7 @@ public enum OpenAPIDocument {
                 ],
                 required: ["pool"]),
             "MoveBody": object(["pool": string], required: ["pool"]),
-            "RequestBody": object(
+            "OperatorRequestBody": object(
                 [
                     "type": ["enum": ["NEWMEDIA", "CLEANER", "DEVICESERVICE", "MOVEMEDIA", "MESSAGE"]],
                     "message": string,

@@ -96,7 +96,7 @@ enum CrashCheck {
         let state = catalogue.snapshot.state
         guard let library = state.library(named: CrashLayout.changer) else { return ([], false) }
         let leftovers = library.needsInventory || state.operations.values.contains { $0.library == library.id }
-        let session = try catalogue.session(application: "crash-check", user: "checker")
+        let session = try catalogue.session(application: "crash-check", principal: OSAccounts.currentPrincipal())
         let report = try await session.inventory(library.id)
         var problems: [String] = []
         if !leftovers {

@@ -10,7 +10,7 @@ struct CrashWorkload: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalogue-crash-workload",
         abstract: "Crash-test workload: `run` until killed, then `check` the store against the acknowledged answers.",
-        subcommands: [Run.self, Check.self])
+        subcommands: [Run.self, Prepare.self, HTTP.self, Check.self])
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -43,6 +43,45 @@ struct CrashWorkload: AsyncParsableCommand {
                 }
             }
             catalogue.close()
+        }
+    }
+
+    struct Prepare: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the workload's store and layout with some media, for the server mode.")
+        @Option(help: "The store directory.") var store: String
+        @Option(help: "The file acknowledged answers are appended to.") var acks: String
+
+        func run() async throws {
+            let catalogue = try await Catalogue.open(at: store, create: true)
+            defer { catalogue.close() }
+            let session = try catalogue.session(application: "crash-workload", principal: OSAccounts.currentPrincipal())
+            try await CrashLayout.prepare(session, catalogue)
+            let ackFile = try AckFile(path: acks)
+            guard let type = catalogue.snapshot.state.mediaType(named: CrashLayout.mediaType),
+                let library = catalogue.snapshot.state.library(named: CrashLayout.library)
+            else { throw ExitCode.failure }
+            for slot in 1...400 {
+                let barcode = String(format: "HTTP%04d", slot)
+                guard catalogue.snapshot.state.medium(withBarcode: barcode) == nil else { continue }
+                let medium = try await session.registerMedium(
+                    barcode: barcode, mediaType: type.id, location: .slot(library.id, UInt32(CrashLayout.slots - slot)))
+                ackFile.record("register \(medium) \(barcode)")
+            }
+        }
+    }
+
+    struct HTTP: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "http",
+            abstract: "Allocate and deallocate over a server's Unix socket until it stops answering.")
+        @Option(help: "The server's Unix socket.") var socket: String
+        @Option(help: "The file acknowledged answers are appended to.") var acks: String
+        @Option(help: "Concurrent callers.") var callers: Int = 16
+
+        func run() async throws {
+            await HTTPLoad(socket: socket, pool: CrashLayout.pools[0], acks: try AckFile(path: acks), callers: callers)
+                .run()
         }
     }
 

@@ -295,3 +295,88 @@ import Testing
         await server.stop()
     }
 }
+
+@Suite(.serialized) struct ServerLoadTests {
+    /// A client process holds 10,000 idle connections and one slow-loris
+    /// connection that sends its request head a byte at a time.
+    static let idleClients = #"""
+        import resource, socket, sys, time
+        resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
+        host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+        idle = [socket.create_connection((host, port)) for _ in range(count)]
+        slow = socket.create_connection((host, port))
+        slow.sendall(b"GET /v1/ping HTTP/1.1\r\nHost: x\r\n")
+        print("open", flush=True)
+        cut = False
+        for _ in range(16):
+            time.sleep(0.5)
+            try:
+                slow.sendall(b"X")
+            except OSError:
+                cut = True
+                break
+        if not cut:
+            slow.setblocking(False)
+            try:
+                cut = slow.recv(1) == b""
+            except BlockingIOError:
+                cut = False
+            except OSError:
+                cut = True
+        closed = 0
+        for s in idle:
+            s.setblocking(False)
+            try:
+                if s.recv(1) == b"":
+                    closed += 1
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed += 1
+        print("slow-cut" if cut else "slow-open", closed, flush=True)
+        """#
+
+    /// One line of a child's output, read off the concurrency pool (the read blocks).
+    static func line(from handle: FileHandle) async -> String? {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var bytes: [UInt8] = []
+                while true {
+                    let byte = handle.readData(ofLength: 1)
+                    guard let first = byte.first else { break }
+                    if first == UInt8(ascii: "\n") { break }
+                    bytes.append(first)
+                }
+                continuation.resume(returning: bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self))
+            }
+        }
+    }
+
+    @Test func tenThousandIdleConnectionsAndASlowClientAreClosedWhileOthersAreServed() async throws {
+        let server = try await TestServer.start()
+        do {
+            let token = try await server.token(for: "reader")
+            try await server.grant(.use, to: .user("reader"), on: .catalogue)
+            let port = try #require(server.tcp.split(separator: ":").last.map(String.init))
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", Self.idleClients, "127.0.0.1", port, "10000"]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let reader = output.fileHandleForReading
+            #expect(await Self.line(from: reader) == "open")
+            // The server still answers while 10,001 connections sit on it.
+            let answer = try await server.call(.GET, "/v1/ping", via: .tcp(token: token))
+            #expect(answer.status == 200)
+            let verdict = await Self.line(from: reader) ?? ""
+            process.waitUntilExit()
+            // Idle connections and the trickling head are closed after the idle timeout (2 s here).
+            #expect(verdict == "slow-cut 10000", "\(verdict)")
+            #expect(try await server.call(.GET, "/v1/ping", via: .tcp(token: token)).status == 200)
+        } catch {
+            Issue.record(error)
+        }
+        await server.stop()
+    }
+}

@@ -44,10 +44,16 @@ import Testing
         for input in inputs { FuzzChecks.mtxStatus(input) }
     }
 
+    @Test func requestBodyDecodingSurvivesEveryCorpusAndRegressionInput() throws {
+        let inputs = try Self.inputs("FuzzRequestBodies")
+        #expect(inputs.count >= FuzzChecks.seeds(for: "FuzzRequestBodies").count)
+        for input in inputs { FuzzChecks.requestBodies(input) }
+    }
+
     /// Writes the seed corpora; run with MEDIACATALOGUE_WRITE_FUZZ_SEEDS=1 after changing the formats.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["MEDIACATALOGUE_WRITE_FUZZ_SEEDS"] != nil))
     func writeSeedCorpora() throws {
-        for target in ["FuzzEventDecoder", "FuzzNames", "FuzzCheckpoint", "FuzzMtxStatus"] {
+        for target in ["FuzzEventDecoder", "FuzzNames", "FuzzCheckpoint", "FuzzMtxStatus", "FuzzRequestBodies"] {
             let directory = Self.fuzzDirectory.appendingPathComponent("Corpus").appendingPathComponent(target)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             for (index, seed) in FuzzChecks.seeds(for: target).enumerated() {

@@ -197,10 +197,11 @@ extension APIRouteTable {
     private mutating func addRequestRoutes() {
         add(
             .post, "/v1/requests", "Submit an operator request (SubmitNtmsOperatorRequest).",
-            access: "control on the pool or library named; use on the catalogue for a message", body: "RequestBody",
+            access: "control on the pool or library named; use on the catalogue for a message",
+            body: "OperatorRequestBody",
             created: true, response: "request"
         ) { call in
-            let body = try await call.body(RequestBody.self)
+            let body = try await call.body(OperatorRequestBody.self)
             let names = NameResolver(state: call.catalogue.snapshot.state)
             let type =
                 try body.type.map {

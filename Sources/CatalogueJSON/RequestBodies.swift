@@ -1,0 +1,227 @@
+import CatalogueDomain
+import Foundation
+
+/// A request body of the HTTP API, in the JSON model's field names: decoded
+/// strictly, so a misspelt field is an error, not a default.
+public protocol APIBody: Codable, Sendable {
+    /// Every field the body may carry.
+    static var fields: Set<String> { get }
+}
+
+extension APIBody {
+    /// Decodes `data` in one pass, refusing what is not one JSON object of
+    /// known fields of the right types.
+    public static func decodeStrictly(_ data: Data) throws -> Self {
+        do {
+            return try JSONDecoder().decode(StrictBody<Self>.self, from: data.isEmpty ? Data("{}".utf8) : data).body
+        } catch let error as NtmsError {
+            throw error
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            throw NtmsError(.invalidParameter, "the body is not valid JSON")
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
+            throw NtmsError(.invalidParameter, "the body is not a JSON object")
+        } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
+            throw NtmsError(.invalidParameter, "field \(Self.path(context)) must be \(Self.kind(type))")
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw NtmsError(.invalidParameter, "field \(TextRules.preview(key.stringValue)) is missing")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw NtmsError(.invalidParameter, "field \(Self.path(context)) is not valid")
+        } catch {
+            throw NtmsError(.invalidParameter, "the body does not fit this request")
+        }
+    }
+
+    private static func path(_ context: DecodingError.Context) -> String {
+        let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        return path.isEmpty ? "(the body)" : TextRules.preview(path)
+    }
+
+    private static func kind(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is UInt32.Type, is UInt64.Type, is Int64.Type: "a whole number in range"
+        case is [String].Type: "an array of strings"
+        default: "of the documented type"
+        }
+    }
+}
+
+/// A body with its fields checked against the known ones before it is decoded.
+private struct StrictBody<Body: APIBody>: Decodable {
+    let body: Body
+
+    init(from decoder: any Decoder) throws {
+        let fields = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+        if let unknown = fields.filter({ !Body.fields.contains($0) }).sorted().first {
+            throw NtmsError(
+                .invalidParameter,
+                "unknown field \"\(TextRules.preview(unknown))\"; this request takes "
+                    + Body.fields.sorted().joined(separator: ", "))
+        }
+        body = try Body(from: decoder)
+    }
+
+    private struct AnyKey: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}
+
+public struct MediaTypeBody: APIBody {
+    public static let fields: Set<String> = ["name", "sides"]
+    public var name: String
+    public var sides: Int
+}
+
+public struct LibraryBody: APIBody {
+    public static let fields: Set<String> = ["name", "slots", "drives", "ports", "driver", "device"]
+    public var name: String
+    public var slots: Int
+    public var drives: Int
+    public var ports: Int?
+    /// `simulated` or `mtx`.
+    public var driver: String?
+    public var device: String?
+}
+
+public struct ChangerBody: APIBody {
+    public static let fields: Set<String> = ["driver", "device"]
+    public var driver: String
+    public var device: String?
+}
+
+public struct PoolBody: APIBody {
+    public static let fields: Set<String> = ["path", "media_type", "from_scratch", "to_scratch", "max_allocates"]
+    public var path: String
+    public var media_type: String?
+    public var from_scratch: Bool?
+    public var to_scratch: Bool?
+    public var max_allocates: UInt32?
+}
+
+public struct PoolPolicyBody: APIBody {
+    public static let fields: Set<String> = ["from_scratch", "to_scratch", "max_allocates"]
+    public var from_scratch: Bool?
+    public var to_scratch: Bool?
+    public var max_allocates: UInt32?
+}
+
+public struct MediumBody: APIBody {
+    public static let fields: Set<String> = ["media_type", "barcode", "library", "slot", "label"]
+    public var media_type: String
+    public var barcode: String
+    /// Absent: the medium is registered offline (on the shelf).
+    public var library: String?
+    public var slot: UInt32?
+    /// `free`, `import` or `none`.
+    public var label: String?
+}
+
+public struct AllocationBody: APIBody {
+    public static let fields: Set<String> = ["pool", "side", "new", "next", "error_if_unavailable", "timeout_ms"]
+    public var pool: String
+    public var side: String?
+    public var new: Bool?
+    public var next: String?
+    public var error_if_unavailable: Bool?
+    /// Milliseconds to wait for media (0 or absent: do not wait; 4294967295: forever).
+    public var timeout_ms: UInt32?
+}
+
+public struct MoveBody: APIBody {
+    public static let fields: Set<String> = ["pool"]
+    public var pool: String
+}
+
+public struct OperatorRequestBody: APIBody {
+    public static let fields: Set<String> = ["type", "message", "pool", "medium", "library"]
+    /// NEWMEDIA, CLEANER, DEVICESERVICE, MOVEMEDIA or MESSAGE (the default).
+    public var type: String?
+    public var message: String
+    public var pool: String?
+    public var medium: String?
+    public var library: String?
+}
+
+public struct MountBody: APIBody {
+    public static let fields: Set<String> = ["side", "drive"]
+    /// A side or a logical medium.
+    public var side: String
+    public var drive: UInt32?
+}
+
+public struct DismountBody: APIBody {
+    public static let fields: Set<String> = ["medium", "deferred"]
+    /// A medium or a logical medium.
+    public var medium: String
+    public var deferred: Bool?
+}
+
+public struct InjectBody: APIBody {
+    public static let fields: Set<String> = ["port", "barcode", "media_type", "label"]
+    public var port: UInt32
+    public var barcode: String
+    public var media_type: String
+    public var label: String?
+}
+
+public struct EjectBody: APIBody {
+    public static let fields: Set<String> = ["port"]
+    public var port: UInt32?
+}
+
+public struct InventoryBody: APIBody {
+    public static let fields: Set<String> = ["media_type"]
+    public var media_type: String?
+}
+
+public struct AccessChangeBody: APIBody {
+    public static let fields: Set<String> = ["user", "group", "everyone", "rights", "pool", "library"]
+    public var user: String?
+    public var group: String?
+    public var everyone: Bool?
+    /// `use`, `modify`, `control` or `all`.
+    public var rights: [String]?
+    public var pool: String?
+    public var library: String?
+}
+
+public struct TokenBody: APIBody {
+    public static let fields: Set<String> = ["principal", "groups", "expires"]
+    public var principal: String
+    public var groups: [String]?
+    /// ISO-8601; absent never expires.
+    public var expires: String?
+}
+
+public struct EmptyBody: APIBody {
+    public static let fields: Set<String> = []
+}
+
+/// Request decoding as the fuzzer drives it: `data` decoded as every body
+/// the API takes, each giving a body or an NTMS error.
+public enum APIRequestDecoding {
+    /// The outcome per body type: nil for a decoded body, else the error a client would get.
+    public static func decodeEveryBody(_ data: Data) -> [NtmsError?] {
+        let types: [any APIBody.Type] = [
+            MediaTypeBody.self, LibraryBody.self, ChangerBody.self, PoolBody.self, PoolPolicyBody.self,
+            MediumBody.self, AllocationBody.self, MoveBody.self, OperatorRequestBody.self, MountBody.self,
+            DismountBody.self,
+            InjectBody.self, EjectBody.self, InventoryBody.self, AccessChangeBody.self, TokenBody.self,
+            EmptyBody.self,
+        ]
+        return types.map { type in
+            do {
+                _ = try type.decodeStrictly(data)
+                return nil
+            } catch let error as NtmsError {
+                return error
+            } catch {
+                return NtmsError(.databaseFailure, "decoding threw a non-NTMS error: \(type)")
+            }
+        }
+    }
+}
