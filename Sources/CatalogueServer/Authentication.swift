@@ -3,6 +3,7 @@ import CatalogueEngine
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import NIOConcurrencyHelpers
 import NIOCore
 
 #if canImport(Glibc)
@@ -15,6 +16,8 @@ import NIOCore
 struct Authentication: RouterMiddleware {
     typealias Context = ServerContext
     let catalogue: Catalogue
+    let peers = PeerPrincipals()
+    let refreshes = RefreshLimiter()
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response)
         async throws -> Response
@@ -27,8 +30,9 @@ struct Authentication: RouterMiddleware {
             do {
                 context.principal = try catalogue.principal(forBearer: token)
             } catch {
-                // A token made a moment ago by another process: fold its event and look once more.
-                try? await catalogue.refresh()
+                // A token made a moment ago by another process: fold its event and look once more,
+                // at most every 100 ms, so a stream of bad tokens cannot keep the writer busy.
+                if refreshes.mayRefresh() { try? await catalogue.refresh() }
                 do {
                     context.principal = try catalogue.principal(forBearer: token)
                 } catch {
@@ -36,19 +40,46 @@ struct Authentication: RouterMiddleware {
                 }
             }
         } else if context.channel.localAddress?.protocol == .unix {
-            context.principal = try await Self.peer(of: context.channel)
+            context.principal = try await peers.principal(of: context.channel)
         }
         guard context.principal != nil else { throw APIError.unauthenticated }
         return try await next(request, context)
     }
 
-    /// The principal of the process at the other end of a Unix socket.
-    static func peer(of channel: any Channel) async throws -> Principal {
+}
+
+/// The principals of Unix-socket peers by user and group id, kept 10 s: the group
+/// database is read once per user and interval, not per request, and a
+/// change of groups takes effect within the interval.
+final class PeerPrincipals: Sendable {
+    /// Keyed by user and primary group id together: a setgid peer has another primary group.
+    private let cache = NIOLockedValueBox<[UInt64: (principal: Principal, until: NIODeadline)]>([:])
+
+    func principal(of channel: any Channel) async throws -> Principal {
         guard let provider = channel as? any SocketOptionProvider else { throw APIError.unauthenticated }
         let credentials: PeerCredentials = try await provider.unsafeGetSocketOption(
             level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(PeerCredentials.option)
         ).get()
-        return OSAccounts.principal(uid: credentials.uid, gid: credentials.gid)
+        let now = NIODeadline.now()
+        let key = UInt64(credentials.uid) << 32 | UInt64(credentials.gid)
+        if let cached = cache.withLockedValue({ $0[key] }), cached.until > now { return cached.principal }
+        let principal = OSAccounts.principal(uid: credentials.uid, gid: credentials.gid)
+        cache.withLockedValue { $0[key] = (principal, now + .seconds(10)) }
+        return principal
+    }
+}
+
+/// Allows a refresh at most every 100 ms.
+final class RefreshLimiter: Sendable {
+    private let last = NIOLockedValueBox(NIODeadline.uptimeNanoseconds(0))
+
+    func mayRefresh() -> Bool {
+        let now = NIODeadline.now()
+        return last.withLockedValue { last in
+            guard now - last >= .milliseconds(100) else { return false }
+            last = now
+            return true
+        }
     }
 }
 

@@ -92,7 +92,7 @@ public enum CatalogueServer {
     /// Every route, in the order the document lists them.
     public static var routes: [APIRouteDescription] {
         var table = APIRouteTable(router: nil, catalogue: nil)
-        table.addAll()
+        table.addAll(registry: nil)
         return table.descriptions
     }
 
@@ -177,26 +177,7 @@ public enum CatalogueServer {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: Authentication(catalogue: catalogue))
         var table = APIRouteTable(router: router, catalogue: catalogue)
-        table.addAll()
-        router.get("/metrics") { request, context -> Response in
-            let principal = try context.requirePrincipal()
-            guard catalogue.snapshot.state.rights(of: principal, on: .catalogue).contains(.use) else {
-                throw NtmsError(.accessDenied, "\(principal.user) may not read metrics: it needs use on the catalogue")
-            }
-            catalogue.updateMetrics()
-            var headers = HTTPFields()
-            headers[.contentType] = "text/plain; version=0.0.4"
-            return Response(
-                status: .ok, headers: headers,
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
-        }
-        router.get("/v1/openapi.json") { _, context -> Response in
-            _ = try context.requirePrincipal()
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            return Response(
-                status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try openAPIDocument())))
-        }
+        table.addAll(registry: registry)
         let address: BindAddress
         switch listener {
         case .unix(let path):
@@ -309,10 +290,38 @@ struct WaitingAllocationCanceller: Service {
 }
 
 extension APIRouteTable {
-    mutating func addAll() {
+    mutating func addAll(registry: PrometheusCollectorRegistry?) {
         addQueryRoutes()
         addCommandRoutes()
         addAccessRoutes()
         addEventStreamRoute()
+        addServiceRoutes(registry: registry)
+    }
+
+    /// The document itself and the Prometheus endpoint.
+    mutating func addServiceRoutes(registry: PrometheusCollectorRegistry?) {
+        add(
+            .get, "/v1/openapi.json", "This API's OpenAPI 3.1 document.", access: "any authenticated caller",
+            response: "openapi"
+        ) { call in
+            _ = try call.context.requirePrincipal()
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try CatalogueServer.openAPIDocument())))
+        }
+        add(
+            .get, "/metrics", "The catalogue's metrics in Prometheus' text format.", access: "use on the catalogue",
+            response: "metrics"
+        ) { call in
+            _ = try call.requireReader()
+            call.catalogue.updateMetrics()
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry?.emitToBuffer() ?? [])))
+        }
     }
 }

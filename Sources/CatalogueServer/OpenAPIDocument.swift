@@ -76,7 +76,12 @@ public enum OpenAPIDocument {
     private static func responses(_ route: APIRouteDescription) -> [String: Any] {
         let item: [String: Any] = ["$ref": "#/components/schemas/\(route.response)"]
         let schema: [String: Any] = route.listing ? ["type": "array", "items": item] : item
-        let media = route.path == "/v1/events" ? "text/event-stream" : "application/json"
+        let media =
+            switch route.path {
+            case "/v1/events": "text/event-stream"
+            case "/metrics": "text/plain"
+            default: "application/json"
+            }
         let success = route.created ? "201" : "200"
         var answers: [String: Any] = [
             "default": [
@@ -176,6 +181,8 @@ public enum OpenAPIDocument {
                 ["principal": string, "groups": strings, "expires": ["type": "string", "format": "date-time"]],
                 required: ["principal"]),
             "ping": object(["ok": boolean], required: ["ok"]),
+            "openapi": ["type": "object", "description": "an OpenAPI 3.1 document"],
+            "metrics": ["type": "string", "description": "Prometheus text exposition format 0.0.4"],
         ]
     }
 }

@@ -46,7 +46,7 @@ final class TestServer: Sendable {
         var configuration = ServerConfiguration(
             listeners: [.tcp(host: "127.0.0.1", port: 0), .unix(path: root + "/api.sock")],
             tlsCertificate: tls?.certificate, tlsKey: tls?.key)
-        configuration.idleTimeout = .seconds(2)
+        configuration.idleTimeout = .seconds(4)
         let (addresses, ready) = AsyncStream<String>.makeStream()
         let shutdown = ServerShutdown()
         let task = Task {
@@ -64,6 +64,8 @@ final class TestServer: Sendable {
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.tlsConfiguration = .makeClientConfiguration()
         clientConfiguration.tlsConfiguration?.certificateVerification = .none
+        // Well inside the server's idle timeout: a pooled connection the server is closing is never reused.
+        clientConfiguration.connectionPool = .init(idleTimeout: .milliseconds(500))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         return TestServer(
             root: root, catalogue: catalogue, tcp: tcp, socket: socket, registry: registry, task: task,

@@ -371,7 +371,7 @@ import Testing
             #expect(answer.status == 200)
             let verdict = await Self.line(from: reader) ?? ""
             process.waitUntilExit()
-            // Idle connections and the trickling head are closed after the idle timeout (2 s here).
+            // Idle connections and the trickling head are closed after the idle timeout (4 s here).
             #expect(verdict == "slow-cut 10000", "\(verdict)")
             #expect(try await server.call(.GET, "/v1/ping", via: .tcp(token: token)).status == 200)
         } catch {
