@@ -117,7 +117,6 @@ public enum OpenAPIDocument {
             ["type": "object", "additionalProperties": false, "properties": properties, "required": required]
         }
         let string: [String: Any] = ["type": "string"]
-        let optionalString: [String: Any] = ["type": ["string", "null"]]
         let integer: [String: Any] = ["type": "integer", "minimum": 0]
         let boolean: [String: Any] = ["type": "boolean"]
         let strings: [String: Any] = ["type": "array", "items": string]

@@ -134,6 +134,16 @@ struct APICall: Sendable {
     }
 }
 
+/// An object a command just made or changed, read back for the answer: a
+/// concurrent caller may have deleted it in between, which is an NTMS error,
+/// not a crash of the server.
+func present<T>(_ value: T?) throws -> T {
+    guard let value else {
+        throw NtmsError(.objectNotFound, "the object was deleted by another caller before the answer was read")
+    }
+    return value
+}
+
 /// An answer as one line of the JSON model.
 func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
     var headers = HTTPFields()

@@ -64,7 +64,7 @@ extension APIRouteTable {
             let principal = Principal(user: body.principal, groups: body.groups ?? [])
             let issued = try await call.session().issueToken(for: principal, expires: expires)
             return jsonResponse(
-                IssuedTokenJSON(call.catalogue.snapshot.state.tokens[issued.id]!, secret: issued.secret))
+                IssuedTokenJSON(try present(call.catalogue.snapshot.state.tokens[issued.id]), secret: issued.secret))
         }
         add(
             .delete, "/v1/tokens/{token}", "Revoke a bearer token.", access: "control on the catalogue",
@@ -75,7 +75,7 @@ extension APIRouteTable {
                 throw NtmsError(.objectNotFound, "no token \"\(TextRules.preview(text))\"")
             }
             try await call.session().revokeToken(TokenID(number))
-            return jsonResponse(TokenJSON(call.catalogue.snapshot.state.tokens[TokenID(number)]!))
+            return jsonResponse(TokenJSON(try present(call.catalogue.snapshot.state.tokens[TokenID(number)])))
         }
     }
 

@@ -15,7 +15,7 @@ extension APIRouteTable {
             let id = try await call.session().registerMediaType(
                 name: body.name, sides: body.sides, idempotencyKey: call.idempotencyKey)
             let state = call.catalogue.snapshot.state
-            return jsonResponse(MediaTypeJSON(state.mediaTypes[id]!, state))
+            return jsonResponse(MediaTypeJSON(try present(state.mediaTypes[id]), state))
         }
         add(
             .post, "/v1/libraries", "Add an online library, with its changer.", access: "control on the catalogue",
@@ -25,7 +25,7 @@ extension APIRouteTable {
             let changer = try body.driver.map { try ChangerAttachment(driver: $0, device: body.device) }
             let id = try await call.session().addLibrary(
                 name: body.name, slots: body.slots, drives: body.drives, ports: body.ports ?? 0, changer: changer)
-            return jsonResponse(LibraryJSON(call.catalogue.snapshot.state.libraries[id]!))
+            return jsonResponse(LibraryJSON(try present(call.catalogue.snapshot.state.libraries[id])))
         }
         add(
             .put, "/v1/libraries/{library}/changer", "Give a library a changer, or change it.",
@@ -35,7 +35,7 @@ extension APIRouteTable {
             let library = try NameResolver(state: call.catalogue.snapshot.state).library(try call.parameter("library"))
             let changer = try ChangerAttachment(driver: body.driver, device: body.device)
             try await call.session().attachChanger(library.id, kind: changer.kind, device: changer.device)
-            return jsonResponse(LibraryJSON(call.catalogue.snapshot.state.libraries[library.id]!))
+            return jsonResponse(LibraryJSON(try present(call.catalogue.snapshot.state.libraries[library.id])))
         }
         add(
             .delete, "/v1/libraries/{library}", "Delete an empty online library.", access: "control on the catalogue",
@@ -59,7 +59,7 @@ extension APIRouteTable {
             let id = try await call.session().createPool(
                 path: body.path, mediaType: type, policy: policy, idempotencyKey: call.idempotencyKey)
             let after = call.catalogue.snapshot.state
-            return jsonResponse(PoolJSON(after.pools[id]!, after))
+            return jsonResponse(PoolJSON(try present(after.pools[id]), after))
         }
         add(
             .put, "/v1/pools/{pool}/policy", "Change a pool's policy (SetNtmsObjectInformation).",
@@ -73,7 +73,7 @@ extension APIRouteTable {
                 maxAllocates: body.max_allocates ?? pool.policy.maxAllocates)
             try await call.session().setPoolPolicy(pool.id, policy, idempotencyKey: call.idempotencyKey)
             let state = call.catalogue.snapshot.state
-            return jsonResponse(PoolJSON(state.pools[pool.id]!, state))
+            return jsonResponse(PoolJSON(try present(state.pools[pool.id]), state))
         }
         add(
             .delete, "/v1/pools/{pool}", "Delete an empty application pool (DeleteNtmsMediaPool).",
@@ -102,7 +102,7 @@ extension APIRouteTable {
                 barcode: body.barcode, mediaType: try names.mediaType(body.media_type).id, location: location,
                 label: try MediaLabel(apiName: body.label), idempotencyKey: call.idempotencyKey)
             let state = call.catalogue.snapshot.state
-            return jsonResponse(MediumJSON(state.media[id]!, state))
+            return jsonResponse(MediumJSON(try present(state.media[id]), state))
         }
         add(
             .delete, "/v1/media/{medium}", "Delete an offline medium (DeleteNtmsMedia).",
@@ -122,7 +122,7 @@ extension APIRouteTable {
             try await call.session().move(
                 medium.id, to: try names.pool(body.pool).id, idempotencyKey: call.idempotencyKey)
             let state = call.catalogue.snapshot.state
-            return jsonResponse(MediumJSON(state.media[medium.id]!, state))
+            return jsonResponse(MediumJSON(try present(state.media[medium.id]), state))
         }
         addAllocationRoutes()
         addRequestRoutes()
@@ -220,7 +220,7 @@ extension APIRouteTable {
             let id = try await call.session().submitRequest(
                 type, message: body.message, firstArgument: argument, idempotencyKey: call.idempotencyKey)
             let state = call.catalogue.snapshot.state
-            return jsonResponse(RequestJSON(state.requests[id]!, state))
+            return jsonResponse(RequestJSON(try present(state.requests[id]), state))
         }
         for (action, summary, access) in [
             ("display", "An operator console shows a request (SUBMITTED to ACTIVE).", "use on the catalogue"),
@@ -238,7 +238,7 @@ extension APIRouteTable {
                 default: try await session.cancelRequest(id)
                 }
                 let state = call.catalogue.snapshot.state
-                return jsonResponse(RequestJSON(state.requests[id]!, state))
+                return jsonResponse(RequestJSON(try present(state.requests[id]), state))
             }
         }
         add(
@@ -291,7 +291,8 @@ extension APIRouteTable {
                 ?? names.medium(body.medium).id
             try await call.session().dismount(medium, deferred: body.deferred ?? false)
             let after = call.catalogue.snapshot.state
-            return jsonResponse(MediumMovedJSON(after.media[medium]!, deferred: body.deferred ?? false, after))
+            return jsonResponse(
+                MediumMovedJSON(try present(after.media[medium]), deferred: body.deferred ?? false, after))
         }
         add(
             .post, "/v1/libraries/{library}/inject", "Inject a cartridge through a port (InjectNtmsMedia).",
@@ -304,7 +305,7 @@ extension APIRouteTable {
                 library: library.id, port: body.port, barcode: body.barcode,
                 mediaType: try names.mediaType(body.media_type).id, label: try MediaLabel(apiName: body.label))
             let state = call.catalogue.snapshot.state
-            return jsonResponse(MediumJSON(state.media[id]!, state))
+            return jsonResponse(MediumJSON(try present(state.media[id]), state))
         }
         add(
             .post, "/v1/media/{medium}/eject", "Eject a medium to a port (EjectNtmsMedia).",
@@ -314,7 +315,7 @@ extension APIRouteTable {
             let medium = try NameResolver(state: call.catalogue.snapshot.state).medium(try call.parameter("medium"))
             let port = try await call.session().eject(medium.id, port: body.port)
             let state = call.catalogue.snapshot.state
-            return jsonResponse(EjectJSON(state.media[medium.id]!, port: port, state))
+            return jsonResponse(EjectJSON(try present(state.media[medium.id]), port: port, state))
         }
         add(
             .post, "/v1/libraries/{library}/inventory", "Reconcile the catalogue with the robot.",
