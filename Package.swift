@@ -106,6 +106,7 @@ let package = Package(
             name: "CatalogueServer",
             dependencies: [
                 "CatalogueJSON",
+                "CatalogueHardware",
                 "CatalogueEngine",
                 "CatalogueDomain",
                 "CatalogueStorage",
@@ -124,10 +125,23 @@ let package = Package(
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ]
         ),
+        // The API's client: what `mediactl --server` runs commands through.
+        .target(
+            name: "CatalogueClient",
+            dependencies: [
+                "CatalogueJSON",
+                "CatalogueDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .executableTarget(
             name: "mediactl",
             dependencies: [
                 "CatalogueServer",
+                "CatalogueClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -193,7 +207,7 @@ let package = Package(
         .testTarget(
             name: "CatalogueServerTests",
             dependencies: [
-                "CatalogueServer", "CatalogueEngine", "CatalogueDomain", "CatalogueJSON",
+                "CatalogueServer", "CatalogueClient", "CatalogueEngine", "CatalogueDomain", "CatalogueJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -74,6 +74,11 @@ public struct MediaTypeBody: APIBody {
     public static let fields: Set<String> = ["name", "sides"]
     public var name: String
     public var sides: Int
+
+    public init(name: String, sides: Int) {
+        self.name = name
+        self.sides = sides
+    }
 }
 
 public struct LibraryBody: APIBody {
@@ -85,12 +90,27 @@ public struct LibraryBody: APIBody {
     /// `simulated` or `mtx`.
     public var driver: String?
     public var device: String?
+
+    public init(name: String, slots: Int, drives: Int, ports: Int? = nil, driver: String? = nil, device: String? = nil)
+    {
+        self.name = name
+        self.slots = slots
+        self.drives = drives
+        self.ports = ports
+        self.driver = driver
+        self.device = device
+    }
 }
 
 public struct ChangerBody: APIBody {
     public static let fields: Set<String> = ["driver", "device"]
     public var driver: String
     public var device: String?
+
+    public init(driver: String, device: String? = nil) {
+        self.driver = driver
+        self.device = device
+    }
 }
 
 public struct PoolBody: APIBody {
@@ -100,6 +120,17 @@ public struct PoolBody: APIBody {
     public var from_scratch: Bool?
     public var to_scratch: Bool?
     public var max_allocates: UInt32?
+
+    public init(
+        path: String, media_type: String? = nil, from_scratch: Bool? = nil, to_scratch: Bool? = nil,
+        max_allocates: UInt32? = nil
+    ) {
+        self.path = path
+        self.media_type = media_type
+        self.from_scratch = from_scratch
+        self.to_scratch = to_scratch
+        self.max_allocates = max_allocates
+    }
 }
 
 public struct PoolPolicyBody: APIBody {
@@ -107,6 +138,12 @@ public struct PoolPolicyBody: APIBody {
     public var from_scratch: Bool?
     public var to_scratch: Bool?
     public var max_allocates: UInt32?
+
+    public init(from_scratch: Bool? = nil, to_scratch: Bool? = nil, max_allocates: UInt32? = nil) {
+        self.from_scratch = from_scratch
+        self.to_scratch = to_scratch
+        self.max_allocates = max_allocates
+    }
 }
 
 public struct MediumBody: APIBody {
@@ -118,6 +155,15 @@ public struct MediumBody: APIBody {
     public var slot: UInt32?
     /// `free`, `import` or `none`.
     public var label: String?
+
+    public init(media_type: String, barcode: String, library: String? = nil, slot: UInt32? = nil, label: String? = nil)
+    {
+        self.media_type = media_type
+        self.barcode = barcode
+        self.library = library
+        self.slot = slot
+        self.label = label
+    }
 }
 
 public struct AllocationBody: APIBody {
@@ -129,11 +175,27 @@ public struct AllocationBody: APIBody {
     public var error_if_unavailable: Bool?
     /// Milliseconds to wait for media (0 or absent: do not wait; 4294967295: forever).
     public var timeout_ms: UInt32?
+
+    public init(
+        pool: String, side: String? = nil, new: Bool? = nil, next: String? = nil, error_if_unavailable: Bool? = nil,
+        timeout_ms: UInt32? = nil
+    ) {
+        self.pool = pool
+        self.side = side
+        self.new = new
+        self.next = next
+        self.error_if_unavailable = error_if_unavailable
+        self.timeout_ms = timeout_ms
+    }
 }
 
 public struct MoveBody: APIBody {
     public static let fields: Set<String> = ["pool"]
     public var pool: String
+
+    public init(pool: String) {
+        self.pool = pool
+    }
 }
 
 public struct OperatorRequestBody: APIBody {
@@ -144,6 +206,16 @@ public struct OperatorRequestBody: APIBody {
     public var pool: String?
     public var medium: String?
     public var library: String?
+
+    public init(
+        type: String? = nil, message: String, pool: String? = nil, medium: String? = nil, library: String? = nil
+    ) {
+        self.type = type
+        self.message = message
+        self.pool = pool
+        self.medium = medium
+        self.library = library
+    }
 }
 
 public struct MountBody: APIBody {
@@ -151,6 +223,11 @@ public struct MountBody: APIBody {
     /// A side or a logical medium.
     public var side: String
     public var drive: UInt32?
+
+    public init(side: String, drive: UInt32? = nil) {
+        self.side = side
+        self.drive = drive
+    }
 }
 
 public struct DismountBody: APIBody {
@@ -158,6 +235,11 @@ public struct DismountBody: APIBody {
     /// A medium or a logical medium.
     public var medium: String
     public var deferred: Bool?
+
+    public init(medium: String, deferred: Bool? = nil) {
+        self.medium = medium
+        self.deferred = deferred
+    }
 }
 
 public struct InjectBody: APIBody {
@@ -166,16 +248,31 @@ public struct InjectBody: APIBody {
     public var barcode: String
     public var media_type: String
     public var label: String?
+
+    public init(port: UInt32, barcode: String, media_type: String, label: String? = nil) {
+        self.port = port
+        self.barcode = barcode
+        self.media_type = media_type
+        self.label = label
+    }
 }
 
 public struct EjectBody: APIBody {
     public static let fields: Set<String> = ["port"]
     public var port: UInt32?
+
+    public init(port: UInt32? = nil) {
+        self.port = port
+    }
 }
 
 public struct InventoryBody: APIBody {
     public static let fields: Set<String> = ["media_type"]
     public var media_type: String?
+
+    public init(media_type: String? = nil) {
+        self.media_type = media_type
+    }
 }
 
 public struct AccessChangeBody: APIBody {
@@ -187,6 +284,18 @@ public struct AccessChangeBody: APIBody {
     public var rights: [String]?
     public var pool: String?
     public var library: String?
+
+    public init(
+        user: String? = nil, group: String? = nil, everyone: Bool? = nil, rights: [String]? = nil, pool: String? = nil,
+        library: String? = nil
+    ) {
+        self.user = user
+        self.group = group
+        self.everyone = everyone
+        self.rights = rights
+        self.pool = pool
+        self.library = library
+    }
 }
 
 public struct TokenBody: APIBody {
@@ -195,6 +304,12 @@ public struct TokenBody: APIBody {
     public var groups: [String]?
     /// ISO-8601; absent never expires.
     public var expires: String?
+
+    public init(principal: String, groups: [String]? = nil, expires: String? = nil) {
+        self.principal = principal
+        self.groups = groups
+        self.expires = expires
+    }
 }
 
 public struct EmptyBody: APIBody {

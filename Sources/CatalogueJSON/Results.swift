@@ -344,3 +344,15 @@ public struct ExportJSON: Codable, Sendable, Equatable {
         self.tables = tables
     }
 }
+
+/// An object a command just made or changed, read back for the answer: a
+/// concurrent caller may have deleted it in between, which is an NTMS error,
+/// not a crash.
+///
+/// - Throws: `ERROR_OBJECT_NOT_FOUND` (4312) when `value` is nil.
+public func present<T>(_ value: T?) throws(NtmsError) -> T {
+    guard let value else {
+        throw NtmsError(.objectNotFound, "the object was deleted by another caller before the answer was read")
+    }
+    return value
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CatalogueClient
 import CatalogueDomain
 import CatalogueEngine
 import CatalogueJSON
@@ -25,6 +26,11 @@ struct AccessCommand: AsyncParsableCommand {
         }
 
         var isCatalogue: Bool { pool == nil && library == nil }
+
+        /// The API's names for the object.
+        var query: [(String, String)] {
+            [("pool", pool), ("library", library)].compactMap { n, v in v.map { (n, $0) } }
+        }
 
         func object(in state: CatalogueState) throws -> SecuredObject {
             let names = NameResolver(state: state)
@@ -87,6 +93,17 @@ struct AccessCommand: AsyncParsableCommand {
         @OptionGroup var target: ObjectOptions
 
         func run() async throws {
+            if try await options.onServer({ client in
+                let lists: [AccessListJSON] = try await client.get("/v1/acl", query: target.query)
+                if target.isCatalogue {
+                    Output.emit(lists, json: options.json, text: lists.map(AccessCommand.text).joined(separator: "\n"))
+                } else {
+                    let list = try present(lists.first)
+                    Output.emit(list, json: options.json, text: AccessCommand.text(list))
+                }
+            }) {
+                return
+            }
             let catalogue = try await options.openReadOnly()
             defer { catalogue.close() }
             let state = catalogue.snapshot.state
@@ -110,7 +127,7 @@ struct AccessCommand: AsyncParsableCommand {
         @OptionGroup var entry: TrusteeOptions
 
         func run() async throws {
-            try await AccessCommand.change(options, target) { session, object in
+            try await AccessCommand.change(options, target, route: "grant", entry: entry) { session, object in
                 try await session.grantAccess(try entry.accessRights, to: entry.trustee, on: object)
             }
         }
@@ -125,7 +142,7 @@ struct AccessCommand: AsyncParsableCommand {
         @OptionGroup var entry: TrusteeOptions
 
         func run() async throws {
-            try await AccessCommand.change(options, target) { session, object in
+            try await AccessCommand.change(options, target, route: "revoke", entry: entry) { session, object in
                 try await session.revokeAccess(try entry.accessRights, from: entry.trustee, on: object)
             }
         }
@@ -143,7 +160,7 @@ struct AccessCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await AccessCommand.change(options, target) { session, object in
+            try await AccessCommand.change(options, target, route: "inherit", entry: nil) { session, object in
                 try await session.inheritAccess(on: object)
             }
         }
@@ -151,8 +168,19 @@ struct AccessCommand: AsyncParsableCommand {
 
     /// Applies one change as this process's user and prints the object's list after it.
     static func change(
-        _ options: StoreOptions, _ target: ObjectOptions, _ apply: (Session, SecuredObject) async throws -> Void
+        _ options: StoreOptions, _ target: ObjectOptions, route: String, entry: TrusteeOptions?,
+        _ apply: (Session, SecuredObject) async throws -> Void
     ) async throws {
+        if try await options.onServer({ client in
+            let body = AccessChangeBody(
+                user: entry?.user, group: entry?.group, everyone: entry?.everyone == true ? true : nil,
+                rights: entry.map { $0.rights.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
+                pool: target.pool, library: target.library)
+            let list: AccessListJSON = try await client.send(.POST, APIPath("/v1/acl") + route, body: body)
+            Output.emit(list, json: options.json, text: AccessCommand.text(list))
+        }) {
+            return
+        }
         let catalogue = try await options.open()
         defer { catalogue.close() }
         let object = try target.object(in: catalogue.snapshot.state)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CatalogueClient
 import CatalogueDomain
 import CatalogueEngine
 import CatalogueJSON
@@ -31,6 +32,17 @@ struct Allocate: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if try await options.onServer({ client in
+            let body: AllocationJSON = try await client.send(
+                .POST, "/v1/allocations",
+                body: AllocationBody(
+                    pool: pool, side: side, new: new ? true : nil, next: next,
+                    error_if_unavailable: errorIfUnavailable ? true : nil, timeout_ms: timeout.apiMilliseconds),
+                idempotencyKey: idempotencyKey)
+            Output.emit(body, json: options.json, text: body.text)
+        }) {
+            return
+        }
         let catalogue = try await options.open()
         defer { catalogue.close() }
         let names = Names(state: catalogue.snapshot.state)
@@ -61,13 +73,20 @@ struct Deallocate: AsyncParsableCommand {
     @Option(help: "A key that makes retries safe.") var idempotencyKey: String?
 
     func run() async throws {
+        if try await options.onServer({ client in
+            let body: SideJSON = try await client.send(
+                .POST, APIPath("/v1/lmids") + lmid + "deallocate", idempotencyKey: idempotencyKey)
+            Output.emit(body, json: options.json, text: body.text)
+        }) {
+            return
+        }
         let catalogue = try await options.open()
         defer { catalogue.close() }
         let logical = try Names(state: catalogue.snapshot.state).logicalMedium(lmid)
         try await options.session(catalogue).deallocate(logical.id, idempotencyKey: idempotencyKey)
         let state = catalogue.snapshot.state
-        let side = state.sides[logical.side]!
-        let body = SideJSON(side, state.media[side.medium]!)
+        let side = try present(state.sides[logical.side])
+        let body = SideJSON(side, try present(state.media[side.medium]))
         Output.emit(body, json: options.json, text: body.text)
     }
 }
@@ -107,93 +126,55 @@ struct Show: AsyncParsableCommand {
         if (kind == .drives || kind == .slots) != (library != nil) {
             throw ValidationError("`show drives` and `show slots` take a library; the other lists do not")
         }
-        let allowed: [Kind: Set<String>] = [
-            .pools: ["media-type"], .media: ["pool", "state", "library", "media-type"],
-            .sides: ["pool", "state", "library", "media-type"], .lmids: ["pool", "library", "media-type"],
-            .drives: ["state"], .slots: ["state"], .libraries: [], .mediaTypes: [],
-        ]
+        let allowed = Listing.filters[kind.rawValue] ?? []
         let given = [
             ("pool", poolFilter), ("state", stateFilter), ("library", libraryFilter), ("media-type", mediaTypeFilter),
         ].filter { $0.1 != nil }.map(\.0)
-        for name in given where !(allowed[kind] ?? []).contains(name) {
+        for name in given where !allowed.contains(name) {
             throw ValidationError("--\(name) does not apply to `show \(kind.rawValue)`")
         }
     }
 
-    /// The filters, resolved against the state: a name that names nothing is an NTMS error.
-    struct Filters {
-        var pool: PoolID?
-        var state: String?
-        var library: LibraryID?
-        var mediaType: MediaTypeID?
-
-        func admits(_ medium: Medium) -> Bool {
-            (pool == nil || medium.pool == pool) && (library == nil || medium.location.library == library)
-                && (mediaType == nil || medium.mediaType == mediaType)
+    func run() async throws {
+        let filters = [
+            ("pool", poolFilter), ("state", stateFilter), ("library", libraryFilter), ("media_type", mediaTypeFilter),
+        ].compactMap { name, value in value.map { (name, $0) } }
+        if try await options.onServer({ client in try await run(on: client, query: asOf.query + filters) }) { return }
+        let state = try await options.queryState(asOf: asOf.point).state
+        let filter = try ListingFilters(
+            pool: poolFilter, state: stateFilter, library: libraryFilter, mediaType: mediaTypeFilter, in: state)
+        switch kind {
+        case .pools: try emit(Listing.pools(state, filter), text: \.text)
+        case .media: try emit(Listing.media(state, filter), text: \.text)
+        case .sides: try emit(Listing.sides(state, filter), text: \.text)
+        case .lmids: try emit(Listing.logicalMedia(state, filter), text: \.text)
+        case .libraries: try emit(Listing.libraries(state), text: \.text)
+        case .drives:
+            try emit(Listing.drives(of: try Names(state: state).library(library ?? ""), state, filter), text: \.text)
+        case .slots:
+            try emit(Listing.slots(of: try Names(state: state).library(library ?? ""), state, filter), text: \.text)
+        case .mediaTypes: try emit(Listing.mediaTypes(state), text: Self.mediaTypeLine)
         }
-
-        func admits(state name: String) -> Bool { state == nil || name.caseInsensitiveCompare(state!) == .orderedSame }
     }
 
-    func run() async throws {
-        let state = try await options.queryState(asOf: asOf.point).state
-        let names = Names(state: state)
-        let filters = Filters(
-            pool: try poolFilter.map { try names.pool($0).id }, state: stateFilter,
-            library: try libraryFilter.map { try names.library($0).id },
-            mediaType: try mediaTypeFilter.map { try names.mediaType($0).id })
+    /// The same listing from a server's API.
+    private func run(on client: CatalogueClient, query: [(String, String)]) async throws {
+        let library = APIPath("/v1/libraries") + (library ?? "")
         switch kind {
-        case .pools:
-            let rows = state.pools.values.sorted { $0.path < $1.path }
-                .filter { filters.mediaType == nil || $0.mediaType == filters.mediaType }.map { PoolJSON($0, state) }
-            try emit(rows, text: \.text)
-        case .media:
-            let rows = state.media.values.sorted { $0.id < $1.id }.filter { medium in
-                filters.admits(medium)
-                    && (filters.admits(state: medium.physicalState.name)
-                        || state.sides(of: medium).contains { filters.admits(state: $0.state.name) })
-            }.map { MediumJSON($0, state) }
-            try emit(rows, text: \.text)
-        case .sides:
-            let rows = state.sides.values.sorted { $0.id < $1.id }.compactMap { side -> SideJSON? in
-                guard let medium = state.media[side.medium], filters.admits(medium),
-                    filters.admits(state: side.state.name)
-                else { return nil }
-                return SideJSON(side, medium)
-            }
-            try emit(rows, text: \.text)
-        case .lmids:
-            let rows = state.logicalMedia.values.sorted { $0.id < $1.id }.filter { logical in
-                guard let side = state.sides[logical.side], let medium = state.media[side.medium] else { return false }
-                return (filters.pool == nil || logical.pool == filters.pool)
-                    && (filters.library == nil || medium.location.library == filters.library)
-                    && (filters.mediaType == nil || medium.mediaType == filters.mediaType)
-            }.compactMap { LogicalMediumJSON($0, state) }
-            try emit(rows, text: \.text)
-        case .libraries:
-            try emit(state.libraries.values.sorted { $0.id < $1.id }.map(LibraryJSON.init), text: \.text)
-        case .drives:
-            let library = try names.library(library ?? "")
-            let rows = (0..<library.driveCount).compactMap {
-                state.drives[DriveAddress(library: library.id, number: $0)]
-            }
-            .filter { filters.admits(state: $0.state.name) }.map { DriveJSON($0, state) }
-            try emit(rows, text: \.text)
-        case .slots:
-            let library = try names.library(library ?? "")
-            func row(_ element: String, _ number: UInt32, _ location: MediumLocation) -> SlotJSON {
-                SlotJSON(element: element, number: number, medium: state.medium(at: location))
-            }
-            let slots =
-                library.slotCount == 0 ? [] : (1...library.slotCount).map { row("slot", $0, .slot(library.id, $0)) }
-            let ports =
-                library.portCount == 0 ? [] : (1...library.portCount).map { row("port", $0, .port(library.id, $0)) }
-            try emit((slots + ports).filter { filters.admits(state: $0.physical_state ?? "EMPTY") }, text: \.text)
+        case .pools: try emit(try await client.get("/v1/pools", query: query) as [PoolJSON], text: \.text)
+        case .media: try emit(try await client.get("/v1/media", query: query) as [MediumJSON], text: \.text)
+        case .sides: try emit(try await client.get("/v1/sides", query: query) as [SideJSON], text: \.text)
+        case .lmids: try emit(try await client.get("/v1/lmids", query: query) as [LogicalMediumJSON], text: \.text)
+        case .libraries: try emit(try await client.get("/v1/libraries", query: query) as [LibraryJSON], text: \.text)
+        case .drives: try emit(try await client.get(library + "drives", query: query) as [DriveJSON], text: \.text)
+        case .slots: try emit(try await client.get(library + "slots", query: query) as [SlotJSON], text: \.text)
         case .mediaTypes:
-            try emit(
-                state.mediaTypes.values.sorted { $0.id < $1.id }.map { MediaTypeJSON($0, state) },
-                text: { "\($0.id)  \($0.name)  \($0.side_count) side(s)" })
+            try emit(try await client.get("/v1/media-types", query: query) as [MediaTypeJSON], text: Self.mediaTypeLine)
         }
+    }
+
+    private static func mediaTypeLine(_ type: MediaTypeJSON) -> String {
+        "\(type.id)  \(type.name)  \(type.side_count) side(s)"
     }
 
     /// Prints the rows, sorted when asked: one line each by default, else in `--format`.

@@ -19,12 +19,16 @@ struct CheckpointCommand: AsyncParsableCommand {
         @OptionGroup var options: StoreOptions
 
         func run() async throws {
-            let catalogue = try await options.open()
-            defer { catalogue.close() }
-            let sequence = try catalogue.saveCheckpoint()
-            Output.emit(
-                CheckpointChangeJSON(sequence: sequence, removed: 0), json: options.json,
-                text: "checkpoint saved at event \(sequence)")
+            var remote: CheckpointChangeJSON?
+            let body: CheckpointChangeJSON
+            if try await options.onServer({ client in remote = try await client.send(.POST, "/v1/checkpoints") }) {
+                body = try present(remote)
+            } else {
+                let catalogue = try await options.open()
+                defer { catalogue.close() }
+                body = CheckpointChangeJSON(sequence: try catalogue.saveCheckpoint(), removed: 0)
+            }
+            Output.emit(body, json: options.json, text: "checkpoint saved at event \(body.sequence ?? 0)")
         }
     }
 
@@ -34,13 +38,18 @@ struct CheckpointCommand: AsyncParsableCommand {
         @OptionGroup var options: StoreOptions
 
         func run() async throws {
-            let listing = try Catalogue.listCheckpoints(at: options.directory)
-            let body = listing.map(CheckpointJSON.init)
+            var remote: [CheckpointJSON]?
+            let body: [CheckpointJSON]
+            if try await options.onServer({ client in remote = try await client.get("/v1/checkpoints") }) {
+                body = remote ?? []
+            } else {
+                body = try Catalogue.listCheckpoints(at: options.directory).map(CheckpointJSON.init)
+            }
             let text =
-                listing.isEmpty
+                body.isEmpty
                 ? "no checkpoints"
-                : listing.map {
-                    "event \($0.sequence)  \($0.byteCount) bytes  \($0.usable ? "usable" : "SKIPPED"): \($0.detail)"
+                : body.map {
+                    "event \($0.sequence)  \($0.bytes) bytes  \($0.usable ? "usable" : "SKIPPED"): \($0.detail)"
                 }.joined(separator: "\n")
             Output.emit(body, json: options.json, text: text)
         }
@@ -58,6 +67,8 @@ struct CheckpointCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            try options.requireStoreFiles(
+                "checkpoint drop", because: "removes records from the store's files while no catalogue writes them")
             let removed = try Catalogue.dropCheckpoints(at: options.directory, sequence: all ? nil : sequence)
             if !all, removed == 0, let sequence {
                 throw NtmsError(

@@ -25,6 +25,9 @@ struct Export: AsyncParsableCommand {
     @OptionGroup var asOf: AsOfOptions
 
     func run() async throws {
+        try options.requireStoreFiles(
+            "export", because: "reads one consistent snapshot of the store's files (over a server, `show --format csv`)"
+        )
         let catalogue = try await options.openReadOnly()
         defer { catalogue.close() }
         let showsProgress = isatty(STDERR_FILENO) == 1

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CatalogueClient
 import CatalogueDomain
 import CatalogueEngine
 import CatalogueJSON
@@ -12,6 +13,12 @@ struct Complete: AsyncParsableCommand {
     @Argument(help: "The logical medium (lmid-N) or its side.") var lmid: String
 
     func run() async throws {
+        if try await options.onServer({ client in
+            let body: SideJSON = try await client.send(.POST, APIPath("/v1/lmids") + lmid + "complete")
+            Output.emit(body, json: options.json, text: body.text)
+        }) {
+            return
+        }
         let catalogue = try await options.open()
         defer { catalogue.close() }
         let logical = try Names(state: catalogue.snapshot.state).logicalMedium(lmid)
@@ -28,6 +35,12 @@ struct Decommission: AsyncParsableCommand {
     @Argument(help: "The side: side-N or BARCODE:A.") var side: String
 
     func run() async throws {
+        if try await options.onServer({ client in
+            let body: SideJSON = try await client.send(.POST, APIPath("/v1/sides") + self.side + "decommission")
+            Output.emit(body, json: options.json, text: body.text)
+        }) {
+            return
+        }
         let catalogue = try await options.open()
         defer { catalogue.close() }
         let side = try Names(state: catalogue.snapshot.state).side(side)
@@ -50,13 +63,20 @@ struct Move: AsyncParsableCommand {
     @Option(help: "The destination pool (path or id).") var to: String
 
     func run() async throws {
+        if try await options.onServer({ client in
+            let body: MediumJSON = try await client.send(
+                .POST, APIPath("/v1/media") + self.medium + "move", body: MoveBody(pool: to))
+            Output.emit(body, json: options.json, text: body.text)
+        }) {
+            return
+        }
         let catalogue = try await options.open()
         defer { catalogue.close() }
         let names = Names(state: catalogue.snapshot.state)
         let medium = try names.medium(medium)
         try await options.session(catalogue).move(medium.id, to: try names.pool(to).id)
         let state = catalogue.snapshot.state
-        let body = MediumJSON(state.media[medium.id]!, state)
+        let body = MediumJSON(try present(state.media[medium.id]), state)
         Output.emit(body, json: options.json, text: body.text)
     }
 }
@@ -70,13 +90,18 @@ extension MediaCommand {
         @Argument(help: "The medium: medium-N or its bar code.") var medium: String
 
         func run() async throws {
+            if try await options.onServer({ client in
+                let body: DeletedMediumJSON = try await client.send(.DELETE, APIPath("/v1/media") + self.medium)
+                Output.emit(body, json: options.json, text: "deleted \(body.deleted) \(body.barcode)")
+            }) {
+                return
+            }
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let medium = try Names(state: catalogue.snapshot.state).medium(medium)
             try await options.session(catalogue).deleteMedium(medium.id)
-            Output.emit(
-                DeletedMediumJSON(medium), json: options.json,
-                text: "deleted \(medium.id) \(medium.barcode)")
+            let body = DeletedMediumJSON(medium)
+            Output.emit(body, json: options.json, text: "deleted \(body.deleted) \(body.barcode)")
         }
     }
 }
@@ -90,13 +115,18 @@ extension PoolCommand {
         @Argument(help: "The pool path or id.") var path: String
 
         func run() async throws {
+            if try await options.onServer({ client in
+                let body: DeletedPoolJSON = try await client.send(.DELETE, APIPath("/v1/pools") + path)
+                Output.emit(body, json: options.json, text: "deleted \(body.deleted) \(body.path)")
+            }) {
+                return
+            }
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let pool = try Names(state: catalogue.snapshot.state).pool(path)
             try await options.session(catalogue).deletePool(pool.id)
-            Output.emit(
-                DeletedPoolJSON(pool), json: options.json,
-                text: "deleted \(pool.id) \(pool.path)")
+            let body = DeletedPoolJSON(pool)
+            Output.emit(body, json: options.json, text: "deleted \(body.deleted) \(body.path)")
         }
     }
 }
@@ -112,36 +142,17 @@ struct History: AsyncParsableCommand {
     @Argument(help: "The object.") var object: String
 
     func run() async throws {
+        if try await options.onServer({ client in
+            let events: [EventJSON] = try await client.get(APIPath("/v1/history") + object)
+            let entries = events.map(EventView.init)
+            Output.emit(events, json: options.json, text: entries.map(\.text).joined(separator: "\n"))
+        }) {
+            return
+        }
         let catalogue = try await options.openReadOnly()
         defer { catalogue.close() }
-        let identifiers = try resolve(catalogue)
-        let entries = try catalogue.history(of: identifiers).map(EventView.init)
+        let entries = try catalogue.history(named: object).map { EventView(EventJSON($0)) }
         Output.emit(entries.map(\.json), json: options.json, text: entries.map(\.text).joined(separator: "\n"))
-    }
-
-    /// The identifiers whose events make up the object's history: a medium's own and its sides'.
-    private func resolve(_ catalogue: Catalogue) throws -> Set<UInt64> {
-        let state = catalogue.snapshot.state
-        let names = Names(state: state)
-        if let medium = try? names.medium(object) {
-            return Set([medium.id.rawValue] + medium.sides.map(\.rawValue))
-        }
-        if object.contains(":"), let side = try? names.side(object) { return [side.id.rawValue] }
-        if let pool = state.pool(atPath: object) { return [pool.id.rawValue] }
-        if let library = state.library(named: object) { return [library.id.rawValue] }
-        if let type = state.mediaType(named: object) { return [type.id.rawValue] }
-        if let dash = object.lastIndex(of: "-"), let number = UInt64(object[object.index(after: dash)...]), number > 0 {
-            return [number]
-        }
-        // A deleted medium: its bar code is only in the log.
-        let imported = try catalogue.history { event in
-            if case .mediumImported(let e) = event { return e.barcode == object }
-            return false
-        }
-        guard let last = imported.last, case .mediumImported(let e) = last.event else {
-            throw NtmsError(.objectNotFound, "nothing in the catalogue is named \(object)")
-        }
-        return Set([e.medium.rawValue] + (0..<UInt64(e.sideCount)).map { e.firstSide.rawValue + $0 })
     }
 }
 

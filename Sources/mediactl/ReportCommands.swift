@@ -1,4 +1,5 @@
 import ArgumentParser
+import CatalogueClient
 import CatalogueDomain
 import CatalogueEngine
 import CatalogueJSON
@@ -14,11 +15,22 @@ struct Report: AsyncParsableCommand {
             Scratch.self, LowWater.self, NearMax.self, Idle.self, Allocations.self, Requests.self, Drives.self,
         ])
 
-    /// Runs a report over the state now or as of `--as-of` and prints its rows.
-    static func run<Row: Encodable>(
-        _ options: StoreOptions, _ format: FormatOptions, _ asOf: AsOfOptions, _ rows: (QueryState) throws -> [Row]
+    /// Runs a report over the state now or as of `--as-of` and prints its
+    /// rows; on a server, its route `/v1/reports/NAME` with `query`.
+    static func run<Row: Codable>(
+        _ options: StoreOptions, _ format: FormatOptions, _ asOf: AsOfOptions, route name: String,
+        query: [(String, String?)] = [], _ rows: (QueryState) throws -> [Row]
     ) async throws {
-        let values = try rows(try await options.queryState(asOf: asOf.point))
+        let values: [Row]
+        var remote: [Row]?
+        if try await options.onServer({ client in
+            let given = query.compactMap { name, value in value.map { (name, $0) } }
+            remote = try await client.get(APIPath("/v1/reports") + name, query: asOf.query + given)
+        }) {
+            values = remote ?? []
+        } else {
+            values = try rows(try await options.queryState(asOf: asOf.point))
+        }
         Output.emit(Tabular(values), json: Output.json(values), format: format.resolved(json: options.json))
     }
 
@@ -31,7 +43,8 @@ struct Report: AsyncParsableCommand {
         @Option(help: "Only this media type.") var mediaType: String?
 
         func run() async throws {
-            try await Report.run(options, format, asOf) { query in
+            try await Report.run(options, format, asOf, route: "scratch", query: [("media_type", mediaType)]) {
+                query in
                 let state = query.state
                 let type = try mediaType.map { try Names(state: state).mediaType($0).id }
                 return state.scratchCounts().filter { type == nil || $0.mediaType == type }.map {
@@ -51,7 +64,8 @@ struct Report: AsyncParsableCommand {
         @Option(help: "The low-water mark, in sides.") var minimum: Int = 1
 
         func run() async throws {
-            try await Report.run(options, format, asOf) { query in
+            try await Report.run(options, format, asOf, route: "low-water", query: [("minimum", String(minimum))]) {
+                query in
                 let state = query.state
                 return state.poolsBelow(minimum: minimum).map { ScratchJSON($0, state) }
             }
@@ -68,7 +82,8 @@ struct Report: AsyncParsableCommand {
         @Option(help: "Allocations left, at most.") var within: UInt32 = 1
 
         func run() async throws {
-            try await Report.run(options, format, asOf) { query in
+            try await Report.run(options, format, asOf, route: "near-max", query: [("within", String(within))]) {
+                query in
                 let state = query.state
                 return state.sidesNearMaxAllocates(within: within).map { NearMaxJSON($0, state) }
             }
@@ -89,7 +104,7 @@ struct Report: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await Report.run(options, format, asOf) { query in
+            try await Report.run(options, format, asOf, route: "idle", query: [("days", String(days))]) { query in
                 let (state, now) = (query.state, query.now)
                 return state.mediaIdle(since: now - Int64(days) * JSONModel.nanosecondsPerDay).map {
                     IdleMediumJSON($0, now: now, state)
@@ -110,6 +125,14 @@ struct Report: AsyncParsableCommand {
         func run() async throws {
             let end = to?.nanoseconds ?? wallClockNow()
             let start = from?.nanoseconds ?? end - JSONModel.nanosecondsPerDay
+            if try await options.onServer({ client in
+                let rows: [ActivityJSON] = try await client.get(
+                    "/v1/reports/allocations",
+                    query: [("from", JSONModel.time(start)), ("to", JSONModel.time(end))])
+                Output.emit(Tabular(rows), json: Output.json(rows), format: format.resolved(json: options.json))
+            }) {
+                return
+            }
             let catalogue = try await options.openReadOnly()
             defer { catalogue.close() }
             let rows = try catalogue.activity(from: start, to: end).map(ActivityJSON.init)
@@ -125,7 +148,7 @@ struct Report: AsyncParsableCommand {
         @OptionGroup var asOf: AsOfOptions
 
         func run() async throws {
-            try await Report.run(options, format, asOf) { query in
+            try await Report.run(options, format, asOf, route: "requests") { query in
                 query.state.openRequests().map { RequestAgeJSON($0, now: query.now) }
             }
         }
@@ -140,7 +163,7 @@ struct Report: AsyncParsableCommand {
         @Option(help: "Only this library.") var library: String?
 
         func run() async throws {
-            try await Report.run(options, format, asOf) { query in
+            try await Report.run(options, format, asOf, route: "drives", query: [("library", library)]) { query in
                 let (state, now) = (query.state, query.now)
                 let only = try library.map { try Names(state: state).library($0).id }
                 return state.driveUtilisation(at: now).filter { only == nil || $0.drive.library == only }.map {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CatalogueClient
 import CatalogueDomain
 import CatalogueEngine
 import CatalogueJSON
@@ -6,6 +7,15 @@ import Foundation
 
 extension WaitTimeout: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
+
+    /// The API's `timeout_ms`: absent for no wait, 4294967295 for forever.
+    var apiMilliseconds: UInt32? {
+        switch self {
+        case .infinite: .max
+        case .milliseconds(0): nil
+        case .milliseconds(let milliseconds): milliseconds
+        }
+    }
 }
 
 struct Requests: AsyncParsableCommand {
@@ -23,6 +33,17 @@ struct Requests: AsyncParsableCommand {
     var console = false
 
     func run() async throws {
+        if try await options.onServer({ client in
+            var rows: [RequestJSON] = try await client.get("/v1/requests", query: all ? [("all", "true")] : [])
+            if console {
+                for (index, row) in rows.enumerated() where row.state == "SUBMITTED" {
+                    rows[index] = try await client.send(.POST, APIPath("/v1/requests") + row.id + "display")
+                }
+            }
+            Output.emit(rows, json: options.json, text: rows.map(\.text).joined(separator: "\n"))
+        }) {
+            return
+        }
         let catalogue = try await console ? options.open() : options.openReadOnly()
         defer { catalogue.close() }
         let listed = catalogue.requests(all: all)
@@ -60,6 +81,15 @@ struct RequestCommand: AsyncParsableCommand {
                 throw UsageError(
                     message: "--type is one of MESSAGE, NEWMEDIA, MOVEMEDIA, CLEANER, DEVICESERVICE, not \(type)")
             }
+            if try await options.onServer({ client in
+                let body: RequestJSON = try await client.send(
+                    .POST, "/v1/requests",
+                    body: OperatorRequestBody(
+                        type: kind.name, message: message, pool: pool, medium: medium, library: library))
+                Output.emit(body, json: options.json, text: body.text)
+            }) {
+                return
+            }
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let names = Names(state: catalogue.snapshot.state)
@@ -80,7 +110,7 @@ struct RequestCommand: AsyncParsableCommand {
         @Argument(help: "The request id (request-N).") var id: String
 
         func run() async throws {
-            try await answer(id, options) { session, id in
+            try await answer(id, "display", options) { session, id in
                 guard session.catalogue.snapshot.state.requests[id] != nil else {
                     throw NtmsError(.objectNotFound, "no operator request \(id)")
                 }
@@ -96,7 +126,7 @@ struct RequestCommand: AsyncParsableCommand {
         @Argument(help: "The request id (request-N).") var id: String
 
         func run() async throws {
-            try await answer(id, options) { session, id in try await session.acknowledgeRequest(id) }
+            try await answer(id, "ack", options) { session, id in try await session.acknowledgeRequest(id) }
         }
     }
 
@@ -107,7 +137,7 @@ struct RequestCommand: AsyncParsableCommand {
         @Argument(help: "The request id (request-N).") var id: String
 
         func run() async throws {
-            try await answer(id, options) { session, id in try await session.satisfyRequest(id) }
+            try await answer(id, "satisfy", options) { session, id in try await session.satisfyRequest(id) }
         }
     }
 
@@ -118,7 +148,7 @@ struct RequestCommand: AsyncParsableCommand {
         @Argument(help: "The request id (request-N).") var id: String
 
         func run() async throws {
-            try await answer(id, options) { session, id in try await session.cancelRequest(id) }
+            try await answer(id, "cancel", options) { session, id in try await session.cancelRequest(id) }
         }
     }
 
@@ -133,9 +163,18 @@ struct RequestCommand: AsyncParsableCommand {
         @Option(help: "Milliseconds to wait, or `infinite` (0: just check).") var timeout: WaitTimeout = .infinite
 
         func run() async throws {
+            let id = try requestID(id)
+            if try await options.onServer({ client in
+                let body: RequestJSON = try await client.get(
+                    APIPath("/v1/requests") + id.description + "wait",
+                    query: timeout.apiMilliseconds.map { [("timeout_ms", String($0))] } ?? [])
+                Output.emit(body, json: options.json, text: body.text)
+            }) {
+                return
+            }
             let catalogue = try await options.open()
             defer { catalogue.close() }
-            let request = try await options.session(catalogue).waitForRequest(try requestID(id), timeout: timeout)
+            let request = try await options.session(catalogue).waitForRequest(id, timeout: timeout)
             let body = RequestJSON(request, catalogue.snapshot.state)
             Output.emit(body, json: options.json, text: body.text)
         }
@@ -159,6 +198,14 @@ struct Watch: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if try await options.onServer({ client in
+            for try await line in client.events(from: from ?? (toHead ? 1 : nil), toHead: toHead) {
+                // The server sends each event as the JSON model's line, as `write` prints it.
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            }
+        }) {
+            return
+        }
         let catalogue = try await options.openReadOnly()
         defer { catalogue.close() }
         if toHead {
@@ -190,12 +237,20 @@ func requestID(_ text: String) throws -> OperatorRequestID {
     return id
 }
 
+/// Runs an operator's answer to a request, `action` on the files or the route of that name on a server.
 private func answer(
-    _ text: String, _ options: StoreOptions, _ action: (Session, OperatorRequestID) async throws -> Void
+    _ text: String, _ route: String, _ options: StoreOptions,
+    _ action: (Session, OperatorRequestID) async throws -> Void
 ) async throws {
+    let id = try requestID(text)
+    if try await options.onServer({ client in
+        let body: RequestJSON = try await client.send(.POST, APIPath("/v1/requests") + id.description + route)
+        Output.emit(body, json: options.json, text: body.text)
+    }) {
+        return
+    }
     let catalogue = try await options.open()
     defer { catalogue.close() }
-    let id = try requestID(text)
     try await action(try options.session(catalogue), id)
     try printRequest(id, catalogue, json: options.json)
 }

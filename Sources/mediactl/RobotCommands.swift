@@ -1,4 +1,5 @@
 import ArgumentParser
+import CatalogueClient
 import CatalogueDomain
 import CatalogueEngine
 import CatalogueHardware
@@ -53,6 +54,14 @@ struct Mount: AsyncParsableCommand {
     @Option(help: "Mount into this drive (numbered from 0).") var drive: UInt32?
 
     func run() async throws {
+        if try await options.onServer({ client in
+            if !options.json { progress("mounting \(target)...") }
+            let start = ContinuousClock.now
+            let body: MountJSON = try await client.send(.POST, "/v1/mount", body: MountBody(side: target, drive: drive))
+            Output.emit(body, json: options.json, text: text(body, since: start))
+        }) {
+            return
+        }
         let catalogue = try await options.open()
         defer { catalogue.close() }
         let state = catalogue.snapshot.state
@@ -67,8 +76,12 @@ struct Mount: AsyncParsableCommand {
         }
         let result = try await options.session(catalogue).mount(side, drive: drive)
         let body = MountJSON(side: side, result: result, catalogue.snapshot.state)
-        let how = result.moved ? "in \(seconds(since: start))" : "without a move (it was still in the drive)"
-        Output.emit(body, json: options.json, text: "mounted \(target) in drive \(result.drive.number) \(how)")
+        Output.emit(body, json: options.json, text: text(body, since: start))
+    }
+
+    private func text(_ body: MountJSON, since start: ContinuousClock.Instant) -> String {
+        let how = body.robot_moved ? "in \(seconds(since: start))" : "without a move (it was still in the drive)"
+        return "mounted \(target) in drive \(body.drive) \(how)"
     }
 }
 
@@ -82,6 +95,15 @@ struct Dismount: AsyncParsableCommand {
     @Flag(help: "NTMS_DISMOUNT_DEFERRED: leave it in the drive for now.") var deferred = false
 
     func run() async throws {
+        if try await options.onServer({ client in
+            if !deferred, !options.json { progress("dismounting \(target)...") }
+            let start = ContinuousClock.now
+            let body: MediumMovedJSON = try await client.send(
+                .POST, "/v1/dismount", body: DismountBody(medium: target, deferred: deferred ? true : nil))
+            Output.emit(body, json: options.json, text: text(body, since: start))
+        }) {
+            return
+        }
         let catalogue = try await options.open()
         defer { catalogue.close() }
         let state = catalogue.snapshot.state
@@ -99,12 +121,13 @@ struct Dismount: AsyncParsableCommand {
         try await options.session(catalogue).dismount(medium.id, deferred: deferred)
         let now = catalogue.snapshot.state
         let body = MediumMovedJSON(now.media[medium.id] ?? medium, deferred: deferred, now)
-        let location = body.location.text
-        Output.emit(
-            body, json: options.json,
-            text: deferred
-                ? "\(medium.barcode) stays in \(location) (deferred)"
-                : "\(medium.barcode) is back in \(location) after \(seconds(since: start))")
+        Output.emit(body, json: options.json, text: text(body, since: start))
+    }
+
+    private func text(_ body: MediumMovedJSON, since start: ContinuousClock.Instant) -> String {
+        deferred
+            ? "\(body.barcode) stays in \(body.location.text) (deferred)"
+            : "\(body.barcode) is back in \(body.location.text) after \(seconds(since: start))"
     }
 }
 
@@ -124,6 +147,15 @@ struct Inject: AsyncParsableCommand {
     @Option(help: "What its label says: free, import or none.") var label: LabelArgument = .free
 
     func run() async throws {
+        if try await options.onServer({ client in
+            let start = ContinuousClock.now
+            let row: MediumJSON = try await client.send(
+                .POST, APIPath("/v1/libraries") + self.library + "inject",
+                body: InjectBody(port: port, barcode: barcode, media_type: mediaType, label: label.rawValue))
+            Output.emit(row, json: options.json, text: "injected in \(seconds(since: start)): \(row.text)")
+        }) {
+            return
+        }
         let catalogue = try await options.open()
         defer { catalogue.close() }
         let state = catalogue.snapshot.state
@@ -144,7 +176,7 @@ struct Inject: AsyncParsableCommand {
             throw error
         }
         let now = catalogue.snapshot.state
-        let row = MediumJSON(now.media[medium]!, now)
+        let row = MediumJSON(try present(now.media[medium]), now)
         Output.emit(row, json: options.json, text: "injected in \(seconds(since: start)): \(row.text)")
     }
 }
@@ -159,14 +191,24 @@ struct Eject: AsyncParsableCommand {
     @Option(help: "The port (default: the first empty one).") var port: UInt32?
 
     func run() async throws {
+        let start = ContinuousClock.now
+        if try await options.onServer({ client in
+            let body: EjectJSON = try await client.send(
+                .POST, APIPath("/v1/media") + self.medium + "eject", body: EjectBody(port: port))
+            Output.emit(body, json: options.json, text: text(body, since: start))
+        }) {
+            return
+        }
         let catalogue = try await options.open()
         defer { catalogue.close() }
         let medium = try Names(state: catalogue.snapshot.state).medium(self.medium)
-        let start = ContinuousClock.now
         let used = try await options.session(catalogue).eject(medium.id, port: port)
-        Output.emit(
-            EjectJSON(medium, port: used, catalogue.snapshot.state), json: options.json,
-            text: "\(medium.barcode) is in port \(used) after \(seconds(since: start)); it is offline now")
+        let body = EjectJSON(medium, port: used, catalogue.snapshot.state)
+        Output.emit(body, json: options.json, text: text(body, since: start))
+    }
+
+    private func text(_ body: EjectJSON, since start: ContinuousClock.Instant) -> String {
+        "\(body.barcode) is in port \(body.port) after \(seconds(since: start)); it is offline now"
     }
 }
 
@@ -185,31 +227,24 @@ struct Inventory: AsyncParsableCommand {
     @Option(help: "Media type for new cartridges.") var mediaType: String?
 
     func run() async throws {
+        if !options.json { progress("reading the changer of \(library)...") }
+        if try await options.onServer({ client in
+            let body: InventoryJSON = try await client.send(
+                .POST, APIPath("/v1/libraries") + self.library + "inventory", body: InventoryBody(media_type: mediaType)
+            )
+            Output.emit(body, json: options.json, text: body.text)
+        }) {
+            return
+        }
         let catalogue = try await options.open()
         defer { catalogue.close() }
         let before = catalogue.snapshot.state
         let names = Names(state: before)
         let library = try names.library(self.library)
         let type = try mediaType.map { try names.mediaType($0).id }
-        if !options.json { progress("reading the changer of \(library.name)...") }
         let report = try await options.session(catalogue).inventory(library.id, mediaType: type)
-        let after = catalogue.snapshot.state
-        func barcode(_ id: MediumID) -> String { after.media[id]?.barcode ?? before.media[id]?.barcode ?? "\(id)" }
-        func place(_ location: MediumLocation) -> String { LocationJSON(location, in: after).text }
-        let body = InventoryJSON(report, library: library.id, before: before, after: after)
-        var lines = ["found where expected: \(report.confirmed)"]
-        lines += report.taken.moved.map { "moved         \(barcode($0.medium))  \(place($0.from)) -> \(place($0.to))" }
-        lines += report.taken.missing.map { "missing       \(barcode($0))  (now offline)" }
-        lines += report.registered.compactMap { id in
-            after.media[id].map {
-                "new           \($0.barcode)  \(place($0.location))  \(after.pools[$0.pool]?.path ?? "")"
-            }
-        }
-        lines += report.taken.unidentified.map {
-            "unidentified  \(place($0.location))  \($0.barcode.isEmpty ? "(no label)" : $0.barcode): \($0.reason)"
-        }
-        lines += report.warnings.map { "warning: \($0)" }
-        Output.emit(body, json: options.json, text: lines.joined(separator: "\n"))
+        let body = InventoryJSON(report, library: library.id, before: before, after: catalogue.snapshot.state)
+        Output.emit(body, json: options.json, text: body.text)
     }
 }
 
@@ -241,6 +276,7 @@ struct Simulate: AsyncParsableCommand {
         @Argument(help: "The simulated library (name or id).") var library: String
 
         func robot() async throws -> (Catalogue, Library, SimulatedChanger) {
+            try options.requireStoreFiles("simulate", because: "acts on the simulated robot kept beside the store")
             let catalogue = try await options.open()
             do {
                 let library = try Names(state: catalogue.snapshot.state).library(self.library)

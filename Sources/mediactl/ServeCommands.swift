@@ -1,4 +1,5 @@
 import ArgumentParser
+import CatalogueClient
 import CatalogueDomain
 import CatalogueEngine
 import CatalogueJSON
@@ -31,6 +32,7 @@ struct Serve: AsyncParsableCommand {
     var idleTimeout: Int = 30
 
     func run() async throws {
+        try options.requireStoreFiles("serve", because: "serves a store's files")
         var configuration = ServerConfiguration(
             listeners: try listeners.map { text throws(NtmsError) in try ServerListener(parsing: text) },
             tlsCertificate: tlsCert, tlsKey: tlsKey)
@@ -71,26 +73,39 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "When it stops working: an ISO-8601 time, or a number of days from now.") var expires: String?
 
         func run() async throws {
+            if try await options.onServer({ client in
+                let expiry = try expires.map { try JSONModel.time(expiryTime($0, now: wallClockNow())) }
+                let body: IssuedTokenJSON = try await client.send(
+                    .POST, "/v1/tokens",
+                    body: TokenBody(principal: principal, groups: groups.isEmpty ? nil : groups, expires: expiry))
+                Output.emit(body, json: options.json, text: text(body))
+            }) {
+                return
+            }
             let catalogue = try await options.open()
             defer { catalogue.close() }
-            let expiry = try expires.map { text -> Int64 in
-                if let days = Int(text), (1...36_500).contains(days) {
-                    return catalogue.now + Int64(days) * 86_400_000_000_000
-                }
-                guard let date = ISO8601DateFormatter().date(from: text) else {
-                    throw ValidationError(
-                        "--expires is an ISO-8601 time or 1 to 36500 days, not \(TextRules.preview(text))")
-                }
-                return Int64(date.timeIntervalSince1970 * 1e9)
-            }
+            let expiry = try expires.map { try expiryTime($0, now: catalogue.now) }
             let issued = try await options.session(catalogue).issueToken(
                 for: Principal(user: principal, groups: groups), expires: expiry)
-            let token = catalogue.snapshot.state.tokens[issued.id]!
+            let token = try present(catalogue.snapshot.state.tokens[issued.id])
             let body = IssuedTokenJSON(token, secret: issued.secret)
-            Output.emit(
-                body, json: options.json,
-                text:
-                    "\(body.id) for \(body.principal)\(body.expires.map { ", expires \($0)" } ?? "")\n\(issued.secret)")
+            Output.emit(body, json: options.json, text: text(body))
+        }
+
+        private func text(_ body: IssuedTokenJSON) -> String {
+            "\(body.id) for \(body.principal)\(body.expires.map { ", expires \($0)" } ?? "")\n\(body.token)"
+        }
+
+        /// `--expires`: an ISO-8601 time, or whole days from `now`, in nanoseconds since 1970.
+        private func expiryTime(_ text: String, now: Int64) throws -> Int64 {
+            if let days = Int(text), (1...36_500).contains(days) {
+                return now + Int64(days) * 86_400_000_000_000
+            }
+            guard let date = ISO8601DateFormatter().date(from: text) else {
+                throw ValidationError(
+                    "--expires is an ISO-8601 time or 1 to 36500 days, not \(TextRules.preview(text))")
+            }
+            return Int64(date.timeIntervalSince1970 * 1e9)
         }
     }
 
@@ -100,9 +115,15 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var options: StoreOptions
 
         func run() async throws {
-            let catalogue = try await options.openReadOnly()
-            defer { catalogue.close() }
-            let tokens = catalogue.snapshot.state.tokens.values.sorted { $0.id < $1.id }.map(TokenJSON.init)
+            var remote: [TokenJSON]?
+            let tokens: [TokenJSON]
+            if try await options.onServer({ client in remote = try await client.get("/v1/tokens") }) {
+                tokens = remote ?? []
+            } else {
+                let catalogue = try await options.openReadOnly()
+                defer { catalogue.close() }
+                tokens = catalogue.snapshot.state.tokens.values.sorted { $0.id < $1.id }.map(TokenJSON.init)
+            }
             Output.emit(
                 tokens, json: options.json,
                 text: tokens.map {
@@ -122,10 +143,16 @@ struct TokenCommand: AsyncParsableCommand {
             guard token.hasPrefix("token-"), let number = UInt64(token.dropFirst("token-".count)) else {
                 throw NtmsError(.objectNotFound, "no token \"\(TextRules.preview(token))\"; name it token-N")
             }
+            if try await options.onServer({ client in
+                let body: TokenJSON = try await client.send(.DELETE, APIPath("/v1/tokens") + token)
+                Output.emit(body, json: options.json, text: "revoked \(body.id) of \(body.principal)")
+            }) {
+                return
+            }
             let catalogue = try await options.open()
             defer { catalogue.close() }
             try await options.session(catalogue).revokeToken(TokenID(number))
-            let body = TokenJSON(catalogue.snapshot.state.tokens[TokenID(number)]!)
+            let body = TokenJSON(try present(catalogue.snapshot.state.tokens[TokenID(number)]))
             Output.emit(body, json: options.json, text: "revoked \(body.id) of \(body.principal)")
         }
     }

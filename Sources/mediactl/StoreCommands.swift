@@ -1,4 +1,5 @@
 import ArgumentParser
+import CatalogueClient
 import CatalogueDomain
 import CatalogueEngine
 import CatalogueJSON
@@ -19,6 +20,7 @@ struct Init: AsyncParsableCommand {
     var group: String?
 
     func run() async throws {
+        try options.requireStoreFiles("init", because: "creates a store's files")
         // The default place's parents (~/.local/share) may not exist yet on a new account.
         let parent = URL(fileURLWithPath: options.directory).deletingLastPathComponent().path
         if !FileManager.default.fileExists(atPath: parent) {
@@ -68,6 +70,8 @@ struct Audit: AsyncParsableCommand {
     var anchors: [ChainAnchor] = []
 
     func run() async throws {
+        try options.requireStoreFiles(
+            "audit", because: "verifies the store's files themselves (a server's word is not an audit)")
         let report = try Catalogue.audit(at: options.directory, hashesAt: hashesAt, anchors: anchors)
         let body = AuditJSON(report)
         var lines = [
@@ -103,12 +107,19 @@ struct MediaTypeCommand: AsyncParsableCommand {
         @Option(help: "Sides per medium: 1 for tape, 2 for two-sided optical disks.") var sides: Int
 
         func run() async throws {
+            if try await options.onServer({ client in
+                let body: MediaTypeJSON = try await client.send(
+                    .POST, "/v1/media-types", body: MediaTypeBody(name: name, sides: sides))
+                Output.emit(body, json: options.json, text: "\(body.id) \(name) (\(sides) side(s))")
+            }) {
+                return
+            }
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let id = try await options.session(catalogue).registerMediaType(name: name, sides: sides)
-            let type = catalogue.snapshot.state.mediaTypes[id]!
+            let state = catalogue.snapshot.state
             Output.emit(
-                MediaTypeJSON(type, catalogue.snapshot.state), json: options.json,
+                MediaTypeJSON(try present(state.mediaTypes[id]), state), json: options.json,
                 text: "\(id) \(name) (\(sides) side(s))")
         }
     }
@@ -131,13 +142,28 @@ struct LibraryCommand: AsyncParsableCommand {
         var timing: TimingPreset = .instant
 
         func run() async throws {
+            if try await options.onServer({ client in
+                guard timing == .instant else {
+                    throw UsageError(
+                        message: "--timing sets the simulated robot in the store's directory: run it on the store files"
+                    )
+                }
+                let body: LibraryJSON = try await client.send(
+                    .POST, "/v1/libraries",
+                    body: LibraryBody(
+                        name: name, slots: slots, drives: drives, ports: ports, driver: changer.driver?.name,
+                        device: changer.device))
+                Output.emit(body, json: options.json, text: "\(body.id) \(name)")
+            }) {
+                return
+            }
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let session = try options.session(catalogue)
             let id = try await session.addLibrary(
                 name: name, slots: slots, drives: drives, ports: ports, changer: changer.attachment)
             if changer.driver == .simulated { try catalogue.simulatedRobot(for: id).setTiming(timing.timing) }
-            let library = catalogue.snapshot.state.libraries[id]!
+            let library = try present(catalogue.snapshot.state.libraries[id])
             Output.emit(LibraryJSON(library), json: options.json, text: "\(id) \(name)")
         }
     }
@@ -155,12 +181,20 @@ struct LibraryCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            guard let attachment = changer.attachment else { return }
+            if try await options.onServer({ client in
+                let body: LibraryJSON = try await client.send(
+                    .PUT, APIPath("/v1/libraries") + library + "changer",
+                    body: ChangerBody(driver: attachment.kind.name, device: changer.device))
+                Output.emit(body, json: options.json, text: "\(body.id) \(body.name): \(attachment.kind.name) changer")
+            }) {
+                return
+            }
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let id = try Names(state: catalogue.snapshot.state).library(library).id
-            guard let attachment = changer.attachment else { return }
             try await options.session(catalogue).attachChanger(id, kind: attachment.kind, device: attachment.device)
-            let updated = catalogue.snapshot.state.libraries[id]!
+            let updated = try present(catalogue.snapshot.state.libraries[id])
             Output.emit(
                 LibraryJSON(updated), json: options.json,
                 text: "\(id) \(updated.name): \(attachment.kind.name) changer")
@@ -175,13 +209,18 @@ struct LibraryCommand: AsyncParsableCommand {
         @Argument(help: "The library's name or id.") var library: String
 
         func run() async throws {
+            if try await options.onServer({ client in
+                let body: DeletedLibraryJSON = try await client.send(.DELETE, APIPath("/v1/libraries") + library)
+                Output.emit(body, json: options.json, text: "deleted \(body.deleted) \(body.name)")
+            }) {
+                return
+            }
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let found = try Names(state: catalogue.snapshot.state).library(library)
             try await options.session(catalogue).deleteLibrary(found.id)
-            Output.emit(
-                DeletedLibraryJSON(found), json: options.json,
-                text: "deleted \(found.id) \(found.name)")
+            let body = DeletedLibraryJSON(found)
+            Output.emit(body, json: options.json, text: "deleted \(body.deleted) \(body.name)")
         }
     }
 }
@@ -232,6 +271,16 @@ struct PoolCommand: AsyncParsableCommand {
         @OptionGroup var policy: PolicyFlags
 
         func run() async throws {
+            if try await options.onServer({ client in
+                let body: PoolJSON = try await client.send(
+                    .POST, "/v1/pools",
+                    body: PoolBody(
+                        path: path, media_type: mediaType, from_scratch: policy.fromScratch,
+                        to_scratch: policy.toScratch, max_allocates: policy.maxAllocates))
+                Output.emit(body, json: options.json, text: "\(body.id) \(path)")
+            }) {
+                return
+            }
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let names = Names(state: catalogue.snapshot.state)
@@ -239,7 +288,7 @@ struct PoolCommand: AsyncParsableCommand {
             let id = try await options.session(catalogue).createPool(
                 path: path, mediaType: type, policy: policy.applied(to: PoolPolicy()))
             let state = catalogue.snapshot.state
-            Output.emit(PoolJSON(state.pools[id]!, state), json: options.json, text: "\(id) \(path)")
+            Output.emit(PoolJSON(try present(state.pools[id]), state), json: options.json, text: "\(id) \(path)")
         }
     }
 
@@ -251,13 +300,23 @@ struct PoolCommand: AsyncParsableCommand {
         @OptionGroup var policy: PolicyFlags
 
         func run() async throws {
+            if try await options.onServer({ client in
+                let body: PoolJSON = try await client.send(
+                    .PUT, APIPath("/v1/pools") + path + "policy",
+                    body: PoolPolicyBody(
+                        from_scratch: policy.fromScratch, to_scratch: policy.toScratch,
+                        max_allocates: policy.maxAllocates))
+                Output.emit(body, json: options.json, text: body.text)
+            }) {
+                return
+            }
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let pool = try Names(state: catalogue.snapshot.state).pool(path)
             try await options.session(catalogue).setPoolPolicy(pool.id, policy.applied(to: pool.policy))
             let state = catalogue.snapshot.state
-            let updated = state.pools[pool.id]!
-            Output.emit(PoolJSON(updated, state), json: options.json, text: PoolJSON(updated, state).text)
+            let body = PoolJSON(try present(state.pools[pool.id]), state)
+            Output.emit(body, json: options.json, text: body.text)
         }
     }
 }
@@ -291,6 +350,16 @@ struct MediaCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            if try await options.onServer({ client in
+                let body: MediumJSON = try await client.send(
+                    .POST, "/v1/media",
+                    body: MediumBody(
+                        media_type: mediaType, barcode: barcode, library: library, slot: slot,
+                        label: label.rawValue))
+                Output.emit(body, json: options.json, text: body.text)
+            }) {
+                return
+            }
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let names = Names(state: catalogue.snapshot.state)
@@ -300,7 +369,7 @@ struct MediaCommand: AsyncParsableCommand {
             let id = try await options.session(catalogue).registerMedium(
                 barcode: barcode, mediaType: type.id, location: location, label: label.label)
             let state = catalogue.snapshot.state
-            let medium = MediumJSON(state.media[id]!, state)
+            let medium = MediumJSON(try present(state.media[id]), state)
             Output.emit(medium, json: options.json, text: medium.text)
         }
     }

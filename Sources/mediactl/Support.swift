@@ -1,4 +1,5 @@
 import ArgumentParser
+import CatalogueClient
 import CatalogueDomain
 import CatalogueEngine
 import CatalogueJSON
@@ -27,6 +28,81 @@ struct StoreOptions: ParsableArguments {
             "The application recorded with every event this command causes (declared, not verified).",
             valueName: "name"))
     var application = "mediactl"
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Run against this server instead of the store files: unix:PATH, http://HOST:PORT or https://HOST:PORT (default: $MEDIACTL_SERVER, unless --store is given).",
+            valueName: "url"))
+    var server: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A file holding the bearer token a TCP server needs (default: the token in $MEDIACTL_TOKEN).",
+            valueName: "path"))
+    var tokenFile: String?
+
+    @Option(
+        name: .customLong("server-ca"),
+        help: ArgumentHelp(
+            "A PEM file of the certificates that may sign an https server's (default: the system's).",
+            valueName: "path"))
+    var serverCA: String?
+
+    func validate() throws {
+        if server != nil, store != nil {
+            throw ValidationError("--server and --store cannot be combined: a command runs on one or the other")
+        }
+    }
+
+    /// The server the command runs against: --server, else $MEDIACTL_SERVER
+    /// unless --store names the files. Nil: the store files.
+    var serverAddress: String? {
+        let address = server ?? (store == nil ? ProcessInfo.processInfo.environment["MEDIACTL_SERVER"] : nil)
+        return address?.isEmpty == false ? address : nil
+    }
+
+    /// Runs `remote` with a client of the named server and says so; false
+    /// when no server is named and the command is to use the store files.
+    func onServer(_ remote: (CatalogueClient) async throws -> Void) async throws -> Bool {
+        guard let address = serverAddress else { return false }
+        let client = try CatalogueClient(
+            endpoint: try ServerEndpoint(address), token: try bearerToken(), trustedCertificates: serverCA,
+            application: application)
+        do {
+            try await remote(client)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+        return true
+    }
+
+    /// Refuses a command that works on the store files only when a server is named.
+    func requireStoreFiles(_ command: String, because reason: String) throws {
+        guard serverAddress != nil else { return }
+        throw UsageError(message: "`mediactl \(command)` \(reason), so it does not run against a server")
+    }
+
+    /// The token from --token-file, else $MEDIACTL_TOKEN (never an argument: others could read it in ps).
+    private func bearerToken() throws -> String? {
+        guard let tokenFile else {
+            let token = ProcessInfo.processInfo.environment["MEDIACTL_TOKEN"]
+            return token?.isEmpty == false ? token : nil
+        }
+        guard let data = FileManager.default.contents(atPath: tokenFile),
+            let text = String(data: data, encoding: .utf8)
+        else {
+            throw NtmsError(.pathNotFound, "cannot read the token file \(TextRules.preview(tokenFile))")
+        }
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty, !token.contains(where: \.isNewline) else {
+            throw NtmsError(.invalidParameter, "the token file \(TextRules.preview(tokenFile)) holds no single token")
+        }
+        return token
+    }
 
     var directory: String {
         store ?? ProcessInfo.processInfo.environment["MEDIACTL_STORE"] ?? Self.defaultStore(uid: geteuid())

@@ -87,13 +87,54 @@ struct EventView {
     let json: EventJSON
     let text: String
 
-    init(_ logged: LoggedEvent) {
-        json = EventJSON(logged)
+    /// Made from the JSON model, so the same event reads alike from the store files and from a server.
+    init(_ json: EventJSON) {
+        self.json = json
         // Every field came from the log: escaped, so no stored text can drive the terminal or forge a line.
-        let details = logged.event.fields.map { ($0.name, $0.value.description) }.filter { !$0.1.isEmpty }
+        let details = json.fields.map { ($0.key, Self.text($0.value)) }.filter { !$0.1.isEmpty }
             .sorted { $0.0 < $1.0 }.map { "\($0.0)=\(TextRules.escaped($0.1))" }
         text =
             "\(json.sequence)  \(json.time)  \(TextRules.escaped(json.application))/\(TextRules.escaped(json.user))  "
             + "\(json.event)  " + details.joined(separator: " ")
+    }
+
+    /// A field's value as one line: lists comma-separated, a location as
+    /// `library-2 slot 3`, a record in braces, nothing for an absent value.
+    static func text(_ value: JSONValue) -> String {
+        switch value {
+        case .null: ""
+        case .bool(let flag): "\(flag)"
+        case .integer(let number): "\(number)"
+        case .unsigned(let number): "\(number)"
+        case .double(let number): "\(number)"
+        case .string(let string): string
+        case .array(let values): values.map(text).joined(separator: ",")
+        case .object(let fields):
+            if case .string(let kind)? = fields["kind"], fields.keys.contains("number") {
+                if case .string(let library)? = fields["library"], case .integer(let number)? = fields["number"] {
+                    "\(library) \(kind) \(number)"
+                } else {
+                    kind
+                }
+            } else {
+                "{" + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(text($0.value))" }.joined(separator: " ")
+                    + "}"
+            }
+        }
+    }
+}
+
+extension InventoryJSON {
+    /// The differences, one per line, as an operator reads them.
+    var text: String {
+        var lines = ["found where expected: \(confirmed)"]
+        lines += moved.map { "moved         \($0.barcode)  \($0.from.text) -> \($0.to.text)" }
+        lines += missing.map { "missing       \($0.barcode)  (now offline)" }
+        lines += registered.map { "new           \($0.barcode)  \($0.medium)" }
+        lines += unidentified.map {
+            "unidentified  \($0.location.text)  \($0.barcode ?? "(no label)"): \($0.reason)"
+        }
+        lines += warnings.map { "warning: \($0)" }
+        return lines.joined(separator: "\n")
     }
 }

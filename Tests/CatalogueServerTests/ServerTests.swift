@@ -1,6 +1,8 @@
 import AsyncHTTPClient
+import CatalogueClient
 import CatalogueDomain
 import CatalogueEngine
+import CatalogueJSON
 import CatalogueServer
 import Foundation
 import NIOCore
@@ -110,6 +112,11 @@ import Testing
                 ("GET", "/v1/nothing-here", nil, 404),
                 ("DELETE", "/v1/tokens/token-99999", nil, 404),
                 ("GET", "/v1/pools?as_of=yesterday", nil, 400),
+                ("GET", "/v1/pools/%ZZ", nil, 404),
+                ("GET", "/v1/media?colour=red", nil, 400),
+                ("GET", "/v1/reports/idle?days=99999", nil, 400),
+                ("GET", "/v1/reports/near-max?within=-1", nil, 400),
+                ("GET", "/v1/sides?pool=%5CNowhere", nil, 404),
             ]
             for (method, path, body, status) in cases {
                 let answer = try await server.call(HTTPMethod(rawValue: method), path, body: body)
@@ -275,7 +282,7 @@ import Testing
         openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         openssl.arguments = [
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
-            "-subj", "/CN=localhost",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
         ]
         openssl.standardError = FileHandle.nullDevice
         try openssl.run()
@@ -291,6 +298,17 @@ import Testing
             await #expect(throws: (any Error).self) {
                 _ = try await server.call(.GET, "/v1/version", via: .tcp(token: token), scheme: "http")
             }
+            // `mediactl --server https://… --server-ca cert.pem` trusts the server's own certificate.
+            let client = try CatalogueClient(
+                endpoint: try ServerEndpoint("https://\(server.tcp)"), token: token, trustedCertificates: certificate,
+                application: "tls-test")
+            let version: VersionJSON = try await client.get("/v1/version")
+            #expect(version.schema_version == 1)
+            let untrusting = try CatalogueClient(
+                endpoint: try ServerEndpoint("https://\(server.tcp)"), token: token, application: "tls-test")
+            await #expect(throws: NtmsError.self) { let _: VersionJSON = try await untrusting.get("/v1/version") }
+            await client.shutdown()
+            await untrusting.shutdown()
         } catch {
             Issue.record(error)
         }

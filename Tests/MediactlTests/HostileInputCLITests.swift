@@ -1,3 +1,4 @@
+import CatalogueJSON
 import Foundation
 import Testing
 
@@ -167,7 +168,7 @@ import Testing
                 MediaTypeRegistered(
                     mediaType: MediaTypeID(5), name: hostile, sideCount: 1, freePool: PoolID(6), importPool: PoolID(7),
                     unrecognizedPool: PoolID(8))))
-        let text = Output.terminalText(EventView(logged).text)
+        let text = Output.terminalText(EventView(EventJSON(logged)).text)
         #expect(!text.contains("\n"))
         #expect(text.unicodeScalars.allSatisfy { TextRules.isDisplayable($0) })
         #expect(text.contains(#"LTO\u{1b}[2J\u{d}\u{a}forged\u{202e}\u{9b}"#))

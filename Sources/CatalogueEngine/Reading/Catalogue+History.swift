@@ -51,3 +51,39 @@ extension Catalogue {
         }
     }
 }
+
+extension Catalogue {
+    /// The history of an object named as an operator names it: any
+    /// identifier (`medium-4`, `side-9`, `pool-12`, ...), a bar code (the
+    /// medium and its sides, even once deleted), a side (`BARCODE:A`), a pool
+    /// path, a library's or a media type's name.
+    ///
+    /// - Throws: `ERROR_OBJECT_NOT_FOUND` (4312) when nothing, now or in the
+    ///   log, has that name; `ERROR_DATABASE_FAILURE` (4313) when a record
+    ///   fails verification.
+    public func history(named name: String) throws(NtmsError) -> [LoggedEvent] {
+        try history(of: try identifiers(named: name))
+    }
+
+    private func identifiers(named name: String) throws(NtmsError) -> Set<UInt64> {
+        let state = snapshot.state
+        let names = NameResolver(state: state)
+        if let medium = try? names.medium(name) { return Set([medium.id.rawValue] + medium.sides.map(\.rawValue)) }
+        if name.contains(":"), let side = try? names.side(name) { return [side.id.rawValue] }
+        if let pool = state.pool(atPath: name) { return [pool.id.rawValue] }
+        if let library = state.library(named: name) { return [library.id.rawValue] }
+        if let type = state.mediaType(named: name) { return [type.id.rawValue] }
+        if let dash = name.lastIndex(of: "-"), let number = UInt64(name[name.index(after: dash)...]), number > 0 {
+            return [number]
+        }
+        // A deleted medium: its bar code is only in the log.
+        let imported = try history { event in
+            if case .mediumImported(let e) = event { return e.barcode == name }
+            return false
+        }
+        guard let last = imported.last, case .mediumImported(let e) = last.event else {
+            throw NtmsError(.objectNotFound, "nothing in the catalogue is named \(TextRules.preview(name))")
+        }
+        return Set([e.medium.rawValue] + (0..<UInt64(e.sideCount)).map { e.firstSide.rawValue + $0 })
+    }
+}

@@ -201,20 +201,31 @@ extension Catalogue {
     ///   is not one; `ERROR_ACCESS_DENIED` (5) for a store this process may
     ///   not read; `ERROR_BUSY` (170) when this process has it open.
     public static func listCheckpoints(at directory: String) throws(NtmsError) -> [CheckpointListing] {
-        try withClosedStore(at: directory, access: .readOnly) { log in
-            try log.read { reader in
-                try reader.checkpointSequences().reversed().map { sequence in
-                    let size = try reader.checkpointByteCount(at: sequence) ?? 0
-                    switch try CheckpointLoader.load(reader, at: sequence) {
-                    case .success(let loaded):
-                        return CheckpointListing(
-                            sequence: sequence, byteCount: size, usable: true,
-                            detail:
-                                "\(loaded.state.media.count) media, state version \(CatalogueState.checkpointVersion)")
-                    case .failure(let damage):
-                        return CheckpointListing(
-                            sequence: sequence, byteCount: size, usable: false, detail: damage.reason)
-                    }
+        try withClosedStore(at: directory, access: .readOnly) { log in try checkpointListing(log) }
+    }
+
+    /// The checkpoints of this open catalogue's store, newest first, with the checks open makes.
+    ///
+    /// - Throws: `ERROR_DATABASE_FAILURE` (4313) when the store cannot be read.
+    public func checkpoints() throws(NtmsError) -> [CheckpointListing] {
+        do {
+            return try Self.checkpointListing(log)
+        } catch {
+            throw ntmsError(from: error)
+        }
+    }
+
+    private static func checkpointListing(_ log: EventLog) throws -> [CheckpointListing] {
+        try log.read { reader in
+            try reader.checkpointSequences().reversed().map { sequence in
+                let size = try reader.checkpointByteCount(at: sequence) ?? 0
+                switch try CheckpointLoader.load(reader, at: sequence) {
+                case .success(let loaded):
+                    return CheckpointListing(
+                        sequence: sequence, byteCount: size, usable: true,
+                        detail: "\(loaded.state.media.count) media, state version \(CatalogueState.checkpointVersion)")
+                case .failure(let damage):
+                    return CheckpointListing(sequence: sequence, byteCount: size, usable: false, detail: damage.reason)
                 }
             }
         }

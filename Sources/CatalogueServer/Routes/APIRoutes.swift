@@ -52,10 +52,14 @@ struct APICall: Sendable {
     let context: ServerContext
     let catalogue: Catalogue
 
-    /// A path parameter, as sent (URL-decoded).
+    /// A path parameter, percent-decoded: a pool path's backslashes and a
+    /// name's slashes arrive encoded, as one segment.
     func parameter(_ name: String) throws -> String {
-        guard let value = context.parameters.get(name) else {
+        guard let raw = context.parameters.get(name) else {
             throw NtmsError(.invalidParameter, "the route needs \(name)")
+        }
+        guard let value = raw.removingPercentEncoding else {
+            throw NtmsError(.invalidParameter, "\(name) is not a valid percent-encoded name: \(TextRules.preview(raw))")
         }
         return value
     }
@@ -90,18 +94,38 @@ struct APICall: Sendable {
     func queryState() throws -> (state: CatalogueState, now: Int64) {
         let snapshot = try requireReader()
         guard let text = query("as_of") else { return (snapshot.state, catalogue.now) }
-        let point: LogPoint
-        if let sequence = UInt64(text) {
-            point = .sequence(sequence)
-        } else if let time = ISO8601DateFormatter().date(from: text) {
-            point = .time(Int64(time.timeIntervalSince1970 * 1e9))
-        } else {
+        guard let point = JSONModel.logPoint(parsing: text) else {
             throw NtmsError(
                 .invalidParameter,
                 "as_of is an event's sequence number or an ISO-8601 time, not \"\(TextRules.preview(text))\"")
         }
         let past = try catalogue.state(asOf: point)
         return (past.snapshot.state, past.committed)
+    }
+
+    /// The listing filters among the query parameters, resolved in `state`.
+    func filters(_ state: CatalogueState) throws -> ListingFilters {
+        try ListingFilters(
+            pool: query("pool"), state: query("state"), library: query("library"), mediaType: query("media_type"),
+            in: state)
+    }
+
+    /// A whole-number query parameter, or `defaultValue` when absent.
+    func number<Number: FixedWidthInteger>(_ name: String, default defaultValue: Number) throws -> Number {
+        guard let text = query(name) else { return defaultValue }
+        guard let number = Number(text) else {
+            throw NtmsError(.invalidParameter, "\(name) is a whole number in range, not \"\(TextRules.preview(text))\"")
+        }
+        return number
+    }
+
+    /// A time query parameter (ISO-8601) in nanoseconds since 1970, if given.
+    func time(_ name: String) throws -> Int64? {
+        guard let text = query(name) else { return nil }
+        guard let time = JSONModel.nanoseconds(parsing: text) else {
+            throw NtmsError(.invalidParameter, "\(name) is an ISO-8601 time, not \"\(TextRules.preview(text))\"")
+        }
+        return time
     }
 
     /// Decodes the body as `T`, refusing unknown fields, wrong types and bodies over the limit.
@@ -132,16 +156,6 @@ struct APICall: Sendable {
         }
         return try T.decodeStrictly(Data(buffer: buffer))
     }
-}
-
-/// An object a command just made or changed, read back for the answer: a
-/// concurrent caller may have deleted it in between, which is an NTMS error,
-/// not a crash of the server.
-func present<T>(_ value: T?) throws -> T {
-    guard let value else {
-        throw NtmsError(.objectNotFound, "the object was deleted by another caller before the answer was read")
-    }
-    return value
 }
 
 /// An answer as one line of the JSON model.
@@ -175,7 +189,15 @@ struct APIRouteTable {
             listing: listing, created: created, query: query.map { (name: $0.0, meaning: $0.1) })
         descriptions.append(description)
         guard let router, let catalogue else { return }
+        let known = Set(description.query.map(\.name))
         let respond: @Sendable (Request, ServerContext) async throws -> Response = { request, context in
+            // A misspelt parameter would silently widen a listing: refuse what the route does not take.
+            for (name, _) in request.uri.queryParameters where !known.contains(String(name)) {
+                throw APIError(
+                    NtmsError(
+                        .invalidParameter, "this route takes no parameter \"\(TextRules.preview(String(name)))\""),
+                    status: .badRequest)
+            }
             var response = try await handler(APICall(request: request, context: context, catalogue: catalogue))
             if created, response.status == .ok { response.status = .created }
             return response

@@ -55,11 +55,11 @@ extension APIRouteTable {
         ) { call in
             let body = try await call.body(TokenBody.self)
             let expires = try body.expires.map { text -> Int64 in
-                guard let date = ISO8601DateFormatter().date(from: text) else {
+                guard let time = JSONModel.nanoseconds(parsing: text) else {
                     throw NtmsError(
                         .invalidParameter, "expires is an ISO-8601 time, not \"\(TextRules.preview(text))\"")
                 }
-                return Int64(date.timeIntervalSince1970 * 1e9)
+                return time
             }
             let principal = Principal(user: body.principal, groups: body.groups ?? [])
             let issued = try await call.session().issueToken(for: principal, expires: expires)

@@ -1,5 +1,6 @@
 import CatalogueDomain
 import CatalogueEngine
+import CatalogueHardware
 import CatalogueJSON
 import Foundation
 import Hummingbird
@@ -264,7 +265,7 @@ extension APIRouteTable {
         let text = try call.parameter("request")
         guard text.hasPrefix("request-"), let number = UInt64(text.dropFirst("request-".count)),
             call.catalogue.snapshot.state.requests[OperatorRequestID(number)] != nil
-        else { throw NtmsError(.objectNotFound, "no request \"\(TextRules.preview(text))\"") }
+        else { throw NtmsError(.objectNotFound, "no operator request \(TextRules.preview(text))") }
         return OperatorRequestID(number)
     }
 
@@ -275,7 +276,10 @@ extension APIRouteTable {
         ) { call in
             let body = try await call.body(MountBody.self)
             let names = NameResolver(state: call.catalogue.snapshot.state)
-            let side = try (try? names.logicalMedium(body.side).side) ?? names.side(body.side).id
+            // An LMID's own error (unknown, deallocated) is the one to answer, not a side name's format.
+            let side =
+                LogicalMediumID(body.side) != nil
+                ? try names.logicalMedium(body.side).side : try names.side(body.side).id
             let result = try await call.session().mount(side, drive: body.drive)
             return jsonResponse(MountJSON(side: side, result: result, call.catalogue.snapshot.state))
         }
@@ -301,9 +305,27 @@ extension APIRouteTable {
             let body = try await call.body(InjectBody.self)
             let names = NameResolver(state: call.catalogue.snapshot.state)
             let library = try names.library(try call.parameter("library"))
-            let id = try await call.session().inject(
-                library: library.id, port: body.port, barcode: body.barcode,
-                mediaType: try names.mediaType(body.media_type).id, label: try MediaLabel(apiName: body.label))
+            let type = try names.mediaType(body.media_type).id
+            let label = try MediaLabel(apiName: body.label)
+            let session = try call.session()
+            // A simulated robot has no operator: the cartridge is put into its port first, as `mediactl inject` does.
+            let simulated = library.changer == .simulated
+            if simulated {
+                let robot = try call.catalogue.simulatedRobot(for: library.id)
+                do throws(ChangerError) {
+                    try robot.insertIntoPort(body.port, barcode: body.barcode)
+                } catch {
+                    throw NtmsError(error)
+                }
+            }
+            let id: MediumID
+            do {
+                id = try await session.inject(
+                    library: library.id, port: body.port, barcode: body.barcode, mediaType: type, label: label)
+            } catch {
+                if simulated { _ = try? call.catalogue.simulatedRobot(for: library.id).removeFromPort(body.port) }
+                throw error
+            }
             let state = call.catalogue.snapshot.state
             return jsonResponse(MediumJSON(try present(state.media[id]), state))
         }
@@ -314,8 +336,8 @@ extension APIRouteTable {
             let body = try await call.body(EjectBody.self)
             let medium = try NameResolver(state: call.catalogue.snapshot.state).medium(try call.parameter("medium"))
             let port = try await call.session().eject(medium.id, port: body.port)
-            let state = call.catalogue.snapshot.state
-            return jsonResponse(EjectJSON(try present(state.media[medium.id]), port: port, state))
+            // The medium as it was: the answer names the library it left.
+            return jsonResponse(EjectJSON(medium, port: port, call.catalogue.snapshot.state))
         }
         add(
             .post, "/v1/libraries/{library}/inventory", "Reconcile the catalogue with the robot.",

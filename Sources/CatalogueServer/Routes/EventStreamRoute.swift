@@ -18,7 +18,10 @@ extension APIRouteTable {
             .get, "/v1/events",
             "Committed events as Server-Sent Events (OpenNtmsNotification), from `from` or after `Last-Event-ID`.",
             access: "use on the catalogue", response: "event", listing: true,
-            query: [("from", "the first sequence number to send (default: only new events)")]
+            query: [
+                ("from", "the first sequence number to send (default: only new events)"),
+                ("to_head", "true: send the log up to its head when the request arrives (from 1 by default), then end"),
+            ]
         ) { call in
             _ = try call.requireReader()
             let resume = call.request.headers[HTTPField.Name("Last-Event-ID")!]
@@ -36,16 +39,43 @@ extension APIRouteTable {
             } else {
                 start = nil
             }
-            let events = call.catalogue.changes(from: start)
             var headers = HTTPFields()
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-store"
+            if call.query("to_head") == "true" {
+                let catalogue = call.catalogue
+                let head = catalogue.snapshot.head.sequence
+                return Response(
+                    status: .ok, headers: headers,
+                    body: ResponseBody { writer in
+                        // A dump of the log: read a chunk, send it, read the next, so memory stays one chunk.
+                        var next = start ?? 1
+                        while next <= head {
+                            let last = min(head, next + Self.dumpChunk - 1)
+                            for event in try catalogue.events(from: next, through: last) {
+                                try await writer.write(Self.message(event))
+                            }
+                            next = last + 1
+                        }
+                        try await writer.finish(nil)
+                    })
+            }
+            let events = call.catalogue.changes(from: start)
             return Response(
                 status: .ok, headers: headers,
                 body: ResponseBody { writer in
                     try await Self.stream(events, to: &writer)
                 })
         }
+    }
+
+    /// Events read from the log per transaction for a dump.
+    private static let dumpChunk: UInt64 = 1024
+
+    /// One event as a Server-Sent Event: its sequence as the id, its name as the type, its JSON as the data.
+    private static func message(_ event: LoggedEvent) -> ByteBuffer {
+        let line = JSONModel.line(EventJSON(event))
+        return ByteBuffer(string: "id: \(event.sequence)\nevent: \(event.event.name)\ndata: \(line)\n\n")
     }
 
     private enum StreamItem: Sendable {
@@ -81,9 +111,7 @@ extension APIRouteTable {
             for await item in channel {
                 switch item {
                 case .event(let event):
-                    let line = JSONModel.line(EventJSON(event))
-                    try await writer.write(
-                        ByteBuffer(string: "id: \(event.sequence)\nevent: \(event.event.name)\ndata: \(line)\n\n"))
+                    try await writer.write(message(event))
                 case .heartbeat:
                     try await writer.write(ByteBuffer(string: ": alive\n\n"))
                 case .end(let reason):
