@@ -372,7 +372,10 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
                 "  point GET of a side: \(n(server.point_get_requests_per_second))/s against /v1/ping \(n(server.ping_requests_per_second))/s"
                     + " at \(server.point_connections) connections: \(n(server.point_ratio))x (target ≥ 0.7)",
                 "  allocations: \(n(server.http_allocations_per_second))/s over HTTP against \(n(server.in_process_allocations_per_second))/s"
-                    + " in process at \(server.allocation_connections): \(n(server.allocation_ratio))x (target ≥ 0.5)",
+                    + " in process at \(server.allocation_connections): \(n(server.allocation_ratio))x (target ≥ 0.5;"
+                    + " /v1/ping's \(n(server.ping_requests_per_second_at_allocation_connections))/s at"
+                    + " \(server.allocation_connections) connections, two requests per allocation, caps it at"
+                    + " \(n(server.allocation_ratio_ceiling))x)",
                 "  /metrics scrape: \(n(server.scrape_large_microseconds)) µs at \(server.scrape_large_media) media against"
                     + " \(n(server.scrape_small_microseconds)) µs at \(server.scrape_small_media): \(n(server.scrape_ratio))x (target ≤ 2)",
             ]

@@ -25,6 +25,12 @@ struct ServerBench {
         var in_process_allocations_per_second: Double
         /// Over HTTP against in process (target at least 0.5).
         var allocation_ratio: Double
+        /// `/v1/ping` at the allocation connections: the framework's ceiling in requests.
+        var ping_requests_per_second_at_allocation_connections: Double
+        /// The best ratio the framework allows: each allocation takes two requests
+        /// (allocate, then deallocate, as the in-process callers do), so half the
+        /// ceiling over the in-process rate.
+        var allocation_ratio_ceiling: Double
         var scrape_small_media: Int
         var scrape_large_media: Int
         var scrape_small_microseconds: Double
@@ -87,10 +93,13 @@ struct ServerBench {
         let allocationConnections = 256
         var overHTTP: [Double] = []
         var inProcess: [Double] = []
+        var ceilings: [Double] = []
         for round in 1...rounds {
             progress("HTTP round \(round)/\(rounds): allocations at \(allocationConnections) connections and callers")
             let run = try Self.wrk(allocate, base, connections: allocationConnections, seconds: seconds)
             overHTTP.append(Double(run.allocations) / run.seconds)
+            ceilings.append(
+                try Self.wrk(ping, base, connections: allocationConnections, seconds: seconds).requestsPerSecond)
             inProcess.append(
                 try await allocations.engineRun(
                     callers: allocationConnections, catalogue: catalogue, pool: pool, seconds: seconds
@@ -113,12 +122,15 @@ struct ServerBench {
         }
         let (pingMedian, pointMedian) = (median(pings), median(points))
         let (httpMedian, processMedian) = (median(overHTTP), median(inProcess))
+        let ceiling = median(ceilings)
         let (smallMedian, largeMedian) = (median(smallTimes), median(largeTimes))
         return Result(
             point_connections: pointConnections, ping_requests_per_second: pingMedian,
             point_get_requests_per_second: pointMedian, point_ratio: pointMedian / pingMedian,
             allocation_connections: allocationConnections, http_allocations_per_second: httpMedian,
             in_process_allocations_per_second: processMedian, allocation_ratio: httpMedian / processMedian,
+            ping_requests_per_second_at_allocation_connections: ceiling,
+            allocation_ratio_ceiling: ceiling / 2 / processMedian,
             scrape_small_media: small.0.snapshot.state.media.count,
             scrape_large_media: large.0.snapshot.state.media.count, scrape_small_microseconds: smallMedian,
             scrape_large_microseconds: largeMedian, scrape_ratio: largeMedian / smallMedian,

@@ -200,7 +200,7 @@ public final class Catalogue: Sendable {
                 log: log, replayedTransaction: transaction, tuning: options.writer, metrics: metrics,
                 clock: options.clock,
                 current: { readers.loadDirect() },
-                publish: { snapshot, _ in
+                publish: { snapshot in
                     let displaced = readers.publish(snapshot)
                     feed.publish(head: snapshot.head.sequence)
                     checkpointWriter.consider(snapshot)

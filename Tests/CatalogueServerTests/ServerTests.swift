@@ -220,6 +220,18 @@ import Testing
             #expect(metrics.body.contains(#"mediacatalogue_allocations_total{pool="\\Backup"} 1"#))
             #expect(metrics.body.contains(#"mediacatalogue_scratch_sides{media_type="LTO"} 3"#))
             #expect(metrics.body.contains("mediacatalogue_commit_duration_seconds_bucket"))
+            // The alert rules docs/operations.md offers name metrics a scrape really has.
+            let operations = try String(
+                contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                    .deletingLastPathComponent().appendingPathComponent("docs/operations.md"), encoding: .utf8)
+            let alerted = operations.split(separator: "\n").compactMap { line -> String? in
+                guard let expr = line.range(of: "expr: ") else { return nil }
+                return line[expr.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }.description
+            }
+            #expect(alerted.count == 3)
+            for name in alerted {
+                #expect(metrics.body.contains("\n\(name){") || metrics.body.contains("\n\(name) "), "\(name)")
+            }
             let outsider = try await server.token(for: "mallory")
             #expect(try await server.call(.GET, "/metrics", via: .tcp(token: outsider)).status == 403)
         } catch {

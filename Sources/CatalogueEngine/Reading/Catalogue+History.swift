@@ -17,6 +17,18 @@ public struct LoggedEvent: Sendable {
     public var event: CatalogueEvent
 }
 
+extension LoggedEvent {
+    init(record: EventRecord, event: CatalogueEvent) {
+        self.init(header: record.header, event: event)
+    }
+
+    init(header: RecordHeader, event: CatalogueEvent) {
+        self.init(
+            sequence: header.sequence, timestamp: header.timestamp, application: header.application, user: header.user,
+            idempotencyKey: header.idempotencyKey, event: event)
+    }
+}
+
 extension Catalogue {
     /// Every event that names one of `identifiers`, oldest first. Reads the log
     /// (verifying it) in one read transaction; the published state is not involved.

@@ -7,10 +7,6 @@ struct PreparedRecord {
     var event: CatalogueEvent
 }
 
-extension LoggedEvent {
-    init(_ record: PreparedRecord) { self.init(header: record.header, event: record.event) }
-}
-
 /// A batch decided against a state, with everything it will write; nothing is
 /// written yet.
 struct DecidedBatch {
@@ -39,8 +35,6 @@ struct DecidedBatch {
         self.baseSequence = sequence
         self.sequence = sequence
     }
-
-    var events: [LoggedEvent] { records.map(LoggedEvent.init) }
 
     /// Appends the records after `head` and stores the keyed answers; returns the new head.
     func append(after head: LogHead, to writer: LogWriter) throws -> LogHead {

@@ -26,7 +26,7 @@ final class CommandWriter: @unchecked Sendable {
     private let tuning: WriterTuning
     private let submissions: SubmissionQueue
     private let stopped = DispatchSemaphore(value: 0)
-    private let publish: @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> CatalogueSnapshot
+    private let publish: @Sendable (CatalogueSnapshot) -> CatalogueSnapshot
     private let current: @Sendable () -> CatalogueSnapshot
     private let clock: @Sendable () -> Int64
     let statistics: WriterStatistics
@@ -55,7 +55,7 @@ final class CommandWriter: @unchecked Sendable {
     init(
         log: EventLog, replayedTransaction: Int, tuning: WriterTuning, metrics: CatalogueMetrics,
         clock: @escaping @Sendable () -> Int64, current: @escaping @Sendable () -> CatalogueSnapshot,
-        publish: @escaping @Sendable (CatalogueSnapshot, () -> [LoggedEvent]) -> CatalogueSnapshot
+        publish: @escaping @Sendable (CatalogueSnapshot) -> CatalogueSnapshot
     ) {
         self.log = log
         self.tuning = tuning
@@ -72,9 +72,7 @@ final class CommandWriter: @unchecked Sendable {
             log: log, tuning: tuning, submissions: submissions, statistics: statistics, current: current
         ) { chunks, head, transaction in
             lastSeenTransaction.store(transaction, ordering: .relaxed)
-            return publish(CatalogueSnapshot(state: chunks[chunks.count - 1].decided.state, head: head)) {
-                chunks.flatMap(\.decided.events)
-            }
+            return publish(CatalogueSnapshot(state: chunks[chunks.count - 1].decided.state, head: head))
         }
         lastSeenTransaction.store(replayedTransaction, ordering: .relaxed)
         startEngineThread(named: "catalog-writer", owner: self, stopped: stopped) { $0.run() }
@@ -272,9 +270,6 @@ final class CommandWriter: @unchecked Sendable {
         var served: [OperatorRequestID: Allocation] = [:]
         /// Requests closed by any event folded in this transaction.
         var closed: [OperatorRequestID] = []
-        /// Other processes' events folded first, then this transaction's own records.
-        var folded: [LoggedEvent] = []
-        var records: [PreparedRecord] = []
         /// The LMDB transaction the outcome was read or written in: everything up to it is folded.
         var transaction = 0
     }
@@ -302,7 +297,7 @@ final class CommandWriter: @unchecked Sendable {
         // Not the store's last id now: another process may have committed since, unseen.
         lastSeenTransaction.store(outcome.transaction, ordering: .relaxed)
         if outcome.snapshot.head != base.head {
-            _ = publish(outcome.snapshot) { outcome.folded + outcome.records.map(LoggedEvent.init) }
+            _ = publish(outcome.snapshot)
         }
         if writes {
             statistics.recordJob(commands: batch.count, begun: begin, byCommitter: false)
@@ -326,25 +321,22 @@ final class CommandWriter: @unchecked Sendable {
 
     private func catchUp(_ batch: [PendingCommand], base: CatalogueSnapshot, reader: LogReader) throws -> Outcome {
         var state = base.state
-        var events: [LoggedEvent] = []
         var closed: [OperatorRequestID] = []
-        let head = try fold(reader, into: &state, after: base.head, events: &events, closed: &closed)
+        let head = try fold(reader, into: &state, after: base.head, closed: &closed)
         let snapshot = head == base.head ? base : CatalogueSnapshot(state: state, head: head)
         return Outcome(
-            snapshot: snapshot, answers: batch.map { _ in .success(.done) }, closed: closed, folded: events,
+            snapshot: snapshot, answers: batch.map { _ in .success(.done) }, closed: closed,
             transaction: reader.transactionID)
     }
 
-    /// Folds other processes' events, noting what the waiters and the change feed need.
+    /// Folds other processes' events, noting the requests they closed, which waiters need.
     private func fold(
-        _ reader: LogReader, into state: inout CatalogueState, after head: LogHead, events: inout [LoggedEvent],
-        closed: inout [OperatorRequestID]
+        _ reader: LogReader, into state: inout CatalogueState, after head: LogHead, closed: inout [OperatorRequestID]
     ) throws -> LogHead {
         try reader.forEachRecord(after: head) { record in
             let event = try record.event()
             state.evolve(event, record.header.envelope)
             if let request = event.closedRequest { closed.append(request) }
-            events.append(LoggedEvent(record: record, event: event))
         }
     }
 
@@ -354,9 +346,8 @@ final class CommandWriter: @unchecked Sendable {
         -> Outcome
     {
         var state = base.state
-        var events: [LoggedEvent] = []
         var closed: [OperatorRequestID] = []
-        let start = try fold(writer.reader, into: &state, after: base.head, events: &events, closed: &closed)
+        let start = try fold(writer.reader, into: &state, after: base.head, closed: &closed)
         var decided = DecidedBatch(state: state, sequence: start.sequence)
         let context = BatchDecisionContext(now: clock(), waiting: waiting, liveness: liveness)
         try decided.decide(batch, context) { key in try writer.reader.storedAnswer(forKey: key) }
@@ -365,20 +356,7 @@ final class CommandWriter: @unchecked Sendable {
         return Outcome(
             snapshot: head == base.head ? base : CatalogueSnapshot(state: decided.state, head: head),
             answers: decided.answers, parked: decided.parked, served: decided.served, closed: closed + decided.closed,
-            folded: events, records: decided.records,
             // A write transaction that changed nothing commits as no transaction at all.
             transaction: head != base.head ? writer.transactionID : writer.transactionID - 1)
-    }
-}
-
-extension LoggedEvent {
-    init(record: EventRecord, event: CatalogueEvent) {
-        self.init(header: record.header, event: event)
-    }
-
-    init(header: RecordHeader, event: CatalogueEvent) {
-        self.init(
-            sequence: header.sequence, timestamp: header.timestamp, application: header.application, user: header.user,
-            idempotencyKey: header.idempotencyKey, event: event)
     }
 }
