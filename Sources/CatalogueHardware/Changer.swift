@@ -7,7 +7,9 @@ public struct ChangerTimeouts: Sendable {
     public var status: Duration
     public var rescan: Duration
 
-    public init(move: Duration = .seconds(600), status: Duration = .seconds(180), rescan: Duration = .seconds(900)) {
+    /// Each outlasts the driver's own limit (mtx's: 6, 6 and 30 minutes), so a
+    /// driver reports its timeout before the actor abandons the call.
+    public init(move: Duration = .seconds(600), status: Duration = .seconds(420), rescan: Duration = .seconds(2000)) {
         self.move = move
         self.status = status
         self.rescan = rescan

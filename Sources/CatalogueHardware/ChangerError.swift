@@ -23,19 +23,23 @@ public struct ChangerError: Error, Equatable, Sendable, CustomStringConvertible 
 
     public var kind: Kind
     public var message: String
-
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
-        self.message = message
-    }
-
     /// The changer refused before it moved anything, so every cartridge is
     /// where it was; any other failure may have left one anywhere.
-    public var nothingMoved: Bool {
-        switch kind {
-        case .destinationFull, .sourceEmpty, .noSuchElement, .refused, .busy: true
-        case .notReady, .timedOut, .unavailable: false
-        }
+    public var nothingMoved: Bool
+
+    /// `nothingMoved` defaults to what `kind` implies: refusals moved nothing;
+    /// a changer not ready, a timeout or a failure may have moved anything.
+    public init(_ kind: Kind, _ message: String, nothingMoved: Bool? = nil) {
+        self.kind = kind
+        self.message = message
+        self.nothingMoved =
+            nothingMoved
+            ?? {
+                switch kind {
+                case .destinationFull, .sourceEmpty, .noSuchElement, .refused, .busy: true
+                case .notReady, .timedOut, .unavailable: false
+                }
+            }()
     }
 
     public var description: String { message }

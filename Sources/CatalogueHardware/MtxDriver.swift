@@ -21,12 +21,14 @@ public protocol CommandRunner: Sendable {
     func run(_ arguments: [String], timeout: Duration) async throws(ChangerError) -> CommandResult
 }
 
-/// Timeouts per kind of changer command. Robots take 3-11 s per move and
-/// drives 12-16 s to load, and a library may first wait for its picker.
+/// Timeouts per kind of changer command. mtx gives each SCSI command five
+/// minutes before it gives up itself; a call allows that and a minute more,
+/// so mtx reports its own timeout rather than being killed first.
 public struct MtxTimeouts: Sendable {
-    public var status: Duration = .seconds(120)
-    public var move: Duration = .seconds(300)
-    public var rescan: Duration = .seconds(900)
+    public var status: Duration = .seconds(360)
+    public var move: Duration = .seconds(360)
+    /// `mtx inventory` makes the library scan every element: tens of minutes on a large one.
+    public var rescan: Duration = .seconds(1800)
 
     public init() {}
 }
@@ -113,8 +115,9 @@ public actor MtxDriver: ChangerDriver {
         }
     }
 
-    /// Runs one mtx command; a Unit Attention (the changer says its media may
-    /// have changed, typically after a door was opened) is retried once.
+    /// Runs one mtx command. A Unit Attention the changer answered the
+    /// command with (its media may have changed, typically after a door was
+    /// opened) is retried once; any other failure is reported at once.
     private func runRetryingUnitAttention(_ arguments: [String], timeout: Duration) async throws(ChangerError)
         -> CommandResult
     {
@@ -123,41 +126,10 @@ public actor MtxDriver: ChangerDriver {
             attempt += 1
             let result = try await runner.run(["-f", device] + arguments, timeout: timeout)
             if result.exitStatus == 0 { return result }
-            let failure = Self.failure(of: result, command: arguments.joined(separator: " "), device: device)
-            if failure.isUnitAttention && attempt == 1 { continue }
-            throw failure.error
+            let failure = MtxFailure(result)
+            if failure.unitAttentionIsFinal && attempt == 1 { continue }
+            throw failure.error(command: arguments.joined(separator: " "), device: device)
         }
-    }
-
-    /// The NTMS error for a failed mtx command, from the messages mtx prints.
-    static func failure(of result: CommandResult, command: String, device: String) -> (
-        error: ChangerError, isUnitAttention: Bool
-    ) {
-        let text = result.standardError + "\n" + result.standardOutput
-        let lines = text.split(whereSeparator: \.isNewline).map { String($0.trimmingBlanks()) }.filter { !$0.isEmpty }
-        let summary = lines.filter { !$0.hasPrefix("mtx: Request Sense:") }.prefix(3).joined(separator: "; ")
-        let what = "`mtx -f \(device) \(command)` failed"
-        let unitAttention = text.contains("Sense Key=Unit Attention")
-        if unitAttention {
-            return (
-                ChangerError(.notReady, "\(what): the changer reports Unit Attention (its media may have changed)"),
-                true
-            )
-        }
-        let kind: ChangerError.Kind
-        if text.contains("Already Full") {
-            kind = .destinationFull
-        } else if text.contains("is Empty") {
-            kind = .sourceEmpty
-        } else if text.contains("Drive needs offline before move") {
-            kind = .notReady
-        } else if text.contains("No Source for tape") {
-            kind = .refused
-        } else {
-            kind = .unavailable
-        }
-        let detail = summary.isEmpty ? "exit status \(result.exitStatus)" : summary
-        return (ChangerError(kind, "\(what): \(detail)"), false)
     }
 }
 
@@ -172,7 +144,9 @@ public struct ProcessCommandRunner: CommandRunner {
     public func run(_ arguments: [String], timeout: Duration) async throws(ChangerError) -> CommandResult {
         guard let path = Self.resolve(executable) else {
             throw ChangerError(
-                .unavailable, "`\(executable)` is not installed (Debian package mtx) or not on the PATH")
+                .unavailable,
+                "`\(executable)` is not installed (Debian package mtx): not on the PATH, nor in \(Self.systemDirectories.joined(separator: ", "))"
+            )
         }
         let executable = self.executable
         let outcome: Result<CommandResult, ChangerError> = await withCheckedContinuation { continuation in
@@ -238,14 +212,16 @@ public struct ProcessCommandRunner: CommandRunner {
         var data = Data()
     }
 
+    /// Where system tools live: Debian installs mtx as /usr/sbin/mtx, which a
+    /// user's PATH (a service's, a backup application's) often lacks.
+    static let systemDirectories = ["/usr/sbin", "/sbin", "/usr/local/sbin"]
+
     static func resolve(_ executable: String) -> String? {
         if executable.contains("/") {
             return FileManager.default.isExecutableFile(atPath: executable) ? executable : nil
         }
-        let path =
-            ProcessInfo.processInfo.environment["PATH"]
-            ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-        for directory in path.split(separator: ":") {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":").map(String.init) + systemDirectories {
             let candidate = "\(directory)/\(executable)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }

@@ -380,35 +380,90 @@ struct RobotFixture {
 
     @Test func anMtxLibraryMovesThroughTheMtxCommand() async throws {
         let runner = RecordingMtx()
-        var options = CatalogueOptions()
-        options.mtxRunner = runner
         let store = TestStore()
         defer { store.remove() }
-        let catalogue = try await store.open(options: options)
-        defer { catalogue.close() }
-        let session = try catalogue.session(application: "test", user: "tester")
-        let type = try await session.registerMediaType(name: "LTO", sides: 1)
-        let library = try await session.addLibrary(name: "Real", slots: 3, drives: 1, ports: 1)
-        try await session.attachChanger(library, kind: .mtx, device: "/dev/sg7")
-        let pool = try await session.createPool(
-            path: "\\B", mediaType: type, policy: PoolPolicy(allocateFromScratch: true))
-        let medium = try await session.registerMedium(barcode: "A00001L8", mediaType: type, location: .slot(library, 2))
-        let side = try await session.allocate(AllocationRequest(pool: pool, side: SideID(medium.rawValue + 1))).side
-        let mounted = try await session.mount(side)
+        let f = try await MtxLibraryFixture(store, runner)
+        defer { f.catalogue.close() }
+        let mounted = try await f.session.mount(f.side)
         #expect(mounted.drive.number == 0)
         // Slot 2 is mtx storage element 3 (element 1 is the import/export port).
         #expect(runner.calls.last == ["-f", "/dev/sg7", "load", "3", "0"])
     }
+
+    @Test(arguments: [
+        ("mtx: Drive 0 Full (Storage Element 3 loaded)\n", true),
+        (
+            "mtx: Request Sense: Long Report=yes\nmtx: Request Sense: Sense Key=Hardware Error\n"
+                + "mtx: Request Sense: Additional Sense Code = 15\nmtx: Request Sense: Additional Sense Qualifier = 01\n"
+                + "MOVE MEDIUM from Element Address 3 to 0 Failed\n", false
+        ),
+    ])
+    func anMtxRefusalLeavesTheMediumAloneAndAFailureAsksForAnInventory(_ output: String, _ refusal: Bool)
+        async throws
+    {
+        let runner = RecordingMtx(failing: ["load": output])
+        let store = TestStore()
+        defer { store.remove() }
+        let f = try await MtxLibraryFixture(store, runner)
+        defer { f.catalogue.close() }
+        let (catalogue, library, medium) = (f.catalogue, f.library, f.medium)
+        do {
+            _ = try await f.session.mount(f.side)
+            Issue.record("the changer failed the load")
+        } catch {
+            #expect(error.code == (refusal ? .resourceNotAvailable : .deviceNotAvailable))
+            #expect(error.message.contains(refusal ? "Drive 0 Full" : "mechanical positioning error"))
+        }
+        let state = catalogue.snapshot.state
+        #expect(state.media[medium]?.location == .slot(library, 2))
+        #expect(state.media[medium]?.physicalState == (refusal ? .idle : .operationError))
+        #expect(state.libraries[library]?.needsInventory == !refusal)
+        #expect(state.drives[DriveAddress(library: library, number: 0)]?.medium == nil)
+        // Tried once: a refusal is not retried, and neither is a failure that is no Unit Attention.
+        #expect(runner.calls.filter { $0.count > 2 && $0[2] == "load" } == [["-f", "/dev/sg7", "load", "3", "0"]])
+    }
 }
 
-/// Answers `mtx status` with a small library (element 1 is its port) and accepts moves.
+/// A store with an mtx library `Real` (3 slots, 1 drive, 1 port on /dev/sg7)
+/// and one allocated cartridge in slot 2, driven through `runner`.
+struct MtxLibraryFixture {
+    let catalogue: Catalogue
+    let session: Session
+    let library: LibraryID
+    let medium: MediumID
+    let side: SideID
+
+    init(_ store: TestStore, _ runner: RecordingMtx) async throws {
+        var options = CatalogueOptions()
+        options.mtxRunner = runner
+        catalogue = try await store.open(options: options)
+        session = try catalogue.session(application: "test", user: "tester")
+        let type = try await session.registerMediaType(name: "LTO", sides: 1)
+        library = try await session.addLibrary(name: "Real", slots: 3, drives: 1, ports: 1)
+        try await session.attachChanger(library, kind: .mtx, device: "/dev/sg7")
+        let pool = try await session.createPool(
+            path: "\\B", mediaType: type, policy: PoolPolicy(allocateFromScratch: true))
+        medium = try await session.registerMedium(barcode: "A00001L8", mediaType: type, location: .slot(library, 2))
+        side = try await session.allocate(AllocationRequest(pool: pool, side: SideID(medium.rawValue + 1))).side
+    }
+}
+
+/// Answers `mtx status` with a small library (element 1 is its port) and
+/// accepts moves, or fails the first command named in `failing` with its output.
 final class RecordingMtx: CommandRunner, @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [[String]] = []
+    private var failing: [String: String]
     var calls: [[String]] { lock.withLock { recorded } }
 
+    init(failing: [String: String] = [:]) { self.failing = failing }
+
     func run(_ arguments: [String], timeout: Duration) async throws(ChangerError) -> CommandResult {
-        lock.withLock { recorded.append(arguments) }
+        let failure: String? = lock.withLock {
+            recorded.append(arguments)
+            return arguments.count > 2 ? failing.removeValue(forKey: arguments[2]) : nil
+        }
+        if let failure { return CommandResult(exitStatus: 1, standardOutput: "", standardError: failure) }
         guard arguments.last == "status" else {
             return CommandResult(exitStatus: 0, standardOutput: "", standardError: "")
         }

@@ -174,11 +174,12 @@ import Testing
         for _ in 0..<200 where server.catalogue.snapshot.state.openRequestIDs.isEmpty {
             try await Task.sleep(for: .milliseconds(20))
         }
-        let stopping = Task { await server.stop() }
+        // Stopping the client too would cancel the request before its answer is read.
+        await server.requestShutdown()
         let answer = try await waiter.value
         #expect(answer.status == 409)
         #expect(answer.error == "ERROR_CANCELLED")
-        await stopping.value
+        await server.stop()
     }
 
     @Test func theEventStreamResumesAfterTheLastEventID() async throws {
