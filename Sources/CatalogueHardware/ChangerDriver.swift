@@ -36,6 +36,27 @@ public struct ElementContent: Sendable, Equatable, Codable {
     }
 }
 
+/// How many elements of each kind a changer has.
+public struct ChangerGeometry: Sendable, Equatable, CustomStringConvertible {
+    public var drives: Int
+    /// Storage slots, import/export elements not counted.
+    public var slots: Int
+    /// Import/export elements.
+    public var ports: Int
+
+    public init(drives: Int, slots: Int, ports: Int) {
+        self.drives = drives
+        self.slots = slots
+        self.ports = ports
+    }
+
+    /// `4 drives, 29 slots and 4 ports`.
+    public var description: String {
+        func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+        return "\(count(drives, "drive")), \(count(slots, "slot")) and \(count(ports, "port"))"
+    }
+}
+
 /// One reading of every element a changer reported.
 public struct ChangerStatus: Sendable, Equatable {
     public var drives: [ElementContent]
@@ -44,12 +65,18 @@ public struct ChangerStatus: Sendable, Equatable {
     /// Elements the device announced but did not report, and other oddities:
     /// a reconciliation must treat those elements as unknown, not as empty.
     public var warnings: [String]
+    /// What the device says it has (mtx: its status header); nil when it does not say.
+    public var geometry: ChangerGeometry?
 
-    public init(drives: [ElementContent], slots: [ElementContent], ports: [ElementContent], warnings: [String] = []) {
+    public init(
+        drives: [ElementContent], slots: [ElementContent], ports: [ElementContent], warnings: [String] = [],
+        geometry: ChangerGeometry? = nil
+    ) {
         self.drives = drives
         self.slots = slots
         self.ports = ports
         self.warnings = warnings
+        self.geometry = geometry
     }
 
     /// Every element, drives first.

@@ -80,7 +80,12 @@ public actor MtxDriver: ChangerDriver {
                 if case .slot = mapped { slots.append(content) } else { ports.append(content) }
             }
         }
-        return ChangerStatus(drives: drives, slots: slots, ports: ports, warnings: parsed.warnings)
+        // The header counts import/export elements among its slots.
+        let geometry = ChangerGeometry(
+            drives: parsed.driveCount, slots: parsed.storageCount - parsed.importExportCount,
+            ports: parsed.importExportCount)
+        return ChangerStatus(
+            drives: drives, slots: slots, ports: ports, warnings: parsed.warnings, geometry: geometry)
     }
 
     public func move(from source: ChangerElement, to destination: ChangerElement) async throws(ChangerError) {
@@ -110,8 +115,9 @@ public actor MtxDriver: ChangerDriver {
         case .port(let n) where n >= 1 && Int(n) <= importExportElements.count: return importExportElements[Int(n) - 1]
         default:
             throw ChangerError(
-                .destinationFull,
-                "\(device) has no \(element) (\(storageElements.count) slots, \(importExportElements.count) ports)")
+                .noSuchElement,
+                "\(device) has no \(element) (\(storageElements.count) slots, \(importExportElements.count) ports): "
+                    + "compare the library with `mtx status`")
         }
     }
 

@@ -158,7 +158,8 @@ public struct SimulatedChanger: ChangerDriver {
                     source: loaded?.source)
             },
             slots: state.slots.enumerated().map { slot(.slot(UInt32($0 + 1)), $1) },
-            ports: state.ports.enumerated().map { slot(.port(UInt32($0 + 1)), $1) })
+            ports: state.ports.enumerated().map { slot(.port(UInt32($0 + 1)), $1) },
+            geometry: ChangerGeometry(drives: state.drives.count, slots: state.slots.count, ports: state.ports.count))
     }
 
     public func move(from source: ChangerElement, to destination: ChangerElement) async throws(ChangerError) {

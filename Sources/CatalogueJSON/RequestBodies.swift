@@ -82,34 +82,43 @@ public struct MediaTypeBody: APIBody {
 }
 
 public struct LibraryBody: APIBody {
-    public static let fields: Set<String> = ["name", "slots", "drives", "ports", "driver", "device"]
+    public static let fields: Set<String> = ["name", "slots", "drives", "ports", "driver", "device", "no_check"]
     public var name: String
-    public var slots: Int
-    public var drives: Int
+    /// Absent for an mtx changer: taken from the changer, as are the drives and ports.
+    public var slots: Int?
+    public var drives: Int?
     public var ports: Int?
     /// `simulated` or `mtx`.
     public var driver: String?
     public var device: String?
+    /// True: do not compare the counts with an mtx changer (set-up before it is connected).
+    public var no_check: Bool?
 
-    public init(name: String, slots: Int, drives: Int, ports: Int? = nil, driver: String? = nil, device: String? = nil)
-    {
+    public init(
+        name: String, slots: Int? = nil, drives: Int? = nil, ports: Int? = nil, driver: String? = nil,
+        device: String? = nil, no_check: Bool? = nil
+    ) {
         self.name = name
         self.slots = slots
         self.drives = drives
         self.ports = ports
         self.driver = driver
         self.device = device
+        self.no_check = no_check
     }
 }
 
 public struct ChangerBody: APIBody {
-    public static let fields: Set<String> = ["driver", "device"]
+    public static let fields: Set<String> = ["driver", "device", "no_check"]
     public var driver: String
     public var device: String?
+    /// True: do not compare the library's counts with an mtx changer.
+    public var no_check: Bool?
 
-    public init(driver: String, device: String? = nil) {
+    public init(driver: String, device: String? = nil, no_check: Bool? = nil) {
         self.driver = driver
         self.device = device
+        self.no_check = no_check
     }
 }
 

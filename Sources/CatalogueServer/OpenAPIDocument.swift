@@ -127,10 +127,11 @@ public enum OpenAPIDocument {
             "LibraryBody": object(
                 [
                     "name": string, "slots": integer, "drives": integer, "ports": integer,
-                    "driver": ["enum": ["simulated", "mtx"]], "device": string,
+                    "driver": ["enum": ["simulated", "mtx"]], "device": string, "no_check": boolean,
                 ],
-                required: ["name", "slots", "drives"]),
-            "ChangerBody": object(["driver": ["enum": ["simulated", "mtx"]], "device": string], required: ["driver"]),
+                required: ["name"]),
+            "ChangerBody": object(
+                ["driver": ["enum": ["simulated", "mtx"]], "device": string, "no_check": boolean], required: ["driver"]),
             "PoolBody": object(
                 [
                     "path": string, "media_type": string, "from_scratch": boolean, "to_scratch": boolean,

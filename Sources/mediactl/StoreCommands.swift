@@ -134,12 +134,25 @@ struct LibraryCommand: AsyncParsableCommand {
 
         @OptionGroup var options: StoreOptions
         @Argument(help: "The library's name.") var name: String
-        @Option(help: "Number of storage slots (numbered from 1).") var slots: Int
-        @Option(help: "Number of drives.") var drives: Int
-        @Option(help: "Number of import/export ports.") var ports: Int = 0
+        @Option(help: "Number of storage slots (numbered from 1); with --driver mtx, default: the changer's.")
+        var slots: Int?
+        @Option(help: "Number of drives; with --driver mtx, default: the changer's.") var drives: Int?
+        @Option(help: "Number of import/export ports (default: 0; with --driver mtx, the changer's).") var ports: Int?
         @OptionGroup var changer: ChangerOptions
         @Option(help: "How fast the simulated robot moves: instant, demo or realistic (3-16 s per move).")
         var timing: TimingPreset = .instant
+        @Flag(help: "Do not read an mtx changer's geometry to check the counts (set up before it is connected).")
+        var noCheck = false
+
+        func validate() throws {
+            if changer.driver != .mtx, slots == nil || drives == nil {
+                throw ValidationError("give --slots and --drives (only an mtx changer can tell them)")
+            }
+            if noCheck, changer.driver != .mtx { throw ValidationError("--no-check is for --driver mtx") }
+            if noCheck, slots == nil || drives == nil {
+                throw ValidationError("--no-check needs --slots and --drives: the changer is not asked")
+            }
+        }
 
         func run() async throws {
             if try await options.onServer({ client in
@@ -152,7 +165,7 @@ struct LibraryCommand: AsyncParsableCommand {
                     .POST, "/v1/libraries",
                     body: LibraryBody(
                         name: name, slots: slots, drives: drives, ports: ports, driver: changer.driver?.name,
-                        device: changer.device))
+                        device: changer.device, no_check: noCheck ? true : nil))
                 Output.emit(body, json: options.json, text: "\(body.id) \(name)")
             }) {
                 return
@@ -160,8 +173,17 @@ struct LibraryCommand: AsyncParsableCommand {
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let session = try options.session(catalogue)
+            var sizes = (slots: slots, drives: drives, ports: ports)
+            if let attachment = changer.attachment, sizes.slots == nil || sizes.drives == nil {
+                if !options.json { progress("reading the geometry of the changer at \(attachment.device)...") }
+                let geometry = try await session.changerGeometry(of: attachment)
+                sizes = (sizes.slots ?? geometry.slots, sizes.drives ?? geometry.drives, sizes.ports ?? geometry.ports)
+            }
+            // Sizes all read from the changer a moment ago need no second reading.
+            let allRead = slots == nil && drives == nil && ports == nil
             let id = try await session.addLibrary(
-                name: name, slots: slots, drives: drives, ports: ports, changer: changer.attachment)
+                name: name, slots: sizes.slots ?? 0, drives: sizes.drives ?? 0, ports: sizes.ports ?? 0,
+                changer: changer.attachment, checkingGeometry: !noCheck && !allRead)
             if changer.driver == .simulated { try catalogue.simulatedRobot(for: id).setTiming(timing.timing) }
             let library = try present(catalogue.snapshot.state.libraries[id])
             Output.emit(LibraryJSON(library), json: options.json, text: "\(id) \(name)")
@@ -175,9 +197,11 @@ struct LibraryCommand: AsyncParsableCommand {
         @OptionGroup var options: StoreOptions
         @Argument(help: "The library's name or id.") var library: String
         @OptionGroup var changer: ChangerOptions
+        @Flag(help: "Do not read an mtx changer's geometry to check it against the library.") var noCheck = false
 
         func validate() throws {
             if changer.driver == nil { throw ValidationError("library set needs --driver simulated|mtx") }
+            if noCheck, changer.driver != .mtx { throw ValidationError("--no-check is for --driver mtx") }
         }
 
         func run() async throws {
@@ -185,7 +209,8 @@ struct LibraryCommand: AsyncParsableCommand {
             if try await options.onServer({ client in
                 let body: LibraryJSON = try await client.send(
                     .PUT, APIPath("/v1/libraries") + library + "changer",
-                    body: ChangerBody(driver: attachment.kind.name, device: changer.device))
+                    body: ChangerBody(
+                        driver: attachment.kind.name, device: changer.device, no_check: noCheck ? true : nil))
                 Output.emit(body, json: options.json, text: "\(body.id) \(body.name): \(attachment.kind.name) changer")
             }) {
                 return
@@ -193,7 +218,8 @@ struct LibraryCommand: AsyncParsableCommand {
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let id = try Names(state: catalogue.snapshot.state).library(library).id
-            try await options.session(catalogue).attachChanger(id, kind: attachment.kind, device: attachment.device)
+            try await options.session(catalogue).attachChanger(
+                id, kind: attachment.kind, device: attachment.device, checkingGeometry: !noCheck)
             let updated = try present(catalogue.snapshot.state.libraries[id])
             Output.emit(
                 LibraryJSON(updated), json: options.json,
@@ -229,7 +255,11 @@ struct LibraryCommand: AsyncParsableCommand {
 struct ChangerOptions: ParsableArguments {
     @Option(help: "The changer: simulated (a robot kept in the store directory) or mtx (a SCSI changer).")
     var driver: ChangerKind?
-    @Option(help: "The changer's device for mtx, for example /dev/sg3.") var device: String?
+    @Option(
+        help:
+            "The changer's device for mtx: a stable name such as /dev/tape/by-id/scsi-…-changer or /dev/changer (a /dev/sgN number can change at the next boot)."
+    )
+    var device: String?
 
     func validate() throws {
         if driver == .mtx, device == nil { throw ValidationError("--driver mtx needs --device PATH") }

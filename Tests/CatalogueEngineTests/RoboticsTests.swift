@@ -424,6 +424,63 @@ struct RobotFixture {
     }
 }
 
+@Suite struct ChangerGeometryTests {
+    /// RecordingMtx's changer: 1 drive, 3 slots and 1 port.
+    static let changer = ChangerAttachment(kind: .mtx, device: "/dev/sg7")
+
+    static func open(_ store: TestStore, _ runner: RecordingMtx) async throws -> (Catalogue, Session) {
+        var options = CatalogueOptions()
+        options.mtxRunner = runner
+        let catalogue = try await store.open(options: options)
+        return (catalogue, try catalogue.session(application: "test", user: "tester"))
+    }
+
+    @Test func anMtxLibraryOfAnotherGeometryIsRefusedNamingBothUnlessUnchecked() async throws {
+        let runner = RecordingMtx()
+        let store = TestStore()
+        defer { store.remove() }
+        let (catalogue, session) = try await Self.open(store, runner)
+        defer { catalogue.close() }
+        #expect(try await session.changerGeometry(of: Self.changer) == ChangerGeometry(drives: 1, slots: 3, ports: 1))
+        let head = catalogue.snapshot.head
+        do {
+            try await session.addLibrary(name: "Small", slots: 10, drives: 1, changer: Self.changer)
+            Issue.record("a library bigger than its changer was added")
+        } catch {
+            #expect(error.code == .invalidParameter)
+            #expect(error.message.contains("has 1 drive, 3 slots and 1 port"))
+            #expect(error.message.contains("was given 1 drive, 10 slots and 0 ports"))
+        }
+        #expect(catalogue.snapshot.head == head, "a refused library records nothing")
+        let matching = try await session.addLibrary(name: "Real", slots: 3, drives: 1, ports: 1, changer: Self.changer)
+        let offline = try await session.addLibrary(
+            name: "Later", slots: 10, drives: 1, changer: Self.changer, checkingGeometry: false)
+        #expect(catalogue.snapshot.state.libraries[matching]?.slotCount == 3)
+        #expect(catalogue.snapshot.state.libraries[offline]?.slotCount == 10)
+        #expect(runner.calls.allSatisfy { $0 == ["-f", "/dev/sg7", "status"] })
+        #expect(runner.calls.count == 3, "one status to ask, one per checked library")
+    }
+
+    @Test func anInventoryNeverCataloguesAnElementBeyondTheLibrary() async throws {
+        let runner = RecordingMtx()
+        let store = TestStore()
+        defer { store.remove() }
+        let (catalogue, session) = try await Self.open(store, runner)
+        defer { catalogue.close() }
+        _ = try await session.registerMediaType(name: "LTO", sides: 1)
+        // Set up smaller than the changer: its slot 2 holds A00001L8 (mtx element 3), slot 3 does not exist here.
+        let library = try await session.addLibrary(
+            name: "Short", slots: 1, drives: 1, ports: 1, changer: Self.changer, checkingGeometry: false)
+        let report = try await session.inventory(library)
+        let state = catalogue.snapshot.state
+        #expect(state.medium(withBarcode: "A00001L8") == nil, "nothing is catalogued in a slot the library lacks")
+        #expect(report.taken.unidentified.map(\.barcode) == ["A00001L8"])
+        #expect(report.taken.unidentified.first?.reason.hasPrefix("beyond the library") == true)
+        #expect(report.warnings.contains { $0.contains("the changer reports 1 drive, 3 slots and 1 port") })
+        #expect(state.invariantViolations() == [])
+    }
+}
+
 /// A store with an mtx library `Real` (3 slots, 1 drive, 1 port on /dev/sg7)
 /// and one allocated cartridge in slot 2, driven through `runner`.
 struct MtxLibraryFixture {

@@ -45,6 +45,8 @@ extension CommandResult {
         #expect(status.slots.map(\.isFull) == [false, true, true, true])
         #expect(status.ports.map(\.barcode) == [nil, "NEW001L8"])
         #expect(status.drives.first?.source == .slot(1), "the drive's source, element 2, is slot 1")
+        // The header's 6 slots include the 2 import/export elements.
+        #expect(status.geometry == ChangerGeometry(drives: 2, slots: 4, ports: 2))
     }
 
     @Test func movesUseLoadUnloadAndTransferWithMtxElementNumbers() async throws {

@@ -121,4 +121,74 @@ import Testing
         #expect(usage.status == 2)
         #expect(usage.stderr.contains("--device"))
     }
+
+    /// A fake `mtx` first on the PATH, as a new user would try the driver: it
+    /// records its arguments and answers `status` for a changer with 4 drives,
+    /// 33 storage elements of which 4 are import/export.
+    static func fakeMtx(in directory: String) throws -> (path: String, calls: String) {
+        let calls = directory + "/mtx-calls"
+        var lines = ["  Storage Changer /dev/fake:4 Drives, 33 Slots ( 4 Import/Export )"]
+        lines += (0..<4).map { "Data Transfer Element \($0):Empty" }
+        lines += (1...29).map { "      Storage Element \($0):\($0 == 20 ? "Full :VolumeTag=F00020L8" : "Empty")" }
+        lines += (30...33).map { "      Storage Element \($0) IMPORT/EXPORT:Empty" }
+        let script = """
+            #!/bin/sh
+            echo "$@" >> '\(calls)'
+            if [ "$3" = status ]; then
+            cat <<'STATUS'
+            \(lines.joined(separator: "\n"))
+            STATUS
+            fi
+            """
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try script.write(toFile: directory + "/mtx", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory + "/mtx")
+        return (directory, calls)
+    }
+
+    @Test func anMtxLibraryTakesTheChangersGeometryAndRefusesAnotherOne() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        _ = try cli.json(["init"])
+        let fake = try Self.fakeMtx(in: cli.store + "-bin")
+        defer { try? FileManager.default.removeItem(atPath: fake.path) }
+        let path = ["PATH": fake.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
+
+        let taken = try cli.run(
+            ["library", "add", "Big", "--driver", "mtx", "--device", "/dev/fake", "--json"], environment: path)
+        #expect(taken.status == 0, "\(taken.stderr)")
+        let library = try #require(try taken.json() as? [String: Any])
+        #expect(library["drives"] as? Int == 4)
+        #expect(library["slots"] as? Int == 29)
+        #expect(library["ports"] as? Int == 4)
+
+        let wrong = try cli.run(
+            ["library", "add", "Small", "--slots", "10", "--drives", "1", "--driver", "mtx", "--device", "/dev/fake"],
+            environment: path)
+        #expect(wrong.status == 3)
+        #expect(wrong.stderr.contains("ERROR_INVALID_PARAMETER"))
+        #expect(wrong.stderr.contains("has 4 drives, 29 slots and 4 ports"))
+        #expect(wrong.stderr.contains("was given 1 drive, 10 slots and 0 ports"))
+        let unchecked = try cli.run(
+            [
+                "library", "add", "Small", "--slots", "10", "--drives", "1", "--driver", "mtx", "--device", "/dev/fake",
+                "--no-check",
+            ], environment: path)
+        #expect(unchecked.status == 0)
+        // What mtx was asked: a status for the library taken, one for each checked add, none for --no-check.
+        let calls = try String(contentsOfFile: fake.calls, encoding: .utf8).split(separator: "\n")
+        #expect(calls == ["-f /dev/fake status", "-f /dev/fake status"])
+
+        // The inventory of the unchecked library names the cartridge beyond its 10 slots instead of cataloguing it.
+        _ = try cli.json(["media-type", "add", "LTO-8", "--sides", "1"])
+        let inventory = try cli.run(["inventory", "Small", "--json"], environment: path)
+        #expect(inventory.status == 0, "\(inventory.stderr)")
+        let report = try #require(try inventory.json() as? [String: Any])
+        #expect((report["registered"] as? [Any])?.isEmpty == true)
+        let unidentified = report["unidentified"] as? [[String: Any]] ?? []
+        #expect(unidentified.map { $0["barcode"] as? String } == ["F00020L8"])
+        #expect(
+            (report["warnings"] as? [String])?.contains { $0.contains("library Small has 1 drive, 10 slots") } == true)
+        #expect(!(try cli.run(["show", "media"]).stdout.contains("F00020L8")))
+    }
 }

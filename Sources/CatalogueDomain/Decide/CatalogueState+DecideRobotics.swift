@@ -222,10 +222,26 @@ extension CatalogueState {
         _ libraryID: LibraryID, reading: InventoryReading, mediaType typeID: MediaTypeID?, ids: inout IdentifierSource
     ) throws(NtmsError) -> Decision {
         let library = try onlineLibrary(libraryID)
-        let reported = Set(reading.elements.map(\.location))
+        // An element the library does not have is never catalogued: a changer larger than
+        // the library says (or another changer behind the device) is named, not believed.
+        var unidentified: [InventoryTaken.UnidentifiedCartridge] = []
+        var elements: [InventoryReading.Element] = []
+        for element in reading.elements {
+            if library.has(element.location) {
+                elements.append(element)
+            } else if element.isFull {
+                unidentified.append(
+                    .init(
+                        location: element.location, barcode: element.barcode ?? "",
+                        reason:
+                            "beyond the library, which has \(library.driveCount) drives, \(library.slotCount) slots and \(library.portCount) ports"
+                    ))
+            }
+        }
+        let reported = Set(elements.map(\.location))
         var seenBarcodes: [String: MediumLocation] = [:]
         var duplicates = Set<String>()
-        for element in reading.elements where element.isFull {
+        for element in elements where element.isFull {
             guard let barcode = element.barcode else { continue }
             if seenBarcodes.updateValue(element.location, forKey: barcode) != nil { duplicates.insert(barcode) }
         }
@@ -248,9 +264,8 @@ extension CatalogueState {
         }
         // Cartridges the changer holds that the catalogue does not place here.
         let defaultType = typeID ?? mostCommonMediaType(in: libraryID)
-        var unidentified: [InventoryTaken.UnidentifiedCartridge] = []
         var imported: [CatalogueEvent] = []
-        for element in reading.elements where element.isFull {
+        for element in elements where element.isFull {
             guard let barcode = element.barcode else {
                 unidentified.append(.init(location: element.location, barcode: "", reason: "no bar code label"))
                 continue

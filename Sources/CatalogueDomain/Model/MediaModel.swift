@@ -240,3 +240,16 @@ public struct AllocationCandidate: Comparable, Hashable, Sendable {
         (lhs.allocateCount, lhs.side.rawValue) < (rhs.allocateCount, rhs.side.rawValue)
     }
 }
+
+extension Library {
+    /// Whether `location` is one of this library's elements: slots and ports from 1, drives from 0.
+    public func has(_ location: MediumLocation) -> Bool {
+        guard location.library == id else { return false }
+        switch location {
+        case .shelf: return false
+        case .slot(_, let n): return n >= 1 && n <= slotCount
+        case .port(_, let n): return n >= 1 && n <= portCount
+        case .drive(_, let n): return n < driveCount
+        }
+    }
+}

@@ -76,6 +76,12 @@ final class ChangerRegistry: Sendable {
         }
     }
 
+    /// Reads the status of the mtx changer at `device`, for a library not yet using it.
+    func probe(device: String) async throws(NtmsError) -> ChangerStatus {
+        let driver = MtxDriver(device: device, runner: mtxRunner ?? ProcessCommandRunner())
+        return try await changerCall { () async throws(ChangerError) in try await driver.status() }
+    }
+
     private func makeChangersDirectory() throws(NtmsError) {
         guard mkdir(changersDirectory, 0o700) == 0 || errno == EEXIST else {
             throw NtmsError(

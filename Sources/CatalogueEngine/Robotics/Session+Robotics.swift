@@ -43,8 +43,60 @@ extension Session {
     /// - Throws: `ERROR_INVALID_LIBRARY` (4301) for no such online library;
     ///   `ERROR_INVALID_PARAMETER` (87) for a device that does not suit the
     ///   kind; `ERROR_BUSY` (170) while a robot operation is in progress.
-    public func attachChanger(_ library: LibraryID, kind: ChangerKind, device: String = "") async throws(NtmsError) {
+    ///   An mtx changer whose geometry differs from the library's is refused
+    ///   with `ERROR_INVALID_PARAMETER` (87) unless `checkingGeometry` is false.
+    public func attachChanger(
+        _ library: LibraryID, kind: ChangerKind, device: String = "", checkingGeometry: Bool = true
+    ) async throws(NtmsError) {
+        if kind == .mtx, checkingGeometry, device.hasPrefix("/"),
+            let existing = catalogue.newestSnapshot.state.libraries[library]
+        {
+            try await checkGeometry(
+                of: ChangerAttachment(kind: kind, device: device),
+                against: ChangerGeometry(
+                    drives: Int(existing.driveCount), slots: Int(existing.slotCount), ports: Int(existing.portCount)),
+                library: existing.name)
+        }
         _ = try await execute(.attachChanger(library, kind, device: device))
+    }
+
+    /// What the mtx changer at `device` says it has, read once with `mtx status`:
+    /// `mediactl library add --driver mtx` without sizes takes these.
+    ///
+    /// - Throws: `ERROR_INVALID_PARAMETER` (87) for a simulated changer (it is
+    ///   made to the library's sizes); the changer's errors when it cannot be read.
+    public func changerGeometry(of changer: ChangerAttachment) async throws(NtmsError) -> ChangerGeometry {
+        try checkOpen()
+        guard changer.kind == .mtx else {
+            throw NtmsError(.invalidParameter, "a simulated changer is made to the library's sizes; give them")
+        }
+        let status = try await catalogue.changers.probe(device: changer.device)
+        guard let geometry = status.geometry else {
+            throw NtmsError(.deviceNotAvailable, "the changer at \(changer.device) did not say what it has")
+        }
+        return geometry
+    }
+
+    /// Refuses a changer that does not have what the library is to have.
+    func checkGeometry(of changer: ChangerAttachment, against configured: ChangerGeometry, library name: String)
+        async throws(NtmsError)
+    {
+        let reported = try await changerGeometry(of: changer)
+        guard reported == configured else {
+            throw NtmsError(
+                .invalidParameter,
+                "the changer at \(changer.device) has \(reported); library \(name) was given \(configured). "
+                    + "Give the changer's sizes, or skip the check (mediactl: --no-check) to set it up offline")
+        }
+    }
+
+    /// The warning for an inventory whose changer differs from the library; nil when they agree.
+    static func geometryMismatch(_ reported: ChangerGeometry, _ library: Library) -> String? {
+        let configured = ChangerGeometry(
+            drives: Int(library.driveCount), slots: Int(library.slotCount), ports: Int(library.portCount))
+        guard reported != configured else { return nil }
+        return "the changer reports \(reported) but library \(library.name) has \(configured): "
+            + "elements beyond the library are not catalogued; correct the library or the device"
     }
 
     /// MountNtmsMedia of one allocated (or complete) side, into `drive` or the
@@ -268,11 +320,21 @@ extension Session {
         catalogue.metrics.recordRobotOperation(
             library: library, task: "inventory", result: CatalogueMetrics.label(.succeeded),
             nanoseconds: DispatchTime.now().uptimeNanoseconds &- begin)
+        var warnings = status.warnings
+        var incomplete = !status.warnings.isEmpty
+        if let reported = status.geometry, let configured = catalogue.newestSnapshot.state.libraries[libraryID],
+            let mismatch = Self.geometryMismatch(reported, configured)
+        {
+            // Elements beyond the library are not catalogued (decide names them); ones the
+            // changer lacks are not reported, so what the catalogue places there is left alone.
+            warnings.append(mismatch)
+            incomplete = true
+        }
         let reading = InventoryReading(
             elements: status.elements.map {
                 .init(location: $0.element.location(in: libraryID), isFull: $0.isFull, barcode: $0.barcode)
             },
-            incomplete: !status.warnings.isEmpty)
+            incomplete: incomplete)
         let before = catalogue.newestSnapshot.state
         _ = try await execute(.recordInventory(libraryID, reading, mediaType: mediaType))
         let head = catalogue.newestSnapshot.head.sequence
@@ -290,7 +352,7 @@ extension Session {
         }
         let here = before.media.values.filter { $0.location.library == libraryID }.count
         let left = taken.moved.filter { $0.from.library == libraryID }.count + taken.missing.count
-        return InventoryReport(taken: taken, confirmed: here - left, registered: registered, warnings: status.warnings)
+        return InventoryReport(taken: taken, confirmed: here - left, registered: registered, warnings: warnings)
     }
 
     /// When every drive is taken and one holds a medium left by a deferred

@@ -1,5 +1,6 @@
 import Atomics
 import CatalogueDomain
+import CatalogueHardware
 
 /// A caller's handle on the catalogue (RSM's session): it names the
 /// application and user that every event it causes records. Closing it makes
@@ -98,16 +99,25 @@ public final class Session: Sendable {
     }
 
     /// Adds an online library, with its changer when one is given: both or neither are recorded.
+    /// An mtx changer is asked for its geometry first, and one that differs
+    /// from the counts given is refused, unless `checkingGeometry` is false
+    /// (setting up before the changer is connected).
     ///
     /// - Throws: `ERROR_ALREADY_EXISTS` (183) for a name in use;
     ///   `ERROR_INVALID_PARAMETER` (87) for counts out of range, no slot, a bad
-    ///   name, or a changer whose device is not an absolute path (mtx) or is
-    ///   given to a simulated changer.
+    ///   name, a changer whose device is not an absolute path (mtx) or is
+    ///   given to a simulated changer, or an mtx changer of another geometry;
+    ///   the changer's own errors when it cannot be read.
     @discardableResult
     public func addLibrary(
         name: String, slots: Int, drives: Int, ports: Int = 0, changer: ChangerAttachment? = nil,
-        idempotencyKey: String? = nil
+        checkingGeometry: Bool = true, idempotencyKey: String? = nil
     ) async throws(NtmsError) -> LibraryID {
+        if let changer, changer.kind == .mtx, checkingGeometry, changer.device.hasPrefix("/") {
+            // A device that is no absolute path is refused by decide, without asking mtx.
+            try await checkGeometry(
+                of: changer, against: ChangerGeometry(drives: drives, slots: slots, ports: ports), library: name)
+        }
         guard
             case .library(let id) = try await execute(
                 .addLibrary(name: name, slots: slots, drives: drives, ports: ports, changer: changer),

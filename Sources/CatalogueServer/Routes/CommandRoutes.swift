@@ -24,8 +24,23 @@ extension APIRouteTable {
         ) { call in
             let body = try await call.body(LibraryBody.self)
             let changer = try body.driver.map { try ChangerAttachment(driver: $0, device: body.device) }
-            let id = try await call.session().addLibrary(
-                name: body.name, slots: body.slots, drives: body.drives, ports: body.ports ?? 0, changer: changer)
+            let session = try call.session()
+            var sizes = (slots: body.slots, drives: body.drives, ports: body.ports)
+            if sizes.slots == nil || sizes.drives == nil {
+                // An mtx changer says what it has; a simulated one is made to the sizes given.
+                guard let changer, changer.kind == .mtx else {
+                    throw NtmsError(.invalidParameter, "slots and drives are needed unless the driver is mtx")
+                }
+                let geometry = try await session.changerGeometry(of: changer)
+                sizes = (
+                    sizes.slots ?? geometry.slots, sizes.drives ?? geometry.drives, sizes.ports ?? geometry.ports
+                )
+            }
+            // Sizes all read from the changer a moment ago need no second reading.
+            let allRead = body.slots == nil && body.drives == nil && body.ports == nil
+            let id = try await session.addLibrary(
+                name: body.name, slots: sizes.slots ?? 0, drives: sizes.drives ?? 0, ports: sizes.ports ?? 0,
+                changer: changer, checkingGeometry: body.no_check != true && !allRead)
             return jsonResponse(LibraryJSON(try present(call.catalogue.snapshot.state.libraries[id])))
         }
         add(
@@ -35,7 +50,8 @@ extension APIRouteTable {
             let body = try await call.body(ChangerBody.self)
             let library = try NameResolver(state: call.catalogue.snapshot.state).library(try call.parameter("library"))
             let changer = try ChangerAttachment(driver: body.driver, device: body.device)
-            try await call.session().attachChanger(library.id, kind: changer.kind, device: changer.device)
+            try await call.session().attachChanger(
+                library.id, kind: changer.kind, device: changer.device, checkingGeometry: body.no_check != true)
             return jsonResponse(LibraryJSON(try present(call.catalogue.snapshot.state.libraries[library.id])))
         }
         add(
