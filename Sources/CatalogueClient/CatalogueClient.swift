@@ -59,20 +59,26 @@ public final class CatalogueClient: Sendable {
         try? await http.shutdown()
     }
 
-    /// `GET path?query`, decoded as `Answer`.
-    public func get<Answer: Decodable>(_ path: APIPath, query: [(String, String)] = []) async throws(NtmsError)
-        -> Answer
-    {
-        try decode(try await send(.GET, path.with(query: query), body: nil, idempotencyKey: nil))
+    /// How long an answer is waited for unless a call says otherwise: longer
+    /// than any robot move the server allows, short of hanging on a stuck server.
+    public static let defaultPatience = Duration.seconds(900)
+
+    /// `GET path?query`, decoded as `Answer`; `patience` nil waits as long as it takes.
+    public func get<Answer: Decodable>(
+        _ path: APIPath, query: [(String, String)] = [], patience: Duration? = defaultPatience
+    ) async throws(NtmsError) -> Answer {
+        try decode(try await send(.GET, path.with(query: query), body: nil, idempotencyKey: nil, patience: patience))
     }
 
     /// A command: `method path` with `body` in the JSON model, decoded as `Answer`.
     public func send<Answer: Decodable>(
         _ method: HTTPMethod, _ path: APIPath, body: (some Encodable & Sendable)? = EmptyBody?.none,
-        idempotencyKey: String? = nil
+        idempotencyKey: String? = nil, patience: Duration? = defaultPatience
     ) async throws(NtmsError) -> Answer {
         try decode(
-            try await send(method, path.encoded, body: body.map { JSONModel.line($0) }, idempotencyKey: idempotencyKey))
+            try await send(
+                method, path.encoded, body: body.map { JSONModel.line($0) }, idempotencyKey: idempotencyKey,
+                patience: patience))
     }
 
     /// The lines of `GET /v1/events` as the server sends them: each event's
@@ -90,7 +96,7 @@ public final class CatalogueClient: Sendable {
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    let response = try await self.execute(.GET, path, body: nil, idempotencyKey: nil)
+                    let response = try await self.execute(.GET, path, body: nil, idempotencyKey: nil, patience: nil)
                     guard response.status == .ok else {
                         let body = try? await response.body.collect(upTo: 64 * 1024)
                         throw self.failure(response.status, body.map { Data($0.readableBytesView) } ?? Data())
@@ -116,21 +122,25 @@ public final class CatalogueClient: Sendable {
 
     // MARK: - The exchange
 
-    private func send(_ method: HTTPMethod, _ path: String, body: String?, idempotencyKey: String?)
-        async throws(NtmsError) -> (HTTPResponseStatus, Data)
-    {
+    private func send(
+        _ method: HTTPMethod, _ path: String, body: String?, idempotencyKey: String?, patience: Duration?
+    ) async throws(NtmsError) -> (HTTPResponseStatus, Data) {
         do {
-            let response = try await execute(method, path, body: body, idempotencyKey: idempotencyKey)
+            let response = try await execute(
+                method, path, body: body, idempotencyKey: idempotencyKey, patience: patience)
             let buffer = try await response.body.collect(upTo: Self.maximumAnswerBytes)
             return (response.status, Data(buffer.readableBytesView))
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            throw NtmsError(
+                .timeout, "the server at \(endpoint) did not answer within \(patience.map { "\($0)" } ?? "the time")")
         } catch {
             throw unreachable(error)
         }
     }
 
-    private func execute(_ method: HTTPMethod, _ path: String, body: String?, idempotencyKey: String?)
-        async throws -> HTTPClientResponse
-    {
+    private func execute(
+        _ method: HTTPMethod, _ path: String, body: String?, idempotencyKey: String?, patience: Duration?
+    ) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: endpoint.url(path))
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
@@ -141,8 +151,8 @@ public final class CatalogueClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        // Waiting allocations and robot moves take as long as they take: the server bounds them.
-        return try await http.execute(request, deadline: .distantFuture)
+        let deadline = patience.map { NIODeadline.now() + .nanoseconds(Int64($0.components.seconds) * 1_000_000_000) }
+        return try await http.execute(request, deadline: deadline ?? .distantFuture)
     }
 
     /// The answer as `Answer`, or the server's NTMS error.

@@ -38,7 +38,7 @@ struct Allocate: AsyncParsableCommand {
                 body: AllocationBody(
                     pool: pool, side: side, new: new ? true : nil, next: next,
                     error_if_unavailable: errorIfUnavailable ? true : nil, timeout_ms: timeout.apiMilliseconds),
-                idempotencyKey: idempotencyKey)
+                idempotencyKey: idempotencyKey, patience: timeout.clientPatience)
             Output.emit(body, json: options.json, text: body.text)
         }) {
             return

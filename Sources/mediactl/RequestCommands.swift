@@ -8,6 +8,15 @@ import Foundation
 extension WaitTimeout: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
 
+    /// How long a client waits for the server's answer to a wait of this
+    /// length: the wait and the usual margin, or as long as it takes.
+    var clientPatience: Duration? {
+        switch self {
+        case .infinite: nil
+        case .milliseconds(let milliseconds): .milliseconds(Int64(milliseconds)) + CatalogueClient.defaultPatience
+        }
+    }
+
     /// The API's `timeout_ms`: absent for no wait, 4294967295 for forever.
     var apiMilliseconds: UInt32? {
         switch self {
@@ -167,7 +176,8 @@ struct RequestCommand: AsyncParsableCommand {
             if try await options.onServer({ client in
                 let body: RequestJSON = try await client.get(
                     APIPath("/v1/requests") + id.description + "wait",
-                    query: timeout.apiMilliseconds.map { [("timeout_ms", String($0))] } ?? [])
+                    query: timeout.apiMilliseconds.map { [("timeout_ms", String($0))] } ?? [],
+                    patience: timeout.clientPatience)
                 Output.emit(body, json: options.json, text: body.text)
             }) {
                 return
@@ -200,8 +210,11 @@ struct Watch: AsyncParsableCommand {
     func run() async throws {
         if try await options.onServer({ client in
             for try await line in client.events(from: from ?? (toHead ? 1 : nil), toHead: toHead) {
-                // The server sends each event as the JSON model's line, as `write` prints it.
-                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+                // Decoded and written again, so nothing the server sent reaches the terminal raw.
+                guard let event = try? JSONDecoder().decode(EventJSON.self, from: Data(line.utf8)) else {
+                    throw NtmsError(.notReady, "the server sent an event this client cannot read")
+                }
+                FileHandle.standardOutput.write(Data((Output.json(event) + "\n").utf8))
             }
         }) {
             return

@@ -7,6 +7,10 @@ import Testing
 
 @testable import CatalogueClient
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite struct ClientAddressTests {
     @Test func serverAddressesAreUnixSocketsOrHTTPOriginsAndNothingElse() throws {
         #expect(try ServerEndpoint("unix:/run/mediacatalogue/api.sock") == .unix(path: "/run/mediacatalogue/api.sock"))
@@ -43,6 +47,39 @@ import Testing
             items += parser.feed(ByteBuffer(bytes: bytes[start..<min(start + 3, bytes.count)]))
         }
         #expect(items == [.event(#"{"sequence":1}"#), .event(#"{"sequence":2}"#), .end("the catalogue closed")])
+    }
+}
+
+@Suite struct ClientPatienceTests {
+    @Test func aServerThatNeverAnswersIsATimeoutNotAHang() async throws {
+        // A socket that listens but never accepts: the kernel completes the connection, nobody answers.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(listener, generic, length) == 0 && listen(listener, 8) == 0
+                    && getsockname(listener, generic, &length) == 0
+            }
+        }
+        #expect(bound)
+        let port = UInt16(bigEndian: address.sin_port)
+        let client = try CatalogueClient(
+            endpoint: try ServerEndpoint("http://127.0.0.1:\(port)"), token: "mct_x", application: "patience-test")
+        let started = ContinuousClock.now
+        do {
+            let _: [PoolJSON] = try await client.get("/v1/pools", patience: .seconds(1))
+            Issue.record("nothing answered")
+        } catch {
+            #expect(error.code == .timeout)
+            #expect(error.message.contains("did not answer within"))
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        await client.shutdown()
     }
 }
 
