@@ -28,6 +28,9 @@ public struct CatalogueOptions: Sendable {
     public var changerTimeouts: ChangerTimeouts = .init()
     /// Runs `mtx` for mtx changers; tests stand in for the binary (nil: the real one).
     public var mtxRunner: (any CommandRunner)? = nil
+    /// Runs `mt` to take a drive's tape offline before an unload, for changers
+    /// set so; tests stand in for it (nil: the real one).
+    public var tapeRunner: (any CommandRunner)? = nil
     /// Rights a new store grants besides its creator's (who administers it):
     /// for example USE on the catalogue to a group of reporting users.
     public var initialAccess: [AccessEntry] = []
@@ -214,7 +217,8 @@ public final class Catalogue: Sendable {
         self.mode = mode
         self.options = options
         changers = ChangerRegistry(
-            directory: canonical, timeouts: options.changerTimeouts, mtxRunner: options.mtxRunner)
+            directory: canonical, timeouts: options.changerTimeouts, mtxRunner: options.mtxRunner,
+            tapeRunner: options.tapeRunner)
         follower = LogFollower(interval: options.followInterval)
         let interval = options.metricsInterval.components
         let metricsMilliseconds = max(

@@ -22,15 +22,19 @@ public protocol CommandRunner: Sendable {
 }
 
 /// Timeouts per kind of changer command. mtx gives each SCSI command five
-/// minutes before it gives up itself; a call allows that and a minute more,
-/// so mtx reports its own timeout rather than being killed first.
-public struct MtxTimeouts: Sendable {
-    public var status: Duration = .seconds(360)
-    public var move: Duration = .seconds(360)
-    /// `mtx inventory` makes the library scan every element: tens of minutes on a large one.
-    public var rescan: Duration = .seconds(1800)
+/// minutes; a status or a move is allowed that and a minute more, so mtx
+/// reports its own timeout first, and `mtx inventory` (a scan of every
+/// element) half an hour. The catalogue's `ChangerSettings` defaults are these.
+public struct MtxTimeouts: Sendable, Equatable {
+    public var status: Duration
+    public var move: Duration
+    public var rescan: Duration
 
-    public init() {}
+    public init(status: Duration = .seconds(360), move: Duration = .seconds(360), rescan: Duration = .seconds(1800)) {
+        self.status = status
+        self.move = move
+        self.rescan = rescan
+    }
 }
 
 /// Drives a SCSI medium changer through the `mtx` command (Debian package `mtx`).
@@ -44,17 +48,32 @@ public actor MtxDriver: ChangerDriver {
     public nonisolated let device: String
     private let runner: any CommandRunner
     private let timeouts: MtxTimeouts
+    private let inventoryBeforeStatus: Bool
+    private let offlineDevices: [UInt32: String]
+    private let tapeRunner: any CommandRunner
     private var storageElements: [UInt32] = []
     private var importExportElements: [UInt32] = []
 
-    public init(device: String, runner: any CommandRunner = ProcessCommandRunner(), timeouts: MtxTimeouts = .init()) {
+    /// - Parameters:
+    ///   - inventoryBeforeStatus: run `mtx inventory` before each status (changers that report stale contents).
+    ///   - offlineDevices: the tape device of each drive to take offline (`mt -f TAPE offline`,
+    ///     run by `tapeRunner`) before unloading it, for drives that refuse to give up a loaded tape.
+    public init(
+        device: String, runner: any CommandRunner = ProcessCommandRunner(), timeouts: MtxTimeouts = .init(),
+        inventoryBeforeStatus: Bool = false, offlineDevices: [UInt32: String] = [:],
+        tapeRunner: any CommandRunner = ProcessCommandRunner(executable: "mt")
+    ) {
         self.device = device
         self.runner = runner
         self.timeouts = timeouts
+        self.inventoryBeforeStatus = inventoryBeforeStatus
+        self.offlineDevices = offlineDevices
+        self.tapeRunner = tapeRunner
         name = "mtx \(device)"
     }
 
     public func status() async throws(ChangerError) -> ChangerStatus {
+        if inventoryBeforeStatus { try await rescan() }
         let result = try await runRetryingUnitAttention(["status"], timeout: timeouts.status)
         let parsed = try MtxStatusParser.parse(result.standardOutput)
         storageElements = parsed.elements.filter { $0.kind == .storage }.map(\.number).sorted()
@@ -96,6 +115,7 @@ public actor MtxDriver: ChangerDriver {
             arguments = ["load", String(try address(of: source)), String(drive)]
         case (.drive(let drive), .slot), (.drive(let drive), .port):
             arguments = ["unload", String(try address(of: destination)), String(drive)]
+            if let tape = offlineDevices[drive] { try await takeOffline(tape, drive: drive) }
         case (.slot, .slot), (.slot, .port), (.port, .slot), (.port, .port):
             arguments = ["transfer", String(try address(of: source)), String(try address(of: destination))]
         case (.drive, .drive):
@@ -106,6 +126,18 @@ public actor MtxDriver: ChangerDriver {
 
     public func rescan() async throws(ChangerError) {
         _ = try await runRetryingUnitAttention(["inventory"], timeout: timeouts.rescan)
+    }
+
+    /// Ejects the tape in a drive that keeps it loaded until told (`mt -f TAPE offline`);
+    /// a failure leaves the cartridge in the drive, so nothing has moved.
+    private func takeOffline(_ tape: String, drive: UInt32) async throws(ChangerError) {
+        let result = try await tapeRunner.run(["-f", tape, "offline"], timeout: timeouts.move)
+        guard result.exitStatus != 0 else { return }
+        let said =
+            (result.standardError + "\n" + result.standardOutput).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingBlanks() }.first { !$0.isEmpty }.map(String.init) ?? "exit status \(result.exitStatus)"
+        throw ChangerError(
+            .notReady, "`mt -f \(tape) offline` failed before unloading drive \(drive): \(said)", nothingMoved: true)
     }
 
     /// mtx's storage element number for a slot or port.

@@ -77,6 +77,8 @@ public struct LibraryJSON: Codable, Sendable, Equatable {
     /// The changer's device (mtx); null when it has none.
     public var device: String?
     public var needs_inventory: Bool
+    /// How an mtx changer is driven; null for another changer or none.
+    public var changer_settings: ChangerSettingsJSON?
 
     public init(_ library: Library) {
         id = library.id.description
@@ -88,6 +90,37 @@ public struct LibraryJSON: Codable, Sendable, Equatable {
         changer = library.changer?.name
         device = library.device.isEmpty ? nil : library.device
         needs_inventory = library.needsInventory
+        changer_settings = library.changer == .mtx ? ChangerSettingsJSON(library.changerSettings) : nil
+    }
+}
+
+/// An mtx changer's settings, with the timeouts in force (the defaults when none was set).
+public struct ChangerSettingsJSON: Codable, Sendable, Equatable {
+    public struct DriveDevice: Codable, Sendable, Equatable {
+        public var drive: UInt32
+        public var device: String
+    }
+
+    /// The mtx binary; null: `mtx` on the PATH, else in /usr/sbin.
+    public var mtx_path: String?
+    public var inventory_before_status: Bool
+    public var offline_before_unload: Bool
+    /// Each drive's tape device, by drive number.
+    public var drive_devices: [DriveDevice]
+    public var status_timeout_seconds: UInt32
+    public var move_timeout_seconds: UInt32
+    public var inventory_timeout_seconds: UInt32
+
+    public init(_ settings: ChangerSettings) {
+        mtx_path = settings.mtxPath.isEmpty ? nil : settings.mtxPath
+        inventory_before_status = settings.inventoryBeforeStatus
+        offline_before_unload = settings.offlineBeforeUnload
+        drive_devices = settings.driveDevices.sorted { $0.key < $1.key }.map {
+            DriveDevice(drive: $0.key, device: $0.value)
+        }
+        status_timeout_seconds = settings.effectiveStatusTimeout
+        move_timeout_seconds = settings.effectiveMoveTimeout
+        inventory_timeout_seconds = settings.effectiveInventoryTimeout
     }
 }
 

@@ -122,6 +122,58 @@ public struct ChangerBody: APIBody {
     }
 }
 
+public struct ChangerSettingsBody: APIBody {
+    public static let fields: Set<String> = [
+        "mtx_path", "inventory_before_status", "offline_before_unload", "drive_devices", "status_timeout",
+        "move_timeout", "inventory_timeout",
+    ]
+    /// An absolute path; empty: `mtx` on the PATH, else in /usr/sbin.
+    public var mtx_path: String?
+    public var inventory_before_status: Bool?
+    public var offline_before_unload: Bool?
+    /// Tape devices by drive number (`"0": "/dev/nst0"`); an empty path removes one.
+    public var drive_devices: [String: String]?
+    /// Seconds; 0: the default.
+    public var status_timeout: UInt32?
+    public var move_timeout: UInt32?
+    public var inventory_timeout: UInt32?
+
+    public init(
+        mtx_path: String? = nil, inventory_before_status: Bool? = nil, offline_before_unload: Bool? = nil,
+        drive_devices: [String: String]? = nil, status_timeout: UInt32? = nil, move_timeout: UInt32? = nil,
+        inventory_timeout: UInt32? = nil
+    ) {
+        self.mtx_path = mtx_path
+        self.inventory_before_status = inventory_before_status
+        self.offline_before_unload = offline_before_unload
+        self.drive_devices = drive_devices
+        self.status_timeout = status_timeout
+        self.move_timeout = move_timeout
+        self.inventory_timeout = inventory_timeout
+    }
+
+    /// `settings` with the fields given replaced and the drive devices given merged in.
+    ///
+    /// - Throws: `ERROR_INVALID_PARAMETER` (87) for a drive that is not a number.
+    public func applied(to settings: ChangerSettings) throws(NtmsError) -> ChangerSettings {
+        var settings = settings
+        if let mtx_path { settings.mtxPath = mtx_path }
+        if let inventory_before_status { settings.inventoryBeforeStatus = inventory_before_status }
+        if let offline_before_unload { settings.offlineBeforeUnload = offline_before_unload }
+        for (drive, device) in drive_devices ?? [:] {
+            guard let number = UInt32(drive) else {
+                throw NtmsError(
+                    .invalidParameter, "drive_devices are keyed by drive number, not \"\(TextRules.preview(drive))\"")
+            }
+            settings.driveDevices[number] = device.isEmpty ? nil : device
+        }
+        if let status_timeout { settings.statusTimeout = status_timeout }
+        if let move_timeout { settings.moveTimeout = move_timeout }
+        if let inventory_timeout { settings.inventoryTimeout = inventory_timeout }
+        return settings
+    }
+}
+
 public struct PoolBody: APIBody {
     public static let fields: Set<String> = ["path", "media_type", "from_scratch", "to_scratch", "max_allocates"]
     public var path: String
@@ -331,7 +383,8 @@ public enum APIRequestDecoding {
     /// The outcome per body type: nil for a decoded body, else the error a client would get.
     public static func decodeEveryBody(_ data: Data) -> [NtmsError?] {
         let types: [any APIBody.Type] = [
-            MediaTypeBody.self, LibraryBody.self, ChangerBody.self, PoolBody.self, PoolPolicyBody.self,
+            MediaTypeBody.self, LibraryBody.self, ChangerBody.self, ChangerSettingsBody.self, PoolBody.self,
+            PoolPolicyBody.self,
             MediumBody.self, AllocationBody.self, MoveBody.self, OperatorRequestBody.self, MountBody.self,
             DismountBody.self,
             InjectBody.self, EjectBody.self, InventoryBody.self, AccessChangeBody.self, TokenBody.self,

@@ -132,6 +132,13 @@ public enum OpenAPIDocument {
                 required: ["name"]),
             "ChangerBody": object(
                 ["driver": ["enum": ["simulated", "mtx"]], "device": string, "no_check": boolean], required: ["driver"]),
+            "ChangerSettingsBody": object(
+                [
+                    "mtx_path": string, "inventory_before_status": boolean, "offline_before_unload": boolean,
+                    "drive_devices": ["type": "object", "additionalProperties": string],
+                    "status_timeout": integer, "move_timeout": integer, "inventory_timeout": integer,
+                ],
+                required: []),
             "PoolBody": object(
                 [
                     "path": string, "media_type": string, "from_scratch": boolean, "to_scratch": boolean,

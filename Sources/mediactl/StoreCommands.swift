@@ -192,38 +192,113 @@ struct LibraryCommand: AsyncParsableCommand {
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Give a library a changer, or change its changer (refused while robot work is in progress).")
+            abstract: "Give a library a changer or change it, and set how an mtx changer is driven.",
+            discussion: """
+                A new changer is refused while robot work is in progress. The mtx settings take effect at the \
+                next robot command: --offline-before-unload needs a --drive-device for every drive \
+                (for example --drive-device 0=/dev/tape/by-id/scsi-XYZ-nst); timeouts are in seconds, 0 for \
+                the default (status and moves 360, inventory 1800: above mtx's own 300).
+                """)
 
         @OptionGroup var options: StoreOptions
         @Argument(help: "The library's name or id.") var library: String
         @OptionGroup var changer: ChangerOptions
         @Flag(help: "Do not read an mtx changer's geometry to check it against the library.") var noCheck = false
+        @OptionGroup var settings: ChangerSettingOptions
 
         func validate() throws {
-            if changer.driver == nil { throw ValidationError("library set needs --driver simulated|mtx") }
+            if changer.driver == nil, settings.isEmpty {
+                throw ValidationError("library set needs --driver simulated|mtx or an mtx setting")
+            }
             if noCheck, changer.driver != .mtx { throw ValidationError("--no-check is for --driver mtx") }
         }
 
         func run() async throws {
-            guard let attachment = changer.attachment else { return }
             if try await options.onServer({ client in
-                let body: LibraryJSON = try await client.send(
-                    .PUT, APIPath("/v1/libraries") + library + "changer",
-                    body: ChangerBody(
-                        driver: attachment.kind.name, device: changer.device, no_check: noCheck ? true : nil))
-                Output.emit(body, json: options.json, text: "\(body.id) \(body.name): \(attachment.kind.name) changer")
+                var body: LibraryJSON?
+                if let attachment = changer.attachment {
+                    body = try await client.send(
+                        .PUT, APIPath("/v1/libraries") + library + "changer",
+                        body: ChangerBody(
+                            driver: attachment.kind.name, device: changer.device, no_check: noCheck ? true : nil))
+                }
+                if !settings.isEmpty {
+                    body = try await client.send(
+                        .PUT, APIPath("/v1/libraries") + library + "changer" + "settings", body: settings.body)
+                }
+                try emit(try present(body))
             }) {
                 return
             }
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let id = try Names(state: catalogue.snapshot.state).library(library).id
-            try await options.session(catalogue).attachChanger(
-                id, kind: attachment.kind, device: attachment.device, checkingGeometry: !noCheck)
-            let updated = try present(catalogue.snapshot.state.libraries[id])
-            Output.emit(
-                LibraryJSON(updated), json: options.json,
-                text: "\(id) \(updated.name): \(attachment.kind.name) changer")
+            let session = try options.session(catalogue)
+            if let attachment = changer.attachment {
+                try await session.attachChanger(
+                    id, kind: attachment.kind, device: attachment.device, checkingGeometry: !noCheck)
+            }
+            if !settings.isEmpty {
+                let current = try present(catalogue.snapshot.state.libraries[id]).changerSettings
+                try await session.configureChanger(id, try settings.body.applied(to: current))
+            }
+            try emit(LibraryJSON(try present(catalogue.snapshot.state.libraries[id])))
+        }
+
+        private func emit(_ body: LibraryJSON) throws {
+            let text =
+                settings.isEmpty ? "\(body.id) \(body.name): \(body.changer ?? "no") changer" : body.text
+            Output.emit(body, json: options.json, text: text)
+        }
+    }
+
+    /// `library set`'s mtx settings; each one given replaces the library's.
+    struct ChangerSettingOptions: ParsableArguments {
+        @Option(help: ArgumentHelp("The mtx binary (default: mtx on the PATH, else /usr/sbin/mtx).", valueName: "path"))
+        var mtxPath: String?
+        @Flag(
+            inversion: .prefixedNo,
+            help: "Run `mtx inventory` before each status (changers that report stale contents).")
+        var inventoryBeforeStatus: Bool?
+        @Flag(inversion: .prefixedNo, help: "Take a drive's tape offline (`mt -f TAPE offline`) before unloading it.")
+        var offlineBeforeUnload: Bool?
+        @Option(
+            help: ArgumentHelp(
+                "A drive's tape device, for --offline-before-unload (repeatable; an empty path removes one).",
+                valueName: "N=path"))
+        var driveDevice: [String] = []
+        @Option(help: ArgumentHelp("Seconds a status may take (0: the default).", valueName: "seconds"))
+        var statusTimeout: UInt32?
+        @Option(help: ArgumentHelp("Seconds a move may take (0: the default).", valueName: "seconds"))
+        var moveTimeout: UInt32?
+        @Option(help: ArgumentHelp("Seconds `mtx inventory` may take (0: the default).", valueName: "seconds"))
+        var inventoryTimeout: UInt32?
+
+        func validate() throws {
+            for entry in driveDevice {
+                let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2, UInt32(parts[0]) != nil else {
+                    throw ValidationError("--drive-device is N=PATH, for example 0=/dev/nst0, not \(entry)")
+                }
+            }
+        }
+
+        var isEmpty: Bool {
+            mtxPath == nil && inventoryBeforeStatus == nil && offlineBeforeUnload == nil && driveDevice.isEmpty
+                && statusTimeout == nil && moveTimeout == nil && inventoryTimeout == nil
+        }
+
+        /// The API's body for these settings, which applies them on the files too.
+        var body: ChangerSettingsBody {
+            let devices = Dictionary(
+                driveDevice.map { entry in
+                    let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                    return (String(parts[0]), String(parts[1]))
+                }, uniquingKeysWith: { _, last in last })
+            return ChangerSettingsBody(
+                mtx_path: mtxPath, inventory_before_status: inventoryBeforeStatus,
+                offline_before_unload: offlineBeforeUnload, drive_devices: devices.isEmpty ? nil : devices,
+                status_timeout: statusTimeout, move_timeout: moveTimeout, inventory_timeout: inventoryTimeout)
         }
     }
 

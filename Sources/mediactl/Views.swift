@@ -16,7 +16,24 @@ extension LibraryJSON {
     var text: String {
         "\(id)  \(name)  \(type)  slots \(slots)  drives \(drives)  ports \(ports)"
             + (changer.map { "  changer \($0)" + (device.map { " \($0)" } ?? "") } ?? "")
-            + (needs_inventory ? "  NEEDS INVENTORY" : "")
+            + (needs_inventory ? "  NEEDS INVENTORY" : "") + (changer_settings.map { "\n  " + $0.text } ?? "")
+    }
+}
+
+extension ChangerSettingsJSON {
+    /// `mtx /usr/sbin/mtx  inventory before status  offline before unload (0 /dev/nst0)  timeouts: status 360 s, …`
+    var text: String {
+        var parts = ["mtx " + (mtx_path ?? "from the PATH or /usr/sbin")]
+        if inventory_before_status { parts.append("inventory before status") }
+        if offline_before_unload {
+            parts.append(
+                "offline before unload ("
+                    + drive_devices.map { "drive \($0.drive) \($0.device)" }.joined(separator: ", ") + ")")
+        }
+        parts.append(
+            "timeouts: status \(status_timeout_seconds) s, move \(move_timeout_seconds) s, "
+                + "inventory \(inventory_timeout_seconds) s")
+        return parts.joined(separator: "  ")
     }
 }
 

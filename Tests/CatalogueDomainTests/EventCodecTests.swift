@@ -75,6 +75,13 @@ import Testing
     /// Every robot event: a changer attached, a mount started and finished, a
     /// deferred dismount, a remount and an inventory.
     static func sampleRobotics(_ f: inout Fixture, allocated: Allocation) throws {
+        try f.h.run(.attachChanger(f.robot, .mtx, device: "/dev/changer"))
+        var settings = ChangerSettings()
+        settings.mtxPath = "/usr/sbin/mtx"
+        settings.offlineBeforeUnload = true
+        settings.driveDevices = [0: "/dev/nst0", 1: "/dev/nst1"]
+        settings.moveTimeout = 900
+        try f.h.run(.configureChanger(f.robot, settings))
         try f.h.run(.attachChanger(f.robot, .simulated, device: ""))
         guard case .operation(let mount) = try f.h.run(.beginMount(allocated.side, drive: nil)) else {
             throw NtmsError(.invalidHandle, "no mount started")

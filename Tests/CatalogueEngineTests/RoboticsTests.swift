@@ -424,6 +424,104 @@ struct RobotFixture {
     }
 }
 
+@Suite struct ChangerSettingsTests {
+    /// The fixture's cartridge mounted in drive 0, then the changer set to take
+    /// drive 0 (/dev/nst0) offline before unloading it.
+    static func mountedOfflineBeforeUnload(
+        _ store: TestStore, _ runner: RecordingMtx, _ tape: RecordingMtx, inventoryBeforeStatus: Bool
+    ) async throws -> MtxLibraryFixture {
+        let f = try await MtxLibraryFixture(store, runner, tape: tape)
+        _ = try await f.session.mount(f.side)
+        var settings = ChangerSettings()
+        settings.offlineBeforeUnload = true
+        settings.driveDevices = [0: "/dev/nst0"]
+        settings.inventoryBeforeStatus = inventoryBeforeStatus
+        try await f.session.configureChanger(f.library, settings)
+        return f
+    }
+
+    @Test func aDriveIsTakenOfflineBeforeItsUnloadAndStatusFollowsAnInventory() async throws {
+        let runner = RecordingMtx()
+        let tape = RecordingMtx()
+        let store = TestStore()
+        defer { store.remove() }
+        let f = try await Self.mountedOfflineBeforeUnload(store, runner, tape, inventoryBeforeStatus: true)
+        defer { f.catalogue.close() }
+        #expect(f.catalogue.snapshot.state.libraries[f.library]?.changerSettings.inventoryBeforeStatus == true)
+        let before = runner.calls.count
+        try await f.session.dismount(f.medium)
+        // The new settings drive the next command: mt first, then mtx's unload into slot 2 (element 3).
+        #expect(tape.calls == [["-f", "/dev/nst0", "offline"]])
+        #expect(runner.calls[before...].last == ["-f", "/dev/sg7", "unload", "3", "0"])
+        let beforeInventory = runner.calls.count
+        _ = try await f.session.inventory(f.library)
+        #expect(
+            Array(runner.calls[beforeInventory...]) == [
+                ["-f", "/dev/sg7", "inventory"], ["-f", "/dev/sg7", "status"],
+            ])
+    }
+
+    @Test func anOfflineThatFailsLeavesTheCartridgeInItsDriveAndAsksForNoInventory() async throws {
+        let runner = RecordingMtx()
+        let tape = RecordingMtx(failing: ["offline": "/dev/nst0: Input/output error\n"])
+        let store = TestStore()
+        defer { store.remove() }
+        let f = try await Self.mountedOfflineBeforeUnload(store, runner, tape, inventoryBeforeStatus: false)
+        defer { f.catalogue.close() }
+        do {
+            try await f.session.dismount(f.medium)
+            Issue.record("the offline failed")
+        } catch {
+            #expect(error.code == .notReady)
+            #expect(error.message.contains("`mt -f /dev/nst0 offline` failed before unloading drive 0"))
+        }
+        let state = f.catalogue.snapshot.state
+        #expect(state.media[f.medium]?.location == .drive(f.library, 0))
+        #expect(state.libraries[f.library]?.needsInventory == false)
+        #expect(!runner.calls.contains { $0.contains("unload") }, "mtx was not asked to unload")
+    }
+
+    @Test func settingsAreRefusedUnlessAnMtxChangerCanUseThem() async throws {
+        let store = TestStore()
+        defer { store.remove() }
+        let f = try await MtxLibraryFixture(store, RecordingMtx())
+        defer { f.catalogue.close() }
+        var offline = ChangerSettings()
+        offline.offlineBeforeUnload = true
+        var farDrive = ChangerSettings()
+        farDrive.driveDevices = [3: "/dev/nst3"]
+        var relative = ChangerSettings()
+        relative.mtxPath = "bin/mtx"
+        var slow = ChangerSettings()
+        slow.moveTimeout = ChangerSettings.maximumTimeout + 1
+        for (settings, code) in [
+            (offline, NtmsErrorCode.invalidParameter), (farDrive, .invalidDrive), (relative, .invalidParameter),
+            (slow, .invalidParameter),
+        ] {
+            await #expect(throws: NtmsError.self) { try await f.session.configureChanger(f.library, settings) }
+            do { try await f.session.configureChanger(f.library, settings) } catch { #expect(error.code == code) }
+        }
+        let manual = try await f.session.addLibrary(name: "Manual", slots: 2, drives: 1)
+        do {
+            try await f.session.configureChanger(manual, ChangerSettings())
+            Issue.record("a library without an mtx changer took settings")
+        } catch {
+            #expect(error.code == .invalidParameter)
+        }
+        // Setting what is already set records nothing.
+        let head = f.catalogue.snapshot.head
+        try await f.session.configureChanger(f.library, ChangerSettings())
+        #expect(f.catalogue.snapshot.head == head)
+        // The driver's defaults are the settings' defaults.
+        #expect(
+            MtxTimeouts()
+                == MtxTimeouts(
+                    status: .seconds(ChangerSettings.defaultStatusTimeout),
+                    move: .seconds(ChangerSettings.defaultMoveTimeout),
+                    rescan: .seconds(ChangerSettings.defaultInventoryTimeout)))
+    }
+}
+
 @Suite struct ChangerGeometryTests {
     /// RecordingMtx's changer: 1 drive, 3 slots and 1 port.
     static let changer = ChangerAttachment(kind: .mtx, device: "/dev/sg7")
@@ -490,9 +588,10 @@ struct MtxLibraryFixture {
     let medium: MediumID
     let side: SideID
 
-    init(_ store: TestStore, _ runner: RecordingMtx) async throws {
+    init(_ store: TestStore, _ runner: RecordingMtx, tape: RecordingMtx? = nil) async throws {
         var options = CatalogueOptions()
         options.mtxRunner = runner
+        options.tapeRunner = tape
         catalogue = try await store.open(options: options)
         session = try catalogue.session(application: "test", user: "tester")
         let type = try await session.registerMediaType(name: "LTO", sides: 1)

@@ -67,8 +67,8 @@ struct CLI {
     }
 
     /// Runs a command that must succeed and returns its JSON output.
-    func json(_ arguments: [String]) throws -> Any {
-        let result = try run(arguments + ["--json"])
+    func json(_ arguments: [String], environment: [String: String] = [:]) throws -> Any {
+        let result = try run(arguments + ["--json"], environment: environment)
         guard result.status == 0 else {
             throw CLIFailure(arguments: arguments, result: result)
         }

@@ -125,7 +125,7 @@ import Testing
     /// A fake `mtx` first on the PATH, as a new user would try the driver: it
     /// records its arguments and answers `status` for a changer with 4 drives,
     /// 33 storage elements of which 4 are import/export.
-    static func fakeMtx(in directory: String) throws -> (path: String, calls: String) {
+    static func fakeMtx(in directory: String) throws -> (path: String, calls: String, environment: [String: String]) {
         let calls = directory + "/mtx-calls"
         var lines = ["  Storage Changer /dev/fake:4 Drives, 33 Slots ( 4 Import/Export )"]
         lines += (0..<4).map { "Data Transfer Element \($0):Empty" }
@@ -142,8 +142,14 @@ import Testing
             """
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try script.write(toFile: directory + "/mtx", atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory + "/mtx")
-        return (directory, calls)
+        // `mt`, for taking a drive offline, records its calls beside mtx's.
+        try "#!/bin/sh\necho \"mt $@\" >> '\(calls)'\n".write(
+            toFile: directory + "/mt", atomically: true, encoding: .utf8)
+        for tool in ["mtx", "mt"] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory + "/" + tool)
+        }
+        let path = directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        return (directory, calls, ["PATH": path])
     }
 
     @Test func anMtxLibraryTakesTheChangersGeometryAndRefusesAnotherOne() throws {
@@ -152,7 +158,7 @@ import Testing
         _ = try cli.json(["init"])
         let fake = try Self.fakeMtx(in: cli.store + "-bin")
         defer { try? FileManager.default.removeItem(atPath: fake.path) }
-        let path = ["PATH": fake.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
+        let path = fake.environment
 
         let taken = try cli.run(
             ["library", "add", "Big", "--driver", "mtx", "--device", "/dev/fake", "--json"], environment: path)
@@ -190,5 +196,52 @@ import Testing
         #expect(
             (report["warnings"] as? [String])?.contains { $0.contains("library Small has 1 drive, 10 slots") } == true)
         #expect(!(try cli.run(["show", "media"]).stdout.contains("F00020L8")))
+    }
+
+    @Test func showLibrariesShowsTheMtxSettingsAndADismountTakesTheDriveOfflineFirst() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        _ = try cli.json(["init"])
+        let fake = try Self.fakeMtx(in: cli.store + "-bin")
+        defer { try? FileManager.default.removeItem(atPath: fake.path) }
+        let path = fake.environment
+        for arguments in [
+            ["media-type", "add", "LTO-8", "--sides", "1"],
+            ["library", "add", "Big", "--driver", "mtx", "--device", "/dev/fake"],
+            ["media", "add", "--media-type", "LTO-8", "--barcode", "F00020L8", "--library", "Big", "--slot", "20"],
+            ["pool", "create", #"\B"#, "--media-type", "LTO-8", "--from-scratch"],
+        ] {
+            let result = try cli.run(arguments, environment: path)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        let incomplete = try cli.run(["library", "set", "Big", "--offline-before-unload"], environment: path)
+        #expect(incomplete.status == 3)
+        #expect(incomplete.stderr.contains("give one for drive 0, 1, 2, 3"))
+
+        let devices = (0..<4).flatMap { ["--drive-device", "\($0)=/dev/nst\($0)"] }
+        let set = try cli.run(
+            [
+                "library", "set", "Big", "--offline-before-unload", "--move-timeout", "900", "--mtx-path",
+                fake.path + "/mtx",
+                "--json",
+            ] + devices, environment: path)
+        #expect(set.status == 0, "\(set.stderr)")
+        let settings = try #require((try set.json() as? [String: Any])?["changer_settings"] as? [String: Any])
+        #expect(settings["offline_before_unload"] as? Bool == true)
+        #expect(settings["move_timeout_seconds"] as? Int == 900)
+        #expect(settings["status_timeout_seconds"] as? Int == 360, "the default in force is shown")
+        #expect((settings["drive_devices"] as? [[String: Any]])?.count == 4)
+        let shown = try cli.run(["show", "libraries"], environment: path).stdout
+        #expect(shown.contains("mtx \(fake.path)/mtx"))
+        #expect(shown.contains("offline before unload (drive 0 /dev/nst0, drive 1 /dev/nst1"))
+        #expect(shown.contains("timeouts: status 360 s, move 900 s, inventory 1800 s"))
+
+        let lmid = try #require(
+            (try cli.json(["allocate", "--pool", #"\B"#], environment: path) as? [String: Any])?["lmid"] as? String)
+        #expect(try cli.run(["mount", lmid, "--drive", "0"], environment: path).status == 0)
+        let dismount = try cli.run(["dismount", lmid], environment: path)
+        #expect(dismount.status == 0, "\(dismount.stderr)")
+        let calls = try String(contentsOfFile: fake.calls, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(Array(calls.suffix(2)) == ["mt -f /dev/nst0 offline", "-f /dev/fake unload 20 0"])
     }
 }

@@ -136,6 +136,14 @@ final class ServedStore {
         ["token", "revoke", "token-27"],
         ["checkpoint", "save"],
         ["media", "delete", "T00009"],
+        [
+            "library", "add", "Tape", "--slots", "4", "--drives", "1", "--driver", "mtx", "--device",
+            "/dev/mediacatalogue-no-changer", "--no-check",
+        ],
+        ["library", "set", "Tape", "--move-timeout", "900", "--inventory-before-status", "--json"],
+        ["library", "set", "Tape", "--offline-before-unload"],
+        ["show", "libraries"],
+        ["library", "delete", "Tape"],
         ["watch", "--from", "1", "--to-head"],
         // Mistakes: the same NTMS error and exit status.
         ["allocate", "--pool", #"\Nowhere"#],

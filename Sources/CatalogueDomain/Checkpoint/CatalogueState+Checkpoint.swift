@@ -7,7 +7,7 @@ import SortedCollections
 extension CatalogueState {
     /// Bump whenever a field is added to the state or an encoding changes; older
     /// checkpoints are then ignored and the log is replayed in full.
-    public static let checkpointVersion: UInt16 = 7
+    public static let checkpointVersion: UInt16 = 8
 
     public func checkpointPayload() -> [UInt8] {
         var out = BinaryWriter()
@@ -42,6 +42,7 @@ extension CatalogueState {
             out.write(library.device)
             out.write(library.needsInventory)
             out.write(library.added)
+            out.write(library.changerSettings)
         }
         out.write(UInt64(pools.count))
         for pool in pools.values {
@@ -176,6 +177,7 @@ extension CatalogueState {
             library.device = try input.readString()
             library.needsInventory = try input.readBool()
             library.added = try input.readInt64()
+            library.changerSettings = try input.readChangerSettings()
             return library
         } key: {
             $0.id

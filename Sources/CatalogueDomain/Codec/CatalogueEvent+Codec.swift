@@ -120,7 +120,8 @@ extension CatalogueEvent {
         case .operatorRequestTimedOut(let e):
             out.write(e.request)
             out.write(e.time)
-        case .changerAttached, .robotOperationStarted, .robotOperationFinished, .dismountDeferred, .mediumRemounted,
+        case .changerAttached, .changerConfigured, .robotOperationStarted, .robotOperationFinished, .dismountDeferred,
+            .mediumRemounted,
             .inventoryTaken:
             encodeRobotics(into: &out)
         case .accessListChanged, .accessDenied, .tokenIssued, .tokenRevoked:
@@ -243,7 +244,8 @@ extension CatalogueEvent {
                     request: try r.readID(), time: try r.readInt64(), reason: try r.readEnum(RequestCloseReason.self)))
         case .operatorRequestTimedOut:
             event = .operatorRequestTimedOut(OperatorRequestTimedOut(request: try r.readID(), time: try r.readInt64()))
-        case .changerAttached, .robotOperationStarted, .robotOperationFinished, .dismountDeferred, .mediumRemounted,
+        case .changerAttached, .changerConfigured, .robotOperationStarted, .robotOperationFinished, .dismountDeferred,
+            .mediumRemounted,
             .inventoryTaken:
             event = try decodeRobotics(type, &r)
         case .libraryDeleted:

@@ -6,6 +6,9 @@ extension CatalogueEvent {
             out.write(e.library)
             out.write(e.kind.rawValue)
             out.write(e.device)
+        case .changerConfigured(let e):
+            out.write(e.library)
+            out.write(e.settings)
         case .robotOperationStarted(let e):
             let o = e.operation
             out.write(o.id)
@@ -58,6 +61,8 @@ extension CatalogueEvent {
             return .changerAttached(
                 ChangerAttached(
                     library: try r.readID(), kind: try r.readEnum(ChangerKind.self), device: try r.readString()))
+        case .changerConfigured:
+            return .changerConfigured(ChangerConfigured(library: try r.readID(), settings: try r.readChangerSettings()))
         case .robotOperationStarted:
             return .robotOperationStarted(
                 RobotOperationStarted(
@@ -117,6 +122,24 @@ extension CatalogueEvent {
             return [
                 id("library", e.library), EventField("changer", .text(e.kind.name)),
                 EventField("device", .text(e.device)),
+            ]
+        case .changerConfigured(let e):
+            let s = e.settings
+            return [
+                id("library", e.library), EventField("mtx_path", .text(s.mtxPath)),
+                EventField("inventory_before_status", .flag(s.inventoryBeforeStatus)),
+                EventField("offline_before_unload", .flag(s.offlineBeforeUnload)),
+                EventField(
+                    "drive_devices",
+                    .list(
+                        s.driveDevices.sorted { $0.key < $1.key }.map {
+                            .record([
+                                EventField("drive", .unsigned(UInt64($0.key))), EventField("device", .text($0.value)),
+                            ])
+                        })),
+                EventField("status_timeout", .unsigned(UInt64(s.statusTimeout))),
+                EventField("move_timeout", .unsigned(UInt64(s.moveTimeout))),
+                EventField("inventory_timeout", .unsigned(UInt64(s.inventoryTimeout))),
             ]
         case .robotOperationStarted(let e):
             let o = e.operation
@@ -184,6 +207,8 @@ extension CatalogueEvent {
         switch self {
         case .changerAttached(let e):
             return [e.library.rawValue]
+        case .changerConfigured(let e):
+            return [e.library.rawValue]
         case .robotOperationStarted(let e):
             let o = e.operation
             return [o.id.rawValue, o.library.rawValue] + [o.medium?.rawValue, o.side?.rawValue].compactMap { $0 }
@@ -230,5 +255,44 @@ extension BinaryWriter {
 extension BinaryReader {
     mutating func readDrive() throws(PayloadDecodingError) -> DriveAddress {
         DriveAddress(library: try readID(), number: try readUInt32())
+    }
+}
+
+extension BinaryWriter {
+    /// Changer settings: the path, the two flags, the drive devices by number, three timeouts.
+    mutating func write(_ settings: ChangerSettings) {
+        write(settings.mtxPath)
+        write(settings.inventoryBeforeStatus)
+        write(settings.offlineBeforeUnload)
+        write(UInt64(settings.driveDevices.count))
+        for (drive, device) in settings.driveDevices.sorted(by: { $0.key < $1.key }) {
+            write(drive)
+            write(device)
+        }
+        write(settings.statusTimeout)
+        write(settings.moveTimeout)
+        write(settings.inventoryTimeout)
+    }
+}
+
+extension BinaryReader {
+    mutating func readChangerSettings() throws(PayloadDecodingError) -> ChangerSettings {
+        var settings = ChangerSettings()
+        settings.mtxPath = try readString()
+        settings.inventoryBeforeStatus = try readBool()
+        settings.offlineBeforeUnload = try readBool()
+        let count = try readUInt64()
+        // Drive numbers are 32-bit and distinct: a larger count is damage, not a reason to allocate.
+        guard count <= UInt64(UInt32.max) else { throw PayloadDecodingError("\(count) drive devices") }
+        for _ in 0..<count {
+            let drive = try readUInt32()
+            guard settings.driveDevices.updateValue(try readString(), forKey: drive) == nil else {
+                throw PayloadDecodingError("drive \(drive) has two devices")
+            }
+        }
+        settings.statusTimeout = try readUInt32()
+        settings.moveTimeout = try readUInt32()
+        settings.inventoryTimeout = try readUInt32()
+        return settings
     }
 }

@@ -51,6 +51,8 @@ public enum CatalogueCommand: Sendable, Equatable {
     // robot outside the writer, then records the outcome (`finishOperation`).
 
     case attachChanger(LibraryID, ChangerKind, device: String)
+    /// Sets an mtx changer's settings, whole.
+    case configureChanger(LibraryID, ChangerSettings)
     /// MountNtmsMedia of one side, into the given drive or the least recently used empty one.
     case beginMount(SideID, drive: UInt32?)
     /// DismountNtmsMedia; deferred leaves the medium in its drive.

@@ -237,8 +237,8 @@ extension CatalogueState {
             }
             return Decision(events: [.mediumDeleted(MediumDeleted(medium: mediumID))], outcome: .done)
 
-        case .attachChanger, .beginMount, .beginDismount, .beginInject, .beginEject, .finishOperation,
-            .recordInventory:
+        case .attachChanger, .configureChanger, .beginMount, .beginDismount, .beginInject, .beginEject,
+            .finishOperation, .recordInventory:
             return try decideRobotics(command, context: context, ids: &ids)
         }
     }

@@ -149,8 +149,8 @@ extension CatalogueState {
         case .serveWaitingAllocation, .expireRequests, .abandonRequests:
             // The engine's own housekeeping, which it decides without a principal.
             return [AccessRequirement(.control, on: .catalogue)]
-        case .attachChanger(let library, _, _), .beginInject(let library, _, _, _, _),
-            .recordInventory(let library, _, _):
+        case .attachChanger(let library, _, _), .configureChanger(let library, _),
+            .beginInject(let library, _, _, _, _), .recordInventory(let library, _, _):
             return [AccessRequirement(.control, on: .library(library))]
         case .beginMount(let sideID, _):
             guard let side = sides[sideID], let medium = media[side.medium] else { return [] }
@@ -306,6 +306,7 @@ extension CatalogueCommand {
         case .expireRequests: "expire requests"
         case .abandonRequests: "abandon requests"
         case .attachChanger: "library attach"
+        case .configureChanger: "library set"
         case .beginMount: "MountNtmsMedia"
         case .beginDismount: "DismountNtmsMedia"
         case .beginInject: "InjectNtmsMedia"

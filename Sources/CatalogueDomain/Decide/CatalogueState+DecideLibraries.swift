@@ -31,6 +31,46 @@ extension CatalogueState {
         }
     }
 
+    /// Changer settings are for an mtx changer: absolute, displayable paths,
+    /// a device only for drives the library has, one for every drive when
+    /// drives are taken offline, timeouts of at most a day.
+    func validate(_ settings: ChangerSettings, for library: Library) throws(NtmsError) {
+        guard library.changer == .mtx else {
+            throw NtmsError(
+                .invalidParameter, "changer settings are for an mtx changer; library \(library.name) has none")
+        }
+        func checkPath(_ path: String, _ what: String) throws(NtmsError) {
+            guard path.hasPrefix("/"), path.utf8.count <= NameLimits.devicePath, TextRules.isDisplayable(path) else {
+                throw NtmsError(
+                    .invalidParameter, "\(what) must be an absolute path, not \"\(TextRules.preview(path))\"")
+            }
+        }
+        if !settings.mtxPath.isEmpty { try checkPath(settings.mtxPath, "the mtx binary") }
+        for (drive, device) in settings.driveDevices {
+            guard drive < library.driveCount else {
+                throw NtmsError(
+                    .invalidDrive,
+                    "library \(library.name) has drives 0 to \(Int(library.driveCount) - 1), not \(drive)")
+            }
+            try checkPath(device, "drive \(drive)'s tape device")
+        }
+        if settings.offlineBeforeUnload {
+            let missing = (0..<library.driveCount).filter { settings.driveDevices[$0] == nil }
+            guard missing.isEmpty else {
+                throw NtmsError(
+                    .invalidParameter,
+                    "taking drives offline needs each drive's tape device; give one for drive "
+                        + missing.map(String.init).joined(separator: ", "))
+            }
+        }
+        for (timeout, what) in [
+            (settings.statusTimeout, "status"), (settings.moveTimeout, "move"),
+            (settings.inventoryTimeout, "inventory"),
+        ] where timeout > ChangerSettings.maximumTimeout {
+            throw NtmsError(.invalidParameter, "the \(what) timeout is at most \(ChangerSettings.maximumTimeout) s")
+        }
+    }
+
     /// Deletes an online library that holds nothing and has no robot work in progress.
     func decideLibraryDeletion(_ libraryID: LibraryID) throws(NtmsError) -> Decision {
         let library = try onlineLibrary(libraryID)

@@ -19,6 +19,13 @@ extension CatalogueState {
                 events: [.changerAttached(ChangerAttached(library: libraryID, kind: kind, device: device))],
                 outcome: .done)
 
+        case .configureChanger(let libraryID, let settings):
+            let library = try onlineLibrary(libraryID)
+            try validate(settings, for: library)
+            guard settings != library.changerSettings else { return Decision(events: [], outcome: .done) }
+            return Decision(
+                events: [.changerConfigured(ChangerConfigured(library: libraryID, settings: settings))], outcome: .done)
+
         case .beginMount(let sideID, let requestedDrive):
             return try decideMount(sideID, requestedDrive: requestedDrive, context: context, ids: &ids)
 

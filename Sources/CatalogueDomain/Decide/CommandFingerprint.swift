@@ -110,6 +110,10 @@ extension CatalogueCommand {
             out.write(library)
             out.write(changer.rawValue)
             out.write(device)
+        case .configureChanger(let library, let settings):
+            kind = "configureChanger"
+            out.write(library)
+            out.write(settings)
         case .beginMount(let side, let drive):
             kind = "mount"
             out.write(side)

@@ -140,7 +140,8 @@ extension CatalogueEvent {
             ]
         case .operatorRequestTimedOut(let e):
             return [id("request", e.request), EventField("time", .time(e.time))]
-        case .changerAttached, .robotOperationStarted, .robotOperationFinished, .dismountDeferred, .mediumRemounted,
+        case .changerAttached, .changerConfigured, .robotOperationStarted, .robotOperationFinished, .dismountDeferred,
+            .mediumRemounted,
             .inventoryTaken:
             return roboticsFields
         case .accessListChanged, .accessDenied, .tokenIssued, .tokenRevoked:
@@ -199,7 +200,8 @@ extension CatalogueEvent {
             return [e.request.rawValue]
         case .operatorRequestTimedOut(let e):
             return [e.request.rawValue]
-        case .changerAttached, .robotOperationStarted, .robotOperationFinished, .dismountDeferred, .mediumRemounted,
+        case .changerAttached, .changerConfigured, .robotOperationStarted, .robotOperationFinished, .dismountDeferred,
+            .mediumRemounted,
             .inventoryTaken:
             return roboticsIdentifiers
         case .accessListChanged, .accessDenied, .tokenIssued, .tokenRevoked:

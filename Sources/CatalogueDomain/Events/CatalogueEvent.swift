@@ -36,6 +36,7 @@ public enum CatalogueEvent: Sendable, Equatable {
     indirect case accessDenied(AccessDenied)
     indirect case tokenIssued(TokenIssued)
     case tokenRevoked(TokenRevoked)
+    case changerConfigured(ChangerConfigured)
 }
 
 /// The kind of an event, whose raw value is the type code stored in the
@@ -72,6 +73,7 @@ public enum EventType: UInt16, Sendable, CaseIterable {
     case accessDenied = 29
     case tokenIssued = 30
     case tokenRevoked = 31
+    case changerConfigured = 32
 
     /// The event's name in the catalogue (`docs/events.md`), the CLI and JSON:
     /// the case and its payload type, capitalised.
@@ -108,6 +110,7 @@ public enum EventType: UInt16, Sendable, CaseIterable {
         case .accessDenied: "AccessDenied"
         case .tokenIssued: "TokenIssued"
         case .tokenRevoked: "TokenRevoked"
+        case .changerConfigured: "ChangerConfigured"
         }
     }
 }
@@ -146,6 +149,7 @@ extension CatalogueEvent {
         case .accessDenied: .accessDenied
         case .tokenIssued: .tokenIssued
         case .tokenRevoked: .tokenRevoked
+        case .changerConfigured: .changerConfigured
         }
     }
 

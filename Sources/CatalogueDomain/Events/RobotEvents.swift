@@ -1,5 +1,11 @@
 // The events robot operations record; `CatalogueEvent` lists every event.
 
+/// A library's mtx changer settings were set, whole (`library set`).
+public struct ChangerConfigured: Sendable, Equatable {
+    public var library: LibraryID
+    public var settings: ChangerSettings
+}
+
 /// A library got a changer driver (set with the library, or later).
 public struct ChangerAttached: Sendable, Equatable {
     public var library: LibraryID

@@ -198,7 +198,8 @@ extension CatalogueState {
         case .operatorRequestTimedOut(let e):
             closeRequest(e.request, state: .refused, at: e.time, reason: .timedOut)
 
-        case .changerAttached, .robotOperationStarted, .robotOperationFinished, .dismountDeferred, .mediumRemounted,
+        case .changerAttached, .changerConfigured, .robotOperationStarted, .robotOperationFinished, .dismountDeferred,
+            .mediumRemounted,
             .inventoryTaken:
             evolveRobotics(event, envelope, &indexing)
 

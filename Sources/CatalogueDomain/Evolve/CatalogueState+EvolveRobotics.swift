@@ -8,6 +8,9 @@ extension CatalogueState {
             libraries[e.library]?.changer = e.kind
             libraries[e.library]?.device = e.device
 
+        case .changerConfigured(let e):
+            libraries[e.library]?.changerSettings = e.settings
+
         case .robotOperationStarted(let e):
             let operation = e.operation
             reserve(operation.id)

@@ -107,6 +107,8 @@ public struct Library: Sendable, Equatable {
     /// How the engine drives its robot; nil for the shelf and for libraries without one.
     public var changer: ChangerKind? = nil
     public var device: String = ""
+    /// How an mtx changer is driven (`library set`); the defaults until set.
+    public var changerSettings = ChangerSettings()
     /// A robot operation failed uncertainly or was interrupted: the next use starts with an inventory.
     public var needsInventory: Bool = false
     /// When it was added (its record's time, nanoseconds since 1970); 0 for the shelf.

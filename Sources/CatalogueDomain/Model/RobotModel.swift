@@ -14,6 +14,44 @@ public enum ChangerKind: UInt8, Sendable, CaseIterable {
     public var name: String { self == .simulated ? "simulated" : "mtx" }
 }
 
+/// How the engine drives one library's mtx changer, beyond its device: what
+/// a changer model needs (a scan before status, drives taken offline before
+/// unloading) and how long each kind of command may take.
+public struct ChangerSettings: Sendable, Equatable {
+    /// The mtx binary; empty: `mtx` on the PATH, else in /usr/sbin.
+    public var mtxPath = ""
+    /// Run `mtx inventory` before each status, for changers that report stale contents otherwise.
+    public var inventoryBeforeStatus = false
+    /// Take a drive's tape offline (`mt -f TAPE offline`) before unloading it.
+    public var offlineBeforeUnload = false
+    /// Each drive's tape device, by drive number, for `offline`.
+    public var driveDevices: [UInt32: String] = [:]
+    /// Seconds a status may take; 0: the driver's default.
+    public var statusTimeout: UInt32 = 0
+    /// Seconds a move may take; 0: the driver's default.
+    public var moveTimeout: UInt32 = 0
+    /// Seconds `mtx inventory` may take; 0: the driver's default.
+    public var inventoryTimeout: UInt32 = 0
+
+    public init() {}
+
+    /// The longest timeout accepted: a day.
+    public static let maximumTimeout: UInt32 = 86_400
+    /// mtx gives each SCSI command five minutes; a status or a move is allowed that and a minute more,
+    /// so mtx reports its own timeout rather than being killed first (the mtx driver's defaults too).
+    public static let defaultStatusTimeout: UInt32 = 360
+    public static let defaultMoveTimeout: UInt32 = 360
+    /// `mtx inventory` makes the library scan every element: tens of minutes on a large one.
+    public static let defaultInventoryTimeout: UInt32 = 1800
+
+    /// The timeouts in force: the ones set, else the defaults.
+    public var effectiveStatusTimeout: UInt32 { statusTimeout == 0 ? Self.defaultStatusTimeout : statusTimeout }
+    public var effectiveMoveTimeout: UInt32 { moveTimeout == 0 ? Self.defaultMoveTimeout : moveTimeout }
+    public var effectiveInventoryTimeout: UInt32 {
+        inventoryTimeout == 0 ? Self.defaultInventoryTimeout : inventoryTimeout
+    }
+}
+
 /// The changer a library is given: its driver and, for mtx, its device path.
 public struct ChangerAttachment: Sendable, Equatable {
     public var kind: ChangerKind

@@ -12,8 +12,14 @@ final class ChangerRegistry: Sendable {
     struct Entry: Sendable {
         var kind: ChangerKind
         var device: String
+        var settings: ChangerSettings
         var changer: Changer
         var simulated: SimulatedChanger?
+
+        /// Whether this entry still drives `library` as recorded; a new changer or new settings need a new one.
+        func serves(_ library: Library) -> Bool {
+            kind == library.changer && device == library.device && settings == library.changerSettings
+        }
     }
 
     private let entries = Locked<[LibraryID: Entry]>([:])
@@ -21,11 +27,16 @@ final class ChangerRegistry: Sendable {
     /// From `CatalogueOptions`: timeouts and the mtx runner (tests stand in for the binary).
     let timeouts: ChangerTimeouts
     let mtxRunner: (any CommandRunner)?
+    let tapeRunner: (any CommandRunner)?
 
-    init(directory: String, timeouts: ChangerTimeouts, mtxRunner: (any CommandRunner)?) {
+    init(
+        directory: String, timeouts: ChangerTimeouts, mtxRunner: (any CommandRunner)?,
+        tapeRunner: (any CommandRunner)?
+    ) {
         self.directory = directory
         self.timeouts = timeouts
         self.mtxRunner = mtxRunner
+        self.tapeRunner = tapeRunner
     }
 
     var changersDirectory: String { directory + "/changers" }
@@ -39,10 +50,7 @@ final class ChangerRegistry: Sendable {
             throw NtmsError(
                 .deviceNotAvailable, "library \(library.name) has no changer (add one with --driver simulated|mtx)")
         }
-        if let existing = entries.withLock({ $0[library.id] }), existing.kind == kind, existing.device == library.device
-        {
-            return existing
-        }
+        if let existing = entries.withLock({ $0[library.id] }), existing.serves(library) { return existing }
         try makeChangersDirectory()
         let entry: Entry
         switch kind {
@@ -63,17 +71,45 @@ final class ChangerRegistry: Sendable {
                     }
                 }
             }
-            entry = Entry(kind: kind, device: "", changer: Changer(driver: robot, timeouts: timeouts), simulated: robot)
+            entry = Entry(
+                kind: kind, device: "", settings: library.changerSettings,
+                changer: Changer(driver: robot, timeouts: timeouts), simulated: robot)
         case .mtx:
-            let driver = MtxDriver(device: library.device, runner: mtxRunner ?? ProcessCommandRunner())
-            entry = Entry(kind: kind, device: library.device, changer: Changer(driver: driver, timeouts: timeouts))
+            let (driver, limits) = mtxDriver(library)
+            entry = Entry(
+                kind: kind, device: library.device, settings: library.changerSettings,
+                changer: Changer(driver: driver, timeouts: limits))
         }
         return entries.withLock { entries in
             // Another task may have made one meanwhile: keep the first, so there is one actor per library.
-            if let first = entries[library.id], first.kind == kind, first.device == library.device { return first }
+            if let first = entries[library.id], first.serves(library) { return first }
             entries[library.id] = entry
             return entry
         }
+    }
+
+    /// The mtx driver for `library` as its settings say, and the actor's limits
+    /// around it: each beyond what the driver may take itself (an unload after
+    /// an `offline`, a status after an `inventory`), so the driver reports first.
+    private func mtxDriver(_ library: Library) -> (MtxDriver, ChangerTimeouts) {
+        let settings = library.changerSettings
+        let driverTimeouts = MtxTimeouts(
+            status: .seconds(settings.effectiveStatusTimeout), move: .seconds(settings.effectiveMoveTimeout),
+            rescan: .seconds(settings.effectiveInventoryTimeout))
+        let driver = MtxDriver(
+            device: library.device,
+            runner: mtxRunner ?? ProcessCommandRunner(executable: settings.mtxPath.isEmpty ? "mtx" : settings.mtxPath),
+            timeouts: driverTimeouts, inventoryBeforeStatus: settings.inventoryBeforeStatus,
+            offlineDevices: settings.offlineBeforeUnload ? settings.driveDevices : [:],
+            tapeRunner: tapeRunner ?? ProcessCommandRunner(executable: "mt"))
+        let margin = Duration.seconds(60)
+        let limits = ChangerTimeouts(
+            move: max(timeouts.move, driverTimeouts.move * (settings.offlineBeforeUnload ? 2 : 1) + margin),
+            status: max(
+                timeouts.status,
+                driverTimeouts.status + (settings.inventoryBeforeStatus ? driverTimeouts.rescan : .zero) + margin),
+            rescan: max(timeouts.rescan, driverTimeouts.rescan + margin))
+        return (driver, limits)
     }
 
     /// Reads the status of the mtx changer at `device`, for a library not yet using it.

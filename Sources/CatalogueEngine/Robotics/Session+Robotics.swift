@@ -60,6 +60,19 @@ extension Session {
         _ = try await execute(.attachChanger(library, kind, device: device))
     }
 
+    /// Sets how a library's mtx changer is driven: the mtx binary, `mtx
+    /// inventory` before each status, drives taken offline before unloading,
+    /// and the timeouts. The next robot command uses them.
+    ///
+    /// - Throws: `ERROR_INVALID_LIBRARY` (4301) for no such online library;
+    ///   `ERROR_INVALID_PARAMETER` (87) for a library without an mtx changer,
+    ///   a path that is not absolute, offline without every drive's device or
+    ///   a timeout over a day; `ERROR_INVALID_DRIVE` (15) for a drive the
+    ///   library does not have.
+    public func configureChanger(_ library: LibraryID, _ settings: ChangerSettings) async throws(NtmsError) {
+        _ = try await execute(.configureChanger(library, settings))
+    }
+
     /// What the mtx changer at `device` says it has, read once with `mtx status`:
     /// `mediactl library add --driver mtx` without sizes takes these.
     ///

@@ -55,6 +55,16 @@ extension APIRouteTable {
             return jsonResponse(LibraryJSON(try present(call.catalogue.snapshot.state.libraries[library.id])))
         }
         add(
+            .put, "/v1/libraries/{library}/changer/settings",
+            "Set how an mtx changer is driven: mtx binary, inventory before status, offline before unload, timeouts.",
+            access: "control on the library", body: "ChangerSettingsBody", response: "library"
+        ) { call in
+            let body = try await call.body(ChangerSettingsBody.self)
+            let library = try NameResolver(state: call.catalogue.snapshot.state).library(try call.parameter("library"))
+            try await call.session().configureChanger(library.id, try body.applied(to: library.changerSettings))
+            return jsonResponse(LibraryJSON(try present(call.catalogue.snapshot.state.libraries[library.id])))
+        }
+        add(
             .delete, "/v1/libraries/{library}", "Delete an empty online library.", access: "control on the catalogue",
             response: "deleted_library"
         ) { call in
