@@ -244,4 +244,23 @@ import Testing
         let calls = try String(contentsOfFile: fake.calls, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(Array(calls.suffix(2)) == ["mt -f /dev/nst0 offline", "-f /dev/fake unload 20 0"])
     }
+
+    @Test func theMtxPathSetForALibraryIsTheOneItsChecksRun() throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        _ = try cli.json(["init"])
+        // The fake is not on the PATH: only the library's setting finds it.
+        let fake = try Self.fakeMtx(in: cli.store + "-bin")
+        defer { try? FileManager.default.removeItem(atPath: fake.path) }
+        let add = [
+            "library", "add", "Big", "--slots", "29", "--drives", "4", "--ports", "4", "--driver", "mtx", "--device",
+            "/dev/fake", "--no-check",
+        ]
+        #expect(try cli.run(add).status == 0)
+        #expect(try cli.run(["library", "set", "Big", "--mtx-path", fake.path + "/mtx"]).status == 0)
+        let moved = try cli.run(["library", "set", "Big", "--driver", "mtx", "--device", "/dev/fake-renamed"])
+        #expect(moved.status == 0, "\(moved.stderr)")
+        let calls = try String(contentsOfFile: fake.calls, encoding: .utf8).split(separator: "\n")
+        #expect(calls == ["-f /dev/fake-renamed status"])
+    }
 }

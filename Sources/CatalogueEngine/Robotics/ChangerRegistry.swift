@@ -112,9 +112,12 @@ final class ChangerRegistry: Sendable {
         return (driver, limits)
     }
 
-    /// Reads the status of the mtx changer at `device`, for a library not yet using it.
-    func probe(device: String) async throws(NtmsError) -> ChangerStatus {
-        let driver = MtxDriver(device: device, runner: mtxRunner ?? ProcessCommandRunner())
+    /// Reads the status of the mtx changer at `device`, for a library not yet
+    /// using it, with the mtx binary at `mtxPath` (empty: the usual lookup).
+    func probe(device: String, mtxPath: String) async throws(NtmsError) -> ChangerStatus {
+        let driver = MtxDriver(
+            device: device,
+            runner: mtxRunner ?? ProcessCommandRunner(executable: mtxPath.isEmpty ? "mtx" : mtxPath))
         return try await changerCall { () async throws(ChangerError) in try await driver.status() }
     }
 

@@ -55,7 +55,7 @@ extension Session {
                 of: ChangerAttachment(kind: kind, device: device),
                 against: ChangerGeometry(
                     drives: Int(existing.driveCount), slots: Int(existing.slotCount), ports: Int(existing.portCount)),
-                library: existing.name)
+                library: existing.name, mtxPath: existing.changerSettings.mtxPath)
         }
         _ = try await execute(.attachChanger(library, kind, device: device))
     }
@@ -76,14 +76,18 @@ extension Session {
     /// What the mtx changer at `device` says it has, read once with `mtx status`:
     /// `mediactl library add --driver mtx` without sizes takes these.
     ///
+    /// `mtxPath` names the mtx binary (empty: `mtx` on the PATH, else /usr/sbin).
+    ///
     /// - Throws: `ERROR_INVALID_PARAMETER` (87) for a simulated changer (it is
     ///   made to the library's sizes); the changer's errors when it cannot be read.
-    public func changerGeometry(of changer: ChangerAttachment) async throws(NtmsError) -> ChangerGeometry {
+    public func changerGeometry(of changer: ChangerAttachment, mtxPath: String = "") async throws(NtmsError)
+        -> ChangerGeometry
+    {
         try checkOpen()
         guard changer.kind == .mtx else {
             throw NtmsError(.invalidParameter, "a simulated changer is made to the library's sizes; give them")
         }
-        let status = try await catalogue.changers.probe(device: changer.device)
+        let status = try await catalogue.changers.probe(device: changer.device, mtxPath: mtxPath)
         guard let geometry = status.geometry else {
             throw NtmsError(.deviceNotAvailable, "the changer at \(changer.device) did not say what it has")
         }
@@ -91,10 +95,10 @@ extension Session {
     }
 
     /// Refuses a changer that does not have what the library is to have.
-    func checkGeometry(of changer: ChangerAttachment, against configured: ChangerGeometry, library name: String)
-        async throws(NtmsError)
-    {
-        let reported = try await changerGeometry(of: changer)
+    func checkGeometry(
+        of changer: ChangerAttachment, against configured: ChangerGeometry, library name: String, mtxPath: String = ""
+    ) async throws(NtmsError) {
+        let reported = try await changerGeometry(of: changer, mtxPath: mtxPath)
         guard reported == configured else {
             throw NtmsError(
                 .invalidParameter,
