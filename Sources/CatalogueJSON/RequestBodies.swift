@@ -109,20 +109,44 @@ public struct LibraryBody: APIBody {
 }
 
 public struct ChangerBody: APIBody {
-    public static let fields: Set<String> = ["driver", "device", "no_check"]
+    public static let fields: Set<String> = Set(["driver", "device", "no_check"]).union(ChangerSettingsBody.fields)
     public var driver: String
     public var device: String?
     /// True: do not compare the library's counts with an mtx changer.
     public var no_check: Bool?
+    /// mtx settings to set with the changer, in the same fields as
+    /// `ChangerSettingsBody`: checked with it, so a refused setting attaches nothing.
+    public var settings: ChangerSettingsBody?
 
-    public init(driver: String, device: String? = nil, no_check: Bool? = nil) {
+    public init(driver: String, device: String? = nil, no_check: Bool? = nil, settings: ChangerSettingsBody? = nil) {
         self.driver = driver
         self.device = device
         self.no_check = no_check
+        self.settings = settings
+    }
+
+    private enum CodingKeys: String, CodingKey { case driver, device, no_check }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        driver = try container.decode(String.self, forKey: .driver)
+        device = try container.decodeIfPresent(String.self, forKey: .device)
+        no_check = try container.decodeIfPresent(Bool.self, forKey: .no_check)
+        // The settings' fields sit beside the changer's; none given is no settings.
+        let settings = try ChangerSettingsBody(from: decoder)
+        self.settings = settings == ChangerSettingsBody() ? nil : settings
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(driver, forKey: .driver)
+        try container.encodeIfPresent(device, forKey: .device)
+        try container.encodeIfPresent(no_check, forKey: .no_check)
+        try settings?.encode(to: encoder)
     }
 }
 
-public struct ChangerSettingsBody: APIBody {
+public struct ChangerSettingsBody: APIBody, Equatable {
     public static let fields: Set<String> = [
         "mtx_path", "inventory_before_status", "offline_before_unload", "drive_devices", "status_timeout",
         "move_timeout", "inventory_timeout",

@@ -120,6 +120,11 @@ public enum OpenAPIDocument {
         let integer: [String: Any] = ["type": "integer", "minimum": 0]
         let boolean: [String: Any] = ["type": "boolean"]
         let strings: [String: Any] = ["type": "array", "items": string]
+        let settings: [String: Any] = [
+            "mtx_path": string, "inventory_before_status": boolean, "offline_before_unload": boolean,
+            "drive_devices": ["type": "object", "additionalProperties": string],
+            "status_timeout": integer, "move_timeout": integer, "inventory_timeout": integer,
+        ]
         return [
             "MediaTypeBody": object(
                 ["name": string, "sides": ["type": "integer", "minimum": 1, "maximum": 2]],
@@ -131,14 +136,10 @@ public enum OpenAPIDocument {
                 ],
                 required: ["name"]),
             "ChangerBody": object(
-                ["driver": ["enum": ["simulated", "mtx"]], "device": string, "no_check": boolean], required: ["driver"]),
-            "ChangerSettingsBody": object(
-                [
-                    "mtx_path": string, "inventory_before_status": boolean, "offline_before_unload": boolean,
-                    "drive_devices": ["type": "object", "additionalProperties": string],
-                    "status_timeout": integer, "move_timeout": integer, "inventory_timeout": integer,
-                ],
-                required: []),
+                settings.merging([
+                    "driver": ["enum": ["simulated", "mtx"]], "device": string, "no_check": boolean,
+                ]) { first, _ in first }, required: ["driver"]),
+            "ChangerSettingsBody": object(settings, required: []),
             "PoolBody": object(
                 [
                     "path": string, "media_type": string, "from_scratch": boolean, "to_scratch": boolean,

@@ -215,18 +215,19 @@ struct LibraryCommand: AsyncParsableCommand {
 
         func run() async throws {
             if try await options.onServer({ client in
-                var body: LibraryJSON?
+                let body: LibraryJSON
                 if let attachment = changer.attachment {
+                    // One request: refused settings attach nothing.
                     body = try await client.send(
                         .PUT, APIPath("/v1/libraries") + library + "changer",
                         body: ChangerBody(
-                            driver: attachment.kind.name, device: changer.device, no_check: noCheck ? true : nil))
-                }
-                if !settings.isEmpty {
+                            driver: attachment.kind.name, device: changer.device, no_check: noCheck ? true : nil,
+                            settings: settings.isEmpty ? nil : settings.body))
+                } else {
                     body = try await client.send(
                         .PUT, APIPath("/v1/libraries") + library + "changer" + "settings", body: settings.body)
                 }
-                try emit(try present(body))
+                try emit(body)
             }) {
                 return
             }
@@ -234,13 +235,14 @@ struct LibraryCommand: AsyncParsableCommand {
             defer { catalogue.close() }
             let id = try Names(state: catalogue.snapshot.state).library(library).id
             let session = try options.session(catalogue)
+            let current = try present(catalogue.snapshot.state.libraries[id]).changerSettings
+            let wanted = settings.isEmpty ? nil : try settings.body.applied(to: current)
             if let attachment = changer.attachment {
+                // Settings given with the changer are checked before it is attached.
                 try await session.attachChanger(
-                    id, kind: attachment.kind, device: attachment.device, checkingGeometry: !noCheck)
-            }
-            if !settings.isEmpty {
-                let current = try present(catalogue.snapshot.state.libraries[id]).changerSettings
-                try await session.configureChanger(id, try settings.body.applied(to: current))
+                    id, kind: attachment.kind, device: attachment.device, checkingGeometry: !noCheck, settings: wanted)
+            } else if let wanted {
+                try await session.configureChanger(id, wanted)
             }
             try emit(LibraryJSON(try present(catalogue.snapshot.state.libraries[id])))
         }

@@ -258,6 +258,14 @@ import Testing
         ]
         #expect(try cli.run(add).status == 0)
         #expect(try cli.run(["library", "set", "Big", "--mtx-path", fake.path + "/mtx"]).status == 0)
+        // A refused setting given with a new device attaches nothing.
+        let refused = try cli.run([
+            "library", "set", "Big", "--driver", "mtx", "--device", "/dev/elsewhere", "--offline-before-unload",
+        ])
+        #expect(refused.status == 3)
+        let unchanged = try #require(
+            (try cli.json(["show", "libraries"]) as? [[String: Any]])?.first { $0["name"] as? String == "Big" })
+        #expect(unchanged["device"] as? String == "/dev/fake")
         let moved = try cli.run(["library", "set", "Big", "--driver", "mtx", "--device", "/dev/fake-renamed"])
         #expect(moved.status == 0, "\(moved.stderr)")
         let calls = try String(contentsOfFile: fake.calls, encoding: .utf8).split(separator: "\n")

@@ -142,6 +142,11 @@ final class ServedStore {
         ],
         ["library", "set", "Tape", "--move-timeout", "900", "--inventory-before-status", "--json"],
         ["library", "set", "Tape", "--offline-before-unload"],
+        // Refused settings given with a new changer attach nothing: the device stays as it was.
+        [
+            "library", "set", "Tape", "--driver", "mtx", "--device", "/dev/other-changer", "--no-check",
+            "--offline-before-unload",
+        ],
         ["show", "libraries"],
         ["library", "delete", "Tape"],
         ["watch", "--from", "1", "--to-head"],

@@ -33,8 +33,14 @@ extension CatalogueState {
 
     /// Changer settings are for an mtx changer: absolute, displayable paths,
     /// a device only for drives the library has, one for every drive when
-    /// drives are taken offline, timeouts of at most a day.
-    func validate(_ settings: ChangerSettings, for library: Library) throws(NtmsError) {
+    /// drives are taken offline, timeouts of at most a day. Public so that a
+    /// caller setting a changer and its settings together can check both first.
+    ///
+    /// - Throws: `ERROR_INVALID_PARAMETER` (87) for a library without an mtx
+    ///   changer, a path that is not absolute, offline without every drive's
+    ///   device or a timeout over a day; `ERROR_INVALID_DRIVE` (15) for a
+    ///   drive the library does not have.
+    public func validate(_ settings: ChangerSettings, for library: Library) throws(NtmsError) {
         guard library.changer == .mtx else {
             throw NtmsError(
                 .invalidParameter, "changer settings are for an mtx changer; library \(library.name) has none")

@@ -45,19 +45,28 @@ extension Session {
     ///   kind; `ERROR_BUSY` (170) while a robot operation is in progress.
     ///   An mtx changer whose geometry differs from the library's is refused
     ///   with `ERROR_INVALID_PARAMETER` (87) unless `checkingGeometry` is false.
+    ///   `settings`, when given, are checked for the changer before it is
+    ///   attached and set right after it (see `configureChanger(_:_:)`), so
+    ///   refused settings attach nothing.
     public func attachChanger(
-        _ library: LibraryID, kind: ChangerKind, device: String = "", checkingGeometry: Bool = true
+        _ library: LibraryID, kind: ChangerKind, device: String = "", checkingGeometry: Bool = true,
+        settings: ChangerSettings? = nil
     ) async throws(NtmsError) {
-        if kind == .mtx, checkingGeometry, device.hasPrefix("/"),
-            let existing = catalogue.newestSnapshot.state.libraries[library]
-        {
+        let state = catalogue.newestSnapshot.state
+        if let settings, var attached = state.libraries[library] {
+            attached.changer = kind
+            attached.device = device
+            try state.validate(settings, for: attached)
+        }
+        if kind == .mtx, checkingGeometry, device.hasPrefix("/"), let existing = state.libraries[library] {
             try await checkGeometry(
                 of: ChangerAttachment(kind: kind, device: device),
                 against: ChangerGeometry(
                     drives: Int(existing.driveCount), slots: Int(existing.slotCount), ports: Int(existing.portCount)),
-                library: existing.name, mtxPath: existing.changerSettings.mtxPath)
+                library: existing.name, mtxPath: settings?.mtxPath ?? existing.changerSettings.mtxPath)
         }
         _ = try await execute(.attachChanger(library, kind, device: device))
+        if let settings { try await configureChanger(library, settings) }
     }
 
     /// Sets how a library's mtx changer is driven: the mtx binary, `mtx

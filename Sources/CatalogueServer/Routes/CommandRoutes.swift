@@ -51,7 +51,8 @@ extension APIRouteTable {
             let library = try NameResolver(state: call.catalogue.snapshot.state).library(try call.parameter("library"))
             let changer = try ChangerAttachment(driver: body.driver, device: body.device)
             try await call.session().attachChanger(
-                library.id, kind: changer.kind, device: changer.device, checkingGeometry: body.no_check != true)
+                library.id, kind: changer.kind, device: changer.device, checkingGeometry: body.no_check != true,
+                settings: try body.settings?.applied(to: library.changerSettings))
             return jsonResponse(LibraryJSON(try present(call.catalogue.snapshot.state.libraries[library.id])))
         }
         add(
