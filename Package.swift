@@ -106,7 +106,6 @@ let package = Package(
             name: "CatalogueServer",
             dependencies: [
                 "CatalogueJSON",
-                "CatalogueHardware",
                 "CatalogueEngine",
                 "CatalogueDomain",
                 "CatalogueStorage",

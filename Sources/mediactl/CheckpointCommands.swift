@@ -19,10 +19,11 @@ struct CheckpointCommand: AsyncParsableCommand {
         @OptionGroup var options: StoreOptions
 
         func run() async throws {
-            var remote: CheckpointChangeJSON?
             let body: CheckpointChangeJSON
-            if try await options.onServer({ client in remote = try await client.send(.POST, "/v1/checkpoints") }) {
-                body = try present(remote)
+            if let remote: CheckpointChangeJSON = try await options.fromServer({
+                try await $0.send(.POST, "/v1/checkpoints")
+            }) {
+                body = remote
             } else {
                 let catalogue = try await options.open()
                 defer { catalogue.close() }
@@ -38,10 +39,9 @@ struct CheckpointCommand: AsyncParsableCommand {
         @OptionGroup var options: StoreOptions
 
         func run() async throws {
-            var remote: [CheckpointJSON]?
             let body: [CheckpointJSON]
-            if try await options.onServer({ client in remote = try await client.get("/v1/checkpoints") }) {
-                body = remote ?? []
+            if let remote: [CheckpointJSON] = try await options.fromServer({ try await $0.get("/v1/checkpoints") }) {
+                body = remote
             } else {
                 body = try Catalogue.listCheckpoints(at: options.directory).map(CheckpointJSON.init)
             }

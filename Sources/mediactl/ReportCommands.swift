@@ -22,12 +22,11 @@ struct Report: AsyncParsableCommand {
         query: [(String, String?)] = [], _ rows: (QueryState) throws -> [Row]
     ) async throws {
         let values: [Row]
-        var remote: [Row]?
-        if try await options.onServer({ client in
-            let given = query.compactMap { name, value in value.map { (name, $0) } }
-            remote = try await client.get(APIPath("/v1/reports") + name, query: asOf.query + given)
+        let given = query.compactMap { name, value in value.map { (name, $0) } }
+        if let remote: [Row] = try await options.fromServer({
+            try await $0.get(APIPath("/v1/reports") + name, query: asOf.query + given)
         }) {
-            values = remote ?? []
+            values = remote
         } else {
             values = try rows(try await options.queryState(asOf: asOf.point))
         }

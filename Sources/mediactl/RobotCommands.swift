@@ -162,19 +162,9 @@ struct Inject: AsyncParsableCommand {
         let names = Names(state: state)
         let library = try names.library(self.library)
         let type = try names.mediaType(mediaType)
-        if library.changer == .simulated {
-            try catalogue.simulatedRobot(for: library.id).insertIntoPort(port, barcode: barcode)
-        }
         let start = ContinuousClock.now
-        let medium: MediumID
-        do {
-            medium = try await options.session(catalogue).inject(
-                library: library.id, port: port, barcode: barcode, mediaType: type.id, label: label.label)
-        } catch {
-            // Nothing was injected: the simulated operator takes the cartridge back out.
-            if library.changer == .simulated { _ = try? catalogue.simulatedRobot(for: library.id).removeFromPort(port) }
-            throw error
-        }
+        let medium = try await options.session(catalogue).injectAsOperator(
+            library: library.id, port: port, barcode: barcode, mediaType: type.id, label: label.label)
         let now = catalogue.snapshot.state
         let row = MediumJSON(try present(now.media[medium]), now)
         Output.emit(row, json: options.json, text: "injected in \(seconds(since: start)): \(row.text)")

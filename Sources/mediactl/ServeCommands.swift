@@ -115,10 +115,9 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var options: StoreOptions
 
         func run() async throws {
-            var remote: [TokenJSON]?
             let tokens: [TokenJSON]
-            if try await options.onServer({ client in remote = try await client.get("/v1/tokens") }) {
-                tokens = remote ?? []
+            if let remote: [TokenJSON] = try await options.fromServer({ try await $0.get("/v1/tokens") }) {
+                tokens = remote
             } else {
                 let catalogue = try await options.openReadOnly()
                 defer { catalogue.close() }

@@ -137,7 +137,11 @@ struct LibraryCommand: AsyncParsableCommand {
         @Option(help: "Number of storage slots (numbered from 1); with --driver mtx, default: the changer's.")
         var slots: Int?
         @Option(help: "Number of drives; with --driver mtx, default: the changer's.") var drives: Int?
-        @Option(help: "Number of import/export ports (default: 0; with --driver mtx, the changer's).") var ports: Int?
+        @Option(
+            help:
+                "Number of import/export ports (default: 0; with --driver mtx and no --slots or --drives, the changer's)."
+        )
+        var ports: Int?
         @OptionGroup var changer: ChangerOptions
         @Option(help: "How fast the simulated robot moves: instant, demo or realistic (3-16 s per move).")
         var timing: TimingPreset = .instant
@@ -173,17 +177,18 @@ struct LibraryCommand: AsyncParsableCommand {
             let catalogue = try await options.open()
             defer { catalogue.close() }
             let session = try options.session(catalogue)
-            var sizes = (slots: slots, drives: drives, ports: ports)
-            if let attachment = changer.attachment, sizes.slots == nil || sizes.drives == nil {
-                if !options.json { progress("reading the geometry of the changer at \(attachment.device)...") }
-                let geometry = try await session.changerGeometry(of: attachment)
-                sizes = (sizes.slots ?? geometry.slots, sizes.drives ?? geometry.drives, sizes.ports ?? geometry.ports)
+            let id: LibraryID
+            if let attachment = changer.attachment {
+                if attachment.kind == .mtx, !noCheck, !options.json {
+                    progress("reading the geometry of the changer at \(attachment.device)...")
+                }
+                id = try await session.addLibrary(
+                    name: name, changer: attachment, slots: slots, drives: drives, ports: ports,
+                    checkingGeometry: !noCheck)
+            } else {
+                // validate() made sure both are given without an mtx changer.
+                id = try await session.addLibrary(name: name, slots: slots ?? 0, drives: drives ?? 0, ports: ports ?? 0)
             }
-            // Sizes all read from the changer a moment ago need no second reading.
-            let allRead = slots == nil && drives == nil && ports == nil
-            let id = try await session.addLibrary(
-                name: name, slots: sizes.slots ?? 0, drives: sizes.drives ?? 0, ports: sizes.ports ?? 0,
-                changer: changer.attachment, checkingGeometry: !noCheck && !allRead)
             if changer.driver == .simulated { try catalogue.simulatedRobot(for: id).setTiming(timing.timing) }
             let library = try present(catalogue.snapshot.state.libraries[id])
             Output.emit(LibraryJSON(library), json: options.json, text: "\(id) \(name)")

@@ -66,18 +66,24 @@ struct StoreOptions: ParsableArguments {
     /// Runs `remote` with a client of the named server and says so; false
     /// when no server is named and the command is to use the store files.
     func onServer(_ remote: (CatalogueClient) async throws -> Void) async throws -> Bool {
-        guard let address = serverAddress else { return false }
+        try await fromServer(remote) != nil
+    }
+
+    /// What `remote` answers with a client of the named server; nil when no
+    /// server is named and the answer is to come from the store files.
+    func fromServer<Answer>(_ remote: (CatalogueClient) async throws -> Answer) async throws -> Answer? {
+        guard let address = serverAddress else { return nil }
         let client = try CatalogueClient(
             endpoint: try ServerEndpoint(address), token: try bearerToken(), trustedCertificates: serverCA,
             application: application)
         do {
-            try await remote(client)
+            let answer = try await remote(client)
+            await client.shutdown()
+            return answer
         } catch {
             await client.shutdown()
             throw error
         }
-        await client.shutdown()
-        return true
     }
 
     /// Refuses a command that works on the store files only when a server is named.

@@ -13,7 +13,11 @@ extension Library {
 extension CatalogueState {
     /// A changer is checked before anything is recorded for it, so that adding
     /// a library with a changer that is refused leaves no library behind.
-    func validateChanger(_ changer: ChangerAttachment) throws(NtmsError) {
+    /// Public so that a caller can check a changer before asking it anything.
+    ///
+    /// - Throws: `ERROR_INVALID_PARAMETER` (87) for an mtx device that is not
+    ///   an absolute, displayable path, or a device given to a simulated changer.
+    public func validateChanger(_ changer: ChangerAttachment) throws(NtmsError) {
         switch changer.kind {
         case .mtx:
             guard changer.device.hasPrefix("/"), changer.device.utf8.count <= NameLimits.devicePath,

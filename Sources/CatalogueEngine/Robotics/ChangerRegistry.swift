@@ -98,7 +98,7 @@ final class ChangerRegistry: Sendable {
             rescan: .seconds(settings.effectiveInventoryTimeout))
         let driver = MtxDriver(
             device: library.device,
-            runner: mtxRunner ?? ProcessCommandRunner(executable: settings.mtxPath.isEmpty ? "mtx" : settings.mtxPath),
+            runner: mtxCommand(settings.mtxPath),
             timeouts: driverTimeouts, inventoryBeforeStatus: settings.inventoryBeforeStatus,
             offlineDevices: settings.offlineBeforeUnload ? settings.driveDevices : [:],
             tapeRunner: tapeRunner ?? ProcessCommandRunner(executable: "mt"))
@@ -112,12 +112,15 @@ final class ChangerRegistry: Sendable {
         return (driver, limits)
     }
 
+    /// What runs mtx: the tests' stand-in, else the binary at `path` (empty: the usual lookup).
+    private func mtxCommand(_ path: String) -> any CommandRunner {
+        mtxRunner ?? ProcessCommandRunner(executable: path.isEmpty ? "mtx" : path)
+    }
+
     /// Reads the status of the mtx changer at `device`, for a library not yet
     /// using it, with the mtx binary at `mtxPath` (empty: the usual lookup).
     func probe(device: String, mtxPath: String) async throws(NtmsError) -> ChangerStatus {
-        let driver = MtxDriver(
-            device: device,
-            runner: mtxRunner ?? ProcessCommandRunner(executable: mtxPath.isEmpty ? "mtx" : mtxPath))
+        let driver = MtxDriver(device: device, runner: mtxCommand(mtxPath))
         return try await changerCall { () async throws(ChangerError) in try await driver.status() }
     }
 

@@ -60,10 +60,8 @@ extension Session {
         }
         if kind == .mtx, checkingGeometry, device.hasPrefix("/"), let existing = state.libraries[library] {
             try await checkGeometry(
-                of: ChangerAttachment(kind: kind, device: device),
-                against: ChangerGeometry(
-                    drives: Int(existing.driveCount), slots: Int(existing.slotCount), ports: Int(existing.portCount)),
-                library: existing.name, mtxPath: settings?.mtxPath ?? existing.changerSettings.mtxPath)
+                of: ChangerAttachment(kind: kind, device: device), against: existing.geometry, library: existing.name,
+                mtxPath: settings?.mtxPath ?? existing.changerSettings.mtxPath)
         }
         _ = try await execute(.attachChanger(library, kind, device: device))
         if let settings { try await configureChanger(library, settings) }
@@ -103,23 +101,69 @@ extension Session {
         return geometry
     }
 
+    /// Adds an online library with `changer`. An mtx changer is read once
+    /// with `mtx status`: without slots or drives, the sizes not given are
+    /// its; with both, ports not given are none. The sizes are then compared
+    /// with that reading. Without the check (or for a simulated changer)
+    /// nothing is read, so slots and drives must be given.
+    ///
+    /// - Throws: what `addLibrary(name:slots:drives:ports:changer:checkingGeometry:idempotencyKey:)`
+    ///   throws; `ERROR_INVALID_PARAMETER` (87) for sizes missing when the
+    ///   changer is not read; the changer's errors when it cannot be read.
+    @discardableResult
+    public func addLibrary(
+        name: String, changer: ChangerAttachment, slots: Int?, drives: Int?, ports: Int?,
+        checkingGeometry: Bool = true, idempotencyKey: String? = nil
+    ) async throws(NtmsError) -> LibraryID {
+        // A device mtx cannot use is refused before mtx is asked about it.
+        try catalogue.newestSnapshot.state.validateChanger(changer)
+        guard changer.kind == .mtx, checkingGeometry else {
+            guard let slots, let drives else {
+                throw NtmsError(
+                    .invalidParameter,
+                    "give the library's slots and drives: only an mtx changer that is read tells them")
+            }
+            return try await addLibrary(
+                name: name, slots: slots, drives: drives, ports: ports ?? 0, changer: changer,
+                checkingGeometry: checkingGeometry, idempotencyKey: idempotencyKey)
+        }
+        let reported = try await changerGeometry(of: changer)
+        // Slots and drives given describe the library; ports not given then mean none.
+        let given =
+            if let slots, let drives {
+                ChangerGeometry(drives: drives, slots: slots, ports: ports ?? 0)
+            } else {
+                ChangerGeometry(
+                    drives: drives ?? reported.drives, slots: slots ?? reported.slots, ports: ports ?? reported.ports)
+            }
+        try Self.refuseMismatch(reported, given, device: changer.device, library: name)
+        return try await addLibrary(
+            name: name, slots: given.slots, drives: given.drives, ports: given.ports, changer: changer,
+            checkingGeometry: false, idempotencyKey: idempotencyKey)
+    }
+
     /// Refuses a changer that does not have what the library is to have.
     func checkGeometry(
         of changer: ChangerAttachment, against configured: ChangerGeometry, library name: String, mtxPath: String = ""
     ) async throws(NtmsError) {
-        let reported = try await changerGeometry(of: changer, mtxPath: mtxPath)
+        try Self.refuseMismatch(
+            try await changerGeometry(of: changer, mtxPath: mtxPath), configured, device: changer.device, library: name)
+    }
+
+    private static func refuseMismatch(
+        _ reported: ChangerGeometry, _ configured: ChangerGeometry, device: String, library name: String
+    ) throws(NtmsError) {
         guard reported == configured else {
             throw NtmsError(
                 .invalidParameter,
-                "the changer at \(changer.device) has \(reported); library \(name) was given \(configured). "
+                "the changer at \(device) has \(reported); library \(name) was given \(configured). "
                     + "Give the changer's sizes, or skip the check (mediactl: --no-check) to set it up offline")
         }
     }
 
     /// The warning for an inventory whose changer differs from the library; nil when they agree.
     static func geometryMismatch(_ reported: ChangerGeometry, _ library: Library) -> String? {
-        let configured = ChangerGeometry(
-            drives: Int(library.driveCount), slots: Int(library.slotCount), ports: Int(library.portCount))
+        let configured = library.geometry
         guard reported != configured else { return nil }
         return "the changer reports \(reported) but library \(library.name) has \(configured): "
             + "elements beyond the library are not catalogued; correct the library or the device"
@@ -207,6 +251,31 @@ extension Session {
                 throw NtmsError(.invalidState, "\(barcode) was injected but is not catalogued")
             }
             return known.id
+        }
+    }
+
+    /// InjectNtmsMedia as an operator does it at the library: a simulated robot
+    /// has no operator, so the cartridge is put into its port first and taken
+    /// back out when the inject is refused. For a real changer, `inject`.
+    ///
+    /// - Throws: what `inject(library:port:barcode:mediaType:label:)` throws;
+    ///   the simulated robot's error when the port is not empty or does not exist.
+    public func injectAsOperator(
+        library libraryID: LibraryID, port: UInt32, barcode: String, mediaType: MediaTypeID, label: MediaLabel = .free
+    ) async throws(NtmsError) -> MediumID {
+        guard catalogue.newestSnapshot.state.libraries[libraryID]?.changer == .simulated else {
+            return try await inject(
+                library: libraryID, port: port, barcode: barcode, mediaType: mediaType, label: label)
+        }
+        let robot = try catalogue.simulatedRobot(for: libraryID)
+        try changerCall { () throws(ChangerError) in try robot.insertIntoPort(port, barcode: barcode) }
+        do {
+            return try await inject(
+                library: libraryID, port: port, barcode: barcode, mediaType: mediaType, label: label)
+        } catch {
+            // Nothing was injected: the operator takes the cartridge back out.
+            _ = try? robot.removeFromPort(port)
+            throw error
         }
     }
 
@@ -434,5 +503,12 @@ extension Catalogue {
             throw NtmsError(.invalidOperation, "library \(library.name) does not have a simulated changer")
         }
         return robot
+    }
+}
+
+extension Library {
+    /// The library's element counts, as a changer reports its own.
+    var geometry: ChangerGeometry {
+        ChangerGeometry(drives: Int(driveCount), slots: Int(slotCount), ports: Int(portCount))
     }
 }

@@ -192,10 +192,12 @@ struct APIRouteTable {
         let known = Set(description.query.map(\.name))
         let respond: @Sendable (Request, ServerContext) async throws -> Response = { request, context in
             // A misspelt parameter would silently widen a listing: refuse what the route does not take.
-            for (name, _) in request.uri.queryParameters where !known.contains(String(name)) {
+            // Parsed only when there is a query: most requests, point reads among them, carry none.
+            let given = request.uri.query == nil ? [] : request.uri.queryParameters.map { String($0.key) }
+            for name in given where !known.contains(name) {
                 throw APIError(
                     NtmsError(
-                        .invalidParameter, "this route takes no parameter \"\(TextRules.preview(String(name)))\""),
+                        .invalidParameter, "this route takes no parameter \"\(TextRules.preview(name))\""),
                     status: .badRequest)
             }
             var response = try await handler(APICall(request: request, context: context, catalogue: catalogue))

@@ -1,6 +1,5 @@
 import CatalogueDomain
 import CatalogueEngine
-import CatalogueHardware
 import CatalogueJSON
 import Foundation
 import Hummingbird
@@ -23,24 +22,19 @@ extension APIRouteTable {
             body: "LibraryBody", created: true, response: "library"
         ) { call in
             let body = try await call.body(LibraryBody.self)
-            let changer = try body.driver.map { try ChangerAttachment(driver: $0, device: body.device) }
             let session = try call.session()
-            var sizes = (slots: body.slots, drives: body.drives, ports: body.ports)
-            if sizes.slots == nil || sizes.drives == nil {
-                // An mtx changer says what it has; a simulated one is made to the sizes given.
-                guard let changer, changer.kind == .mtx else {
+            let id: LibraryID
+            if let driver = body.driver {
+                // An mtx changer tells the sizes not given.
+                id = try await session.addLibrary(
+                    name: body.name, changer: try ChangerAttachment(driver: driver, device: body.device),
+                    slots: body.slots, drives: body.drives, ports: body.ports, checkingGeometry: body.no_check != true)
+            } else {
+                guard let slots = body.slots, let drives = body.drives else {
                     throw NtmsError(.invalidParameter, "slots and drives are needed unless the driver is mtx")
                 }
-                let geometry = try await session.changerGeometry(of: changer)
-                sizes = (
-                    sizes.slots ?? geometry.slots, sizes.drives ?? geometry.drives, sizes.ports ?? geometry.ports
-                )
+                id = try await session.addLibrary(name: body.name, slots: slots, drives: drives, ports: body.ports ?? 0)
             }
-            // Sizes all read from the changer a moment ago need no second reading.
-            let allRead = body.slots == nil && body.drives == nil && body.ports == nil
-            let id = try await session.addLibrary(
-                name: body.name, slots: sizes.slots ?? 0, drives: sizes.drives ?? 0, ports: sizes.ports ?? 0,
-                changer: changer, checkingGeometry: body.no_check != true && !allRead)
             return jsonResponse(LibraryJSON(try present(call.catalogue.snapshot.state.libraries[id])))
         }
         add(
@@ -334,25 +328,8 @@ extension APIRouteTable {
             let library = try names.library(try call.parameter("library"))
             let type = try names.mediaType(body.media_type).id
             let label = try MediaLabel(apiName: body.label)
-            let session = try call.session()
-            // A simulated robot has no operator: the cartridge is put into its port first, as `mediactl inject` does.
-            let simulated = library.changer == .simulated
-            if simulated {
-                let robot = try call.catalogue.simulatedRobot(for: library.id)
-                do throws(ChangerError) {
-                    try robot.insertIntoPort(body.port, barcode: body.barcode)
-                } catch {
-                    throw NtmsError(error)
-                }
-            }
-            let id: MediumID
-            do {
-                id = try await session.inject(
-                    library: library.id, port: body.port, barcode: body.barcode, mediaType: type, label: label)
-            } catch {
-                if simulated { _ = try? call.catalogue.simulatedRobot(for: library.id).removeFromPort(body.port) }
-                throw error
-            }
+            let id = try await call.session().injectAsOperator(
+                library: library.id, port: body.port, barcode: body.barcode, mediaType: type, label: label)
             let state = call.catalogue.snapshot.state
             return jsonResponse(MediumJSON(try present(state.media[id]), state))
         }
