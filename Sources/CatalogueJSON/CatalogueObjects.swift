@@ -77,6 +77,8 @@ public struct LibraryJSON: Codable, Sendable, Equatable {
     /// The changer's device (mtx); null when it has none.
     public var device: String?
     public var needs_inventory: Bool
+    /// False while disabled (DisableNtmsObject): no robot work, its media not allocated.
+    public var enabled: Bool
     /// How an mtx changer is driven; null for another changer or none.
     public var changer_settings: ChangerSettingsJSON?
 
@@ -90,6 +92,7 @@ public struct LibraryJSON: Codable, Sendable, Equatable {
         changer = library.changer?.name
         device = library.device.isEmpty ? nil : library.device
         needs_inventory = library.needsInventory
+        enabled = library.enabled
         changer_settings = library.changer == .mtx ? ChangerSettingsJSON(library.changerSettings) : nil
     }
 }
@@ -171,6 +174,8 @@ public struct MediumJSON: Codable, Sendable, Equatable {
     public var pool_id: String
     public var location: LocationJSON
     public var online: Bool
+    /// False while disabled, or while the library it is in is: neither allocated nor mounted.
+    public var enabled: Bool
     /// `IDLE`, `INUSE`, `MOUNTED`, `LOADED`, `UNLOADED`, `OPERROR` …
     public var physical_state: String
     public var sides: [SideSummary]
@@ -189,6 +194,7 @@ public struct MediumJSON: Codable, Sendable, Equatable {
         pool_id = medium.pool.description
         location = LocationJSON(medium.location, in: state)
         online = state.isOnline(medium)
+        enabled = state.isEnabled(medium)
         physical_state = medium.physicalState.name
         sides = state.sides(of: medium).map {
             SideSummary(id: $0.id.description, side_letter: $0.letter, state: $0.state.name)
@@ -295,6 +301,10 @@ public struct DriveJSON: Codable, Sendable, Equatable {
     public var busy_seconds: Double
     /// When its current use began; null when it is not in use.
     public var busy_since: String?
+    /// False while disabled: never chosen for a mount.
+    public var enabled: Bool
+    /// Mounts and dismounts that failed since the last that succeeded; at 3 the drive is disabled.
+    public var consecutive_failures: UInt32
 
     public init(_ drive: Drive, _ state: CatalogueState) {
         library = drive.address.library.description
@@ -308,6 +318,8 @@ public struct DriveJSON: Codable, Sendable, Equatable {
         mounts = drive.mountCount
         busy_seconds = Double(drive.busyNanoseconds) / 1_000_000_000
         busy_since = drive.busySince.map(JSONModel.time)
+        enabled = drive.enabled
+        consecutive_failures = drive.consecutiveFailures
     }
 }
 

@@ -351,6 +351,16 @@ public struct EjectBody: APIBody {
     }
 }
 
+/// DisableNtmsObject; `service` also raises a DEVICESERVICE request with that message ("" for a default one).
+public struct DisableBody: APIBody {
+    public static let fields: Set<String> = ["service"]
+    public var service: String?
+
+    public init(service: String? = nil) {
+        self.service = service
+    }
+}
+
 public struct InventoryBody: APIBody {
     public static let fields: Set<String> = ["media_type"]
     public var media_type: String?
@@ -411,7 +421,8 @@ public enum APIRequestDecoding {
             PoolPolicyBody.self,
             MediumBody.self, AllocationBody.self, MoveBody.self, OperatorRequestBody.self, MountBody.self,
             DismountBody.self,
-            InjectBody.self, EjectBody.self, InventoryBody.self, AccessChangeBody.self, TokenBody.self,
+            InjectBody.self, EjectBody.self, DisableBody.self, InventoryBody.self, AccessChangeBody.self,
+            TokenBody.self,
             EmptyBody.self,
         ]
         return types.map { type in

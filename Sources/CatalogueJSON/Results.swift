@@ -356,3 +356,38 @@ public func present<T>(_ value: T?) throws(NtmsError) -> T {
     }
     return value
 }
+
+/// Enable/DisableNtmsObject's answer: the object and its state now.
+public struct EnablementJSON: Codable, Sendable, Equatable {
+    /// `library`, `drive` or `medium`.
+    public var object_type: String
+    /// The library, or the drive's; null for a medium.
+    public var library: String?
+    public var library_name: String?
+    public var drive: UInt32?
+    public var medium: String?
+    public var barcode: String?
+    public var enabled: Bool
+    /// The DEVICESERVICE request a disable for service raised; null otherwise.
+    public var service_request: String?
+
+    public init(_ target: EnablementTarget, serviceRequest: OperatorRequestID? = nil, _ state: CatalogueState) {
+        object_type = target.kindName
+        switch target {
+        case .library(let id):
+            library = id.description
+            library_name = state.libraries[id]?.name
+            enabled = state.libraries[id]?.enabled ?? false
+        case .drive(let address):
+            library = address.library.description
+            library_name = state.libraries[address.library]?.name
+            drive = address.number
+            enabled = state.drives[address]?.enabled ?? false
+        case .medium(let id):
+            medium = id.description
+            barcode = state.media[id]?.barcode
+            enabled = !state.disabledMedia.contains(id)
+        }
+        service_request = serviceRequest?.description
+    }
+}

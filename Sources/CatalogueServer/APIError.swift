@@ -32,7 +32,7 @@ struct APIError: HTTPResponseError {
         case .objectNotFound, .invalidMedia, .invalidMediaPool, .invalidLibrary, .pathNotFound: .notFound
         case .alreadyExists, .fileExists, .busy, .invalidState, .notEmpty, .mediaUnavailable, .mediaOffline,
             .empty, .libraryFull, .resourceNotAvailable, .invalidOperation, .mediaIncompatible, .driveMediaMismatch,
-            .cancelled:
+            .cancelled, .resourceDisabled, .mediaNotAvailable:
             .conflict
         case .timeout: .gatewayTimeout
         case .databaseFull, .diskFull: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")

@@ -177,6 +177,7 @@ public enum OpenAPIDocument {
                 ],
                 required: ["port", "barcode", "media_type"]),
             "EjectBody": object(["port": integer], required: []),
+            "DisableBody": object(["service": string], required: []),
             "InventoryBody": object(["media_type": string], required: []),
             "AccessChangeBody": object(
                 [

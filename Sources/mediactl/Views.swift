@@ -16,7 +16,8 @@ extension LibraryJSON {
     var text: String {
         "\(id)  \(name)  \(type)  slots \(slots)  drives \(drives)  ports \(ports)"
             + (changer.map { "  changer \($0)" + (device.map { " \($0)" } ?? "") } ?? "")
-            + (needs_inventory ? "  NEEDS INVENTORY" : "") + (changer_settings.map { "\n  " + $0.text } ?? "")
+            + (needs_inventory ? "  NEEDS INVENTORY" : "") + (enabled ? "" : "  DISABLED")
+            + (changer_settings.map { "\n  " + $0.text } ?? "")
     }
 }
 
@@ -58,7 +59,7 @@ extension MediumJSON {
     var text: String {
         "\(id)  \(barcode)  \(media_type_name)  \(pool)  \(location.text)"
             + (physical_state == "IDLE" ? "" : " (\(physical_state))") + "  "
-            + sides.map { "\($0.side_letter)=\($0.state)" }.joined(separator: " ")
+            + sides.map { "\($0.side_letter)=\($0.state)" }.joined(separator: " ") + (enabled ? "" : "  DISABLED")
     }
 }
 
@@ -73,7 +74,8 @@ extension AllocationJSON {
 extension DriveJSON {
     var text: String {
         let holds = barcode.map { code in side_letter.map { "\(code):\($0)" } ?? code } ?? ""
-        return "drive \(drive)  \(state)  \(holds)  mounts \(mounts)"
+        return "drive \(drive)  \(state)  \(holds)  mounts \(mounts)" + (enabled ? "" : "  DISABLED")
+            + (consecutive_failures > 0 ? "  failures in a row \(consecutive_failures)" : "")
     }
 }
 

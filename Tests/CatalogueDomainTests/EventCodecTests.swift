@@ -95,6 +95,11 @@ import Testing
                 .init(location: .slot(f.robot, 9), isFull: true, barcode: nil),
             ], incomplete: true)
         try f.h.run(.recordInventory(f.robot, reading, mediaType: f.type))
+        try f.h.run(.disable(.drive(DriveAddress(library: f.robot, number: 1)), serviceMessage: "replace drive 1"))
+        try f.h.run(.disable(.medium(allocated.medium)))
+        try f.h.run(.disable(.library(f.robot)))
+        try f.h.run(.enable(.library(f.robot)))
+        try f.h.run(.enable(.medium(allocated.medium)))
     }
 
     @Test func everyEventTypeRoundTripsThroughItsPayload() throws {

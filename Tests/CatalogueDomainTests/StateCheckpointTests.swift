@@ -6,6 +6,8 @@ import Testing
     private func populated() throws -> CatalogueState {
         var f = try Fixture(policy: PoolPolicy(allocateFromScratch: true))
         for slot in 1...4 { _ = try f.h.medium("CK\(slot)", type: f.type, at: .slot(f.robot, UInt32(slot))) }
+        try f.h.run(.disable(.medium(f.h.state.medium(withBarcode: "CK4")!.id)))
+        try f.h.run(.disable(.drive(DriveAddress(library: f.robot, number: 1))))
         _ = try f.h.medium("SHELF1", type: f.type, at: .shelf)
         _ = try f.h.run(.allocate(AllocationRequest(pool: f.daily)))
         _ = try f.h.run(.allocate(AllocationRequest(pool: f.daily, new: true)))

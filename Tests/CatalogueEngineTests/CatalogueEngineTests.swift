@@ -219,7 +219,9 @@ import Testing
         #expect(after.commands - before.commands == 300)
         #expect(after.jobs - before.jobs < 300)
         // Nothing is left, and the next caller hears so.
-        await #expect(throws: NtmsError(.mediaUnavailable, "no online Available side in \\Backup or its Free pool")) {
+        await #expect(
+            throws: NtmsError(.mediaUnavailable, "no online, enabled Available side in \\Backup or its Free pool")
+        ) {
             _ = try await session.allocate(AllocationRequest(pool: seeded.pool, errorIfUnavailable: true))
         }
     }

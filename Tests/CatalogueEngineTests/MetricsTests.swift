@@ -22,6 +22,7 @@ import Testing
         try await session.deallocate(first.logicalMedium)
         _ = try await session.submitRequest(.message, message: "check the door")
         _ = try await session.mount(second.side)
+        try await session.disable(.drive(DriveAddress(library: seeded.robot, number: 1)))
         catalogue.updateMetrics()
 
         let backup = [("pool", "\\Backup")]
@@ -47,6 +48,8 @@ import Testing
                 .lastValue == 1)
         #expect(
             try metrics.expectGauge("mediacatalogue_library_needs_inventory", [("library", "Robot")]).lastValue == 0)
+        #expect(try metrics.expectGauge("mediacatalogue_library_disabled", [("library", "Robot")]).lastValue == 0)
+        #expect(try metrics.expectGauge("mediacatalogue_disabled_drives", [("library", "Robot")]).lastValue == 1)
         let moves = try metrics.expectCounter(
             "mediacatalogue_robot_operations_total",
             [("library", "Robot"), ("task", "mount"), ("result", "succeeded")])

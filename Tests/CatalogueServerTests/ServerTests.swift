@@ -229,7 +229,7 @@ import Testing
                 guard let expr = line.range(of: "expr: ") else { return nil }
                 return line[expr.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }.description
             }
-            #expect(alerted.count == 3)
+            #expect(alerted.count == 4)
             for name in alerted {
                 #expect(metrics.body.contains("\n\(name){") || metrics.body.contains("\n\(name) "), "\(name)")
             }

@@ -88,6 +88,11 @@ import Testing
         try o.expect("medium", ["inject", "Robot", "--port", "1", "--barcode", "NEW001L8", "--media-type", "LTO-8"])
         try o.expect("simulation", ["simulate", "hand-move", "Robot", "slot:1", "slot:6"])
         try o.expect("inventory", ["inventory", "Robot"])
+        try o.expect("enablement", ["disable", "drive", "Robot", "1", "--service", "replace the drive"])
+        try o.expect("enablement", ["enable", "drive", "Robot", "1"])
+        try o.expect("enablement", ["disable", "medium", "SHELF1L8"])
+        try o.expect("medium", listing: true, ["show", "media", "--pool", "\\Old"])
+        try o.expect("enablement", ["enable", "medium", "SHELF1L8"])
         try o.expect("simulation", ["simulate", "timing", "Robot", "instant"])
         try o.expect("simulation", ["simulate", "fault", "Robot", "clear"])
         for kind in ["pools", "media", "sides", "lmids", "libraries", "media-types"] {

@@ -134,6 +134,15 @@ final class ServedStore {
         ["token", "create", "--principal", "monitor", "--expires", "2030-01-01T00:00:00Z"],
         ["token", "list"],
         ["token", "revoke", "token-27"],
+        ["disable", "drive", "Robot", "1", "--service", "replace the drive"],
+        ["disable", "medium", "T00001", "--json"],
+        ["disable", "library", "Robot"],
+        ["show", "drives", "Robot"],
+        ["show", "libraries", "--json"],
+        ["mount", "T00001:A"],
+        ["enable", "library", "Robot"],
+        ["enable", "medium", "T00001"],
+        ["enable", "drive", "Robot", "1", "--json"],
         ["checkpoint", "save"],
         ["media", "delete", "T00009"],
         [
@@ -160,6 +169,10 @@ final class ServedStore {
         ["library", "delete", "Robot", "--json"],
         ["request", "cancel", "request-999"],
         ["mount", "lmid-999"],
+        ["enable", "drive", "Robot", "1"],
+        ["disable", "drive", "Robot", "9"],
+        ["disable", "library", "Offline", "--json"],
+        ["disable", "medium", "NOSUCH"],
     ]
 
     @Test func everyCommandPrintsTheSameOnTheFilesAndOverTheServer() throws {

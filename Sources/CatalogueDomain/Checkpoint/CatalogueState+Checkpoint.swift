@@ -7,7 +7,7 @@ import SortedCollections
 extension CatalogueState {
     /// Bump whenever a field is added to the state or an encoding changes; older
     /// checkpoints are then ignored and the log is replayed in full.
-    public static let checkpointVersion: UInt16 = 8
+    public static let checkpointVersion: UInt16 = 9
 
     public func checkpointPayload() -> [UInt8] {
         var out = BinaryWriter()
@@ -43,6 +43,7 @@ extension CatalogueState {
             out.write(library.needsInventory)
             out.write(library.added)
             out.write(library.changerSettings)
+            out.write(library.enabled)
         }
         out.write(UInt64(pools.count))
         for pool in pools.values {
@@ -99,6 +100,8 @@ extension CatalogueState {
             out.write(drive.busyNanoseconds)
             out.write(drive.busySince != nil)
             if let since = drive.busySince { out.write(since) }
+            out.write(drive.enabled)
+            out.write(drive.consecutiveFailures)
         }
         out.write(UInt64(mediumUsage.count))
         for (medium, usage) in mediumUsage {
@@ -135,6 +138,7 @@ extension CatalogueState {
             out.write(token.revoked != nil)
             if let revoked = token.revoked { out.write(revoked) }
         }
+        out.write(Array(disabledMedia).sorted())
         return out.bytes
     }
 
@@ -178,6 +182,7 @@ extension CatalogueState {
             library.needsInventory = try input.readBool()
             library.added = try input.readInt64()
             library.changerSettings = try input.readChangerSettings()
+            library.enabled = try input.readBool()
             return library
         } key: {
             $0.id
@@ -235,7 +240,8 @@ extension CatalogueState {
                 address: try input.readDrive(), state: try input.readEnum(DriveState.self),
                 medium: try input.readOptionalID(), side: try input.readOptionalID(), lastUsed: try input.readUInt64(),
                 mountCount: try input.readUInt32(), busyNanoseconds: try input.readInt64(),
-                busySince: try input.readBool() ? try input.readInt64() : nil)
+                busySince: try input.readBool() ? try input.readInt64() : nil, enabled: try input.readBool(),
+                consecutiveFailures: try input.readUInt32())
         } key: {
             $0.address
         }
@@ -295,6 +301,11 @@ extension CatalogueState {
             guard tokens.updateValue(token, forKey: token.id) == nil else {
                 throw PayloadDecodingError("\(token.id) appears twice")
             }
+        }
+        let disabled: [MediumID] = try input.readIDs()
+        disabledMedia = TreeSet(disabled)
+        guard disabledMedia.count == disabled.count else {
+            throw PayloadDecodingError("a disabled medium appears twice")
         }
         guard input.isAtEnd else { throw PayloadDecodingError("\(input.remaining) bytes follow the checkpoint") }
         rebuildDerivedIndexes()

@@ -126,6 +126,8 @@ extension CatalogueEvent {
             encodeRobotics(into: &out)
         case .accessListChanged, .accessDenied, .tokenIssued, .tokenRevoked:
             encodeAccess(into: &out)
+        case .objectDisabled, .objectEnabled:
+            encodeEnablement(into: &out)
         }
     }
 
@@ -252,6 +254,8 @@ extension CatalogueEvent {
             event = .libraryDeleted(LibraryDeleted(library: try r.readID()))
         case .accessListChanged, .accessDenied, .tokenIssued, .tokenRevoked:
             event = try decodeAccess(type, &r)
+        case .objectDisabled, .objectEnabled:
+            event = try decodeEnablement(type, &r)
         }
         guard r.isAtEnd else { throw PayloadDecodingError("unexpected bytes after a \(event.name) payload") }
         return event

@@ -66,6 +66,14 @@ public enum CatalogueCommand: Sendable, Equatable {
     /// `mediaType` (else the type most media of the library have).
     case recordInventory(LibraryID, InventoryReading, mediaType: MediaTypeID?)
 
+    // Enable/DisableNtmsObject.
+
+    /// Takes a library, drive or medium out of use; with a `serviceMessage`, a
+    /// DEVICESERVICE request asks an operator to service it.
+    case disable(EnablementTarget, serviceMessage: String? = nil)
+    /// Puts a disabled library, drive or medium back in use.
+    case enable(EnablementTarget)
+
     // SetNtmsObjectSecurity, one entry at a time.
 
     /// Adds rights to a trustee's entry on an object.

@@ -240,6 +240,8 @@ extension CatalogueState {
         case .attachChanger, .configureChanger, .beginMount, .beginDismount, .beginInject, .beginEject,
             .finishOperation, .recordInventory:
             return try decideRobotics(command, context: context, ids: &ids)
+        case .disable, .enable:
+            return try decideEnablement(command, context: context, ids: &ids)
         }
     }
 
@@ -323,14 +325,15 @@ extension CatalogueState {
         if request.errorIfUnavailable {
             throw NtmsError(
                 .mediaUnavailable,
-                "no online Available side in \(pool.path)"
+                "no online, enabled Available side in \(pool.path)"
                     + (pool.policy.allocateFromScratch ? " or its Free pool" : " (the pool does not draw from scratch)")
             )
         }
         // Nothing qualifies: ask an operator for media, unless the caller will not wait.
         guard let wait, wait.deadline.map({ $0 > context.now }) ?? true else {
             throw NtmsError(
-                .timeout, "no online Available side in \(pool.path), and the allocation may not wait for an operator")
+                .timeout,
+                "no online, enabled Available side in \(pool.path), and the allocation may not wait for an operator")
         }
         let submitted = OperatorRequestSubmitted(
             request: ids.take(), type: .newMedia, firstArgument: pool.id.rawValue, secondArgument: nil,
@@ -424,6 +427,7 @@ extension CatalogueState {
         guard let next = sides(of: medium).first(where: { $0.state == .reserved }) else {
             throw NtmsError(.mediaUnavailable, "every side of medium \(medium.barcode) is already allocated")
         }
+        try requireEnabled(medium)
         let event = SideAllocatedNext(side: next.id, logicalMedium: ids.take(), pool: pool.id, previous: previous)
         return Decision(
             events: [.sideAllocatedNext(event)],
@@ -445,6 +449,11 @@ extension CatalogueState {
                 .invalidState, "\(name) is \(side.state.name); only AVAILABLE or IMPORT sides can be allocated")
         }
         guard isOnline(medium) else { throw NtmsError(.mediaOffline, "\(name) is offline") }
+        try requireEnabled(medium)
+        if let library = medium.location.library, libraries[library]?.enabled == false {
+            throw NtmsError(
+                .deviceNotAvailable, "\(name) is in library \(libraries[library]?.name ?? "?"), which is disabled")
+        }
         guard medium.mediaType == type.id else {
             throw NtmsError(
                 .mediaIncompatible,

@@ -171,6 +171,20 @@ extension CatalogueState {
             return [AccessRequirement(.control, on: object)]
         case .issueToken, .revokeToken:
             return [AccessRequirement(.control, on: .catalogue)]
+        case .disable(let target, _), .enable(let target):
+            // Server 2003's rule: MODIFY on the library that holds the object (the shelf for an offline medium).
+            let library: LibraryID? =
+                switch target {
+                case .library(let id): id
+                case .drive(let address): address.library
+                case .medium(let id): media[id].flatMap { $0.location.library ?? offlineLibrary }
+                }
+            guard let library, libraries[library] != nil else { return [] }
+            // Raising a DEVICESERVICE request as well takes what submitting one does.
+            if case .disable(_, .some) = command {
+                return [AccessRequirement([.modify, .control], on: .library(library))]
+            }
+            return [AccessRequirement(.modify, on: .library(library))]
         }
     }
 
@@ -316,6 +330,8 @@ extension CatalogueCommand {
         case .grantAccess, .revokeAccess, .inheritAccess: "SetNtmsObjectSecurity"
         case .issueToken: "token create"
         case .revokeToken: "token revoke"
+        case .disable: "DisableNtmsObject"
+        case .enable: "EnableNtmsObject"
         }
     }
 }

@@ -93,6 +93,7 @@ extension CatalogueState {
             guard medium.physicalState == .idle else {
                 throw NtmsError(.busy, "\(medium.barcode) is \(medium.physicalState.name)")
             }
+            try requireEnabled(medium)
             try library.checkPort(port)
             guard isFreeSlot(.port(libraryID, port)) else {
                 throw NtmsError(.busy, "port \(port) of \(library.name) is in use")
@@ -137,6 +138,7 @@ extension CatalogueState {
                             OperatorRequestSatisfied(request: request.id, time: context.now, byEngine: true)))
                 }
             }
+            events += drivePenalty(for: operation, result, context: context, ids: &ids)
             return Decision(
                 events: [.robotOperationFinished(RobotOperationFinished(operation: operationID, result: result))]
                     + events,
@@ -163,6 +165,7 @@ extension CatalogueState {
                 .invalidState,
                 "side \(side.letter) of \(medium.barcode) is \(side.state.name); allocate it before mounting")
         }
+        try requireEnabled(medium)
         switch medium.location {
         case .shelf:
             // RSM raises a MOVEMEDIA request for an offline medium; one open request is enough.
@@ -182,6 +185,12 @@ extension CatalogueState {
             }
             if let requestedDrive, requestedDrive != number {
                 throw NtmsError(.busy, "\(medium.barcode) is in drive \(number); dismount it before choosing another")
+            }
+            _ = try enabledLibrary(libraryID)
+            guard drives[address]?.enabled == true else {
+                throw NtmsError(
+                    .resourceDisabled,
+                    "\(medium.barcode) was left in drive \(number), which is disabled; dismount it and mount it again")
             }
             return Decision(
                 events: [.mediumRemounted(MediumRemounted(medium: medium.id, side: sideID, drive: address))],
@@ -212,15 +221,22 @@ extension CatalogueState {
                     .invalidDrive,
                     "library \(library.name) has drives 0 to \(Int(library.driveCount) - 1), not \(requested)")
             }
+            guard drive.enabled else {
+                throw NtmsError(.resourceDisabled, "drive \(requested) of \(library.name) is disabled")
+            }
             guard drive.state == .dismounted, drive.medium == nil else {
                 throw NtmsError(.busy, "drive \(requested) of \(library.name) is \(drive.state.name)")
             }
             return address
         }
-        let empty = (0..<library.driveCount).compactMap { drives[DriveAddress(library: library.id, number: $0)] }
-            .filter { $0.state == .dismounted && $0.medium == nil }
+        let usable = (0..<library.driveCount).compactMap { drives[DriveAddress(library: library.id, number: $0)] }
+            .filter(\.enabled)
+        guard !usable.isEmpty else {
+            throw NtmsError(.resourceDisabled, "every drive of \(library.name) is disabled")
+        }
+        let empty = usable.filter { $0.state == .dismounted && $0.medium == nil }
         guard let best = empty.min(by: { ($0.lastUsed, $0.address.number) < ($1.lastUsed, $1.address.number) }) else {
-            throw NtmsError(.busy, "every drive of \(library.name) is in use")
+            throw NtmsError(.busy, "every enabled drive of \(library.name) is in use")
         }
         return best.address
     }
@@ -228,7 +244,7 @@ extension CatalogueState {
     private func decideInventory(
         _ libraryID: LibraryID, reading: InventoryReading, mediaType typeID: MediaTypeID?, ids: inout IdentifierSource
     ) throws(NtmsError) -> Decision {
-        let library = try onlineLibrary(libraryID)
+        let library = try enabledLibrary(libraryID)
         // An element the library does not have is never catalogued: a changer larger than
         // the library says (or another changer behind the device) is named, not believed.
         var unidentified: [InventoryTaken.UnidentifiedCartridge] = []
@@ -336,6 +352,19 @@ extension CatalogueState {
             outcome: .operation(operation.id))
     }
 
+    /// An online library that is not disabled: what any robot work needs.
+    ///
+    /// - Throws: `ERROR_INVALID_LIBRARY` (4301) for no such online library;
+    ///   `ERROR_DEVICE_NOT_AVAILABLE` (4319) for a disabled one.
+    public func enabledLibrary(_ id: LibraryID) throws(NtmsError) -> Library {
+        let library = try onlineLibrary(id)
+        guard library.enabled else {
+            throw NtmsError(
+                .deviceNotAvailable, "library \(library.name) is disabled; enable it before using its robot")
+        }
+        return library
+    }
+
     func onlineLibrary(_ id: LibraryID) throws(NtmsError) -> Library {
         guard let library = libraries[id], library.type == .online else {
             throw NtmsError(.invalidLibrary, "no online library \(id)")
@@ -343,9 +372,9 @@ extension CatalogueState {
         return library
     }
 
-    /// An online library with a changer that is fit to move.
+    /// An online, enabled library with a changer that is fit to move.
     private func robotLibrary(_ id: LibraryID) throws(NtmsError) -> Library {
-        let library = try onlineLibrary(id)
+        let library = try enabledLibrary(id)
         guard library.changer != nil else {
             throw NtmsError(
                 .deviceNotAvailable, "library \(library.name) has no changer (add one with --driver simulated|mtx)")
@@ -354,6 +383,13 @@ extension CatalogueState {
             throw NtmsError(.notReady, "library \(library.name) needs an inventory before the robot is used")
         }
         return library
+    }
+
+    /// ERROR_MEDIA_NOT_AVAILABLE for a disabled medium.
+    func requireEnabled(_ medium: Medium) throws(NtmsError) {
+        guard !disabledMedia.contains(medium.id) else {
+            throw NtmsError(.mediaNotAvailable, "\(medium.barcode) is disabled; enable it before using it")
+        }
     }
 
     /// Neither a medium nor an operation in progress claims the element.

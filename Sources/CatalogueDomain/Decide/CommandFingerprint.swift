@@ -164,6 +164,13 @@ extension CatalogueCommand {
         case .revokeToken(let token):
             kind = "revokeToken"
             out.write(token)
+        case .disable(let target, let serviceMessage):
+            kind = "disable"
+            out.write(target)
+            out.writeOptional(serviceMessage)
+        case .enable(let target):
+            kind = "enable"
+            out.write(target)
         }
         return CommandFingerprint(kind: kind, arguments: out.bytes)
     }

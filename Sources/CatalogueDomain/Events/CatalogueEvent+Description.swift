@@ -146,6 +146,8 @@ extension CatalogueEvent {
             return roboticsFields
         case .accessListChanged, .accessDenied, .tokenIssued, .tokenRevoked:
             return accessFields
+        case .objectDisabled, .objectEnabled:
+            return enablementFields
         }
     }
 
@@ -206,6 +208,8 @@ extension CatalogueEvent {
             return roboticsIdentifiers
         case .accessListChanged, .accessDenied, .tokenIssued, .tokenRevoked:
             return accessIdentifiers
+        case .objectDisabled, .objectEnabled:
+            return enablementIdentifiers
         }
     }
 

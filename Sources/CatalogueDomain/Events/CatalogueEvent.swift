@@ -37,6 +37,8 @@ public enum CatalogueEvent: Sendable, Equatable {
     indirect case tokenIssued(TokenIssued)
     case tokenRevoked(TokenRevoked)
     case changerConfigured(ChangerConfigured)
+    case objectDisabled(ObjectDisabled)
+    case objectEnabled(ObjectEnabled)
 }
 
 /// The kind of an event, whose raw value is the type code stored in the
@@ -74,6 +76,8 @@ public enum EventType: UInt16, Sendable, CaseIterable {
     case tokenIssued = 30
     case tokenRevoked = 31
     case changerConfigured = 32
+    case objectDisabled = 33
+    case objectEnabled = 34
 
     /// The event's name in the catalogue (`docs/events.md`), the CLI and JSON:
     /// the case and its payload type, capitalised.
@@ -111,6 +115,8 @@ public enum EventType: UInt16, Sendable, CaseIterable {
         case .tokenIssued: "TokenIssued"
         case .tokenRevoked: "TokenRevoked"
         case .changerConfigured: "ChangerConfigured"
+        case .objectDisabled: "ObjectDisabled"
+        case .objectEnabled: "ObjectEnabled"
         }
     }
 }
@@ -150,6 +156,8 @@ extension CatalogueEvent {
         case .tokenIssued: .tokenIssued
         case .tokenRevoked: .tokenRevoked
         case .changerConfigured: .changerConfigured
+        case .objectDisabled: .objectDisabled
+        case .objectEnabled: .objectEnabled
         }
     }
 

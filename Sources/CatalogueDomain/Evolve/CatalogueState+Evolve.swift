@@ -135,6 +135,7 @@ extension CatalogueState {
         case .mediumDeleted(let e):
             unindexSides(of: e.medium, &indexing)
             mediumUsage[e.medium] = nil
+            disabledMedia.remove(e.medium)
             guard let medium = media.removeValue(forKey: e.medium) else { return }
             mediumByBarcode[medium.barcode] = nil
             if medium.location != .shelf { mediumAtLocation[medium.location] = nil }
@@ -218,6 +219,12 @@ extension CatalogueState {
 
         case .tokenRevoked(let e):
             tokens[e.token]?.revoked = e.time
+
+        case .objectDisabled(let e):
+            setEnabled(e.target, false, &indexing)
+
+        case .objectEnabled(let e):
+            setEnabled(e.target, true, &indexing)
         }
     }
 

@@ -25,6 +25,9 @@ extension CatalogueState {
 
         case .robotOperationFinished(let e):
             guard let operation = operations.removeValue(forKey: e.operation) else { return }
+            if let drive = operation.drive, let failures = drives[drive]?.consecutiveFailures {
+                drives[drive]?.consecutiveFailures = e.result == .succeeded ? 0 : failures &+ 1
+            }
             switch e.result {
             case .succeeded:
                 finish(operation, at: now, &indexing)
@@ -155,6 +158,17 @@ extension CatalogueState {
             medium.home = home
             if location != .shelf { s.mediumAtLocation[location] = id }
             s.media[id] = medium
+        }
+    }
+}
+
+extension RobotOperation {
+    /// The drive a mount loads or a dismount unloads; nil for injects and ejects.
+    public var drive: DriveAddress? {
+        switch task {
+        case .mount: to.driveAddress
+        case .dismount: from.driveAddress
+        case .inject, .eject: nil
         }
     }
 }

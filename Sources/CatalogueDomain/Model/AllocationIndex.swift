@@ -123,6 +123,22 @@ extension CatalogueState {
         }
     }
 
+    /// Applies one change that affects many media at once (a library disabled
+    /// or enabled) and keeps the indexes in step, medium by medium.
+    mutating func changeMedia(
+        _ ids: [MediumID], _ indexing: inout IndexMaintenance, _ change: (inout CatalogueState) -> Void
+    ) {
+        if case .deferred = indexing { return change(&self) }
+        if case .grouped = indexing {
+            // Settled first, so that the group's list stays short however many media this touches.
+            finishGroup(indexing)
+            indexing = .grouped([])
+        }
+        let before = ids.map { indexEntries(of: $0) }
+        change(&self)
+        for (id, entries) in zip(ids, before) { changeIndexes(from: entries, to: indexEntries(of: id)) }
+    }
+
     /// In a grouped fold, remembers a medium's entries before its first change.
     mutating func noteTouched(_ medium: MediumID, _ indexing: inout IndexMaintenance) {
         guard case .grouped(var touched) = indexing, !touched.contains(where: { $0.medium == medium }) else { return }
@@ -190,9 +206,9 @@ extension CatalogueState {
         if let whole = entries.whole { wholeMediumSides.modify(entries.pool) { $0.remove(whole) } }
     }
 
-    /// A medium's allocation-index entries; nil when it is not online (not indexed).
+    /// A medium's allocation-index entries; nil when it is not allocatable (offline or disabled).
     private func indexEntries(of id: MediumID) -> IndexEntries? {
-        guard let medium = media[id], isOnline(medium) else { return nil }
+        guard let medium = media[id], isAllocatable(medium) else { return nil }
         var available = SideEntries()
         let whole = Self.allocationEntries(of: medium, in: sides) { available.append($0) }
         return IndexEntries(pool: medium.pool, available: available, whole: whole)
@@ -225,7 +241,7 @@ extension CatalogueState {
     mutating func rebuildAllocationIndexes() {
         var available: [PoolID: [AllocationCandidate]] = [:]
         var whole: [PoolID: [AllocationCandidate]] = [:]
-        for medium in media.values where isOnline(medium) {
+        for medium in media.values where isAllocatable(medium) {
             let first = Self.allocationEntries(of: medium, in: sides) { available[medium.pool, default: []].append($0) }
             if let first { whole[medium.pool, default: []].append(first) }
         }

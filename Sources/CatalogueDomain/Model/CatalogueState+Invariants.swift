@@ -61,7 +61,7 @@ extension CatalogueState {
             let indexed = allocationCandidates(in: pool).map(\.side)
             let expected = sides.values.filter { side in
                 guard side.state == .available, let medium = media[side.medium] else { return false }
-                return medium.pool == pool && isOnline(medium)
+                return medium.pool == pool && isAllocatable(medium)
             }.sorted { ($0.allocateCount, $0.id.rawValue) < ($1.allocateCount, $1.id.rawValue) }.map(\.id)
             if indexed != expected { problems.append("the allocation index of \(pools[pool]?.path ?? "?") is stale") }
             // Copied through an iterator: SortedSet's own `map` walks indexes (see `firstElement`).

@@ -37,6 +37,9 @@ public struct CatalogueState: Sendable, Equatable {
     public internal(set) var poolActivity = TreeDictionary<PoolID, PoolActivity>()
     /// Open operator requests, oldest first (identifiers grow with submission).
     public internal(set) var openRequestIDs = SortedSet<OperatorRequestID>()
+    /// Physical media taken out of use (DisableNtmsObject): a set, since few are and a
+    /// flag in every medium would make each of a million records larger.
+    public internal(set) var disabledMedia = TreeSet<MediumID>()
     /// Bearer tokens of the HTTP API, revoked and expired ones included.
     public internal(set) var tokens = TreeDictionary<TokenID, AccessToken>()
     var tokenByHash = TreeDictionary<[UInt8], TokenID>()
@@ -47,7 +50,7 @@ public struct CatalogueState: Sendable, Equatable {
     var poolByPath = TreeDictionary<String, PoolID>()
     var mediumByBarcode = TreeDictionary<String, MediumID>()
     var mediumAtLocation = TreeDictionary<MediumLocation, MediumID>()
-    /// Online Available sides per pool, in choice order.
+    /// Online, enabled Available sides per pool, in choice order.
     var availableSides = AllocationIndex()
     /// The same for multi-sided media whose every side is Available: what
     /// NTMS_ALLOCATE_NEW may take without a scan. One entry per medium, its side
@@ -85,6 +88,14 @@ public struct CatalogueState: Sendable, Equatable {
         guard let library = medium.location.library else { return false }
         return libraries[library]?.type == .online
     }
+
+    /// Whether a medium is in use: neither it nor the library it is in is disabled.
+    public func isEnabled(_ medium: Medium) -> Bool {
+        !disabledMedia.contains(medium.id) && medium.location.library.flatMap { libraries[$0]?.enabled } ?? true
+    }
+
+    /// What allocation may take sides of: online and enabled media.
+    func isAllocatable(_ medium: Medium) -> Bool { isOnline(medium) && isEnabled(medium) }
 
     /// The waiting allocation on a pool that is served first: the oldest.
     public func oldestWaitingRequest(in pool: PoolID) -> OperatorRequestID? { waitingRequests[pool]?.firstElement }

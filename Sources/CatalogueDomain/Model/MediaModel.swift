@@ -111,6 +111,8 @@ public struct Library: Sendable, Equatable {
     public var changerSettings = ChangerSettings()
     /// A robot operation failed uncertainly or was interrupted: the next use starts with an inventory.
     public var needsInventory: Bool = false
+    /// False once DisableNtmsObject took it out of use: it does no robot work and its media are not allocated.
+    public var enabled: Bool = true
     /// When it was added (its record's time, nanoseconds since 1970); 0 for the shelf.
     public var added: Int64 = 0
 }

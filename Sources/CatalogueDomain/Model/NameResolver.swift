@@ -47,6 +47,23 @@ public struct NameResolver: Sendable {
         return side
     }
 
+    /// What enable and disable name: a library, one of its drives (by number), or a medium.
+    public func enablementTarget(_ kind: EnablementKind, _ name: String, drive: UInt32? = nil) throws(NtmsError)
+        -> EnablementTarget
+    {
+        switch kind {
+        case .library:
+            guard drive == nil else { throw NtmsError(.invalidParameter, "a library is named without a drive number") }
+            return .library(try library(name).id)
+        case .drive:
+            guard let drive else { throw NtmsError(.invalidParameter, "a drive is named by its library and number") }
+            return .drive(DriveAddress(library: try library(name).id, number: drive))
+        case .medium:
+            guard drive == nil else { throw NtmsError(.invalidParameter, "a medium is named without a drive number") }
+            return .medium(try medium(name).id)
+        }
+    }
+
     /// An LMID (`lmid-4`), or a side spec whose side is allocated.
     public func logicalMedium(_ text: String) throws(NtmsError) -> LogicalMedium {
         if let id = LogicalMediumID(text) {

@@ -27,11 +27,15 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
     case empty = 4306
     case notEmpty = 4307
     case mediaUnavailable = 4308
+    /// A drive (or other device) is disabled.
+    case resourceDisabled = 4309
     case objectNotFound = 4312
     case databaseFailure = 4313
     case databaseFull = 4314
     case mediaIncompatible = 4315
     case invalidOperation = 4317
+    /// The medium is disabled.
+    case mediaNotAvailable = 4318
     case deviceNotAvailable = 4319
     case libraryFull = 4322
     case messageExceedsMaxSize = 4336
@@ -66,11 +70,13 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
         case .empty: "ERROR_EMPTY"
         case .notEmpty: "ERROR_NOT_EMPTY"
         case .mediaUnavailable: "ERROR_MEDIA_UNAVAILABLE"
+        case .resourceDisabled: "ERROR_RESOURCE_DISABLED"
         case .objectNotFound: "ERROR_OBJECT_NOT_FOUND"
         case .databaseFailure: "ERROR_DATABASE_FAILURE"
         case .databaseFull: "ERROR_DATABASE_FULL"
         case .mediaIncompatible: "ERROR_MEDIA_INCOMPATIBLE"
         case .invalidOperation: "ERROR_INVALID_OPERATION"
+        case .mediaNotAvailable: "ERROR_MEDIA_NOT_AVAILABLE"
         case .deviceNotAvailable: "ERROR_DEVICE_NOT_AVAILABLE"
         case .libraryFull: "ERROR_LIBRARY_FULL"
         case .messageExceedsMaxSize: "ERROR_MESSAGE_EXCEEDS_MAX_SIZE"

@@ -142,6 +142,10 @@ public struct Drive: Sendable, Equatable {
     public var busyNanoseconds: Int64 = 0
     /// When the current mount for use began; nil when the drive is not in use.
     public var busySince: Int64?
+    /// False once disabled: never chosen or named for a mount.
+    public var enabled: Bool = true
+    /// Mounts and dismounts into or out of it that failed since the last one that succeeded.
+    public var consecutiveFailures: UInt32 = 0
 }
 
 /// What a robot operation does.

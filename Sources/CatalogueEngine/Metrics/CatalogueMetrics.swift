@@ -22,6 +22,10 @@ public enum CatalogueMetricName {
     public static let drives = "mediacatalogue_drives"
     /// 1 while a library needs an inventory after a robot failure; label `library`.
     public static let libraryNeedsInventory = "mediacatalogue_library_needs_inventory"
+    /// 1 while a library is disabled; label `library`.
+    public static let libraryDisabled = "mediacatalogue_library_disabled"
+    /// Disabled drives per library (by an operator or after repeated failures); label `library`.
+    public static let disabledDrives = "mediacatalogue_disabled_drives"
     /// Robot operations; labels `library`, `task`, `result` (succeeded, unchanged, uncertain).
     public static let robotOperations = "mediacatalogue_robot_operations_total"
     /// How long robot operations took; label `task`.
@@ -153,7 +157,11 @@ final class CatalogueMetrics: Sendable {
             }
             oldestRequestAge.record(oldest.map { Double(max(0, now &- $0)) / 1e9 } ?? 0)
             var drives: [MetricLabels: Double] = [:]
+            var disabledDrives: [MetricLabels: Double] = [:]
             for library in state.libraries.values where library.type == .online {
+                let labels = MetricLabels([("library", library.name)])
+                gauges[CatalogueMetricName.libraryDisabled, default: [:]][labels] = library.enabled ? 0 : 1
+                disabledDrives[labels] = 0
                 for driveState in DriveState.allCases {
                     drives[MetricLabels([("library", library.name), ("state", driveState.name)])] = 0
                 }
@@ -164,8 +172,10 @@ final class CatalogueMetrics: Sendable {
             for drive in state.drives.values {
                 guard let library = state.libraries[drive.address.library] else { continue }
                 drives[MetricLabels([("library", library.name), ("state", drive.state.name)]), default: 0] += 1
+                if !drive.enabled { disabledDrives[MetricLabels([("library", library.name)]), default: 0] += 1 }
             }
             gauges[CatalogueMetricName.drives] = drives
+            gauges[CatalogueMetricName.disabledDrives] = disabledDrives
             for (name, values) in gauges { set(name, values, &published) }
         }
     }

@@ -347,9 +347,8 @@ extension Session {
         try checkOpen()
         try catalogue.requireWritable("moving its robots")
         let state = catalogue.newestSnapshot.state
-        guard let library = state.libraries[libraryID], library.type == .online else {
-            throw NtmsError(.invalidLibrary, "no online library \(libraryID)")
-        }
+        // Checked before the changer is touched: a disabled library's robot may be under repair.
+        let library = try state.enabledLibrary(libraryID)
         let entry = try catalogue.changers.entry(for: library, in: state)
         let catalogue = self.catalogue
         return try await entry.changer.exclusive { turn async throws(NtmsError) in
@@ -358,6 +357,7 @@ extension Session {
             // Under the lock nobody else moves this robot: fold what others recorded, then look for leftovers.
             try await catalogue.refresh()
             let current = catalogue.newestSnapshot.state
+            _ = try current.enabledLibrary(libraryID)
             if recover,
                 current.libraries[libraryID]?.needsInventory == true
                     || current.operations.values.contains(where: { $0.library == libraryID })
@@ -460,6 +460,7 @@ extension Session {
             return
         }
         let drives = (0..<library.driveCount).compactMap { state.drives[DriveAddress(library: libraryID, number: $0)] }
+            .filter(\.enabled)
         guard !drives.contains(where: { $0.state == .dismounted && $0.medium == nil }),
             let reusable = drives.filter({ $0.state == .dismountable && $0.medium != nil }).min(by: {
                 ($0.lastUsed, $0.address.number) < ($1.lastUsed, $1.address.number)

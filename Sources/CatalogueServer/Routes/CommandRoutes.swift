@@ -343,6 +343,7 @@ extension APIRouteTable {
             // The medium as it was: the answer names the library it left.
             return jsonResponse(EjectJSON(medium, port: port, call.catalogue.snapshot.state))
         }
+        addEnablementRoutes()
         add(
             .post, "/v1/libraries/{library}/inventory", "Reconcile the catalogue with the robot.",
             access: "control on the library", body: "InventoryBody", response: "inventory"
