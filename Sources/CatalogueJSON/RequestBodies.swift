@@ -274,12 +274,25 @@ public struct AllocationBody: APIBody {
     }
 }
 
+/// MoveToNtmsMediaPool; with `change_type`, ChangeNtmsMediaType.
 public struct MoveBody: APIBody {
-    public static let fields: Set<String> = ["pool"]
+    public static let fields: Set<String> = ["pool", "change_type"]
     public var pool: String
+    public var change_type: Bool?
 
-    public init(pool: String) {
+    public init(pool: String, changeType: Bool? = nil) {
         self.pool = pool
+        self.change_type = changeType
+    }
+}
+
+/// SwapNtmsMedia: the other logical medium.
+public struct SwapBody: APIBody {
+    public static let fields: Set<String> = ["with"]
+    public var with: String
+
+    public init(with: String) {
+        self.with = with
     }
 }
 
@@ -419,7 +432,8 @@ public enum APIRequestDecoding {
         let types: [any APIBody.Type] = [
             MediaTypeBody.self, LibraryBody.self, ChangerBody.self, ChangerSettingsBody.self, PoolBody.self,
             PoolPolicyBody.self,
-            MediumBody.self, AllocationBody.self, MoveBody.self, OperatorRequestBody.self, MountBody.self,
+            MediumBody.self, AllocationBody.self, MoveBody.self, SwapBody.self, OperatorRequestBody.self,
+            MountBody.self,
             DismountBody.self,
             InjectBody.self, EjectBody.self, DisableBody.self, InventoryBody.self, AccessChangeBody.self,
             TokenBody.self,

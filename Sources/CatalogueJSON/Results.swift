@@ -98,6 +98,30 @@ public struct DeletedLibraryJSON: Codable, Sendable, Equatable {
     }
 }
 
+public struct DeletedMediaTypeJSON: Codable, Sendable, Equatable {
+    public var deleted: String
+    public var name: String
+
+    public init(_ type: MediaType) {
+        deleted = type.id.description
+        name = type.name
+    }
+}
+
+/// SwapNtmsMedia's answer: both logical media, each with the side it now stands for.
+public struct SwapJSON: Codable, Sendable, Equatable {
+    public var first: LogicalMediumJSON
+    public var second: LogicalMediumJSON
+
+    public init?(_ first: LogicalMediumID, _ second: LogicalMediumID, _ state: CatalogueState) {
+        guard let one = state.logicalMedia[first].flatMap({ LogicalMediumJSON($0, state) }),
+            let other = state.logicalMedia[second].flatMap({ LogicalMediumJSON($0, state) })
+        else { return nil }
+        self.first = one
+        self.second = other
+    }
+}
+
 /// `mediactl audit` (keys unchanged since the first release).
 public struct AuditJSON: Codable, Sendable, Equatable {
     public struct Checkpoint: Codable, Sendable, Equatable {

@@ -160,7 +160,8 @@ public enum OpenAPIDocument {
                     "timeout_ms": ["type": "integer", "minimum": 0, "maximum": 4_294_967_295],
                 ],
                 required: ["pool"]),
-            "MoveBody": object(["pool": string], required: ["pool"]),
+            "MoveBody": object(["pool": string, "change_type": boolean], required: ["pool"]),
+            "SwapBody": object(["with": string], required: ["with"]),
             "OperatorRequestBody": object(
                 [
                     "type": ["enum": ["NEWMEDIA", "CLEANER", "DEVICESERVICE", "MOVEMEDIA", "MESSAGE"]],

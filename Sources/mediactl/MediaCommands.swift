@@ -61,11 +61,18 @@ struct Move: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
     @Argument(help: "The medium: medium-N or its bar code.") var medium: String
     @Option(help: "The destination pool (path or id).") var to: String
+    @Flag(
+        help: """
+            The destination pool is of another media type, which the medium takes (ChangeNtmsMediaType): \
+            only in an online library, with as many sides, nothing allocated.
+            """)
+    var changeType = false
 
     func run() async throws {
         if try await options.onServer({ client in
             let body: MediumJSON = try await client.send(
-                .POST, APIPath("/v1/media") + self.medium + "move", body: MoveBody(pool: to))
+                .POST, APIPath("/v1/media") + self.medium + "move",
+                body: MoveBody(pool: to, changeType: changeType ? true : nil))
             Output.emit(body, json: options.json, text: body.text)
         }) {
             return
@@ -74,7 +81,12 @@ struct Move: AsyncParsableCommand {
         defer { catalogue.close() }
         let names = Names(state: catalogue.snapshot.state)
         let medium = try names.medium(medium)
-        try await options.session(catalogue).move(medium.id, to: try names.pool(to).id)
+        let pool = try names.pool(to).id
+        if changeType {
+            try await options.session(catalogue).changeMediaType(medium.id, to: pool)
+        } else {
+            try await options.session(catalogue).move(medium.id, to: pool)
+        }
         let state = catalogue.snapshot.state
         let body = MediumJSON(try present(state.media[medium.id]), state)
         Output.emit(body, json: options.json, text: body.text)
@@ -161,4 +173,40 @@ func printSide(_ id: SideID, _ catalogue: Catalogue, json: Bool) throws {
     guard let side = state.sides[id], let medium = state.media[side.medium] else { return }
     let body = SideJSON(side, medium)
     Output.emit(body, json: json, text: body.text)
+}
+
+struct Swap: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Swap the sides behind two logical media of one pool (SwapNtmsMedia).",
+        discussion: """
+            After an application copied its data from one medium to another, the two logical media exchange \
+            sides: each keeps its identifier, pool and state (ALLOCATED or COMPLETE). Neither medium may be in \
+            a drive or being moved.
+            """)
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "A logical medium (lmid-N) or its side.") var first: String
+    @Argument(help: "The other logical medium.") var second: String
+
+    func run() async throws {
+        if try await options.onServer({ client in
+            let body: SwapJSON = try await client.send(
+                .POST, APIPath("/v1/lmids") + first + "swap", body: SwapBody(with: second))
+            Output.emit(body, json: options.json, text: body.text)
+        }) {
+            return
+        }
+        let catalogue = try await options.open()
+        defer { catalogue.close() }
+        let names = Names(state: catalogue.snapshot.state)
+        let one = try names.logicalMedium(first).id
+        let other = try names.logicalMedium(second).id
+        try await options.session(catalogue).swap(one, other)
+        let body = try present(SwapJSON(one, other, catalogue.snapshot.state))
+        Output.emit(body, json: options.json, text: body.text)
+    }
+}
+
+extension SwapJSON {
+    var text: String { "swapped: \(first.text)\n         \(second.text)" }
 }

@@ -96,7 +96,7 @@ struct Audit: AsyncParsableCommand {
 
 struct MediaTypeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "media-type", abstract: "Manage media types.", subcommands: [Add.self])
+        commandName: "media-type", abstract: "Manage media types.", subcommands: [Add.self, Delete.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -121,6 +121,32 @@ struct MediaTypeCommand: AsyncParsableCommand {
             Output.emit(
                 MediaTypeJSON(try present(state.mediaTypes[id]), state), json: options.json,
                 text: "\(id) \(name) (\(sides) side(s))")
+        }
+    }
+}
+
+extension MediaTypeCommand {
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a media type no medium or application pool uses, with its system pools "
+                + "(DeleteNtmsMediaType).")
+
+        @OptionGroup var options: StoreOptions
+        @Argument(help: "The media type's name or id.") var name: String
+
+        func run() async throws {
+            if try await options.onServer({ client in
+                let body: DeletedMediaTypeJSON = try await client.send(.DELETE, APIPath("/v1/media-types") + name)
+                Output.emit(body, json: options.json, text: "deleted \(body.deleted) \(body.name)")
+            }) {
+                return
+            }
+            let catalogue = try await options.open()
+            defer { catalogue.close() }
+            let type = try Names(state: catalogue.snapshot.state).mediaType(name)
+            try await options.session(catalogue).deleteMediaType(type.id)
+            let body = DeletedMediaTypeJSON(type)
+            Output.emit(body, json: options.json, text: "deleted \(body.deleted) \(body.name)")
         }
     }
 }

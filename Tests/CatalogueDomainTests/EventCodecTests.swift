@@ -100,6 +100,15 @@ import Testing
         try f.h.run(.disable(.library(f.robot)))
         try f.h.run(.enable(.library(f.robot)))
         try f.h.run(.enable(.medium(allocated.medium)))
+        let old = try f.h.medium("SWAP01", type: f.type, at: .slot(f.robot, 7))
+        let new = try f.h.medium("SWAP02", type: f.type, at: .slot(f.robot, 8))
+        let data = try f.h.allocate(AllocationRequest(pool: f.daily, side: old.sides[0]))
+        let copy = try f.h.allocate(AllocationRequest(pool: f.daily, side: new.sides[0]))
+        try f.h.run(.swapLogicalMedia(data.logicalMedium, copy.logicalMedium))
+        let other = try f.h.mediaType("MO-9.1GB", sides: 2)
+        let relabelled = try f.h.medium("TYPE01", type: f.type, at: .slot(f.robot, 9))
+        try f.h.run(.changeMediaType(relabelled.id, to: f.h.state.mediaTypes[other]!.freePool))
+        try f.h.run(.deleteMediaType(try f.h.mediaType("UNUSED", sides: 1)))
     }
 
     @Test func everyEventTypeRoundTripsThroughItsPayload() throws {

@@ -93,6 +93,12 @@ import Testing
         try o.expect("enablement", ["disable", "medium", "SHELF1L8"])
         try o.expect("medium", listing: true, ["show", "media", "--pool", "\\Old"])
         try o.expect("enablement", ["enable", "medium", "SHELF1L8"])
+        try o.expect("media_type", ["media-type", "add", "LTO-9", "--sides", "1"])
+        try o.expect("medium", ["move", "NEW001L8", "--to", "\\Free\\LTO-9", "--change-type"])
+        try o.expect("medium", ["move", "NEW001L8", "--to", "\\Free\\LTO-8", "--change-type"])
+        try o.expect("deleted_media_type", ["media-type", "delete", "LTO-9"])
+        try o.expect("allocation", ["allocate", "--pool", "\\Backup", "--side", "NEW001L8:A"])
+        try o.expect("swap", ["swap", lmid, "NEW001L8:A"])
         try o.expect("simulation", ["simulate", "timing", "Robot", "instant"])
         try o.expect("simulation", ["simulate", "fault", "Robot", "clear"])
         for kind in ["pools", "media", "sides", "lmids", "libraries", "media-types"] {

@@ -143,6 +143,17 @@ final class ServedStore {
         ["enable", "library", "Robot"],
         ["enable", "medium", "T00001"],
         ["enable", "drive", "Robot", "1", "--json"],
+        ["media-type", "add", "LTO-7", "--sides", "1"],
+        ["media", "add", "--media-type", "LTO-6", "--barcode", "T00011", "--library", "Robot", "--slot", "6"],
+        ["media", "add", "--media-type", "LTO-6", "--barcode", "T00012", "--library", "Robot", "--slot", "7"],
+        ["move", "T00011", "--to", #"\Free\LTO-7"#, "--change-type", "--json"],
+        ["media-type", "delete", "LTO-7"],
+        ["move", "T00011", "--to", #"\Free\LTO-6"#, "--change-type"],
+        ["media-type", "delete", "LTO-7", "--json"],
+        ["allocate", "--pool", #"\Backup"#, "--side", "T00011:A"],
+        ["allocate", "--pool", #"\Backup"#, "--side", "T00012:A"],
+        ["swap", "T00011:A", "T00012:A"],
+        ["swap", "T00011:A", "T00012:A", "--json"],
         ["checkpoint", "save"],
         ["media", "delete", "T00009"],
         [
@@ -173,6 +184,9 @@ final class ServedStore {
         ["disable", "drive", "Robot", "9"],
         ["disable", "library", "Offline", "--json"],
         ["disable", "medium", "NOSUCH"],
+        ["move", "T00003", "--to", #"\Free\LTO-6"#, "--change-type"],
+        ["swap", "T00011:A", "T00011:A"],
+        ["media-type", "delete", "LTO-6"],
     ]
 
     @Test func everyCommandPrintsTheSameOnTheFilesAndOverTheServer() throws {

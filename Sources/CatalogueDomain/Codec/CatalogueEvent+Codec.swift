@@ -128,6 +128,8 @@ extension CatalogueEvent {
             encodeAccess(into: &out)
         case .objectDisabled, .objectEnabled:
             encodeEnablement(into: &out)
+        case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped:
+            encodeMediaServices(into: &out)
         }
     }
 
@@ -256,6 +258,8 @@ extension CatalogueEvent {
             event = try decodeAccess(type, &r)
         case .objectDisabled, .objectEnabled:
             event = try decodeEnablement(type, &r)
+        case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped:
+            event = try decodeMediaServices(type, &r)
         }
         guard r.isAtEnd else { throw PayloadDecodingError("unexpected bytes after a \(event.name) payload") }
         return event

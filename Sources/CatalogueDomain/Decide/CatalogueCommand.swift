@@ -27,6 +27,12 @@ public enum CatalogueCommand: Sendable, Equatable {
     case moveMedium(MediumID, to: PoolID)
     /// DeleteNtmsMedia: an offline medium with no side Allocated, Complete or Reserved.
     case deleteMedium(MediumID)
+    /// ChangeNtmsMediaType: a move into a pool of another media type, whose type the medium takes.
+    case changeMediaType(MediumID, to: PoolID)
+    /// DeleteNtmsMediaType: a type no medium or application pool uses, with its system pools.
+    case deleteMediaType(MediaTypeID)
+    /// SwapNtmsMedia: exchange the sides behind two allocated logical media.
+    case swapLogicalMedia(LogicalMediumID, LogicalMediumID)
     /// AllocateNtmsMedia with a timeout: when nothing qualifies, a NEWMEDIA request is
     /// submitted for the waiter instead of failing.
     case allocateOrWait(AllocationRequest, AllocationWait)

@@ -242,6 +242,15 @@ extension CatalogueState {
             return try decideRobotics(command, context: context, ids: &ids)
         case .disable, .enable:
             return try decideEnablement(command, context: context, ids: &ids)
+
+        case .changeMediaType(let mediumID, let pool):
+            return try decideMove(mediumID, to: pool, changingType: true)
+
+        case .deleteMediaType(let typeID):
+            return try decideTypeDeletion(typeID)
+
+        case .swapLogicalMedia(let first, let second):
+            return try decideSwap(first, second)
         }
     }
 
@@ -543,7 +552,12 @@ extension CatalogueState {
 
     /// MoveToNtmsMediaPool with RSM's move matrix. Entering the Free pool writes a
     /// free label, so Import and Foreign sides become Available.
-    private func decideMove(_ mediumID: MediumID, to targetID: PoolID) throws(NtmsError) -> Decision {
+    /// MoveToNtmsMediaPool, and with `changingType` ChangeNtmsMediaType: the
+    /// same matrix, except that a medium may also move between two system
+    /// pools of one kind (Free to Free) when that changes its type.
+    func decideMove(_ mediumID: MediumID, to targetID: PoolID, changingType: Bool = false) throws(NtmsError)
+        -> Decision
+    {
         guard let medium = media[mediumID] else { throw NtmsError(.invalidMedia, "no medium \(mediumID)") }
         guard let target = pools[targetID] else { throw NtmsError(.invalidMediaPool, "no pool \(targetID)") }
         guard let source = pools[medium.pool] else {
@@ -553,7 +567,10 @@ extension CatalogueState {
         guard let targetType = target.mediaType else {
             throw NtmsError(.invalidMediaPool, "\(target.path) is a folder; media live in pools with a media type")
         }
-        guard targetType == medium.mediaType else {
+        var events: [CatalogueEvent] = []
+        if changingType, targetType != medium.mediaType {
+            events.append(try decideTypeChange(of: medium, to: targetType))
+        } else if targetType != medium.mediaType {
             throw NtmsError(
                 .mediaIncompatible,
                 "\(medium.barcode) is \(mediaTypes[medium.mediaType]?.name ?? "?"); \(target.path) holds \(mediaTypes[targetType]?.name ?? "?")"
@@ -563,6 +580,9 @@ extension CatalogueState {
         let refused = NtmsError(.invalidMediaPool, "media cannot move from \(source.path) to \(target.path)")
         var relabelled: [SideID] = []
         switch (source.type, target.type) {
+        case (.free, .free), (.import, .import), (.unrecognized, .unrecognized):
+            // Only another type's pool of the same kind: the medium keeps its classification.
+            guard !events.isEmpty else { throw refused }
         case (.free, .application):
             break
         case (.import, .free), (.unrecognized, .free):
@@ -585,9 +605,9 @@ extension CatalogueState {
             throw refused
         }
         let event = MediumMoved(
-            medium: mediumID, from: source.id, to: target.id, reason: .operatorMove, relabelledSides: relabelled,
-            relabelledState: .available)
-        return Decision(events: [.mediumMoved(event)], outcome: .done)
+            medium: mediumID, from: source.id, to: target.id, reason: events.isEmpty ? .operatorMove : .typeChange,
+            relabelledSides: relabelled, relabelledState: .available)
+        return Decision(events: events + [.mediumMoved(event)], outcome: .done)
     }
 
     // MARK: Names

@@ -185,6 +185,14 @@ extension CatalogueState {
                 return [AccessRequirement([.modify, .control], on: .library(library))]
             }
             return [AccessRequirement(.modify, on: .library(library))]
+        case .changeMediaType(let mediumID, let target):
+            // As MoveToNtmsMediaPool.
+            return accessRequirements(for: .moveMedium(mediumID, to: target))
+        case .deleteMediaType:
+            return [AccessRequirement(.modify, on: .catalogue)]
+        case .swapLogicalMedia(let first, let second):
+            return poolRequirement(.control, ofSide: logicalMedia[first]?.side)
+                + poolRequirement(.control, ofSide: logicalMedia[second]?.side)
         }
     }
 
@@ -332,6 +340,9 @@ extension CatalogueCommand {
         case .revokeToken: "token revoke"
         case .disable: "DisableNtmsObject"
         case .enable: "EnableNtmsObject"
+        case .changeMediaType: "ChangeNtmsMediaType"
+        case .deleteMediaType: "DeleteNtmsMediaType"
+        case .swapLogicalMedia: "SwapNtmsMedia"
         }
     }
 }

@@ -171,6 +171,17 @@ extension CatalogueCommand {
         case .enable(let target):
             kind = "enable"
             out.write(target)
+        case .changeMediaType(let medium, let pool):
+            kind = "changeMediaType"
+            out.write(medium)
+            out.write(pool)
+        case .deleteMediaType(let type):
+            kind = "deleteMediaType"
+            out.write(type)
+        case .swapLogicalMedia(let first, let second):
+            kind = "swapLogicalMedia"
+            out.write(first)
+            out.write(second)
         }
         return CommandFingerprint(kind: kind, arguments: out.bytes)
     }

@@ -148,6 +148,8 @@ extension CatalogueEvent {
             return accessFields
         case .objectDisabled, .objectEnabled:
             return enablementFields
+        case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped:
+            return mediaServicesFields
         }
     }
 
@@ -210,6 +212,8 @@ extension CatalogueEvent {
             return accessIdentifiers
         case .objectDisabled, .objectEnabled:
             return enablementIdentifiers
+        case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped:
+            return mediaServicesIdentifiers
         }
     }
 

@@ -39,6 +39,9 @@ public enum CatalogueEvent: Sendable, Equatable {
     case changerConfigured(ChangerConfigured)
     case objectDisabled(ObjectDisabled)
     case objectEnabled(ObjectEnabled)
+    case mediaTypeDeleted(MediaTypeDeleted)
+    case mediumTypeChanged(MediumTypeChanged)
+    case logicalMediaSwapped(LogicalMediaSwapped)
 }
 
 /// The kind of an event, whose raw value is the type code stored in the
@@ -78,6 +81,9 @@ public enum EventType: UInt16, Sendable, CaseIterable {
     case changerConfigured = 32
     case objectDisabled = 33
     case objectEnabled = 34
+    case mediaTypeDeleted = 35
+    case mediumTypeChanged = 36
+    case logicalMediaSwapped = 37
 
     /// The event's name in the catalogue (`docs/events.md`), the CLI and JSON:
     /// the case and its payload type, capitalised.
@@ -117,6 +123,9 @@ public enum EventType: UInt16, Sendable, CaseIterable {
         case .changerConfigured: "ChangerConfigured"
         case .objectDisabled: "ObjectDisabled"
         case .objectEnabled: "ObjectEnabled"
+        case .mediaTypeDeleted: "MediaTypeDeleted"
+        case .mediumTypeChanged: "MediumTypeChanged"
+        case .logicalMediaSwapped: "LogicalMediaSwapped"
         }
     }
 }
@@ -158,6 +167,9 @@ extension CatalogueEvent {
         case .changerConfigured: .changerConfigured
         case .objectDisabled: .objectDisabled
         case .objectEnabled: .objectEnabled
+        case .mediaTypeDeleted: .mediaTypeDeleted
+        case .mediumTypeChanged: .mediumTypeChanged
+        case .logicalMediaSwapped: .logicalMediaSwapped
         }
     }
 

@@ -68,6 +68,8 @@ public enum MoveReason: UInt8, Sendable, CaseIterable {
     case deallocationToScratch = 3
     /// An explicit MoveToNtmsMediaPool.
     case operatorMove = 4
+    /// ChangeNtmsMediaType: the move into a pool of the medium's new type.
+    case typeChange = 5
 
     public var name: String {
         switch self {
@@ -75,6 +77,7 @@ public enum MoveReason: UInt8, Sendable, CaseIterable {
         case .allocationOfSide: "allocation-of-side"
         case .deallocationToScratch: "deallocation-to-scratch"
         case .operatorMove: "operator-move"
+        case .typeChange: "type-change"
         }
     }
 }
@@ -152,4 +155,30 @@ public struct SideDecommissioned: Sendable, Equatable {
 /// DeleteNtmsMedia: an offline medium with nothing allocated left the catalogue.
 public struct MediumDeleted: Sendable, Equatable {
     public var medium: MediumID
+}
+
+/// DeleteNtmsMediaType: a type no medium or application pool used left the
+/// catalogue, with its Free, Import and Unrecognized pools.
+public struct MediaTypeDeleted: Sendable, Equatable {
+    public var mediaType: MediaTypeID
+}
+
+/// ChangeNtmsMediaType: the medium is of another type from now on; a
+/// MediumMoved into a pool of that type follows in the same transaction.
+public struct MediumTypeChanged: Sendable, Equatable {
+    public var medium: MediumID
+    public var from: MediaTypeID
+    public var to: MediaTypeID
+}
+
+/// SwapNtmsMedia: two logical media exchanged the sides behind them. Each
+/// logical medium keeps its identifier, pool and side state (ALLOCATED or
+/// COMPLETE: its data's); the sides keep their allocation counts.
+public struct LogicalMediaSwapped: Sendable, Equatable {
+    public var first: LogicalMediumID
+    /// The side `first` now stands for (until now `second`'s).
+    public var firstSide: SideID
+    public var second: LogicalMediumID
+    /// The side `second` now stands for (until now `first`'s).
+    public var secondSide: SideID
 }

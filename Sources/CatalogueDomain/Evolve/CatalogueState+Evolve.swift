@@ -95,11 +95,7 @@ extension CatalogueState {
             pools[e.pool]?.policy = e.policy
 
         case .poolDeleted(let e):
-            guard let pool = pools.removeValue(forKey: e.pool) else { return }
-            if poolByPath[Pool.lookupKey(pool.path)] == pool.id { poolByPath[Pool.lookupKey(pool.path)] = nil }
-            if let parent = pool.parent { pools[parent]?.childCount -= 1 }
-            accessLists[.pool(e.pool)] = nil
-            poolActivity[e.pool] = nil
+            removePool(e.pool)
 
         case .mediumImported(let e):
             noteTouched(e.medium, &indexing)
@@ -225,7 +221,36 @@ extension CatalogueState {
 
         case .objectEnabled(let e):
             setEnabled(e.target, true, &indexing)
+
+        case .mediaTypeDeleted(let e):
+            guard let type = mediaTypes.removeValue(forKey: e.mediaType) else { return }
+            if mediaTypeByName[type.name] == type.id { mediaTypeByName[type.name] = nil }
+            for pool in [type.freePool, type.importPool, type.unrecognizedPool] { removePool(pool) }
+
+        case .mediumTypeChanged(let e):
+            media[e.medium]?.mediaType = e.to
+
+        case .logicalMediaSwapped(let e):
+            // Each logical medium keeps its side state (its data's), so the two sides exchange theirs.
+            guard let firstState = sides[e.secondSide]?.state, let secondState = sides[e.firstSide]?.state else {
+                return
+            }
+            logicalMedia[e.first]?.side = e.firstSide
+            logicalMedia[e.second]?.side = e.secondSide
+            sides[e.firstSide]?.logicalMedium = e.first
+            sides[e.firstSide]?.state = firstState
+            sides[e.secondSide]?.logicalMedium = e.second
+            sides[e.secondSide]?.state = secondState
         }
+    }
+
+    /// A pool leaves the state with everything kept about it.
+    private mutating func removePool(_ id: PoolID) {
+        guard let pool = pools.removeValue(forKey: id) else { return }
+        if poolByPath[Pool.lookupKey(pool.path)] == pool.id { poolByPath[Pool.lookupKey(pool.path)] = nil }
+        if let parent = pool.parent { pools[parent]?.childCount -= 1 }
+        accessLists[.pool(id)] = nil
+        poolActivity[id] = nil
     }
 
     /// Keeps `nextIdentifier` past every identifier an event introduces.

@@ -276,6 +276,46 @@ public final class Session: Sendable {
         _ = try await execute(.deleteMedium(medium), idempotencyKey: idempotencyKey)
     }
 
+    /// ChangeNtmsMediaType: moves a medium into a pool of another media type,
+    /// whose type it takes (a pool of its own type: a plain move). Besides the
+    /// move matrix, a medium may go from one type's Free, Import or
+    /// Unrecognized pool to another type's pool of the same kind.
+    ///
+    /// - Throws: as `move(_:to:idempotencyKey:)`, and
+    ///   `ERROR_LIBRARY_OFFLINE` (4305) for a medium on the shelf;
+    ///   `ERROR_MEDIA_INCOMPATIBLE` (4315) when the new type has another
+    ///   number of sides; `ERROR_BUSY` (170) for a medium in use.
+    public func changeMediaType(_ medium: MediumID, to pool: PoolID, idempotencyKey: String? = nil)
+        async throws(NtmsError)
+    {
+        _ = try await execute(.changeMediaType(medium, to: pool), idempotencyKey: idempotencyKey)
+    }
+
+    /// DeleteNtmsMediaType: removes a media type no medium or application pool
+    /// uses, with its Free, Import and Unrecognized pools.
+    ///
+    /// - Throws: `ERROR_OBJECT_NOT_FOUND` (4312) for no such type;
+    ///   `ERROR_NOT_EMPTY` (4307) while media or an application pool use it;
+    ///   `ERROR_BUSY` (170) while an inject registers a cartridge of it.
+    public func deleteMediaType(_ type: MediaTypeID, idempotencyKey: String? = nil) async throws(NtmsError) {
+        _ = try await execute(.deleteMediaType(type), idempotencyKey: idempotencyKey)
+    }
+
+    /// SwapNtmsMedia: the two logical media exchange the sides behind them,
+    /// so an application's identifiers stay valid after its data moved to
+    /// other media. Each keeps its pool and its side state.
+    ///
+    /// - Throws: `ERROR_INVALID_MEDIA` (4300) for an unknown logical medium or
+    ///   a NEW allocation of a multi-sided medium; `ERROR_INVALID_STATE`
+    ///   (5023) for a side not allocated; `ERROR_BUSY` (170) for a medium in
+    ///   a drive or being moved; `ERROR_INVALID_MEDIA_POOL` (4302) for two pools;
+    ///   `ERROR_INVALID_PARAMETER` (87) for the same logical medium twice.
+    public func swap(_ first: LogicalMediumID, _ second: LogicalMediumID, idempotencyKey: String? = nil)
+        async throws(NtmsError)
+    {
+        _ = try await execute(.swapLogicalMedia(first, second), idempotencyKey: idempotencyKey)
+    }
+
     // MARK: Operator requests
 
     /// SubmitNtmsOperatorRequest.

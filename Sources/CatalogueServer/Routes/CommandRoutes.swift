@@ -135,16 +135,42 @@ extension APIRouteTable {
             return jsonResponse(DeletedMediumJSON(medium))
         }
         add(
-            .post, "/v1/media/{medium}/move", "Move a medium to another pool (MoveToNtmsMediaPool).",
+            .post, "/v1/media/{medium}/move",
+            "Move a medium to another pool (MoveToNtmsMediaPool); with change_type, to a pool of another "
+                + "media type, whose type it takes (ChangeNtmsMediaType).",
             access: "control on both pools (use on a free source)", body: "MoveBody", response: "medium"
         ) { call in
             let body = try await call.body(MoveBody.self)
             let names = NameResolver(state: call.catalogue.snapshot.state)
             let medium = try names.medium(try call.parameter("medium"))
-            try await call.session().move(
-                medium.id, to: try names.pool(body.pool).id, idempotencyKey: call.idempotencyKey)
+            let pool = try names.pool(body.pool).id
+            if body.change_type == true {
+                try await call.session().changeMediaType(medium.id, to: pool, idempotencyKey: call.idempotencyKey)
+            } else {
+                try await call.session().move(medium.id, to: pool, idempotencyKey: call.idempotencyKey)
+            }
             let state = call.catalogue.snapshot.state
             return jsonResponse(MediumJSON(try present(state.media[medium.id]), state))
+        }
+        add(
+            .delete, "/v1/media-types/{type}",
+            "Delete a media type no medium or application pool uses, with its system pools (DeleteNtmsMediaType).",
+            access: "modify on the catalogue", response: "deleted_media_type"
+        ) { call in
+            let type = try NameResolver(state: call.catalogue.snapshot.state).mediaType(try call.parameter("type"))
+            try await call.session().deleteMediaType(type.id, idempotencyKey: call.idempotencyKey)
+            return jsonResponse(DeletedMediaTypeJSON(type))
+        }
+        add(
+            .post, "/v1/lmids/{lmid}/swap", "Swap the sides behind two logical media of one pool (SwapNtmsMedia).",
+            access: "control on their pool", body: "SwapBody", response: "swap"
+        ) { call in
+            let body = try await call.body(SwapBody.self)
+            let names = NameResolver(state: call.catalogue.snapshot.state)
+            let first = try names.logicalMedium(try call.parameter("lmid")).id
+            let second = try names.logicalMedium(body.with).id
+            try await call.session().swap(first, second, idempotencyKey: call.idempotencyKey)
+            return jsonResponse(try present(SwapJSON(first, second, call.catalogue.snapshot.state)))
         }
         addAllocationRoutes()
         addRequestRoutes()
