@@ -79,6 +79,8 @@ public struct LibraryJSON: Codable, Sendable, Equatable {
     public var needs_inventory: Bool
     /// False while disabled (DisableNtmsObject): no robot work, its media not allocated.
     public var enabled: Bool
+    /// The door is open (AccessNtmsLibraryDoor): no robot work; an inventory follows its closing.
+    public var door_open: Bool
     /// How an mtx changer is driven; null for another changer or none.
     public var changer_settings: ChangerSettingsJSON?
 
@@ -93,6 +95,7 @@ public struct LibraryJSON: Codable, Sendable, Equatable {
         device = library.device.isEmpty ? nil : library.device
         needs_inventory = library.needsInventory
         enabled = library.enabled
+        door_open = library.doorOpen
         changer_settings = library.changer == .mtx ? ChangerSettingsJSON(library.changerSettings) : nil
     }
 }

@@ -20,7 +20,8 @@ struct MediaCtl: AsyncParsableCommand {
             Allocate.self, Deallocate.self, Complete.self, Decommission.self, Move.self, Swap.self, Show.self,
             History.self,
             Requests.self, RequestCommand.self, Watch.self, CheckpointCommand.self, Mount.self, Dismount.self,
-            Inject.self, Eject.self, Inventory.self, Enable.self, Disable.self, Simulate.self, Report.self, Export.self,
+            Inject.self, Eject.self, Inventory.self, Door.self, Enable.self, Disable.self, Simulate.self, Report.self,
+            Export.self,
             AccessCommand.self,
             TokenCommand.self, Serve.self, OpenAPI.self, Version.self,
         ]

@@ -238,6 +238,55 @@ struct Inventory: AsyncParsableCommand {
     }
 }
 
+struct Door: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Open or close a library's door (AccessNtmsLibraryDoor), for loading slots by hand.",
+        discussion: """
+            `door open` records that an operator is at the library: its robot does nothing (ERROR_NOT_READY) and \
+            what its slots hold is unknown. `door close` records that the door is shut and takes the inventory \
+            that finds what was changed, printing it as `inventory` does.
+            """)
+
+    enum Action: String, ExpressibleByArgument, CaseIterable { case open, close }
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "open or close.") var action: Action
+    @Argument(help: "The library (name or id).") var library: String
+    @Option(help: "Media type for new cartridges the closing inventory finds.") var mediaType: String?
+
+    func run() async throws {
+        if action == .close, !options.json { progress("door closed; reading the changer of \(library)...") }
+        if try await options.onServer({ client in
+            let path = APIPath("/v1/libraries") + self.library + "door" + action.rawValue
+            if action == .open {
+                let body: LibraryJSON = try await client.send(.POST, path)
+                Output.emit(body, json: options.json, text: "door of \(body.name) open: " + body.text)
+            } else {
+                let body: InventoryJSON = try await client.send(.POST, path, body: InventoryBody(media_type: mediaType))
+                Output.emit(body, json: options.json, text: body.text)
+            }
+        }) {
+            return
+        }
+        let catalogue = try await options.open()
+        defer { catalogue.close() }
+        let before = catalogue.snapshot.state
+        let names = Names(state: before)
+        let library = try names.library(self.library)
+        let session = try options.session(catalogue)
+        if action == .open {
+            try await session.openDoor(library.id)
+            let body = LibraryJSON(try present(catalogue.snapshot.state.libraries[library.id]))
+            Output.emit(body, json: options.json, text: "door of \(body.name) open: " + body.text)
+        } else {
+            let type = try mediaType.map { try names.mediaType($0).id }
+            let report = try await session.closeDoor(library.id, mediaType: type)
+            let body = InventoryJSON(report, library: library.id, before: before, after: catalogue.snapshot.state)
+            Output.emit(body, json: options.json, text: body.text)
+        }
+    }
+}
+
 /// Parses `slot:N`, `drive:N` and `port:N`.
 extension ChangerElement: ExpressibleByArgument {
     public init?(argument: String) {

@@ -17,6 +17,7 @@ extension LibraryJSON {
         "\(id)  \(name)  \(type)  slots \(slots)  drives \(drives)  ports \(ports)"
             + (changer.map { "  changer \($0)" + (device.map { " \($0)" } ?? "") } ?? "")
             + (needs_inventory ? "  NEEDS INVENTORY" : "") + (enabled ? "" : "  DISABLED")
+            + (door_open ? "  DOOR OPEN" : "")
             + (changer_settings.map { "\n  " + $0.text } ?? "")
     }
 }

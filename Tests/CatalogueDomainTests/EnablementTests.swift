@@ -181,3 +181,42 @@ import Testing
         #expect(f.h.state.invariantViolations().isEmpty)
     }
 }
+
+/// AccessNtmsLibraryDoor: an open door stops the robot and makes the slots unknown until an inventory.
+@Suite struct LibraryDoorTests {
+    @Test func anOpenDoorRefusesRobotWorkUntilClosedAndAnInventoryFollows() throws {
+        var f = try RobotLibrary()
+        let held = try f.allocatedMedium("DOOR01", slot: 1)
+        try f.h.run(.accessDoor(f.robot, open: true))
+        #expect(f.h.state.libraries[f.robot]?.doorOpen == true)
+        #expect(f.h.state.libraries[f.robot]?.needsInventory == true)
+        #expect(f.error(.beginMount(held.side, drive: nil)) == .notReady)
+        #expect(f.error(.beginEject(held.medium, port: 1)) == .notReady)
+        let reading = InventoryReading(
+            elements: [.init(location: .slot(f.robot, 2), isFull: true, barcode: "DOOR01")], incomplete: false)
+        #expect(f.error(.recordInventory(f.robot, reading, mediaType: nil)) == .notReady)
+        #expect(f.h.expectFailure(.accessDoor(f.robot, open: true), .invalidState))
+
+        try f.h.run(.accessDoor(f.robot, open: false))
+        #expect(f.h.state.libraries[f.robot]?.doorOpen == false)
+        // Still unknown until the inventory, which finds the cartridge where the operator put it.
+        #expect(f.h.state.libraries[f.robot]?.needsInventory == true)
+        try f.h.run(.recordInventory(f.robot, reading, mediaType: nil))
+        #expect(f.h.state.media[held.medium]?.location == .slot(f.robot, 2))
+        #expect(f.h.state.libraries[f.robot]?.needsInventory == false)
+        #expect(f.h.expectFailure(.accessDoor(f.robot, open: false), .invalidState))
+    }
+
+    @Test func theDoorStaysShutWhileTheRobotMovesOrTheLibraryIsDisabled() throws {
+        var f = try RobotLibrary()
+        let held = try f.allocatedMedium("DOOR02", slot: 1)
+        guard case .operation(let id) = try f.h.run(.beginMount(held.side, drive: nil)) else {
+            Issue.record("no mount started")
+            return
+        }
+        #expect(f.h.expectFailure(.accessDoor(f.robot, open: true), .busy))
+        try f.h.run(.finishOperation(id, .succeeded))
+        try f.h.run(.disable(.library(f.robot)))
+        #expect(f.h.expectFailure(.accessDoor(f.robot, open: true), .deviceNotAvailable))
+    }
+}

@@ -109,6 +109,8 @@ import Testing
         let relabelled = try f.h.medium("TYPE01", type: f.type, at: .slot(f.robot, 9))
         try f.h.run(.changeMediaType(relabelled.id, to: f.h.state.mediaTypes[other]!.freePool))
         try f.h.run(.deleteMediaType(try f.h.mediaType("UNUSED", sides: 1)))
+        try f.h.run(.accessDoor(f.robot, open: true))
+        try f.h.run(.accessDoor(f.robot, open: false))
     }
 
     @Test func everyEventTypeRoundTripsThroughItsPayload() throws {

@@ -65,4 +65,21 @@ import Testing
             reopened.close()
         }
     }
+
+    @Test func closingTheDoorInventoriesWhatAnOperatorMovedByHand() async throws {
+        let f = try await RobotFixture.make(media: 2)
+        defer { f.close() }
+        try await f.session.openDoor(f.library)
+        await #expect(throws: NtmsError.self) { _ = try await f.session.mount(f.sides[0]) }
+        // The operator moves one cartridge and takes the other out.
+        try await f.robot.move(from: .slot(1), to: .slot(5))
+        try f.robot.modify { $0.slots[1] = nil }
+        let report = try await f.session.closeDoor(f.library)
+        #expect(report.taken.moved.map(\.medium) == [f.media[0]])
+        #expect(report.taken.missing == [f.media[1]])
+        #expect(f.medium(0).location == .slot(f.library, 5) && f.medium(1).location == .shelf)
+        #expect(f.state.libraries[f.library]?.needsInventory == false)
+        _ = try await f.session.mount(f.sides[0])
+        try f.expectConsistent()
+    }
 }

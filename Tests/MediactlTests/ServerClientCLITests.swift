@@ -154,6 +154,10 @@ final class ServedStore {
         ["allocate", "--pool", #"\Backup"#, "--side", "T00012:A"],
         ["swap", "T00011:A", "T00012:A"],
         ["swap", "T00011:A", "T00012:A", "--json"],
+        ["door", "open", "Robot"],
+        ["mount", "T00011:A"],
+        ["door", "close", "Robot", "--json"],
+        ["door", "close", "Robot"],
         ["checkpoint", "save"],
         ["media", "delete", "T00009"],
         [

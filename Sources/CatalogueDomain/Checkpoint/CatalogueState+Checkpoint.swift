@@ -7,7 +7,7 @@ import SortedCollections
 extension CatalogueState {
     /// Bump whenever a field is added to the state or an encoding changes; older
     /// checkpoints are then ignored and the log is replayed in full.
-    public static let checkpointVersion: UInt16 = 9
+    public static let checkpointVersion: UInt16 = 10
 
     public func checkpointPayload() -> [UInt8] {
         var out = BinaryWriter()
@@ -44,6 +44,7 @@ extension CatalogueState {
             out.write(library.added)
             out.write(library.changerSettings)
             out.write(library.enabled)
+            out.write(library.doorOpen)
         }
         out.write(UInt64(pools.count))
         for pool in pools.values {
@@ -183,6 +184,7 @@ extension CatalogueState {
             library.added = try input.readInt64()
             library.changerSettings = try input.readChangerSettings()
             library.enabled = try input.readBool()
+            library.doorOpen = try input.readBool()
             return library
         } key: {
             $0.id

@@ -120,7 +120,8 @@ extension CatalogueEvent {
         case .operatorRequestTimedOut(let e):
             out.write(e.request)
             out.write(e.time)
-        case .changerAttached, .changerConfigured, .robotOperationStarted, .robotOperationFinished, .dismountDeferred,
+        case .changerAttached, .changerConfigured, .libraryDoorOpened, .libraryDoorClosed, .robotOperationStarted,
+            .robotOperationFinished, .dismountDeferred,
             .mediumRemounted,
             .inventoryTaken:
             encodeRobotics(into: &out)
@@ -248,7 +249,8 @@ extension CatalogueEvent {
                     request: try r.readID(), time: try r.readInt64(), reason: try r.readEnum(RequestCloseReason.self)))
         case .operatorRequestTimedOut:
             event = .operatorRequestTimedOut(OperatorRequestTimedOut(request: try r.readID(), time: try r.readInt64()))
-        case .changerAttached, .changerConfigured, .robotOperationStarted, .robotOperationFinished, .dismountDeferred,
+        case .changerAttached, .changerConfigured, .libraryDoorOpened, .libraryDoorClosed, .robotOperationStarted,
+            .robotOperationFinished, .dismountDeferred,
             .mediumRemounted,
             .inventoryTaken:
             event = try decodeRobotics(type, &r)

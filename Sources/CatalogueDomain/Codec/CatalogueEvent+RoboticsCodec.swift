@@ -9,6 +9,10 @@ extension CatalogueEvent {
         case .changerConfigured(let e):
             out.write(e.library)
             out.write(e.settings)
+        case .libraryDoorOpened(let e):
+            out.write(e.library)
+        case .libraryDoorClosed(let e):
+            out.write(e.library)
         case .robotOperationStarted(let e):
             let o = e.operation
             out.write(o.id)
@@ -63,6 +67,10 @@ extension CatalogueEvent {
                     library: try r.readID(), kind: try r.readEnum(ChangerKind.self), device: try r.readString()))
         case .changerConfigured:
             return .changerConfigured(ChangerConfigured(library: try r.readID(), settings: try r.readChangerSettings()))
+        case .libraryDoorOpened:
+            return .libraryDoorOpened(LibraryDoorOpened(library: try r.readID()))
+        case .libraryDoorClosed:
+            return .libraryDoorClosed(LibraryDoorClosed(library: try r.readID()))
         case .robotOperationStarted:
             return .robotOperationStarted(
                 RobotOperationStarted(
@@ -123,6 +131,10 @@ extension CatalogueEvent {
                 id("library", e.library), EventField("changer", .text(e.kind.name)),
                 EventField("device", .text(e.device)),
             ]
+        case .libraryDoorOpened(let e):
+            return [id("library", e.library)]
+        case .libraryDoorClosed(let e):
+            return [id("library", e.library)]
         case .changerConfigured(let e):
             let s = e.settings
             return [
@@ -208,6 +220,10 @@ extension CatalogueEvent {
         case .changerAttached(let e):
             return [e.library.rawValue]
         case .changerConfigured(let e):
+            return [e.library.rawValue]
+        case .libraryDoorOpened(let e):
+            return [e.library.rawValue]
+        case .libraryDoorClosed(let e):
             return [e.library.rawValue]
         case .robotOperationStarted(let e):
             let o = e.operation

@@ -68,6 +68,8 @@ public enum CatalogueCommand: Sendable, Equatable {
     /// EjectNtmsMedia of one medium to a port.
     case beginEject(MediumID, port: UInt32)
     case finishOperation(OperationID, OperationResult)
+    /// AccessNtmsLibraryDoor: open the library's door (NTMS_DOOR_OPEN), or record that it was closed.
+    case accessDoor(LibraryID, open: Bool)
     /// Reconciles the catalogue with what the changer reported; new cartridges get
     /// `mediaType` (else the type most media of the library have).
     case recordInventory(LibraryID, InventoryReading, mediaType: MediaTypeID?)

@@ -238,7 +238,7 @@ extension CatalogueState {
             return Decision(events: [.mediumDeleted(MediumDeleted(medium: mediumID))], outcome: .done)
 
         case .attachChanger, .configureChanger, .beginMount, .beginDismount, .beginInject, .beginEject,
-            .finishOperation, .recordInventory:
+            .finishOperation, .recordInventory, .accessDoor:
             return try decideRobotics(command, context: context, ids: &ids)
         case .disable, .enable:
             return try decideEnablement(command, context: context, ids: &ids)

@@ -150,7 +150,7 @@ extension CatalogueState {
             // The engine's own housekeeping, which it decides without a principal.
             return [AccessRequirement(.control, on: .catalogue)]
         case .attachChanger(let library, _, _), .configureChanger(let library, _),
-            .beginInject(let library, _, _, _, _), .recordInventory(let library, _, _):
+            .beginInject(let library, _, _, _, _), .recordInventory(let library, _, _), .accessDoor(let library, _):
             return [AccessRequirement(.control, on: .library(library))]
         case .beginMount(let sideID, _):
             guard let side = sides[sideID], let medium = media[side.medium] else { return [] }
@@ -343,6 +343,7 @@ extension CatalogueCommand {
         case .changeMediaType: "ChangeNtmsMediaType"
         case .deleteMediaType: "DeleteNtmsMediaType"
         case .swapLogicalMedia: "SwapNtmsMedia"
+        case .accessDoor: "AccessNtmsLibraryDoor"
         }
     }
 }

@@ -147,6 +147,20 @@ extension CatalogueState {
         case .recordInventory(let libraryID, let reading, let typeID):
             return try decideInventory(libraryID, reading: reading, mediaType: typeID, ids: &ids)
 
+        case .accessDoor(let libraryID, let open):
+            let library = try onlineLibrary(libraryID)
+            guard library.doorOpen != open else {
+                throw NtmsError(.invalidState, "the door of \(library.name) is already \(open ? "open" : "closed")")
+            }
+            guard open else {
+                return Decision(events: [.libraryDoorClosed(LibraryDoorClosed(library: libraryID))], outcome: .done)
+            }
+            _ = try enabledLibrary(libraryID)
+            guard !operations.values.contains(where: { $0.library == libraryID }) else {
+                throw NtmsError(.busy, "the robot of \(library.name) is moving; open the door when it is done")
+            }
+            return Decision(events: [.libraryDoorOpened(LibraryDoorOpened(library: libraryID))], outcome: .done)
+
         default:
             preconditionFailure("not a robot command")
         }
@@ -352,15 +366,20 @@ extension CatalogueState {
             outcome: .operation(operation.id))
     }
 
-    /// An online library that is not disabled: what any robot work needs.
+    /// An online library that is not disabled and whose door is closed: what any robot work needs.
     ///
     /// - Throws: `ERROR_INVALID_LIBRARY` (4301) for no such online library;
-    ///   `ERROR_DEVICE_NOT_AVAILABLE` (4319) for a disabled one.
+    ///   `ERROR_DEVICE_NOT_AVAILABLE` (4319) for a disabled one; `ERROR_NOT_READY` (21) while its door is open.
     public func enabledLibrary(_ id: LibraryID) throws(NtmsError) -> Library {
         let library = try onlineLibrary(id)
         guard library.enabled else {
             throw NtmsError(
                 .deviceNotAvailable, "library \(library.name) is disabled; enable it before using its robot")
+        }
+        guard !library.doorOpen else {
+            throw NtmsError(
+                .notReady,
+                "the door of \(library.name) is open; close it (`mediactl door close`) and the robot inventories")
         }
         return library
     }

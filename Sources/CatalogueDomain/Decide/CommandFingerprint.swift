@@ -178,6 +178,10 @@ extension CatalogueCommand {
         case .deleteMediaType(let type):
             kind = "deleteMediaType"
             out.write(type)
+        case .accessDoor(let library, let open):
+            kind = "accessDoor"
+            out.write(library)
+            out.write(open)
         case .swapLogicalMedia(let first, let second):
             kind = "swapLogicalMedia"
             out.write(first)

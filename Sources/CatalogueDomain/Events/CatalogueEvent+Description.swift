@@ -140,7 +140,8 @@ extension CatalogueEvent {
             ]
         case .operatorRequestTimedOut(let e):
             return [id("request", e.request), EventField("time", .time(e.time))]
-        case .changerAttached, .changerConfigured, .robotOperationStarted, .robotOperationFinished, .dismountDeferred,
+        case .changerAttached, .changerConfigured, .libraryDoorOpened, .libraryDoorClosed, .robotOperationStarted,
+            .robotOperationFinished, .dismountDeferred,
             .mediumRemounted,
             .inventoryTaken:
             return roboticsFields
@@ -204,7 +205,8 @@ extension CatalogueEvent {
             return [e.request.rawValue]
         case .operatorRequestTimedOut(let e):
             return [e.request.rawValue]
-        case .changerAttached, .changerConfigured, .robotOperationStarted, .robotOperationFinished, .dismountDeferred,
+        case .changerAttached, .changerConfigured, .libraryDoorOpened, .libraryDoorClosed, .robotOperationStarted,
+            .robotOperationFinished, .dismountDeferred,
             .mediumRemounted,
             .inventoryTaken:
             return roboticsIdentifiers

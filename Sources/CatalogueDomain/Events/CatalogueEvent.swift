@@ -42,6 +42,8 @@ public enum CatalogueEvent: Sendable, Equatable {
     case mediaTypeDeleted(MediaTypeDeleted)
     case mediumTypeChanged(MediumTypeChanged)
     case logicalMediaSwapped(LogicalMediaSwapped)
+    case libraryDoorOpened(LibraryDoorOpened)
+    case libraryDoorClosed(LibraryDoorClosed)
 }
 
 /// The kind of an event, whose raw value is the type code stored in the
@@ -84,6 +86,8 @@ public enum EventType: UInt16, Sendable, CaseIterable {
     case mediaTypeDeleted = 35
     case mediumTypeChanged = 36
     case logicalMediaSwapped = 37
+    case libraryDoorOpened = 38
+    case libraryDoorClosed = 39
 
     /// The event's name in the catalogue (`docs/events.md`), the CLI and JSON:
     /// the case and its payload type, capitalised.
@@ -126,6 +130,8 @@ public enum EventType: UInt16, Sendable, CaseIterable {
         case .mediaTypeDeleted: "MediaTypeDeleted"
         case .mediumTypeChanged: "MediumTypeChanged"
         case .logicalMediaSwapped: "LogicalMediaSwapped"
+        case .libraryDoorOpened: "LibraryDoorOpened"
+        case .libraryDoorClosed: "LibraryDoorClosed"
         }
     }
 }
@@ -170,6 +176,8 @@ extension CatalogueEvent {
         case .mediaTypeDeleted: .mediaTypeDeleted
         case .mediumTypeChanged: .mediumTypeChanged
         case .logicalMediaSwapped: .logicalMediaSwapped
+        case .libraryDoorOpened: .libraryDoorOpened
+        case .libraryDoorClosed: .libraryDoorClosed
         }
     }
 

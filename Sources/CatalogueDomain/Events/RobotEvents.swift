@@ -6,6 +6,17 @@ public struct ChangerConfigured: Sendable, Equatable {
     public var settings: ChangerSettings
 }
 
+/// AccessNtmsLibraryDoor: an operator may now reach into any slot, so the
+/// library needs an inventory and its robot does nothing until the door closes.
+public struct LibraryDoorOpened: Sendable, Equatable {
+    public var library: LibraryID
+}
+
+/// The door was closed; the engine takes the inventory next.
+public struct LibraryDoorClosed: Sendable, Equatable {
+    public var library: LibraryID
+}
+
 /// A library got a changer driver (set with the library, or later).
 public struct ChangerAttached: Sendable, Equatable {
     public var library: LibraryID

@@ -195,7 +195,8 @@ extension CatalogueState {
         case .operatorRequestTimedOut(let e):
             closeRequest(e.request, state: .refused, at: e.time, reason: .timedOut)
 
-        case .changerAttached, .changerConfigured, .robotOperationStarted, .robotOperationFinished, .dismountDeferred,
+        case .changerAttached, .changerConfigured, .libraryDoorOpened, .libraryDoorClosed, .robotOperationStarted,
+            .robotOperationFinished, .dismountDeferred,
             .mediumRemounted,
             .inventoryTaken:
             evolveRobotics(event, envelope, &indexing)

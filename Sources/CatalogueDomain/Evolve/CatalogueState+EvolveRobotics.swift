@@ -11,6 +11,14 @@ extension CatalogueState {
         case .changerConfigured(let e):
             libraries[e.library]?.changerSettings = e.settings
 
+        case .libraryDoorOpened(let e):
+            libraries[e.library]?.doorOpen = true
+            // Anything may have been moved by hand: only an inventory can say.
+            libraries[e.library]?.needsInventory = true
+
+        case .libraryDoorClosed(let e):
+            libraries[e.library]?.doorOpen = false
+
         case .robotOperationStarted(let e):
             let operation = e.operation
             reserve(operation.id)

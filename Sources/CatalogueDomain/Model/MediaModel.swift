@@ -113,6 +113,9 @@ public struct Library: Sendable, Equatable {
     public var needsInventory: Bool = false
     /// False once DisableNtmsObject took it out of use: it does no robot work and its media are not allocated.
     public var enabled: Bool = true
+    /// AccessNtmsLibraryDoor opened it: no robot work until it is closed, and
+    /// what its slots hold is unknown until the inventory that follows.
+    public var doorOpen: Bool = false
     /// When it was added (its record's time, nanoseconds since 1970); 0 for the shelf.
     public var added: Int64 = 0
 }

@@ -338,6 +338,31 @@ extension Session {
         }
     }
 
+    /// AccessNtmsLibraryDoor: records that the library's door is open. Until
+    /// it is closed the robot does nothing (ERROR_NOT_READY) and the catalogue
+    /// treats what the slots hold as unknown. Nothing is sent to the changer:
+    /// a library's door is opened at the library.
+    ///
+    /// - Throws: `ERROR_INVALID_STATE` (5023) when it is already open;
+    ///   `ERROR_BUSY` (170) while the robot is moving;
+    ///   `ERROR_DEVICE_NOT_AVAILABLE` (4319) for a disabled library.
+    public func openDoor(_ libraryID: LibraryID) async throws(NtmsError) {
+        _ = try await execute(.accessDoor(libraryID, open: true))
+    }
+
+    /// Records that the library's door is closed, then takes the inventory
+    /// that tells what the operator changed, and returns it.
+    ///
+    /// - Throws: `ERROR_INVALID_STATE` (5023) when it is not open; what
+    ///   `inventory(_:mediaType:)` throws (the door stays closed, and the next
+    ///   robot command inventories first).
+    public func closeDoor(_ libraryID: LibraryID, mediaType: MediaTypeID? = nil) async throws(NtmsError)
+        -> InventoryReport
+    {
+        _ = try await execute(.accessDoor(libraryID, open: false))
+        return try await inventory(libraryID, mediaType: mediaType)
+    }
+
     // MARK: The robot's turn
 
     private func withRobot<T: Sendable>(

@@ -371,6 +371,29 @@ extension APIRouteTable {
         }
         addEnablementRoutes()
         add(
+            .post, "/v1/libraries/{library}/door/open",
+            "Record that a library's door is open (AccessNtmsLibraryDoor): no robot work until it closes.",
+            access: "control on the library", response: "library"
+        ) { call in
+            let library = try NameResolver(state: call.catalogue.snapshot.state).library(try call.parameter("library"))
+            try await call.session().openDoor(library.id)
+            return jsonResponse(LibraryJSON(try present(call.catalogue.snapshot.state.libraries[library.id])))
+        }
+        add(
+            .post, "/v1/libraries/{library}/door/close",
+            "Record that a library's door is closed, and take the inventory that follows.",
+            access: "control on the library", body: "InventoryBody", response: "inventory"
+        ) { call in
+            let body = try await call.body(InventoryBody.self)
+            let before = call.catalogue.snapshot.state
+            let names = NameResolver(state: before)
+            let library = try names.library(try call.parameter("library"))
+            let report = try await call.session().closeDoor(
+                library.id, mediaType: try body.media_type.map { try names.mediaType($0).id })
+            return jsonResponse(
+                InventoryJSON(report, library: library.id, before: before, after: call.catalogue.snapshot.state))
+        }
+        add(
             .post, "/v1/libraries/{library}/inventory", "Reconcile the catalogue with the robot.",
             access: "control on the library", body: "InventoryBody", response: "inventory"
         ) { call in
