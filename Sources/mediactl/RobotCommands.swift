@@ -218,24 +218,34 @@ struct Inventory: AsyncParsableCommand {
 
     func run() async throws {
         if !options.json { progress("reading the changer of \(library)...") }
-        if try await options.onServer({ client in
-            let body: InventoryJSON = try await client.send(
-                .POST, APIPath("/v1/libraries") + self.library + "inventory", body: InventoryBody(media_type: mediaType)
-            )
-            Output.emit(body, json: options.json, text: body.text)
-        }) {
-            return
+        try await runInventory(options, library: library, mediaType: mediaType, route: ["inventory"]) {
+            try await $0.inventory($1, mediaType: $2)
         }
-        let catalogue = try await options.open()
-        defer { catalogue.close() }
-        let before = catalogue.snapshot.state
-        let names = Names(state: before)
-        let library = try names.library(self.library)
-        let type = try mediaType.map { try names.mediaType($0).id }
-        let report = try await options.session(catalogue).inventory(library.id, mediaType: type)
-        let body = InventoryJSON(report, library: library.id, before: before, after: catalogue.snapshot.state)
-        Output.emit(body, json: options.json, text: body.text)
     }
+}
+
+/// Takes an inventory (on its own, or the one closing a door takes) on the
+/// files or the server, and prints what it changed.
+private func runInventory(
+    _ options: StoreOptions, library: String, mediaType: String?, route: [String],
+    _ take: (Session, LibraryID, MediaTypeID?) async throws -> InventoryReport
+) async throws {
+    if try await options.onServer({ client in
+        let path = route.reduce(APIPath("/v1/libraries") + library) { $0 + $1 }
+        let body: InventoryJSON = try await client.send(.POST, path, body: InventoryBody(media_type: mediaType))
+        Output.emit(body, json: options.json, text: body.text)
+    }) {
+        return
+    }
+    let catalogue = try await options.open()
+    defer { catalogue.close() }
+    let before = catalogue.snapshot.state
+    let names = Names(state: before)
+    let library = try names.library(library)
+    let type = try mediaType.map { try names.mediaType($0).id }
+    let report = try await take(try options.session(catalogue), library.id, type)
+    let body = InventoryJSON(report, library: library.id, before: before, after: catalogue.snapshot.state)
+    Output.emit(body, json: options.json, text: body.text)
 }
 
 struct Door: AsyncParsableCommand {
@@ -255,35 +265,26 @@ struct Door: AsyncParsableCommand {
     @Option(help: "Media type for new cartridges the closing inventory finds.") var mediaType: String?
 
     func run() async throws {
-        if action == .close, !options.json { progress("door closed; reading the changer of \(library)...") }
-        if try await options.onServer({ client in
-            let path = APIPath("/v1/libraries") + self.library + "door" + action.rawValue
-            if action == .open {
-                let body: LibraryJSON = try await client.send(.POST, path)
-                Output.emit(body, json: options.json, text: "door of \(body.name) open: " + body.text)
-            } else {
-                let body: InventoryJSON = try await client.send(.POST, path, body: InventoryBody(media_type: mediaType))
-                Output.emit(body, json: options.json, text: body.text)
+        guard action == .open else {
+            if !options.json { progress("door closed; reading the changer of \(library)...") }
+            try await runInventory(options, library: library, mediaType: mediaType, route: ["door", "close"]) {
+                try await $0.closeDoor($1, mediaType: $2)
             }
+            return
+        }
+        if try await options.onServer({ client in
+            let body: LibraryJSON = try await client.send(
+                .POST, APIPath("/v1/libraries") + self.library + "door" + "open")
+            Output.emit(body, json: options.json, text: "door of \(body.name) open: " + body.text)
         }) {
             return
         }
         let catalogue = try await options.open()
         defer { catalogue.close() }
-        let before = catalogue.snapshot.state
-        let names = Names(state: before)
-        let library = try names.library(self.library)
-        let session = try options.session(catalogue)
-        if action == .open {
-            try await session.openDoor(library.id)
-            let body = LibraryJSON(try present(catalogue.snapshot.state.libraries[library.id]))
-            Output.emit(body, json: options.json, text: "door of \(body.name) open: " + body.text)
-        } else {
-            let type = try mediaType.map { try names.mediaType($0).id }
-            let report = try await session.closeDoor(library.id, mediaType: type)
-            let body = InventoryJSON(report, library: library.id, before: before, after: catalogue.snapshot.state)
-            Output.emit(body, json: options.json, text: body.text)
-        }
+        let library = try Names(state: catalogue.snapshot.state).library(self.library)
+        try await options.session(catalogue).openDoor(library.id)
+        let body = LibraryJSON(try present(catalogue.snapshot.state.libraries[library.id]))
+        Output.emit(body, json: options.json, text: "door of \(body.name) open: " + body.text)
     }
 }
 

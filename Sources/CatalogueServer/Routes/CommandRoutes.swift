@@ -379,30 +379,30 @@ extension APIRouteTable {
             try await call.session().openDoor(library.id)
             return jsonResponse(LibraryJSON(try present(call.catalogue.snapshot.state.libraries[library.id])))
         }
-        add(
-            .post, "/v1/libraries/{library}/door/close",
-            "Record that a library's door is closed, and take the inventory that follows.",
-            access: "control on the library", body: "InventoryBody", response: "inventory"
-        ) { call in
-            let body = try await call.body(InventoryBody.self)
-            let before = call.catalogue.snapshot.state
-            let names = NameResolver(state: before)
-            let library = try names.library(try call.parameter("library"))
-            let report = try await call.session().closeDoor(
-                library.id, mediaType: try body.media_type.map { try names.mediaType($0).id })
-            return jsonResponse(
-                InventoryJSON(report, library: library.id, before: before, after: call.catalogue.snapshot.state))
+        addInventoryRoute("door/close", "Record that a library's door is closed, and take the inventory that follows.")
+        {
+            try await $0.closeDoor($1, mediaType: $2)
         }
+        addInventoryRoute("inventory", "Reconcile the catalogue with the robot.") {
+            try await $0.inventory($1, mediaType: $2)
+        }
+    }
+
+    /// A route under a library that ends in an inventory and answers with what it changed.
+    private mutating func addInventoryRoute(
+        _ action: String, _ summary: String,
+        _ take: @escaping @Sendable (Session, LibraryID, MediaTypeID?) async throws -> InventoryReport
+    ) {
         add(
-            .post, "/v1/libraries/{library}/inventory", "Reconcile the catalogue with the robot.",
-            access: "control on the library", body: "InventoryBody", response: "inventory"
+            .post, "/v1/libraries/{library}/" + action, summary, access: "control on the library",
+            body: "InventoryBody", response: "inventory"
         ) { call in
             let body = try await call.body(InventoryBody.self)
             let before = call.catalogue.snapshot.state
             let names = NameResolver(state: before)
             let library = try names.library(try call.parameter("library"))
-            let report = try await call.session().inventory(
-                library.id, mediaType: try body.media_type.map { try names.mediaType($0).id })
+            let report = try await take(
+                try call.session(), library.id, try body.media_type.map { try names.mediaType($0).id })
             return jsonResponse(
                 InventoryJSON(report, library: library.id, before: before, after: call.catalogue.snapshot.state))
         }
