@@ -16,6 +16,20 @@ public enum ChangerElement: Sendable, Hashable, Codable, CustomStringConvertible
 }
 
 /// What one element holds, as the changer reports it.
+/// The label an application wrote at the start of a tape, as a changer that can
+/// read one reports it (the simulated robot; mtx reads only bar codes).
+public struct TapeLabel: Sendable, Equatable, Codable {
+    public var type: String
+    public var id: String
+    public var info: String
+
+    public init(type: String, id: String, info: String = "") {
+        self.type = type
+        self.id = id
+        self.info = info
+    }
+}
+
 public struct ElementContent: Sendable, Equatable, Codable {
     public var element: ChangerElement
     /// From the changer's full/empty flag, never from whether a bar code was read:
@@ -27,12 +41,18 @@ public struct ElementContent: Sendable, Equatable, Codable {
     /// may be unknown or wrong (two drives claiming one slot happens), so the
     /// catalogue never relies on it alone.
     public var source: ChangerElement?
+    /// The cartridge's tape label, when the changer can read one.
+    public var label: TapeLabel?
 
-    public init(element: ChangerElement, isFull: Bool, barcode: String? = nil, source: ChangerElement? = nil) {
+    public init(
+        element: ChangerElement, isFull: Bool, barcode: String? = nil, source: ChangerElement? = nil,
+        label: TapeLabel? = nil
+    ) {
         self.element = element
         self.isFull = isFull
         self.barcode = barcode
         self.source = source
+        self.label = label
     }
 }
 

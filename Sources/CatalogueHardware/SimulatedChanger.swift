@@ -42,7 +42,12 @@ public struct SimulatedLibraryState: Sendable, Codable, Equatable {
     /// A cartridge; its bar code is nil when it carries no label.
     public struct Cartridge: Sendable, Codable, Equatable {
         public var barcode: String?
-        public init(barcode: String?) { self.barcode = barcode }
+        /// What an application wrote on the tape, which this robot can read (a real changer cannot).
+        public var label: TapeLabel?
+        public init(barcode: String?, label: TapeLabel? = nil) {
+            self.barcode = barcode
+            self.label = label
+        }
     }
 
     public struct Loaded: Sendable, Codable, Equatable {
@@ -107,13 +112,13 @@ public struct SimulatedChanger: ChangerDriver {
     }
 
     /// Puts a cartridge into an import/export port, as an operator would.
-    public func insertIntoPort(_ port: UInt32, barcode: String?) throws(ChangerError) {
+    public func insertIntoPort(_ port: UInt32, barcode: String?, label: TapeLabel? = nil) throws(ChangerError) {
         try modify { state throws(ChangerError) in
             let index = try Self.index(port, of: state.ports.count, "port")
             guard state.ports[index] == nil else {
                 throw ChangerError(.destinationFull, "port \(port) of \(name) already holds a cartridge")
             }
-            state.ports[index] = .init(barcode: barcode)
+            state.ports[index] = .init(barcode: barcode, label: label)
         }
     }
 
@@ -149,13 +154,14 @@ public struct SimulatedChanger: ChangerDriver {
     public func status() async throws(ChangerError) -> ChangerStatus {
         let state = try modify { state throws(ChangerError) in try Self.consumeUnitAttention(&state, name: name) }
         func slot(_ element: ChangerElement, _ cartridge: SimulatedLibraryState.Cartridge?) -> ElementContent {
-            ElementContent(element: element, isFull: cartridge != nil, barcode: cartridge?.barcode)
+            ElementContent(
+                element: element, isFull: cartridge != nil, barcode: cartridge?.barcode, label: cartridge?.label)
         }
         return ChangerStatus(
             drives: state.drives.enumerated().map { index, loaded in
                 ElementContent(
                     element: .drive(UInt32(index)), isFull: loaded != nil, barcode: loaded?.cartridge.barcode,
-                    source: loaded?.source)
+                    source: loaded?.source, label: loaded?.cartridge.label)
             },
             slots: state.slots.enumerated().map { slot(.slot(UInt32($0 + 1)), $1) },
             ports: state.ports.enumerated().map { slot(.port(UInt32($0 + 1)), $1) },

@@ -219,8 +219,10 @@ public struct SideJSON: Codable, Sendable, Equatable {
     public var allocate_count: UInt32
     /// The logical medium allocated on it; null when none.
     public var lmid: String?
+    /// The label its owner wrote on it (UpdateNtmsOmidInfo); null when none was reported.
+    public var on_media_label: OnMediaLabelJSON?
 
-    public init(_ side: Side, _ medium: Medium) {
+    public init(_ side: Side, _ medium: Medium, _ catalogue: CatalogueState) {
         id = side.id.description
         side_letter = side.letter
         state = side.state.name
@@ -228,6 +230,20 @@ public struct SideJSON: Codable, Sendable, Equatable {
         barcode = medium.barcode
         allocate_count = side.allocateCount
         lmid = side.logicalMedium?.description
+        on_media_label = catalogue.onMediaIdentifiers[side.id].map(OnMediaLabelJSON.init)
+    }
+}
+
+/// An on-media label: its type, its id and, for a file system, its name.
+public struct OnMediaLabelJSON: Codable, Sendable, Equatable {
+    public var type: String
+    public var id: String
+    public var info: String
+
+    public init(_ identifier: OnMediaIdentifier) {
+        type = identifier.labelType
+        id = identifier.labelID
+        info = identifier.info
     }
 }
 

@@ -64,7 +64,7 @@ public enum Listing {
         state.sides.values.sorted { $0.id < $1.id }.compactMap { side -> SideJSON? in
             guard let medium = state.media[side.medium], filters.admits(medium), filters.admits(state: side.state.name)
             else { return nil }
-            return SideJSON(side, medium)
+            return SideJSON(side, medium, state)
         }
     }
 

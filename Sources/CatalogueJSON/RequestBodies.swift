@@ -340,19 +340,60 @@ public struct DismountBody: APIBody {
     }
 }
 
+/// InjectNtmsMedia; `label_type`, `label_id` and `label_info` are the on-media label read from the tape, when one was.
 public struct InjectBody: APIBody {
-    public static let fields: Set<String> = ["port", "barcode", "media_type", "label"]
+    public static let fields: Set<String> = [
+        "port", "barcode", "media_type", "label", "label_type", "label_id", "label_info",
+    ]
     public var port: UInt32
     public var barcode: String
     public var media_type: String
     public var label: String?
+    public var label_type: String?
+    public var label_id: String?
+    public var label_info: String?
 
-    public init(port: UInt32, barcode: String, media_type: String, label: String? = nil) {
+    public init(
+        port: UInt32, barcode: String, media_type: String, label: String? = nil,
+        onMediaLabel: OnMediaIdentifier? = nil
+    ) {
         self.port = port
         self.barcode = barcode
         self.media_type = media_type
         self.label = label
+        label_type = onMediaLabel?.labelType
+        label_id = onMediaLabel?.labelID
+        label_info = onMediaLabel?.info
     }
+
+    /// The on-media label given, or nil; a type without an id (or the reverse) is a mistake.
+    public func onMediaLabel() throws(NtmsError) -> OnMediaIdentifier? {
+        switch (label_type, label_id) {
+        case (nil, nil):
+            guard label_info == nil else {
+                throw NtmsError(.invalidParameter, "label_info needs label_type and label_id")
+            }
+            return nil
+        case (let type?, let id?): return OnMediaIdentifier(labelType: type, labelID: id, info: label_info ?? "")
+        default: throw NtmsError(.invalidParameter, "an on-media label needs both label_type and label_id")
+        }
+    }
+}
+
+/// UpdateNtmsOmidInfo, and the label read from an injected cartridge.
+public struct OnMediaLabelBody: APIBody {
+    public static let fields: Set<String> = ["type", "id", "info"]
+    public var type: String
+    public var id: String
+    public var info: String?
+
+    public init(type: String, id: String, info: String? = nil) {
+        self.type = type
+        self.id = id
+        self.info = info
+    }
+
+    public var identifier: OnMediaIdentifier { OnMediaIdentifier(labelType: type, labelID: id, info: info ?? "") }
 }
 
 public struct EjectBody: APIBody {
@@ -435,7 +476,8 @@ public enum APIRequestDecoding {
             MediumBody.self, AllocationBody.self, MoveBody.self, SwapBody.self, OperatorRequestBody.self,
             MountBody.self,
             DismountBody.self,
-            InjectBody.self, EjectBody.self, DisableBody.self, InventoryBody.self, AccessChangeBody.self,
+            InjectBody.self, OnMediaLabelBody.self, EjectBody.self, DisableBody.self, InventoryBody.self,
+            AccessChangeBody.self,
             TokenBody.self,
             EmptyBody.self,
         ]

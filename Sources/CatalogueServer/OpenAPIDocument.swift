@@ -162,6 +162,7 @@ public enum OpenAPIDocument {
                 required: ["pool"]),
             "MoveBody": object(["pool": string, "change_type": boolean], required: ["pool"]),
             "SwapBody": object(["with": string], required: ["with"]),
+            "OnMediaLabelBody": object(["type": string, "id": string, "info": string], required: ["type", "id"]),
             "OperatorRequestBody": object(
                 [
                     "type": ["enum": ["NEWMEDIA", "CLEANER", "DEVICESERVICE", "MOVEMEDIA", "MESSAGE"]],
@@ -174,7 +175,8 @@ public enum OpenAPIDocument {
             "InjectBody": object(
                 [
                     "port": integer, "barcode": string, "media_type": string,
-                    "label": ["enum": ["free", "import", "none"]],
+                    "label": ["enum": ["free", "import", "none"]], "label_type": string, "label_id": string,
+                    "label_info": string,
                 ],
                 required: ["port", "barcode", "media_type"]),
             "EjectBody": object(["port": integer], required: []),

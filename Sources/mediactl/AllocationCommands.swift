@@ -86,7 +86,7 @@ struct Deallocate: AsyncParsableCommand {
         try await options.session(catalogue).deallocate(logical.id, idempotencyKey: idempotencyKey)
         let state = catalogue.snapshot.state
         let side = try present(state.sides[logical.side])
-        let body = SideJSON(side, try present(state.media[side.medium]))
+        let body = SideJSON(side, try present(state.media[side.medium]), state)
         Output.emit(body, json: options.json, text: body.text)
     }
 }

@@ -171,7 +171,7 @@ struct History: AsyncParsableCommand {
 func printSide(_ id: SideID, _ catalogue: Catalogue, json: Bool) throws {
     let state = catalogue.snapshot.state
     guard let side = state.sides[id], let medium = state.media[side.medium] else { return }
-    let body = SideJSON(side, medium)
+    let body = SideJSON(side, medium, state)
     Output.emit(body, json: json, text: body.text)
 }
 
@@ -209,4 +209,50 @@ struct Swap: AsyncParsableCommand {
 
 extension SwapJSON {
     var text: String { "swapped: \(first.text)\n         \(second.text)" }
+}
+
+/// An on-media label on the command line.
+struct OnMediaLabelOptions: ParsableArguments {
+    @Option(help: "The on-media label's type (MTF, the application's name …).") var labelType: String?
+    @Option(help: "The on-media label's id.") var labelId: String?
+    @Option(help: "The on-media label's detail, such as a file system.") var labelInfo: String?
+
+    func identifier(required: Bool) throws(NtmsError) -> OnMediaIdentifier? {
+        switch (labelType, labelId) {
+        case (let type?, let id?): return OnMediaIdentifier(labelType: type, labelID: id, info: labelInfo ?? "")
+        case (nil, nil) where !required && labelInfo == nil: return nil
+        default: throw NtmsError(.invalidParameter, "an on-media label needs --label-type and --label-id")
+        }
+    }
+}
+
+struct UpdateOmid: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "omid",
+        abstract: "Record the label an application wrote on its side (UpdateNtmsOmidInfo).",
+        discussion: """
+            A cartridge that comes back under an unknown bar code (or none) is recognised by this label and returns \
+            to its pool with its allocations. The label is forgotten when the logical medium is deallocated.
+            """)
+
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "The logical medium (lmid-N) or its side.") var lmid: String
+    @OptionGroup var label: OnMediaLabelOptions
+
+    func run() async throws {
+        guard let identifier = try label.identifier(required: true) else { return }
+        if try await options.onServer({ client in
+            let body: SideJSON = try await client.send(
+                .POST, APIPath("/v1/lmids") + lmid + "omid",
+                body: OnMediaLabelBody(type: identifier.labelType, id: identifier.labelID, info: identifier.info))
+            Output.emit(body, json: options.json, text: body.text)
+        }) {
+            return
+        }
+        let catalogue = try await options.open()
+        defer { catalogue.close() }
+        let logical = try Names(state: catalogue.snapshot.state).logicalMedium(lmid)
+        try await options.session(catalogue).updateOnMediaIdentifier(logical.id, identifier)
+        try printSide(logical.side, catalogue, json: options.json)
+    }
 }

@@ -17,7 +17,8 @@ struct MediaCtl: AsyncParsableCommand {
         version: version,
         subcommands: [
             Init.self, Audit.self, MediaTypeCommand.self, LibraryCommand.self, PoolCommand.self, MediaCommand.self,
-            Allocate.self, Deallocate.self, Complete.self, Decommission.self, Move.self, Swap.self, Show.self,
+            Allocate.self, Deallocate.self, Complete.self, Decommission.self, Move.self, Swap.self, UpdateOmid.self,
+            Show.self,
             History.self,
             Requests.self, RequestCommand.self, Watch.self, CheckpointCommand.self, Mount.self, Dismount.self,
             Inject.self, Eject.self, Inventory.self, Door.self, Enable.self, Disable.self, Simulate.self, Report.self,

@@ -136,7 +136,10 @@ struct Inject: AsyncParsableCommand {
         abstract: "Move a cartridge from an import/export port into a free slot (InjectNtmsMedia).",
         discussion: """
             A cartridge the catalogue knows (offline) comes back online; a new one is registered and classified by \
-            --label. With a simulated changer the cartridge is first put into the port, as an operator would.
+            --label. A cartridge whose bar code is unknown but whose on-media label (--label-type, --label-id) an \
+            application reported comes back as that medium, in its pool with its allocations, under the new bar code; \
+            an unknown on-media label makes a new cartridge IMPORT. With a simulated changer the cartridge (and its \
+            label) is first put into the port, as an operator would.
             """)
 
     @OptionGroup var options: StoreOptions
@@ -145,13 +148,16 @@ struct Inject: AsyncParsableCommand {
     @Option(help: "The cartridge's bar code.") var barcode: String
     @Option(help: "Its media type, for a new cartridge.") var mediaType: String
     @Option(help: "What its label says: free, import or none.") var label: LabelArgument = .free
+    @OptionGroup var onMediaLabel: OnMediaLabelOptions
 
     func run() async throws {
+        let read = try onMediaLabel.identifier(required: false)
         if try await options.onServer({ client in
             let start = ContinuousClock.now
             let row: MediumJSON = try await client.send(
                 .POST, APIPath("/v1/libraries") + self.library + "inject",
-                body: InjectBody(port: port, barcode: barcode, media_type: mediaType, label: label.rawValue))
+                body: InjectBody(
+                    port: port, barcode: barcode, media_type: mediaType, label: label.rawValue, onMediaLabel: read))
             Output.emit(row, json: options.json, text: "injected in \(seconds(since: start)): \(row.text)")
         }) {
             return
@@ -164,7 +170,8 @@ struct Inject: AsyncParsableCommand {
         let type = try names.mediaType(mediaType)
         let start = ContinuousClock.now
         let medium = try await options.session(catalogue).injectAsOperator(
-            library: library.id, port: port, barcode: barcode, mediaType: type.id, label: label.label)
+            library: library.id, port: port, barcode: barcode, mediaType: type.id, label: label.label,
+            onMediaLabel: read)
         let now = catalogue.snapshot.state
         let row = MediumJSON(try present(now.media[medium]), now)
         Output.emit(row, json: options.json, text: "injected in \(seconds(since: start)): \(row.text)")

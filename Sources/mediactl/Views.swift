@@ -53,6 +53,7 @@ extension PoolJSON {
 extension SideJSON {
     var text: String {
         "\(id)  \(barcode):\(side_letter)  \(state)  allocations \(allocate_count)" + (lmid.map { "  \($0)" } ?? "")
+            + (on_media_label.map { "  label \($0.type) \($0.id)" + ($0.info.isEmpty ? "" : " (\($0.info))") } ?? "")
     }
 }
 

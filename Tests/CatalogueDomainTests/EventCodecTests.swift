@@ -105,12 +105,21 @@ import Testing
         let data = try f.h.allocate(AllocationRequest(pool: f.daily, side: old.sides[0]))
         let copy = try f.h.allocate(AllocationRequest(pool: f.daily, side: new.sides[0]))
         try f.h.run(.swapLogicalMedia(data.logicalMedium, copy.logicalMedium))
+        try f.h.run(.recordOnMediaIdentifier(data.logicalMedium, OnMediaIdentifier(labelType: "MTF", labelID: "SET-1")))
         let other = try f.h.mediaType("MO-9.1GB", sides: 2)
         let relabelled = try f.h.medium("TYPE01", type: f.type, at: .slot(f.robot, 9))
         try f.h.run(.changeMediaType(relabelled.id, to: f.h.state.mediaTypes[other]!.freePool))
         try f.h.run(.deleteMediaType(try f.h.mediaType("UNUSED", sides: 1)))
         try f.h.run(.accessDoor(f.robot, open: true))
         try f.h.run(.accessDoor(f.robot, open: false))
+        // The closing inventory finds the labelled cartridge under a new bar code.
+        let relabelledReading = InventoryReading(
+            elements: [
+                .init(
+                    location: .slot(f.robot, 8), isFull: true, barcode: "RELAB2",
+                    onMediaLabel: OnMediaIdentifier(labelType: "MTF", labelID: "SET-1"))
+            ], incomplete: true)
+        try f.h.run(.recordInventory(f.robot, relabelledReading, mediaType: f.type))
     }
 
     @Test func everyEventTypeRoundTripsThroughItsPayload() throws {

@@ -10,7 +10,10 @@ import Testing
         try f.h.run(.disable(.drive(DriveAddress(library: f.robot, number: 1))))
         _ = try f.h.medium("SHELF1", type: f.type, at: .shelf)
         _ = try f.h.run(.allocate(AllocationRequest(pool: f.daily)))
-        _ = try f.h.run(.allocate(AllocationRequest(pool: f.daily, new: true)))
+        guard case .allocation(let labelled) = try f.h.run(.allocate(AllocationRequest(pool: f.daily, new: true)))
+        else { throw NtmsError(.invalidHandle, "no allocation") }
+        try f.h.run(
+            .recordOnMediaIdentifier(labelled.logicalMedium, OnMediaIdentifier(labelType: "MTF", labelID: "CK")))
         _ = try f.h.run(
             .submitRequest(type: .message, message: "clean drive 2", firstArgument: nil, secondArgument: nil))
         return f.h.state

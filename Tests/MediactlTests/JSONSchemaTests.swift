@@ -99,6 +99,8 @@ import Testing
         try o.expect("deleted_media_type", ["media-type", "delete", "LTO-9"])
         try o.expect("allocation", ["allocate", "--pool", "\\Backup", "--side", "NEW001L8:A"])
         try o.expect("swap", ["swap", lmid, "NEW001L8:A"])
+        try o.expect("side", ["omid", lmid, "--label-type", "MTF", "--label-id", "SCHEMA-1", "--label-info", "LTFS"])
+        try o.expect("side", listing: true, ["show", "sides", "--state", "COMPLETE"])
         try o.expect("simulation", ["simulate", "timing", "Robot", "instant"])
         try o.expect("simulation", ["simulate", "fault", "Robot", "clear"])
         for kind in ["pools", "media", "sides", "lmids", "libraries", "media-types"] {

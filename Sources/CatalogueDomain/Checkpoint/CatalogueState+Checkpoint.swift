@@ -7,7 +7,7 @@ import SortedCollections
 extension CatalogueState {
     /// Bump whenever a field is added to the state or an encoding changes; older
     /// checkpoints are then ignored and the log is replayed in full.
-    public static let checkpointVersion: UInt16 = 10
+    public static let checkpointVersion: UInt16 = 11
 
     public func checkpointPayload() -> [UInt8] {
         var out = BinaryWriter()
@@ -140,6 +140,11 @@ extension CatalogueState {
             if let revoked = token.revoked { out.write(revoked) }
         }
         out.write(Array(disabledMedia).sorted())
+        out.write(UInt64(onMediaIdentifiers.count))
+        for (side, identifier) in onMediaIdentifiers.sorted(by: { $0.key < $1.key }) {
+            CatalogueEvent.onMediaIdentifierRecorded(OnMediaIdentifierRecorded(side: side, identifier: identifier))
+                .encodeMediaServices(into: &out)
+        }
         return out.bytes
     }
 
@@ -308,6 +313,17 @@ extension CatalogueState {
         disabledMedia = TreeSet(disabled)
         guard disabledMedia.count == disabled.count else {
             throw PayloadDecodingError("a disabled medium appears twice")
+        }
+        let labelCount = try input.readUInt64()
+        guard labelCount <= UInt64(input.remaining) else { throw PayloadDecodingError("truncated on-media labels") }
+        for _ in 0..<labelCount {
+            guard
+                case .onMediaIdentifierRecorded(let recorded) = try CatalogueEvent.decodeMediaServices(
+                    .onMediaIdentifierRecorded, &input)
+            else { throw PayloadDecodingError("not an on-media label") }
+            guard onMediaIdentifiers.updateValue(recorded.identifier, forKey: recorded.side) == nil,
+                sideByOnMediaLabel.updateValue(recorded.side, forKey: recorded.identifier.key) == nil
+            else { throw PayloadDecodingError("on-media label of \(recorded.side) appears twice") }
         }
         guard input.isAtEnd else { throw PayloadDecodingError("\(input.remaining) bytes follow the checkpoint") }
         rebuildDerivedIndexes()

@@ -129,7 +129,8 @@ extension CatalogueEvent {
             encodeAccess(into: &out)
         case .objectDisabled, .objectEnabled:
             encodeEnablement(into: &out)
-        case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped:
+        case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped, .onMediaIdentifierRecorded,
+            .mediumBarcodeChanged:
             encodeMediaServices(into: &out)
         }
     }
@@ -260,7 +261,8 @@ extension CatalogueEvent {
             event = try decodeAccess(type, &r)
         case .objectDisabled, .objectEnabled:
             event = try decodeEnablement(type, &r)
-        case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped:
+        case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped, .onMediaIdentifierRecorded,
+            .mediumBarcodeChanged:
             event = try decodeMediaServices(type, &r)
         }
         guard r.isAtEnd else { throw PayloadDecodingError("unexpected bytes after a \(event.name) payload") }

@@ -31,6 +31,8 @@ public enum CatalogueCommand: Sendable, Equatable {
     case changeMediaType(MediumID, to: PoolID)
     /// DeleteNtmsMediaType: a type no medium or application pool uses, with its system pools.
     case deleteMediaType(MediaTypeID)
+    /// UpdateNtmsOmidInfo: the label an application wrote on the side behind its logical medium.
+    case recordOnMediaIdentifier(LogicalMediumID, OnMediaIdentifier)
     /// SwapNtmsMedia: exchange the sides behind two allocated logical media.
     case swapLogicalMedia(LogicalMediumID, LogicalMediumID)
     /// AllocateNtmsMedia with a timeout: when nothing qualifies, a NEWMEDIA request is
@@ -63,8 +65,12 @@ public enum CatalogueCommand: Sendable, Equatable {
     case beginMount(SideID, drive: UInt32?)
     /// DismountNtmsMedia; deferred leaves the medium in its drive.
     case beginDismount(MediumID, deferred: Bool)
-    /// InjectNtmsMedia of one cartridge from a port into the lowest free slot.
-    case beginInject(LibraryID, port: UInt32, barcode: String, mediaType: MediaTypeID, label: MediaLabel)
+    /// InjectNtmsMedia of one cartridge from a port into the lowest free slot. An on-media
+    /// label read from it identifies a known medium whose bar code is not known; an unknown
+    /// one makes a new cartridge IMPORT.
+    case beginInject(
+        LibraryID, port: UInt32, barcode: String, mediaType: MediaTypeID, label: MediaLabel,
+        onMediaLabel: OnMediaIdentifier? = nil)
     /// EjectNtmsMedia of one medium to a port.
     case beginEject(MediumID, port: UInt32)
     case finishOperation(OperationID, OperationResult)

@@ -251,6 +251,12 @@ extension CatalogueState {
 
         case .swapLogicalMedia(let first, let second):
             return try decideSwap(first, second)
+
+        case .recordOnMediaIdentifier(let logicalMedium, let identifier):
+            guard let side = logicalMedia[logicalMedium]?.side else {
+                throw NtmsError(.invalidMedia, "no logical medium \(logicalMedium)")
+            }
+            return try decideOnMediaIdentifier(side, identifier)
         }
     }
 

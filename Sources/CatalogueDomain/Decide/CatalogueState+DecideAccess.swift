@@ -150,7 +150,7 @@ extension CatalogueState {
             // The engine's own housekeeping, which it decides without a principal.
             return [AccessRequirement(.control, on: .catalogue)]
         case .attachChanger(let library, _, _), .configureChanger(let library, _),
-            .beginInject(let library, _, _, _, _), .recordInventory(let library, _, _), .accessDoor(let library, _):
+            .beginInject(let library, _, _, _, _, _), .recordInventory(let library, _, _), .accessDoor(let library, _):
             return [AccessRequirement(.control, on: .library(library))]
         case .beginMount(let sideID, _):
             guard let side = sides[sideID], let medium = media[side.medium] else { return [] }
@@ -190,6 +190,9 @@ extension CatalogueState {
             return accessRequirements(for: .moveMedium(mediumID, to: target))
         case .deleteMediaType:
             return [AccessRequirement(.modify, on: .catalogue)]
+        case .recordOnMediaIdentifier(let logicalMedium, _):
+            // The side's owner reports what it wrote: as SetNtmsMediaComplete.
+            return poolRequirement(.control, ofSide: logicalMedia[logicalMedium]?.side)
         case .swapLogicalMedia(let first, let second):
             return poolRequirement(.control, ofSide: logicalMedia[first]?.side)
                 + poolRequirement(.control, ofSide: logicalMedia[second]?.side)
@@ -343,6 +346,7 @@ extension CatalogueCommand {
         case .changeMediaType: "ChangeNtmsMediaType"
         case .deleteMediaType: "DeleteNtmsMediaType"
         case .swapLogicalMedia: "SwapNtmsMedia"
+        case .recordOnMediaIdentifier: "UpdateNtmsOmidInfo"
         case .accessDoor: "AccessNtmsLibraryDoor"
         }
     }

@@ -1,4 +1,4 @@
-// ChangeNtmsMediaType, DeleteNtmsMediaType and SwapNtmsMedia.
+// ChangeNtmsMediaType, DeleteNtmsMediaType, SwapNtmsMedia and UpdateNtmsOmidInfo.
 extension CatalogueState {
     /// The type change of a move into a pool of another type: only for a
     /// medium in an online library (RSM reads the new type's label there),
@@ -72,5 +72,33 @@ extension CatalogueState {
         let event = LogicalMediaSwapped(
             first: first, firstSide: held[1].0.side, second: second, secondSide: held[0].0.side)
         return Decision(events: [.logicalMediaSwapped(event)], outcome: .done)
+    }
+
+    /// UpdateNtmsOmidInfo: only for an allocated (or complete) side, whose owner
+    /// wrote the label; a label already recorded for another side is refused, so
+    /// a label names one cartridge.
+    func decideOnMediaIdentifier(_ sideID: SideID, _ identifier: OnMediaIdentifier) throws(NtmsError) -> Decision {
+        guard let side = sides[sideID], let medium = media[side.medium] else {
+            throw NtmsError(.invalidMedia, "no side \(sideID)")
+        }
+        if let problem = identifier.problem { throw NtmsError(.invalidParameter, problem) }
+        guard side.state == .allocated || side.state == .complete else {
+            throw NtmsError(
+                .invalidState,
+                "side \(side.letter) of \(medium.barcode) is \(side.state.name); only its owner's label is recorded")
+        }
+        if let holder = sideByOnMediaLabel[identifier.key], holder != sideID {
+            let other = sides[holder].flatMap { s in media[s.medium].map { "side \(s.letter) of \($0.barcode)" } }
+            throw NtmsError(.alreadyExists, "\(other ?? "\(holder)") already carries that label")
+        }
+        guard onMediaIdentifiers[sideID] != identifier else { return Decision(events: [], outcome: .done) }
+        return Decision(
+            events: [.onMediaIdentifierRecorded(OnMediaIdentifierRecorded(side: sideID, identifier: identifier))],
+            outcome: .done)
+    }
+
+    /// The medium an on-media label read from a cartridge identifies, if any.
+    func medium(identifiedBy label: OnMediaIdentifier?) -> Medium? {
+        label.flatMap { side(withOnMediaLabel: $0.key) }.flatMap { media[$0.medium] }
     }
 }

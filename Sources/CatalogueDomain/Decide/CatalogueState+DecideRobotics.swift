@@ -54,11 +54,14 @@ extension CatalogueState {
                     from: medium.location, to: .slot(drive.library, slot), barcode: medium.barcode, mediaType: nil,
                     label: .free, previousState: medium.physicalState))
 
-        case .beginInject(let libraryID, let port, let barcode, let typeID, let label):
+        case .beginInject(let libraryID, let port, let barcode, let typeID, let label, let onMediaLabel):
             let library = try robotLibrary(libraryID)
             try library.checkPort(port)
+            if let problem = onMediaLabel?.problem { throw NtmsError(.invalidParameter, problem) }
+            // A known bar code names the medium; failing that, a known on-media label does.
             var known: Medium?
-            if let existing = medium(withBarcode: barcode) {
+            var label = label
+            if let existing = medium(withBarcode: barcode) ?? medium(identifiedBy: onMediaLabel) {
                 guard existing.location == .shelf,
                     existing.physicalState == .idle || existing.physicalState == .operatorRequest
                 else {
@@ -66,6 +69,8 @@ extension CatalogueState {
                 }
                 known = existing
             } else {
+                // A label of a format it knows but an identity it does not: RSM imports the cartridge.
+                if onMediaLabel != nil { label = .import }
                 // Checked now so that the outcome cannot fail to register it.
                 var probe = ids
                 _ = try decideRegistration(
@@ -127,6 +132,20 @@ extension CatalogueState {
                 } catch {
                     // Registered meanwhile by someone else: where it is, only an inventory can tell.
                     result = .failedUncertain(code: UInt32(error.code.rawValue), message: error.message)
+                }
+            }
+            // A medium recognised by its label takes the bar code its cartridge has now.
+            if result == .succeeded, operation.task == .inject, let id = operation.medium, let medium = media[id],
+                medium.barcode != operation.barcode
+            {
+                if mediumByBarcode[operation.barcode] == nil {
+                    events.append(
+                        .mediumBarcodeChanged(
+                            MediumBarcodeChanged(medium: id, from: medium.barcode, to: operation.barcode)))
+                } else {
+                    result = .failedUncertain(
+                        code: UInt32(NtmsErrorCode.alreadyExists.rawValue),
+                        message: "bar code \(operation.barcode) was catalogued meanwhile")
                 }
             }
             // A medium brought back in answers the MOVEMEDIA requests raised for it.
@@ -282,6 +301,7 @@ extension CatalogueState {
             guard let barcode = element.barcode else { continue }
             if seenBarcodes.updateValue(element.location, forKey: barcode) != nil { duplicates.insert(barcode) }
         }
+        let identified = mediaIdentifiedByLabel(in: elements, seenBarcodes: seenBarcodes)
         var moved: [InventoryTaken.MovedMedium] = []
         var missing: [MediumID] = []
         // Media the catalogue places in this library.
@@ -295,6 +315,10 @@ extension CatalogueState {
                 } else if found != medium.location {
                     moved.append(.init(medium: medium.id, from: medium.location, to: found))
                 }
+            } else if let element = identified[medium.id] {
+                if element.location != medium.location {
+                    moved.append(.init(medium: medium.id, from: medium.location, to: element.location))
+                }
             } else if !reading.incomplete || reported.contains(medium.location) {
                 missing.append(medium.id)
             }
@@ -302,7 +326,18 @@ extension CatalogueState {
         // Cartridges the changer holds that the catalogue does not place here.
         let defaultType = typeID ?? mostCommonMediaType(in: libraryID)
         var imported: [CatalogueEvent] = []
-        for element in elements where element.isFull {
+        for (id, element) in identified.sorted(by: { $0.key < $1.key }) {
+            guard let medium = media[id] else { continue }
+            if medium.location.library != libraryID {
+                moved.append(.init(medium: id, from: medium.location, to: element.location))
+            }
+            if let barcode = element.barcode, barcode != medium.barcode {
+                imported.append(
+                    .mediumBarcodeChanged(MediumBarcodeChanged(medium: id, from: medium.barcode, to: barcode)))
+            }
+        }
+        let identifiedLocations = Set(identified.values.map(\.location))
+        for element in elements where element.isFull && !identifiedLocations.contains(element.location) {
             guard let barcode = element.barcode else {
                 unidentified.append(.init(location: element.location, barcode: "", reason: "no bar code label"))
                 continue
@@ -340,10 +375,11 @@ extension CatalogueState {
                     .init(location: element.location, barcode: barcode, reason: "unknown cartridge in a drive"))
                 continue
             }
-            // Nothing was read from the tape itself: unrecognized until an operator says otherwise.
+            // An unknown on-media label: import; none: unrecognized until an operator says otherwise.
             do {
                 let registration = try decideRegistration(
-                    barcode: barcode, typeID: defaultType, location: .shelf, label: .none, ids: &ids)
+                    barcode: barcode, typeID: defaultType, location: .shelf,
+                    label: element.onMediaLabel == nil ? .none : .import, ids: &ids)
                 for case .mediumImported(var event) in registration.events {
                     event.location = element.location
                     imported.append(.mediumImported(event))
@@ -356,6 +392,28 @@ extension CatalogueState {
             library: library.id, moved: moved, missing: missing, unidentified: unidentified,
             incomplete: reading.incomplete)
         return Decision(events: [.inventoryTaken(taken)] + imported, outcome: .done)
+    }
+
+    /// Full elements whose bar code the catalogue does not know (or that have
+    /// none) but whose on-media label names a medium, by medium. A label read
+    /// twice, or naming a medium whose own bar code is also in the reading,
+    /// identifies nothing: which cartridge is which is then for an operator.
+    private func mediaIdentifiedByLabel(
+        in elements: [InventoryReading.Element], seenBarcodes: [String: MediumLocation]
+    ) -> [MediumID: InventoryReading.Element] {
+        var found: [MediumID: InventoryReading.Element] = [:]
+        var ambiguous = Set<MediumID>()
+        for element in elements where element.isFull && element.onMediaLabel != nil {
+            if let barcode = element.barcode, mediumByBarcode[barcode] != nil { continue }
+            // Ports are the operator's: a cartridge there is injected, not inventoried.
+            if case .port = element.location { continue }
+            guard let medium = medium(identifiedBy: element.onMediaLabel), seenBarcodes[medium.barcode] == nil,
+                element.location.driveAddress == nil || medium.location == element.location
+            else { continue }
+            if found.updateValue(element, forKey: medium.id) != nil { ambiguous.insert(medium.id) }
+        }
+        for id in ambiguous { found[id] = nil }
+        return found
     }
 
     // MARK: Helpers

@@ -122,13 +122,14 @@ extension CatalogueCommand {
             kind = "dismount"
             out.write(medium)
             out.write(deferred)
-        case .beginInject(let library, let port, let barcode, let mediaType, let label):
+        case .beginInject(let library, let port, let barcode, let mediaType, let label, let onMediaLabel):
             kind = "inject"
             out.write(library)
             out.write(port)
             out.write(barcode)
             out.write(mediaType)
             out.write(label.rawValue)
+            out.writeOptional(onMediaLabel)
         case .beginEject(let medium, let port):
             kind = "eject"
             out.write(medium)
@@ -146,6 +147,7 @@ extension CatalogueCommand {
                 out.write(element.location)
                 out.write(element.isFull)
                 out.writeOptional(element.barcode)
+                out.writeOptional(element.onMediaLabel)
             }
             out.write(mediaType)
         case .grantAccess(let object, let trustee, let rights), .revokeAccess(let object, let trustee, let rights):
@@ -182,6 +184,10 @@ extension CatalogueCommand {
             kind = "accessDoor"
             out.write(library)
             out.write(open)
+        case .recordOnMediaIdentifier(let logicalMedium, let identifier):
+            kind = "recordOnMediaIdentifier"
+            out.write(logicalMedium)
+            out.writeOptional(identifier)
         case .swapLogicalMedia(let first, let second):
             kind = "swapLogicalMedia"
             out.write(first)
@@ -209,5 +215,13 @@ extension BinaryWriter {
     fileprivate mutating func writeOptional(_ value: String?) {
         write(value != nil)
         if let value { write(value) }
+    }
+
+    fileprivate mutating func writeOptional(_ value: OnMediaIdentifier?) {
+        write(value != nil)
+        guard let value else { return }
+        write(value.labelType)
+        write(value.labelID)
+        write(value.info)
     }
 }

@@ -149,7 +149,8 @@ extension CatalogueEvent {
             return accessFields
         case .objectDisabled, .objectEnabled:
             return enablementFields
-        case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped:
+        case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped, .onMediaIdentifierRecorded,
+            .mediumBarcodeChanged:
             return mediaServicesFields
         }
     }
@@ -214,7 +215,8 @@ extension CatalogueEvent {
             return accessIdentifiers
         case .objectDisabled, .objectEnabled:
             return enablementIdentifiers
-        case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped:
+        case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped, .onMediaIdentifierRecorded,
+            .mediumBarcodeChanged:
             return mediaServicesIdentifiers
         }
     }

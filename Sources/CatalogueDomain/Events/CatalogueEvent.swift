@@ -44,6 +44,8 @@ public enum CatalogueEvent: Sendable, Equatable {
     case logicalMediaSwapped(LogicalMediaSwapped)
     case libraryDoorOpened(LibraryDoorOpened)
     case libraryDoorClosed(LibraryDoorClosed)
+    case onMediaIdentifierRecorded(OnMediaIdentifierRecorded)
+    case mediumBarcodeChanged(MediumBarcodeChanged)
 }
 
 /// The kind of an event, whose raw value is the type code stored in the
@@ -88,6 +90,8 @@ public enum EventType: UInt16, Sendable, CaseIterable {
     case logicalMediaSwapped = 37
     case libraryDoorOpened = 38
     case libraryDoorClosed = 39
+    case onMediaIdentifierRecorded = 40
+    case mediumBarcodeChanged = 41
 
     /// The event's name in the catalogue (`docs/events.md`), the CLI and JSON:
     /// the case and its payload type, capitalised.
@@ -132,6 +136,8 @@ public enum EventType: UInt16, Sendable, CaseIterable {
         case .logicalMediaSwapped: "LogicalMediaSwapped"
         case .libraryDoorOpened: "LibraryDoorOpened"
         case .libraryDoorClosed: "LibraryDoorClosed"
+        case .onMediaIdentifierRecorded: "OnMediaIdentifierRecorded"
+        case .mediumBarcodeChanged: "MediumBarcodeChanged"
         }
     }
 }
@@ -178,6 +184,8 @@ extension CatalogueEvent {
         case .logicalMediaSwapped: .logicalMediaSwapped
         case .libraryDoorOpened: .libraryDoorOpened
         case .libraryDoorClosed: .libraryDoorClosed
+        case .onMediaIdentifierRecorded: .onMediaIdentifierRecorded
+        case .mediumBarcodeChanged: .mediumBarcodeChanged
         }
     }
 

@@ -157,6 +157,20 @@ public struct MediumDeleted: Sendable, Equatable {
     public var medium: MediumID
 }
 
+/// UpdateNtmsOmidInfo: the label an application wrote on an allocated side;
+/// it replaces the side's earlier one.
+public struct OnMediaIdentifierRecorded: Sendable, Equatable {
+    public var side: SideID
+    public var identifier: OnMediaIdentifier
+}
+
+/// A medium recognised by its on-media label came back under another bar code.
+public struct MediumBarcodeChanged: Sendable, Equatable {
+    public var medium: MediumID
+    public var from: String
+    public var to: String
+}
+
 /// DeleteNtmsMediaType: a type no medium or application pool used left the
 /// catalogue, with its Free, Import and Unrecognized pools.
 public struct MediaTypeDeleted: Sendable, Equatable {

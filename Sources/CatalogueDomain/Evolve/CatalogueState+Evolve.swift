@@ -132,6 +132,7 @@ extension CatalogueState {
             unindexSides(of: e.medium, &indexing)
             mediumUsage[e.medium] = nil
             disabledMedia.remove(e.medium)
+            if let medium = media[e.medium] { for side in medium.sides { forgetOnMediaIdentifier(of: side) } }
             guard let medium = media.removeValue(forKey: e.medium) else { return }
             mediumByBarcode[medium.barcode] = nil
             if medium.location != .shelf { mediumAtLocation[medium.location] = nil }
@@ -154,6 +155,7 @@ extension CatalogueState {
                 poolActivity[pool, default: PoolActivity()].deallocations += 1
             }
             logicalMedia[e.logicalMedium] = nil
+            forgetOnMediaIdentifier(of: e.side)
             changeMediumOf(side: e.side, &indexing) { state in
                 state.sides.modify(e.side) { side in
                     side.state = e.newState
@@ -228,6 +230,17 @@ extension CatalogueState {
             if mediaTypeByName[type.name] == type.id { mediaTypeByName[type.name] = nil }
             for pool in [type.freePool, type.importPool, type.unrecognizedPool] { removePool(pool) }
 
+        case .onMediaIdentifierRecorded(let e):
+            if let old = onMediaIdentifiers[e.side] { sideByOnMediaLabel[old.key] = nil }
+            onMediaIdentifiers[e.side] = e.identifier
+            sideByOnMediaLabel[e.identifier.key] = e.side
+
+        case .mediumBarcodeChanged(let e):
+            guard media[e.medium] != nil else { return }
+            media[e.medium]?.barcode = e.to
+            if mediumByBarcode[e.from] == e.medium { mediumByBarcode[e.from] = nil }
+            mediumByBarcode[e.to] = e.medium
+
         case .mediumTypeChanged(let e):
             media[e.medium]?.mediaType = e.to
 
@@ -243,6 +256,12 @@ extension CatalogueState {
             sides[e.secondSide]?.logicalMedium = e.second
             sides[e.secondSide]?.state = secondState
         }
+    }
+
+    /// A side's on-media label no longer names it (its data was given back, or the medium left).
+    mutating func forgetOnMediaIdentifier(of side: SideID) {
+        guard let identifier = onMediaIdentifiers.removeValue(forKey: side) else { return }
+        if sideByOnMediaLabel[identifier.key] == side { sideByOnMediaLabel[identifier.key] = nil }
     }
 
     /// A pool leaves the state with everything kept about it.

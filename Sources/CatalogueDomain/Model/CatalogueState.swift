@@ -40,6 +40,9 @@ public struct CatalogueState: Sendable, Equatable {
     /// Physical media taken out of use (DisableNtmsObject): a set, since few are and a
     /// flag in every medium would make each of a million records larger.
     public internal(set) var disabledMedia = TreeSet<MediumID>()
+    /// The on-media labels applications reported for their sides (UpdateNtmsOmidInfo).
+    public internal(set) var onMediaIdentifiers = TreeDictionary<SideID, OnMediaIdentifier>()
+    var sideByOnMediaLabel = TreeDictionary<OnMediaIdentifier.Key, SideID>()
     /// Bearer tokens of the HTTP API, revoked and expired ones included.
     public internal(set) var tokens = TreeDictionary<TokenID, AccessToken>()
     var tokenByHash = TreeDictionary<[UInt8], TokenID>()
@@ -74,6 +77,10 @@ public struct CatalogueState: Sendable, Equatable {
     public func pool(atPath path: String) -> Pool? { poolByPath[Pool.lookupKey(path)].flatMap { pools[$0] } }
     public func medium(withBarcode barcode: String) -> Medium? { mediumByBarcode[barcode].flatMap { media[$0] } }
     public func medium(at location: MediumLocation) -> Medium? { mediumAtLocation[location].flatMap { media[$0] } }
+    /// The side whose on-media label has this type and id.
+    public func side(withOnMediaLabel key: OnMediaIdentifier.Key) -> Side? {
+        sideByOnMediaLabel[key].flatMap { sides[$0] }
+    }
 
     /// The token whose secret hashes to `secretHash`, valid or not.
     public func token(withSecretHash secretHash: [UInt8]) -> AccessToken? {

@@ -190,11 +190,14 @@ public struct InventoryReading: Sendable, Equatable {
         public var location: MediumLocation
         public var isFull: Bool
         public var barcode: String?
+        /// The on-media label the changer read from the cartridge (a simulated one can); nil: none read.
+        public var onMediaLabel: OnMediaIdentifier?
 
-        public init(location: MediumLocation, isFull: Bool, barcode: String?) {
+        public init(location: MediumLocation, isFull: Bool, barcode: String?, onMediaLabel: OnMediaIdentifier? = nil) {
             self.location = location
             self.isFull = isFull
             self.barcode = barcode
+            self.onMediaLabel = onMediaLabel
         }
     }
 

@@ -237,13 +237,21 @@ extension Session {
     ///   `ERROR_INVALID_PARAMETER` (87) for a port the library does not have
     ///   or a malformed bar code; `ERROR_EMPTY` (4306) when the port holds no
     ///   cartridge.
+    ///
+    /// An `onMediaLabel` read from the cartridge identifies a medium the
+    /// catalogue knows by that label (UpdateNtmsOmidInfo) when its bar code is
+    /// not known: the medium comes back to its pool with its allocations and
+    /// takes the cartridge's bar code. An unknown label makes a new cartridge IMPORT.
     @discardableResult
     public func inject(
-        library libraryID: LibraryID, port: UInt32, barcode: String, mediaType: MediaTypeID, label: MediaLabel = .free
+        library libraryID: LibraryID, port: UInt32, barcode: String, mediaType: MediaTypeID, label: MediaLabel = .free,
+        onMediaLabel: OnMediaIdentifier? = nil
     ) async throws(NtmsError) -> MediumID {
         try await withRobot(libraryID) { turn async throws(NtmsError) in
             let outcome = try await self.execute(
-                .beginInject(libraryID, port: port, barcode: barcode, mediaType: mediaType, label: label))
+                .beginInject(
+                    libraryID, port: port, barcode: barcode, mediaType: mediaType, label: label,
+                    onMediaLabel: onMediaLabel))
             guard case .operation(let id) = outcome else { throw self.unexpectedOutcome(outcome) }
             let finished = try await self.run(id, turn: turn)
             if case .medium(let registered) = finished { return registered }
@@ -258,20 +266,25 @@ extension Session {
     /// has no operator, so the cartridge is put into its port first and taken
     /// back out when the inject is refused. For a real changer, `inject`.
     ///
-    /// - Throws: what `inject(library:port:barcode:mediaType:label:)` throws;
+    /// - Throws: what `inject(library:port:barcode:mediaType:label:onMediaLabel:)` throws;
     ///   the simulated robot's error when the port is not empty or does not exist.
     public func injectAsOperator(
-        library libraryID: LibraryID, port: UInt32, barcode: String, mediaType: MediaTypeID, label: MediaLabel = .free
+        library libraryID: LibraryID, port: UInt32, barcode: String, mediaType: MediaTypeID, label: MediaLabel = .free,
+        onMediaLabel: OnMediaIdentifier? = nil
     ) async throws(NtmsError) -> MediumID {
         guard catalogue.newestSnapshot.state.libraries[libraryID]?.changer == .simulated else {
             return try await inject(
-                library: libraryID, port: port, barcode: barcode, mediaType: mediaType, label: label)
+                library: libraryID, port: port, barcode: barcode, mediaType: mediaType, label: label,
+                onMediaLabel: onMediaLabel)
         }
         let robot = try catalogue.simulatedRobot(for: libraryID)
-        try changerCall { () throws(ChangerError) in try robot.insertIntoPort(port, barcode: barcode) }
+        let tapeLabel = onMediaLabel.map { TapeLabel(type: $0.labelType, id: $0.labelID, info: $0.info) }
+        try changerCall { () throws(ChangerError) in try robot.insertIntoPort(port, barcode: barcode, label: tapeLabel)
+        }
         do {
             return try await inject(
-                library: libraryID, port: port, barcode: barcode, mediaType: mediaType, label: label)
+                library: libraryID, port: port, barcode: barcode, mediaType: mediaType, label: label,
+                onMediaLabel: onMediaLabel)
         } catch {
             // Nothing was injected: the operator takes the cartridge back out.
             _ = try? robot.removeFromPort(port)
@@ -452,7 +465,9 @@ extension Session {
         }
         let reading = InventoryReading(
             elements: status.elements.map {
-                .init(location: $0.element.location(in: libraryID), isFull: $0.isFull, barcode: $0.barcode)
+                .init(
+                    location: $0.element.location(in: libraryID), isFull: $0.isFull, barcode: $0.barcode,
+                    onMediaLabel: $0.label.map { OnMediaIdentifier(labelType: $0.type, labelID: $0.id, info: $0.info) })
             },
             incomplete: incomplete)
         let before = catalogue.newestSnapshot.state

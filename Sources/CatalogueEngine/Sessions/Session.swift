@@ -301,6 +301,20 @@ public final class Session: Sendable {
         _ = try await execute(.deleteMediaType(type), idempotencyKey: idempotencyKey)
     }
 
+    /// UpdateNtmsOmidInfo: records the label the application wrote on the side
+    /// behind `logicalMedium`, so that the cartridge is recognised by it if it
+    /// comes back under an unknown bar code (or none). It is forgotten when
+    /// the logical medium is deallocated.
+    ///
+    /// - Throws: `ERROR_INVALID_MEDIA` (4300) for no such logical medium;
+    ///   `ERROR_INVALID_PARAMETER` (87) for an empty, oversized or undisplayable
+    ///   label; `ERROR_ALREADY_EXISTS` (183) when another side carries that label.
+    public func updateOnMediaIdentifier(
+        _ logicalMedium: LogicalMediumID, _ identifier: OnMediaIdentifier, idempotencyKey: String? = nil
+    ) async throws(NtmsError) {
+        _ = try await execute(.recordOnMediaIdentifier(logicalMedium, identifier), idempotencyKey: idempotencyKey)
+    }
+
     /// SwapNtmsMedia: the two logical media exchange the sides behind them,
     /// so an application's identifiers stay valid after its data moved to
     /// other media. Each keeps its pool and its side state.

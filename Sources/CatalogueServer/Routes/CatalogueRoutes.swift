@@ -98,7 +98,7 @@ extension APIRouteTable {
             guard let medium = state.media[side.medium] else {
                 throw NtmsError(.invalidMedia, "no medium of \(side.id)")
             }
-            return jsonResponse(SideJSON(side, medium))
+            return jsonResponse(SideJSON(side, medium, state))
         }
         add(
             .get, "/v1/lmids/{lmid}", "One logical medium.", access: "use on the catalogue",

@@ -162,6 +162,18 @@ extension APIRouteTable {
             return jsonResponse(DeletedMediaTypeJSON(type))
         }
         add(
+            .post, "/v1/lmids/{lmid}/omid",
+            "Record the label the application wrote on the side behind a logical medium (UpdateNtmsOmidInfo).",
+            access: "control on its pool", body: "OnMediaLabelBody", response: "side"
+        ) { call in
+            let body = try await call.body(OnMediaLabelBody.self)
+            let logical = try NameResolver(state: call.catalogue.snapshot.state).logicalMedium(
+                try call.parameter("lmid"))
+            try await call.session().updateOnMediaIdentifier(
+                logical.id, body.identifier, idempotencyKey: call.idempotencyKey)
+            return try Self.side(logical.side, call)
+        }
+        add(
             .post, "/v1/lmids/{lmid}/swap", "Swap the sides behind two logical media of one pool (SwapNtmsMedia).",
             access: "control on their pool", body: "SwapBody", response: "swap"
         ) { call in
@@ -239,7 +251,7 @@ extension APIRouteTable {
         guard let side = state.sides[id], let medium = state.media[side.medium] else {
             throw NtmsError(.invalidMedia, "no side \(id)")
         }
-        return jsonResponse(SideJSON(side, medium))
+        return jsonResponse(SideJSON(side, medium, state))
     }
 
     private mutating func addRequestRoutes() {
@@ -355,7 +367,8 @@ extension APIRouteTable {
             let type = try names.mediaType(body.media_type).id
             let label = try MediaLabel(apiName: body.label)
             let id = try await call.session().injectAsOperator(
-                library: library.id, port: body.port, barcode: body.barcode, mediaType: type, label: label)
+                library: library.id, port: body.port, barcode: body.barcode, mediaType: type, label: label,
+                onMediaLabel: try body.onMediaLabel())
             let state = call.catalogue.snapshot.state
             return jsonResponse(MediumJSON(try present(state.media[id]), state))
         }
