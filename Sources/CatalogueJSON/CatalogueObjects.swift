@@ -81,6 +81,12 @@ public struct LibraryJSON: Codable, Sendable, Equatable {
     public var enabled: Bool
     /// The door is open (AccessNtmsLibraryDoor): no robot work; an inventory follows its closing.
     public var door_open: Bool
+    /// The slot reserved for the cleaning cartridge; null when none is.
+    public var cleaner_slot: UInt32?
+    /// The cleaning cartridge in it; null when none was injected.
+    public var cleaner: CleanerJSON?
+    /// Mounts a drive may have between cleanings; 0: cleaned when reported only.
+    public var cleaning_interval: UInt32
     /// How an mtx changer is driven; null for another changer or none.
     public var changer_settings: ChangerSettingsJSON?
 
@@ -96,7 +102,22 @@ public struct LibraryJSON: Codable, Sendable, Equatable {
         needs_inventory = library.needsInventory
         enabled = library.enabled
         door_open = library.doorOpen
+        cleaner_slot = library.cleanerSlot
+        cleaner = library.cleaner.map(CleanerJSON.init)
+        cleaning_interval = library.cleaningInterval
         changer_settings = library.changer == .mtx ? ChangerSettingsJSON(library.changerSettings) : nil
+    }
+}
+
+/// A library's cleaning cartridge.
+public struct CleanerJSON: Codable, Sendable, Equatable {
+    public var barcode: String
+    /// Cleanings left; null: unlimited.
+    public var uses_left: UInt32?
+
+    public init(_ cleaner: CleanerCartridge) {
+        barcode = cleaner.barcode
+        uses_left = cleaner.usesLeft
     }
 }
 
@@ -324,6 +345,12 @@ public struct DriveJSON: Codable, Sendable, Equatable {
     public var enabled: Bool
     /// Mounts and dismounts that failed since the last that succeeded; at 3 the drive is disabled.
     public var consecutive_failures: UInt32
+    /// Mounts since its last cleaning.
+    public var mounts_since_cleaning: UInt32
+    /// Due for cleaning (reported, or its library's interval reached): cleaned before its next mount.
+    public var needs_cleaning: Bool
+    /// When it was last cleaned; null: never.
+    public var last_cleaned: String?
 
     public init(_ drive: Drive, _ state: CatalogueState) {
         library = drive.address.library.description
@@ -339,6 +366,9 @@ public struct DriveJSON: Codable, Sendable, Equatable {
         busy_since = drive.busySince.map(JSONModel.time)
         enabled = drive.enabled
         consecutive_failures = drive.consecutiveFailures
+        mounts_since_cleaning = drive.mountsSinceCleaning
+        needs_cleaning = state.needsCleaning(drive)
+        last_cleaned = drive.lastCleaned.map(JSONModel.time)
     }
 }
 

@@ -415,6 +415,44 @@ public struct DisableBody: APIBody {
     }
 }
 
+/// ReserveNtmsCleanerSlot.
+public struct CleanerSlotBody: APIBody {
+    public static let fields: Set<String> = ["slot"]
+    public var slot: UInt32
+
+    public init(slot: UInt32) { self.slot = slot }
+}
+
+/// InjectNtmsCleaner; no `uses`: unlimited.
+public struct CleanerInjectBody: APIBody {
+    public static let fields: Set<String> = ["port", "barcode", "uses"]
+    public var port: UInt32
+    public var barcode: String
+    public var uses: UInt32?
+
+    public init(port: UInt32, barcode: String, uses: UInt32?) {
+        self.port = port
+        self.barcode = barcode
+        self.uses = uses
+    }
+}
+
+/// EjectNtmsCleaner.
+public struct CleanerEjectBody: APIBody {
+    public static let fields: Set<String> = ["port"]
+    public var port: UInt32
+
+    public init(port: UInt32) { self.port = port }
+}
+
+/// Mounts between cleanings.
+public struct CleaningIntervalBody: APIBody {
+    public static let fields: Set<String> = ["mounts"]
+    public var mounts: UInt32
+
+    public init(mounts: UInt32) { self.mounts = mounts }
+}
+
 public struct InventoryBody: APIBody {
     public static let fields: Set<String> = ["media_type"]
     public var media_type: String?
@@ -476,7 +514,9 @@ public enum APIRequestDecoding {
             MediumBody.self, AllocationBody.self, MoveBody.self, SwapBody.self, OperatorRequestBody.self,
             MountBody.self,
             DismountBody.self,
-            InjectBody.self, OnMediaLabelBody.self, EjectBody.self, DisableBody.self, InventoryBody.self,
+            InjectBody.self, OnMediaLabelBody.self, EjectBody.self, DisableBody.self, CleanerSlotBody.self,
+            CleanerInjectBody.self, CleanerEjectBody.self,
+            CleaningIntervalBody.self, InventoryBody.self,
             AccessChangeBody.self,
             TokenBody.self,
             EmptyBody.self,

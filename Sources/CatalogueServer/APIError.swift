@@ -32,7 +32,8 @@ struct APIError: HTTPResponseError {
         case .objectNotFound, .invalidMedia, .invalidMediaPool, .invalidLibrary, .pathNotFound: .notFound
         case .alreadyExists, .fileExists, .busy, .invalidState, .notEmpty, .mediaUnavailable, .mediaOffline,
             .empty, .libraryFull, .resourceNotAvailable, .invalidOperation, .mediaIncompatible, .driveMediaMismatch,
-            .cancelled, .resourceDisabled, .mediaNotAvailable:
+            .cancelled, .resourceDisabled, .mediaNotAvailable, .invalidCleaner, .unableToClean, .resourceNotPresent,
+            .cleanerSlotSet, .cleanerSlotNotSet, .cleanerCartridgeSpent, .cleanerCartridgeInstalled:
             .conflict
         case .timeout: .gatewayTimeout
         case .databaseFull, .diskFull: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")

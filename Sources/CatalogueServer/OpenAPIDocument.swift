@@ -181,6 +181,11 @@ public enum OpenAPIDocument {
                 required: ["port", "barcode", "media_type"]),
             "EjectBody": object(["port": integer], required: []),
             "DisableBody": object(["service": string], required: []),
+            "CleanerSlotBody": object(["slot": integer], required: ["slot"]),
+            "CleanerInjectBody": object(
+                ["port": integer, "barcode": string, "uses": integer], required: ["port", "barcode"]),
+            "CleanerEjectBody": object(["port": integer], required: ["port"]),
+            "CleaningIntervalBody": object(["mounts": integer], required: ["mounts"]),
             "InventoryBody": object(["media_type": string], required: []),
             "AccessChangeBody": object(
                 [

@@ -67,7 +67,7 @@ enum CrashCheck {
                 case .mount: facts.insert("mounted \(medium) \(operation.to.driveAddress?.number ?? 0)")
                 case .dismount: facts.insert("dismounted \(medium)")
                 case .eject: facts.insert("ejected \(medium)")
-                case .inject: break
+                case .inject, .injectCleaner, .ejectCleaner, .clean: break
                 }
             case .mediumRemounted(let e): facts.insert("mounted \(e.medium) \(e.drive.number)")
             case .dismountDeferred(let e): facts.insert("deferred \(e.medium)")

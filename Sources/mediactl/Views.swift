@@ -18,6 +18,10 @@ extension LibraryJSON {
             + (changer.map { "  changer \($0)" + (device.map { " \($0)" } ?? "") } ?? "")
             + (needs_inventory ? "  NEEDS INVENTORY" : "") + (enabled ? "" : "  DISABLED")
             + (door_open ? "  DOOR OPEN" : "")
+            + (cleaner_slot.map { "  cleaner slot \($0)" } ?? "")
+            + (cleaner.map { "  cleaner \($0.barcode) (\($0.uses_left.map { "\($0) uses left" } ?? "unlimited"))" }
+                ?? "")
+            + (cleaning_interval > 0 ? "  clean every \(cleaning_interval) mounts" : "")
             + (changer_settings.map { "\n  " + $0.text } ?? "")
     }
 }
@@ -78,6 +82,7 @@ extension DriveJSON {
         let holds = barcode.map { code in side_letter.map { "\(code):\($0)" } ?? code } ?? ""
         return "drive \(drive)  \(state)  \(holds)  mounts \(mounts)" + (enabled ? "" : "  DISABLED")
             + (consecutive_failures > 0 ? "  failures in a row \(consecutive_failures)" : "")
+            + (needs_cleaning ? "  NEEDS CLEANING" : "")
     }
 }
 

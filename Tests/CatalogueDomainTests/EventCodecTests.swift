@@ -120,6 +120,27 @@ import Testing
                     onMediaLabel: OnMediaIdentifier(labelType: "MTF", labelID: "SET-1"))
             ], incomplete: true)
         try f.h.run(.recordInventory(f.robot, relabelledReading, mediaType: f.type))
+        // Cleaning: the slot, a cleaner with limited uses, a cleaning, a report, an interval, a lost cleaner.
+        try f.h.run(.reserveCleanerSlot(f.robot, slot: 40))
+        guard
+            case .operation(let cleanerIn) = try f.h.run(
+                .beginCleanerInject(f.robot, port: 1, barcode: "CLN001", uses: 9))
+        else { throw NtmsError(.invalidHandle, "no cleaner inject") }
+        try f.h.run(.finishOperation(cleanerIn, .succeeded))
+        let cleanDrive = DriveAddress(library: f.robot, number: 1)
+        try f.h.run(.enable(.drive(cleanDrive)))
+        guard case .operation(let cleaning) = try f.h.run(.beginClean(cleanDrive, automatic: false))
+        else { throw NtmsError(.invalidHandle, "no cleaning") }
+        try f.h.run(.finishOperation(cleaning, .succeeded))
+        try f.h.run(.requestCleaning(cleanDrive))
+        try f.h.run(.setCleaningInterval(f.robot, mounts: 50))
+        try f.h.run(
+            .recordInventory(
+                f.robot,
+                InventoryReading(
+                    elements: [.init(location: .slot(f.robot, 40), isFull: false, barcode: nil)], incomplete: true),
+                mediaType: f.type))
+        try f.h.run(.releaseCleanerSlot(f.robot))
     }
 
     @Test func everyEventTypeRoundTripsThroughItsPayload() throws {

@@ -70,6 +70,11 @@ import Testing
                 ])
         }
         try o.expect("medium", ["media", "add", "--media-type", "LTO-8", "--barcode", "SHELF1L8", "--offline"])
+        try o.expect("library", ["cleaner", "reserve", "Robot", "--slot", "4"])
+        try o.expect("library", ["cleaner", "inject", "Robot", "--port", "1", "--barcode", "CLN001L8", "--uses", "5"])
+        try o.expect("drive", ["clean", "Robot", "1"])
+        try o.expect("drive", ["cleaner", "needed", "Robot", "1"])
+        try o.expect("library", ["cleaner", "interval", "Robot", "--mounts", "0"])
         let allocation = try #require(try o.expect("allocation", ["allocate", "--pool", "\\Backup"]) as? [String: Any])
         let lmid = try #require(allocation["lmid"] as? String)
         try o.expect("mount", ["mount", lmid])

@@ -7,7 +7,7 @@ import SortedCollections
 extension CatalogueState {
     /// Bump whenever a field is added to the state or an encoding changes; older
     /// checkpoints are then ignored and the log is replayed in full.
-    public static let checkpointVersion: UInt16 = 11
+    public static let checkpointVersion: UInt16 = 12
 
     public func checkpointPayload() -> [UInt8] {
         var out = BinaryWriter()
@@ -45,6 +45,14 @@ extension CatalogueState {
             out.write(library.changerSettings)
             out.write(library.enabled)
             out.write(library.doorOpen)
+            out.write(library.cleanerSlot.map { UInt64($0) + 1 } ?? 0)
+            out.write(library.cleaner != nil)
+            if let cleaner = library.cleaner {
+                out.write(cleaner.barcode)
+                out.write(cleaner.usesLeft != nil)
+                out.write(cleaner.usesLeft ?? 0)
+            }
+            out.write(library.cleaningInterval)
         }
         out.write(UInt64(pools.count))
         for pool in pools.values {
@@ -103,6 +111,10 @@ extension CatalogueState {
             if let since = drive.busySince { out.write(since) }
             out.write(drive.enabled)
             out.write(drive.consecutiveFailures)
+            out.write(drive.mountsSinceCleaning)
+            out.write(drive.cleaningRequested)
+            out.write(drive.lastCleaned != nil)
+            if let cleaned = drive.lastCleaned { out.write(cleaned) }
         }
         out.write(UInt64(mediumUsage.count))
         for (medium, usage) in mediumUsage {
@@ -190,6 +202,20 @@ extension CatalogueState {
             library.changerSettings = try input.readChangerSettings()
             library.enabled = try input.readBool()
             library.doorOpen = try input.readBool()
+            let cleanerSlot = try input.readUInt64()
+            if cleanerSlot != 0 {
+                guard let slot = UInt32(exactly: cleanerSlot - 1) else {
+                    throw PayloadDecodingError("invalid cleaner slot")
+                }
+                library.cleanerSlot = slot
+            }
+            if try input.readBool() {
+                let barcode = try input.readString()
+                let limited = try input.readBool()
+                let uses = try input.readUInt32()
+                library.cleaner = CleanerCartridge(barcode: barcode, usesLeft: limited ? uses : nil)
+            }
+            library.cleaningInterval = try input.readUInt32()
             return library
         } key: {
             $0.id
@@ -248,7 +274,9 @@ extension CatalogueState {
                 medium: try input.readOptionalID(), side: try input.readOptionalID(), lastUsed: try input.readUInt64(),
                 mountCount: try input.readUInt32(), busyNanoseconds: try input.readInt64(),
                 busySince: try input.readBool() ? try input.readInt64() : nil, enabled: try input.readBool(),
-                consecutiveFailures: try input.readUInt32())
+                consecutiveFailures: try input.readUInt32(), mountsSinceCleaning: try input.readUInt32(),
+                cleaningRequested: try input.readBool(), lastCleaned: try input.readBool() ? try input.readInt64() : nil
+            )
         } key: {
             $0.address
         }

@@ -132,6 +132,8 @@ extension CatalogueEvent {
         case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped, .onMediaIdentifierRecorded,
             .mediumBarcodeChanged:
             encodeMediaServices(into: &out)
+        case .cleanerSlotReserved, .cleanerSlotReleased, .driveCleaningRequested, .cleaningIntervalSet, .cleanerLost:
+            encodeCleaning(into: &out)
         }
     }
 
@@ -264,6 +266,8 @@ extension CatalogueEvent {
         case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped, .onMediaIdentifierRecorded,
             .mediumBarcodeChanged:
             event = try decodeMediaServices(type, &r)
+        case .cleanerSlotReserved, .cleanerSlotReleased, .driveCleaningRequested, .cleaningIntervalSet, .cleanerLost:
+            event = try decodeCleaning(type, &r)
         }
         guard r.isAtEnd else { throw PayloadDecodingError("unexpected bytes after a \(event.name) payload") }
         return event

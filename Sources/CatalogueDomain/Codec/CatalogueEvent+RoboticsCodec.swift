@@ -26,6 +26,11 @@ extension CatalogueEvent {
             out.write(o.mediaType)
             out.write(o.label.rawValue)
             out.write(o.previousState.rawValue)
+            // Only a cleaner's inject has more: older tasks keep their payload unchanged.
+            if o.task == .injectCleaner {
+                out.write(o.cleanerUses != nil)
+                out.write(o.cleanerUses ?? 0)
+            }
         case .robotOperationFinished(let e):
             out.write(e.operation)
             out.write(e.result)
@@ -72,13 +77,17 @@ extension CatalogueEvent {
         case .libraryDoorClosed:
             return .libraryDoorClosed(LibraryDoorClosed(library: try r.readID()))
         case .robotOperationStarted:
-            return .robotOperationStarted(
-                RobotOperationStarted(
-                    operation: RobotOperation(
-                        id: try r.readID(), task: try r.readEnum(RobotTask.self), library: try r.readID(),
-                        medium: try r.readOptionalID(), side: try r.readOptionalID(), from: try r.readLocation(),
-                        to: try r.readLocation(), barcode: try r.readString(), mediaType: try r.readOptionalID(),
-                        label: try r.readEnum(MediaLabel.self), previousState: try r.readEnum(PhysicalState.self))))
+            var operation = RobotOperation(
+                id: try r.readID(), task: try r.readEnum(RobotTask.self), library: try r.readID(),
+                medium: try r.readOptionalID(), side: try r.readOptionalID(), from: try r.readLocation(),
+                to: try r.readLocation(), barcode: try r.readString(), mediaType: try r.readOptionalID(),
+                label: try r.readEnum(MediaLabel.self), previousState: try r.readEnum(PhysicalState.self))
+            if operation.task == .injectCleaner {
+                let limited = try r.readBool()
+                let uses = try r.readUInt32()
+                operation.cleanerUses = limited ? uses : nil
+            }
+            return .robotOperationStarted(RobotOperationStarted(operation: operation))
         case .robotOperationFinished:
             let operation: OperationID = try r.readID()
             let result: OperationResult

@@ -80,6 +80,24 @@ public enum CatalogueCommand: Sendable, Equatable {
     /// `mediaType` (else the type most media of the library have).
     case recordInventory(LibraryID, InventoryReading, mediaType: MediaTypeID?)
 
+    // Drive cleaning.
+
+    /// ReserveNtmsCleanerSlot: an empty slot becomes the library's cleaner slot.
+    case reserveCleanerSlot(LibraryID, slot: UInt32)
+    /// ReleaseNtmsCleanerSlot: the empty cleaner slot holds media again.
+    case releaseCleanerSlot(LibraryID)
+    /// InjectNtmsCleaner: a cleaning cartridge from a port into the cleaner slot; nil uses: unlimited.
+    case beginCleanerInject(LibraryID, port: UInt32, barcode: String, uses: UInt32?)
+    /// EjectNtmsCleaner: the cleaning cartridge to a port.
+    case beginCleanerEject(LibraryID, port: UInt32)
+    /// CleanNtmsDrive. Automatic (before a mount): without a usable cleaner, one
+    /// CLEANER request is raised instead of an error.
+    case beginClean(DriveAddress, automatic: Bool)
+    /// An operator or a driver reports that a drive needs cleaning.
+    case requestCleaning(DriveAddress)
+    /// Mounts a library's drives may have between cleanings; 0: only when reported.
+    case setCleaningInterval(LibraryID, mounts: UInt32)
+
     // Enable/DisableNtmsObject.
 
     /// Takes a library, drive or medium out of use; with a `serviceMessage`, a

@@ -243,6 +243,10 @@ extension CatalogueState {
         case .disable, .enable:
             return try decideEnablement(command, context: context, ids: &ids)
 
+        case .reserveCleanerSlot, .releaseCleanerSlot, .beginCleanerInject, .beginCleanerEject, .beginClean,
+            .requestCleaning, .setCleaningInterval:
+            return try decideCleaning(command, context: context, ids: &ids)
+
         case .changeMediaType(let mediumID, let pool):
             return try decideMove(mediumID, to: pool, changingType: true)
 
@@ -306,6 +310,9 @@ extension CatalogueState {
         }
         if let occupant = medium(at: location) {
             throw NtmsError(.busy, "slot \(slot) of library \(library.name) already holds \(occupant.barcode)")
+        }
+        guard !isCleanerSlot(location) else {
+            throw NtmsError(.resourceNotAvailable, "slot \(slot) of library \(library.name) is its cleaner slot")
         }
     }
 

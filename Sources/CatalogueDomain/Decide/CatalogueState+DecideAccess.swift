@@ -150,7 +150,10 @@ extension CatalogueState {
             // The engine's own housekeeping, which it decides without a principal.
             return [AccessRequirement(.control, on: .catalogue)]
         case .attachChanger(let library, _, _), .configureChanger(let library, _),
-            .beginInject(let library, _, _, _, _, _), .recordInventory(let library, _, _), .accessDoor(let library, _):
+            .beginInject(let library, _, _, _, _, _), .recordInventory(let library, _, _), .accessDoor(let library, _),
+            .reserveCleanerSlot(let library, _), .releaseCleanerSlot(let library),
+            .beginCleanerInject(let library, _, _, _), .beginCleanerEject(let library, _),
+            .setCleaningInterval(let library, _):
             return [AccessRequirement(.control, on: .library(library))]
         case .beginMount(let sideID, _):
             guard let side = sides[sideID], let medium = media[side.medium] else { return [] }
@@ -163,7 +166,8 @@ extension CatalogueState {
             return [AccessRequirement(.control, on: .library(library))]
         case .finishOperation(let operationID, _):
             guard let operation = operations[operationID] else { return [] }
-            let right: AccessRights = operation.task == .mount || operation.task == .dismount ? .use : .control
+            let right: AccessRights =
+                operation.task == .mount || operation.task == .dismount || operation.task == .clean ? .use : .control
             return [AccessRequirement(right, on: .library(operation.library))]
         case .grantAccess(let object, _, _), .revokeAccess(let object, _, _):
             return [AccessRequirement(.control, on: object)]
@@ -190,6 +194,11 @@ extension CatalogueState {
             return accessRequirements(for: .moveMedium(mediumID, to: target))
         case .deleteMediaType:
             return [AccessRequirement(.modify, on: .catalogue)]
+        case .beginClean(let drive, let automatic):
+            // Before a mount, the mount's own right (USE on the library) suffices; asked for, it is control.
+            return [AccessRequirement(automatic ? .use : .control, on: .library(drive.library))]
+        case .requestCleaning(let drive):
+            return [AccessRequirement(.use, on: .library(drive.library))]
         case .recordOnMediaIdentifier(let logicalMedium, _):
             // The side's owner reports what it wrote: as SetNtmsMediaComplete.
             return poolRequirement(.control, ofSide: logicalMedia[logicalMedium]?.side)
@@ -348,6 +357,13 @@ extension CatalogueCommand {
         case .swapLogicalMedia: "SwapNtmsMedia"
         case .recordOnMediaIdentifier: "UpdateNtmsOmidInfo"
         case .accessDoor: "AccessNtmsLibraryDoor"
+        case .reserveCleanerSlot: "ReserveNtmsCleanerSlot"
+        case .releaseCleanerSlot: "ReleaseNtmsCleanerSlot"
+        case .beginCleanerInject: "InjectNtmsCleaner"
+        case .beginCleanerEject: "EjectNtmsCleaner"
+        case .beginClean: "CleanNtmsDrive"
+        case .requestCleaning: "drive needs cleaning"
+        case .setCleaningInterval: "cleaning interval"
         }
     }
 }

@@ -246,7 +246,7 @@ extension CatalogueState {
 
     /// The requested drive if it is free, else the least recently used empty
     /// drive (ties: the lowest number). Every drive takes every media type.
-    func chooseDrive(in library: Library, requested: UInt32?) throws(NtmsError) -> DriveAddress {
+    public func chooseDrive(in library: Library, requested: UInt32?) throws(NtmsError) -> DriveAddress {
         if let requested {
             let address = DriveAddress(library: library.id, number: requested)
             guard let drive = drives[address] else {
@@ -360,6 +360,16 @@ extension CatalogueState {
                 }
                 continue
             }
+            if let cleaner = library.cleaner, barcode == cleaner.barcode {
+                // The library's own cleaner: in its slot it is where it belongs; elsewhere, the operator's to return.
+                if !isCleanerSlot(element.location) {
+                    unidentified.append(
+                        .init(
+                            location: element.location, barcode: barcode,
+                            reason: "the library's cleaner, out of its slot"))
+                }
+                continue
+            }
             if barcode.uppercased().hasPrefix("CLN") {
                 unidentified.append(.init(location: element.location, barcode: barcode, reason: "cleaning cartridge"))
                 continue
@@ -391,7 +401,16 @@ extension CatalogueState {
         let taken = InventoryTaken(
             library: library.id, moved: moved, missing: missing, unidentified: unidentified,
             incomplete: reading.incomplete)
-        return Decision(events: [.inventoryTaken(taken)] + imported, outcome: .done)
+        return Decision(events: [.inventoryTaken(taken)] + imported + cleanerCheck(library, reading), outcome: .done)
+    }
+
+    /// The recorded cleaner is lost when its slot was read and does not hold it.
+    private func cleanerCheck(_ library: Library, _ reading: InventoryReading) -> [CatalogueEvent] {
+        guard let cleaner = library.cleaner, let slot = library.cleanerSlot else { return [] }
+        let element = reading.elements.first { $0.location == .slot(library.id, slot) }
+        if let element, element.isFull, element.barcode == cleaner.barcode { return [] }
+        guard element != nil || !reading.incomplete else { return [] }
+        return [.cleanerLost(CleanerLost(library: library.id, barcode: cleaner.barcode))]
     }
 
     /// Full elements whose bar code the catalogue does not know (or that have
@@ -418,7 +437,7 @@ extension CatalogueState {
 
     // MARK: Helpers
 
-    private func start(_ operation: RobotOperation) -> Decision {
+    func start(_ operation: RobotOperation) -> Decision {
         Decision(
             events: [.robotOperationStarted(RobotOperationStarted(operation: operation))],
             outcome: .operation(operation.id))
@@ -450,7 +469,7 @@ extension CatalogueState {
     }
 
     /// An online, enabled library with a changer that is fit to move.
-    private func robotLibrary(_ id: LibraryID) throws(NtmsError) -> Library {
+    func robotLibrary(_ id: LibraryID) throws(NtmsError) -> Library {
         let library = try enabledLibrary(id)
         guard library.changer != nil else {
             throw NtmsError(
@@ -469,9 +488,17 @@ extension CatalogueState {
         }
     }
 
+    /// An element a medium may be moved into: empty, and not the cleaner slot.
+    func isFreeSlot(_ location: MediumLocation) -> Bool { isEmptyElement(location) && !isCleanerSlot(location) }
+
     /// Neither a medium nor an operation in progress claims the element.
-    private func isFreeSlot(_ location: MediumLocation) -> Bool {
+    func isEmptyElement(_ location: MediumLocation) -> Bool {
         mediumAtLocation[location] == nil && !operations.values.contains { $0.to == location }
+    }
+
+    /// The slot a library keeps for its cleaning cartridge.
+    func isCleanerSlot(_ location: MediumLocation) -> Bool {
+        if case .slot(let library, let slot) = location { libraries[library]?.cleanerSlot == slot } else { false }
     }
 
     private func firstFreeSlot(in library: Library) -> UInt32? {

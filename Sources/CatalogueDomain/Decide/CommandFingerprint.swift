@@ -180,6 +180,34 @@ extension CatalogueCommand {
         case .deleteMediaType(let type):
             kind = "deleteMediaType"
             out.write(type)
+        case .reserveCleanerSlot(let library, let slot):
+            kind = "reserveCleanerSlot"
+            out.write(library)
+            out.write(slot)
+        case .releaseCleanerSlot(let library):
+            kind = "releaseCleanerSlot"
+            out.write(library)
+        case .beginCleanerInject(let library, let port, let barcode, let uses):
+            kind = "injectCleaner"
+            out.write(library)
+            out.write(port)
+            out.write(barcode)
+            out.writeOptional(uses.map(UInt64.init))
+        case .beginCleanerEject(let library, let port):
+            kind = "ejectCleaner"
+            out.write(library)
+            out.write(port)
+        case .beginClean(let drive, let automatic):
+            kind = "clean"
+            out.write(drive)
+            out.write(automatic)
+        case .requestCleaning(let drive):
+            kind = "requestCleaning"
+            out.write(drive)
+        case .setCleaningInterval(let library, let mounts):
+            kind = "setCleaningInterval"
+            out.write(library)
+            out.write(mounts)
         case .accessDoor(let library, let open):
             kind = "accessDoor"
             out.write(library)

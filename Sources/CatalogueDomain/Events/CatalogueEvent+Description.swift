@@ -152,6 +152,8 @@ extension CatalogueEvent {
         case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped, .onMediaIdentifierRecorded,
             .mediumBarcodeChanged:
             return mediaServicesFields
+        case .cleanerSlotReserved, .cleanerSlotReleased, .driveCleaningRequested, .cleaningIntervalSet, .cleanerLost:
+            return cleaningFields
         }
     }
 
@@ -218,6 +220,8 @@ extension CatalogueEvent {
         case .mediaTypeDeleted, .mediumTypeChanged, .logicalMediaSwapped, .onMediaIdentifierRecorded,
             .mediumBarcodeChanged:
             return mediaServicesIdentifiers
+        case .cleanerSlotReserved, .cleanerSlotReleased, .driveCleaningRequested, .cleaningIntervalSet, .cleanerLost:
+            return cleaningIdentifiers
         }
     }
 

@@ -46,6 +46,11 @@ public enum CatalogueEvent: Sendable, Equatable {
     case libraryDoorClosed(LibraryDoorClosed)
     case onMediaIdentifierRecorded(OnMediaIdentifierRecorded)
     case mediumBarcodeChanged(MediumBarcodeChanged)
+    case cleanerSlotReserved(CleanerSlotReserved)
+    case cleanerSlotReleased(CleanerSlotReleased)
+    case driveCleaningRequested(DriveCleaningRequested)
+    case cleaningIntervalSet(CleaningIntervalSet)
+    case cleanerLost(CleanerLost)
 }
 
 /// The kind of an event, whose raw value is the type code stored in the
@@ -92,6 +97,11 @@ public enum EventType: UInt16, Sendable, CaseIterable {
     case libraryDoorClosed = 39
     case onMediaIdentifierRecorded = 40
     case mediumBarcodeChanged = 41
+    case cleanerSlotReserved = 42
+    case cleanerSlotReleased = 43
+    case driveCleaningRequested = 44
+    case cleaningIntervalSet = 45
+    case cleanerLost = 46
 
     /// The event's name in the catalogue (`docs/events.md`), the CLI and JSON:
     /// the case and its payload type, capitalised.
@@ -138,6 +148,11 @@ public enum EventType: UInt16, Sendable, CaseIterable {
         case .libraryDoorClosed: "LibraryDoorClosed"
         case .onMediaIdentifierRecorded: "OnMediaIdentifierRecorded"
         case .mediumBarcodeChanged: "MediumBarcodeChanged"
+        case .cleanerSlotReserved: "CleanerSlotReserved"
+        case .cleanerSlotReleased: "CleanerSlotReleased"
+        case .driveCleaningRequested: "DriveCleaningRequested"
+        case .cleaningIntervalSet: "CleaningIntervalSet"
+        case .cleanerLost: "CleanerLost"
         }
     }
 }
@@ -186,6 +201,11 @@ extension CatalogueEvent {
         case .libraryDoorClosed: .libraryDoorClosed
         case .onMediaIdentifierRecorded: .onMediaIdentifierRecorded
         case .mediumBarcodeChanged: .mediumBarcodeChanged
+        case .cleanerSlotReserved: .cleanerSlotReserved
+        case .cleanerSlotReleased: .cleanerSlotReleased
+        case .driveCleaningRequested: .driveCleaningRequested
+        case .cleaningIntervalSet: .cleaningIntervalSet
+        case .cleanerLost: .cleanerLost
         }
     }
 

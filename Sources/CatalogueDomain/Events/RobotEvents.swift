@@ -17,6 +17,34 @@ public struct LibraryDoorClosed: Sendable, Equatable {
     public var library: LibraryID
 }
 
+/// ReserveNtmsCleanerSlot: an empty slot became the library's cleaner slot.
+public struct CleanerSlotReserved: Sendable, Equatable {
+    public var library: LibraryID
+    public var slot: UInt32
+}
+
+/// ReleaseNtmsCleanerSlot: the library's empty cleaner slot holds media again.
+public struct CleanerSlotReleased: Sendable, Equatable {
+    public var library: LibraryID
+}
+
+/// A drive was reported to need cleaning (by an operator or its driver).
+public struct DriveCleaningRequested: Sendable, Equatable {
+    public var drive: DriveAddress
+}
+
+/// How many mounts a library's drives may have between cleanings (0: none counted).
+public struct CleaningIntervalSet: Sendable, Equatable {
+    public var library: LibraryID
+    public var mounts: UInt32
+}
+
+/// An inventory did not find the library's cleaning cartridge in its cleaner slot.
+public struct CleanerLost: Sendable, Equatable {
+    public var library: LibraryID
+    public var barcode: String
+}
+
 /// A library got a changer driver (set with the library, or later).
 public struct ChangerAttached: Sendable, Equatable {
     public var library: LibraryID

@@ -219,6 +219,9 @@ extension CatalogueState {
         case .tokenRevoked(let e):
             tokens[e.token]?.revoked = e.time
 
+        case .cleanerSlotReserved, .cleanerSlotReleased, .driveCleaningRequested, .cleaningIntervalSet, .cleanerLost:
+            evolveCleaning(event)
+
         case .objectDisabled(let e):
             setEnabled(e.target, false, &indexing)
 

@@ -30,6 +30,7 @@ extension CatalogueState {
                 drives[address]?.side = operation.side
                 drives[address]?.state = .mounted
             }
+            if operation.task == .clean, let drive = operation.to.driveAddress { drives[drive]?.state = .beingCleaned }
 
         case .robotOperationFinished(let e):
             guard let operation = operations.removeValue(forKey: e.operation) else { return }
@@ -41,10 +42,14 @@ extension CatalogueState {
                 finish(operation, at: now, &indexing)
             case .failedUnchanged:
                 if let medium = operation.medium { media[medium]?.physicalState = operation.previousState }
-                if operation.task == .mount, let drive = operation.to.driveAddress { release(drive, at: now) }
+                if operation.task == .mount || operation.task == .clean, let drive = operation.to.driveAddress {
+                    release(drive, at: now)
+                }
             case .failedUncertain:
                 if let medium = operation.medium { media[medium]?.physicalState = .operationError }
-                if operation.task == .mount, let drive = operation.to.driveAddress { release(drive, at: now) }
+                if operation.task == .mount || operation.task == .clean, let drive = operation.to.driveAddress {
+                    release(drive, at: now)
+                }
                 libraries[operation.library]?.needsInventory = true
             }
 
@@ -101,6 +106,28 @@ extension CatalogueState {
 
     /// The successful end of a robot operation: the cartridge is where it was sent.
     private mutating func finish(_ operation: RobotOperation, at now: Int64, _ indexing: inout IndexMaintenance) {
+        switch operation.task {
+        case .injectCleaner:
+            libraries[operation.library]?.cleaner = CleanerCartridge(
+                barcode: operation.barcode, usesLeft: operation.cleanerUses)
+            return
+        case .ejectCleaner:
+            libraries[operation.library]?.cleaner = nil
+            return
+        case .clean:
+            if let drive = operation.to.driveAddress {
+                drives[drive]?.state = .dismounted
+                drives[drive]?.mountsSinceCleaning = 0
+                drives[drive]?.cleaningRequested = false
+                drives[drive]?.lastCleaned = now
+            }
+            if let uses = libraries[operation.library]?.cleaner?.usesLeft {
+                libraries[operation.library]?.cleaner?.usesLeft = uses > 0 ? uses - 1 : 0
+            }
+            return
+        case .mount, .dismount, .inject, .eject:
+            break
+        }
         guard let medium = operation.medium else { return }  // a new cartridge: MediumImported follows
         switch operation.task {
         case .mount:
@@ -110,6 +137,7 @@ extension CatalogueState {
                 drives[drive]?.state = .loaded
                 drives[drive]?.lastUsed = eventCount
                 drives[drive]?.mountCount &+= 1
+                drives[drive]?.mountsSinceCleaning &+= 1
                 drives[drive]?.busySince = now
             }
             recordMount(of: medium, at: now)
@@ -125,6 +153,20 @@ extension CatalogueState {
         case .eject:
             // RSM: ejected media belong to the offline library.
             relocate(medium, to: .shelf, state: .idle, home: nil, &indexing)
+        case .injectCleaner, .ejectCleaner, .clean:
+            break
+        }
+    }
+
+    /// Folds the cleaning events (a cleaner's moves and the cleanings are robot operations).
+    mutating func evolveCleaning(_ event: CatalogueEvent) {
+        switch event {
+        case .cleanerSlotReserved(let e): libraries[e.library]?.cleanerSlot = e.slot
+        case .cleanerSlotReleased(let e): libraries[e.library]?.cleanerSlot = nil
+        case .driveCleaningRequested(let e): drives[e.drive]?.cleaningRequested = true
+        case .cleaningIntervalSet(let e): libraries[e.library]?.cleaningInterval = e.mounts
+        case .cleanerLost(let e): libraries[e.library]?.cleaner = nil
+        default: break
         }
     }
 
@@ -174,9 +216,9 @@ extension RobotOperation {
     /// The drive a mount loads or a dismount unloads; nil for injects and ejects.
     public var drive: DriveAddress? {
         switch task {
-        case .mount: to.driveAddress
+        case .mount, .clean: to.driveAddress
         case .dismount: from.driveAddress
-        case .inject, .eject: nil
+        case .inject, .eject, .injectCleaner, .ejectCleaner: nil
         }
     }
 }

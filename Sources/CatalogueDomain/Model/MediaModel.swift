@@ -116,6 +116,12 @@ public struct Library: Sendable, Equatable {
     /// AccessNtmsLibraryDoor opened it: no robot work until it is closed, and
     /// what its slots hold is unknown until the inventory that follows.
     public var doorOpen: Bool = false
+    /// The slot reserved for the cleaning cartridge (ReserveNtmsCleanerSlot); no medium goes there.
+    public var cleanerSlot: UInt32? = nil
+    /// The cleaning cartridge in the cleaner slot, if one was injected.
+    public var cleaner: CleanerCartridge? = nil
+    /// Mounts a drive may have between cleanings; 0: cleaned only when someone reports the need.
+    public var cleaningInterval: UInt32 = 0
     /// When it was added (its record's time, nanoseconds since 1970); 0 for the shelf.
     public var added: Int64 = 0
 }

@@ -29,16 +29,25 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
     case mediaUnavailable = 4308
     /// A drive (or other device) is disabled.
     case resourceDisabled = 4309
+    /// There is no usable cleaning cartridge.
+    case invalidCleaner = 4310
+    case unableToClean = 4311
     case objectNotFound = 4312
     case databaseFailure = 4313
     case databaseFull = 4314
     case mediaIncompatible = 4315
+    /// An element the library does not have (a cleaner slot beyond its slots).
+    case resourceNotPresent = 4316
     case invalidOperation = 4317
     /// The medium is disabled.
     case mediaNotAvailable = 4318
     case deviceNotAvailable = 4319
     case libraryFull = 4322
+    case cleanerSlotSet = 4331
+    case cleanerSlotNotSet = 4332
+    case cleanerCartridgeSpent = 4333
     case messageExceedsMaxSize = 4336
+    case cleanerCartridgeInstalled = 4340
     /// The destination of a move is already full.
     case resourceNotAvailable = 5006
     case invalidState = 5023
@@ -71,6 +80,13 @@ public enum NtmsErrorCode: Int32, Sendable, CaseIterable, Codable {
         case .notEmpty: "ERROR_NOT_EMPTY"
         case .mediaUnavailable: "ERROR_MEDIA_UNAVAILABLE"
         case .resourceDisabled: "ERROR_RESOURCE_DISABLED"
+        case .invalidCleaner: "ERROR_INVALID_CLEANER"
+        case .unableToClean: "ERROR_UNABLE_TO_CLEAN"
+        case .resourceNotPresent: "ERROR_RESOURCE_NOT_PRESENT"
+        case .cleanerSlotSet: "ERROR_CLEANER_SLOT_SET"
+        case .cleanerSlotNotSet: "ERROR_CLEANER_SLOT_NOT_SET"
+        case .cleanerCartridgeSpent: "ERROR_CLEANER_CARTRIDGE_SPENT"
+        case .cleanerCartridgeInstalled: "ERROR_CLEANER_CARTRIDGE_INSTALLED"
         case .objectNotFound: "ERROR_OBJECT_NOT_FOUND"
         case .databaseFailure: "ERROR_DATABASE_FAILURE"
         case .databaseFull: "ERROR_DATABASE_FULL"

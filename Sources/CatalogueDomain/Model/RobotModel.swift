@@ -146,6 +146,12 @@ public struct Drive: Sendable, Equatable {
     public var enabled: Bool = true
     /// Mounts and dismounts into or out of it that failed since the last one that succeeded.
     public var consecutiveFailures: UInt32 = 0
+    /// Mounts since it was last cleaned (or since it was added).
+    public var mountsSinceCleaning: UInt32 = 0
+    /// An operator or its driver reported that it needs cleaning.
+    public var cleaningRequested: Bool = false
+    /// When it was last cleaned; nil: never by this catalogue.
+    public var lastCleaned: Int64? = nil
 }
 
 /// What a robot operation does.
@@ -154,6 +160,12 @@ public enum RobotTask: UInt8, Sendable, CaseIterable {
     case dismount = 2
     case inject = 3
     case eject = 4
+    /// InjectNtmsCleaner: a cleaning cartridge from a port into the cleaner slot.
+    case injectCleaner = 5
+    /// EjectNtmsCleaner: the cleaning cartridge from the cleaner slot to a port.
+    case ejectCleaner = 6
+    /// CleanNtmsDrive: the cleaner into the drive and back to its slot.
+    case clean = 7
 
     public var name: String {
         switch self {
@@ -161,6 +173,9 @@ public enum RobotTask: UInt8, Sendable, CaseIterable {
         case .dismount: "dismount"
         case .inject: "inject"
         case .eject: "eject"
+        case .injectCleaner: "inject-cleaner"
+        case .ejectCleaner: "eject-cleaner"
+        case .clean: "clean"
         }
     }
 }
@@ -181,6 +196,8 @@ public struct RobotOperation: Sendable, Equatable {
     public var label: MediaLabel
     /// The medium's state before, restored when the robot reports nothing moved.
     public var previousState: PhysicalState
+    /// For an injected cleaner: its cleanings; nil: unlimited.
+    public var cleanerUses: UInt32? = nil
 }
 
 /// What a changer reported, in catalogue terms: what the engine hands to `decide`

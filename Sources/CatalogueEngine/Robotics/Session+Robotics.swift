@@ -190,6 +190,7 @@ extension Session {
         }
         return try await withRobot(libraryID) { turn async throws(NtmsError) in
             if drive == nil { try await self.freeDeferredDriveIfNeeded(libraryID, keeping: medium.id, turn: turn) }
+            try await self.cleanBeforeMountIfDue(libraryID, keeping: medium.id, requested: drive, turn: turn)
             let outcome = try await self.execute(.beginMount(side, drive: drive))
             switch outcome {
             case .operation(let id):
@@ -272,23 +273,12 @@ extension Session {
         library libraryID: LibraryID, port: UInt32, barcode: String, mediaType: MediaTypeID, label: MediaLabel = .free,
         onMediaLabel: OnMediaIdentifier? = nil
     ) async throws(NtmsError) -> MediumID {
-        guard catalogue.newestSnapshot.state.libraries[libraryID]?.changer == .simulated else {
-            return try await inject(
-                library: libraryID, port: port, barcode: barcode, mediaType: mediaType, label: label,
-                onMediaLabel: onMediaLabel)
-        }
-        let robot = try catalogue.simulatedRobot(for: libraryID)
         let tapeLabel = onMediaLabel.map { TapeLabel(type: $0.labelType, id: $0.labelID, info: $0.info) }
-        try changerCall { () throws(ChangerError) in try robot.insertIntoPort(port, barcode: barcode, label: tapeLabel)
-        }
-        do {
-            return try await inject(
+        return try await withCartridgeInPort(libraryID, port: port, barcode: barcode, label: tapeLabel) {
+            () async throws(NtmsError) in
+            try await self.inject(
                 library: libraryID, port: port, barcode: barcode, mediaType: mediaType, label: label,
                 onMediaLabel: onMediaLabel)
-        } catch {
-            // Nothing was injected: the operator takes the cartridge back out.
-            _ = try? robot.removeFromPort(port)
-            throw error
         }
     }
 
@@ -378,7 +368,7 @@ extension Session {
 
     // MARK: The robot's turn
 
-    private func withRobot<T: Sendable>(
+    func withRobot<T: Sendable>(
         _ libraryID: LibraryID, recover: Bool = true,
         _ job: @escaping @Sendable (ChangerTurn) async throws(NtmsError) -> T
     ) async throws(NtmsError) -> T {
@@ -407,20 +397,26 @@ extension Session {
     }
 
     /// Moves the robot for a recorded intent and records the outcome.
-    private func run(_ id: OperationID, turn: ChangerTurn) async throws(NtmsError) -> CommandOutcome {
+    func run(_ id: OperationID, turn: ChangerTurn) async throws(NtmsError) -> CommandOutcome {
         guard let operation = catalogue.newestSnapshot.state.operations[id], let from = operation.from.changerElement,
             let to = operation.to.changerElement
         else { throw NtmsError(.invalidState, "robot operation \(id) is not in progress") }
         let library = catalogue.newestSnapshot.state.libraries[operation.library]?.name ?? operation.library.description
         let begin = DispatchTime.now().uptimeNanoseconds
+        // A cleaning takes the cleaner in and back out; a failure after the first move leaves it unknown where.
+        let moves = operation.task == .clean ? [(from, to), (to, from)] : [(from, to)]
+        var moved = 0
         do throws(ChangerError) {
-            try await turn.move(from: from, to: to)
+            for (source, destination) in moves {
+                try await turn.move(from: source, to: destination)
+                moved += 1
+            }
         } catch {
             let failure = error.ntmsError
             let code = UInt32(bitPattern: failure.code.rawValue)
             // Refusals the changer makes before moving leave everything where it was.
             let result: OperationResult =
-                error.nothingMoved
+                error.nothingMoved && moved == 0
                 ? .failedUnchanged(code: code, message: failure.message)
                 : .failedUncertain(code: code, message: failure.message)
             catalogue.metrics.recordRobotOperation(
@@ -512,6 +508,22 @@ extension Session {
         }
     }
 
+    /// A drive due for cleaning is cleaned before the mount that would take it,
+    /// when the library has a usable cleaner; otherwise one CLEANER request is
+    /// raised and the mount goes on.
+    private func cleanBeforeMountIfDue(
+        _ libraryID: LibraryID, keeping medium: MediumID, requested: UInt32?, turn: ChangerTurn
+    ) async throws(NtmsError) {
+        let state = catalogue.newestSnapshot.state
+        guard state.media[medium]?.location.driveAddress == nil, let library = state.libraries[libraryID],
+            let address = try? state.chooseDrive(in: library, requested: requested),
+            let drive = state.drives[address], state.needsCleaning(drive)
+        else { return }
+        if case .operation(let id) = try await execute(.beginClean(address, automatic: true)) {
+            _ = try await run(id, turn: turn)
+        }
+    }
+
     private func offline(_ medium: Medium, _ outcome: CommandOutcome) -> NtmsError {
         if case .request(let request) = outcome {
             return NtmsError(
@@ -521,7 +533,7 @@ extension Session {
         return unexpectedOutcome(outcome)
     }
 
-    private func unexpectedOutcome(_ outcome: CommandOutcome) -> NtmsError {
+    func unexpectedOutcome(_ outcome: CommandOutcome) -> NtmsError {
         NtmsError(.invalidState, "unexpected answer \(outcome) from the catalogue")
     }
 }

@@ -383,6 +383,7 @@ extension APIRouteTable {
             return jsonResponse(EjectJSON(medium, port: port, call.catalogue.snapshot.state))
         }
         addEnablementRoutes()
+        addCleaningRoutes()
         add(
             .post, "/v1/libraries/{library}/door/open",
             "Record that a library's door is open (AccessNtmsLibraryDoor): no robot work until it closes.",

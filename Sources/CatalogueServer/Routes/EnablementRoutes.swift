@@ -37,18 +37,24 @@ extension APIRouteTable {
 }
 
 extension APICall {
+    /// The drive `/v1/libraries/{library}/drives/{drive}` names.
+    func driveAddress() throws -> DriveAddress {
+        let library = try NameResolver(state: catalogue.snapshot.state).library(try parameter("library"))
+        let text = try parameter("drive")
+        guard let number = UInt32(text), String(number) == text else {
+            throw NtmsError(.invalidParameter, "a drive is numbered from 0, not \(TextRules.preview(text))")
+        }
+        return DriveAddress(library: library.id, number: number)
+    }
+
     /// The object the path names.
     fileprivate func enablementTarget(_ kind: EnablementKind) throws -> EnablementTarget {
         let names = NameResolver(state: catalogue.snapshot.state)
         switch kind {
-        case .library, .drive:
-            let library = try parameter("library")
-            guard kind == .drive else { return try names.enablementTarget(.library, library) }
-            let text = try parameter("drive")
-            guard let number = UInt32(text), String(number) == text else {
-                throw NtmsError(.invalidParameter, "a drive is numbered from 0, not \(TextRules.preview(text))")
-            }
-            return try names.enablementTarget(.drive, library, drive: number)
+        case .library:
+            return try names.enablementTarget(.library, try parameter("library"))
+        case .drive:
+            return .drive(try driveAddress())
         case .medium:
             return try names.enablementTarget(.medium, try parameter("medium"))
         }
