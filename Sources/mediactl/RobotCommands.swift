@@ -316,7 +316,7 @@ struct Simulate: AsyncParsableCommand {
             For trying failure handling and inventory without hardware. Nothing here writes to the catalogue; \
             `mediactl inventory` afterwards shows what the catalogue makes of it.
             """,
-        subcommands: [HandMove.self, Fault.self, Timing.self])
+        subcommands: [HandMove.self, TakeOut.self, Fault.self, Timing.self])
 
     struct Target: ParsableArguments {
         @OptionGroup var options: StoreOptions
@@ -347,6 +347,24 @@ struct Simulate: AsyncParsableCommand {
             defer { catalogue.close() }
             try await robot.move(from: from, to: to)
             let change = "moved the cartridge in \(from) to \(to) by hand"
+            Output.emit(SimulationJSON(library: library, change: change), json: target.options.json, text: change)
+        }
+    }
+
+    struct TakeOut: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "take-out",
+            abstract: "Take the cartridge out of a port, as an operator collects an ejected one.")
+        @OptionGroup var target: Target
+        @Argument(help: "The port (numbered from 1).") var port: UInt32
+
+        func run() async throws {
+            let (catalogue, library, robot) = try await target.robot()
+            defer { catalogue.close() }
+            let removed = try robot.removeFromPort(port)
+            let change =
+                removed.map { "took \($0.barcode ?? "an unlabelled cartridge") out of port \(port)" }
+                ?? "port \(port) was empty"
             Output.emit(SimulationJSON(library: library, change: change), json: target.options.json, text: change)
         }
     }

@@ -124,4 +124,13 @@ import Testing
         #expect(f.h.state.libraries[f.robot]?.cleaner == nil)
         #expect(f.h.log.contains { if case .cleanerLost = $0 { true } else { false } })
     }
+
+    @Test func aRemountCountsTowardCleaningLikeAMount() throws {
+        var f = try RobotLibrary()
+        let allocation = try f.allocatedMedium("REM001", slot: 1)
+        try f.mounted(allocation, drive: 0)
+        try f.h.run(.beginDismount(allocation.medium, deferred: true))
+        try f.h.run(.beginMount(allocation.side, drive: nil))
+        #expect(f.h.state.drives[DriveAddress(library: f.robot, number: 0)]?.mountsSinceCleaning == 2)
+    }
 }

@@ -65,6 +65,7 @@ extension CatalogueState {
             drives[e.drive]?.side = e.side
             drives[e.drive]?.lastUsed = eventCount
             drives[e.drive]?.mountCount &+= 1
+            drives[e.drive]?.mountsSinceCleaning &+= 1
             drives[e.drive]?.busySince = now
             media[e.medium]?.physicalState = .loaded
             recordMount(of: e.medium, at: now)
