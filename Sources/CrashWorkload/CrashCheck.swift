@@ -61,13 +61,18 @@ enum CrashCheck {
             case .operatorRequestCancelled(let e): facts.insert("cancel \(e.request)")
             case .robotOperationStarted(let e): operations[e.operation.id] = e.operation
             case .robotOperationFinished(let e):
+                if e.result == .succeeded, let operation = operations[e.operation], operation.task == .clean,
+                    let drive = operation.to.driveAddress
+                {
+                    facts.insert("cleaned \(drive)")
+                }
                 guard e.result == .succeeded, let operation = operations[e.operation], let medium = operation.medium
                 else { break }
                 switch operation.task {
                 case .mount: facts.insert("mounted \(medium) \(operation.to.driveAddress?.number ?? 0)")
                 case .dismount: facts.insert("dismounted \(medium)")
                 case .eject: facts.insert("ejected \(medium)")
-                case .inject, .injectCleaner, .ejectCleaner, .clean: break
+                case .inject, .injectCleaner, .ejectCleaner, .clean, .returnCleaner: break
                 }
             case .mediumRemounted(let e): facts.insert("mounted \(e.medium) \(e.drive.number)")
             case .dismountDeferred(let e): facts.insert("deferred \(e.medium)")
@@ -137,8 +142,12 @@ enum CrashCheck {
                 problems.append("after inventory \(medium.barcode) is not at \(medium.location)")
             }
         }
+        let changerLibrary = after.libraries[library.id]
         for (index, cartridge) in robot.slots.enumerated() {
             guard let barcode = cartridge?.barcode else { continue }
+            if changerLibrary?.cleanerSlot == UInt32(index + 1), changerLibrary?.cleaner?.barcode == barcode {
+                continue
+            }
             if after.medium(at: .slot(library.id, UInt32(index + 1)))?.barcode != barcode {
                 problems.append("after inventory slot \(index + 1) holds \(barcode), unknown there to the catalogue")
             }

@@ -45,6 +45,23 @@ enum CrashLayout {
     static let changerSlots: UInt32 = 48
 
     static func prepare(_ session: Session, _ catalogue: Catalogue) async throws {
+        try await prepareLayout(session, catalogue)
+        try await prepareCleaning(session, catalogue)
+    }
+
+    /// The changer's last slot holds a cleaner with unlimited uses, and drives are
+    /// due every few mounts: kills then also land in cleanings, before mounts or asked for.
+    static func prepareCleaning(_ session: Session, _ catalogue: Catalogue) async throws {
+        guard let library = catalogue.snapshot.state.library(named: changer) else { return }
+        if library.cleanerSlot == nil { try await session.reserveCleanerSlot(library.id, slot: changerSlots) }
+        if library.cleaningInterval == 0 { try await session.setCleaningInterval(library.id, mounts: 5) }
+        guard catalogue.snapshot.state.libraries[library.id]?.cleaner == nil else { return }
+        // The operator's hands first: an ejected cartridge may wait in the port.
+        _ = try catalogue.simulatedRobot(for: library.id).removeFromPort(2)
+        try await session.injectCleaner(library: library.id, port: 2, barcode: "CLN-CRASH", uses: nil)
+    }
+
+    private static func prepareLayout(_ session: Session, _ catalogue: Catalogue) async throws {
         guard catalogue.snapshot.state.mediaType(named: mediaType) == nil else { return }
         let type = try await session.registerMediaType(name: mediaType, sides: 2, idempotencyKey: "setup-type")
         _ = try await session.addLibrary(
@@ -162,7 +179,7 @@ struct Caller {
         }
     }
 
-    /// One robot operation on the simulated library: inject, mount, dismount (maybe deferred) or eject.
+    /// One robot operation on the simulated library: inject, mount, dismount (maybe deferred), clean or eject.
     /// Only the first caller does them: the operator's hands at the ports (taking ejected cartridges out,
     /// putting new ones in) must not race the robot, or a cartridge swapped in a port mid-inject
     /// really would be catalogued under the wrong bar code until an inventory.
@@ -170,7 +187,7 @@ struct Caller {
         guard name.hasSuffix("c0"), let library = state.library(named: CrashLayout.changer) else { return }
         let robot = try catalogue.simulatedRobot(for: library.id)
         let here = state.media.values.filter { $0.location.library == library.id }
-        switch Int.random(in: 0..<5, using: &random) {
+        switch Int.random(in: 0..<6, using: &random) {
         case 0:
             guard here.count < Int(CrashLayout.changerSlots) - 4 else { return }
             // An operator's hands: clear ejected cartridges out of the ports, put a new one in.
@@ -197,6 +214,12 @@ struct Caller {
             let deferred = Bool.random(using: &random)
             try await session.dismount(medium.id, deferred: deferred)
             acks.record(deferred ? "deferred \(medium.id)" : "dismounted \(medium.id)")
+        case 5:
+            let empty = (0..<library.driveCount).map { DriveAddress(library: library.id, number: $0) }
+                .filter { state.drives[$0]?.state == .dismounted && state.drives[$0]?.medium == nil }
+            guard let drive = empty.randomElement(using: &random) else { return }
+            try await session.clean(drive)
+            acks.record("cleaned \(drive)")
         default:
             guard let medium = here.filter({ $0.location.driveAddress == nil }).randomElement(using: &random) else {
                 return

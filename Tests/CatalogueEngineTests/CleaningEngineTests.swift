@@ -45,4 +45,27 @@ import Testing
         #expect(cleaner.count == 1)
         try f.expectConsistent()
     }
+
+    @Test func aCleaningInterruptedWithTheCleanerInTheDriveIsRecoveredByTheNextRobotUse() async throws {
+        let f = try await RobotFixture.make(slots: 8, drives: 1, media: 1)
+        defer { f.close() }
+        try await f.session.reserveCleanerSlot(f.library, slot: 8)
+        try await f.session.injectCleaner(library: f.library, port: 1, barcode: "CLN001L1", uses: 3)
+        let drive = DriveAddress(library: f.library, number: 0)
+        // The intent is recorded and the cleaner reaches the drive; then the process dies.
+        guard case .operation = try await f.session.execute(.beginClean(drive, automatic: false)) else {
+            Issue.record("no cleaning started")
+            return
+        }
+        try await f.robot.move(from: .slot(8), to: .drive(0))
+        #expect(f.state.drives[drive]?.state == .beingCleaned)
+
+        // The next mount starts with the recovery inventory, which puts the cleaner back.
+        let mounted = try await f.session.mount(f.sides[0])
+        #expect(mounted.drive == drive)
+        #expect(try f.robot.contents().slots[7]?.barcode == "CLN001L1")
+        #expect(f.state.libraries[f.library]?.cleaner == CleanerCartridge(barcode: "CLN001L1", usesLeft: 3))
+        #expect(f.state.operations.isEmpty)
+        try f.expectConsistent()
+    }
 }

@@ -93,6 +93,8 @@ public enum CatalogueCommand: Sendable, Equatable {
     /// CleanNtmsDrive. Automatic (before a mount): without a usable cleaner, one
     /// CLEANER request is raised instead of an error.
     case beginClean(DriveAddress, automatic: Bool)
+    /// The cleaner back to its slot from the drive an interrupted cleaning left it in.
+    case beginCleanerReturn(DriveAddress)
     /// An operator or a driver reports that a drive needs cleaning.
     case requestCleaning(DriveAddress)
     /// Mounts a library's drives may have between cleanings; 0: only when reported.

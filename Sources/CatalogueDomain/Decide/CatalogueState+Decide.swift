@@ -244,7 +244,7 @@ extension CatalogueState {
             return try decideEnablement(command, context: context, ids: &ids)
 
         case .reserveCleanerSlot, .releaseCleanerSlot, .beginCleanerInject, .beginCleanerEject, .beginClean,
-            .requestCleaning, .setCleaningInterval:
+            .beginCleanerReturn, .requestCleaning, .setCleaningInterval:
             return try decideCleaning(command, context: context, ids: &ids)
 
         case .changeMediaType(let mediumID, let pool):

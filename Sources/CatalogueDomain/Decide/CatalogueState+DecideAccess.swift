@@ -167,7 +167,7 @@ extension CatalogueState {
         case .finishOperation(let operationID, _):
             guard let operation = operations[operationID] else { return [] }
             let right: AccessRights =
-                operation.task == .mount || operation.task == .dismount || operation.task == .clean ? .use : .control
+                [.mount, .dismount, .clean, .returnCleaner].contains(operation.task) ? .use : .control
             return [AccessRequirement(right, on: .library(operation.library))]
         case .grantAccess(let object, _, _), .revokeAccess(let object, _, _):
             return [AccessRequirement(.control, on: object)]
@@ -197,7 +197,8 @@ extension CatalogueState {
         case .beginClean(let drive, let automatic):
             // Before a mount, the mount's own right (USE on the library) suffices; asked for, it is control.
             return [AccessRequirement(automatic ? .use : .control, on: .library(drive.library))]
-        case .requestCleaning(let drive):
+        case .requestCleaning(let drive), .beginCleanerReturn(let drive):
+            // A return is the recovery any robot user's inventory may need.
             return [AccessRequirement(.use, on: .library(drive.library))]
         case .recordOnMediaIdentifier(let logicalMedium, _):
             // The side's owner reports what it wrote: as SetNtmsMediaComplete.
@@ -363,6 +364,7 @@ extension CatalogueCommand {
         case .beginCleanerEject: "EjectNtmsCleaner"
         case .beginClean: "CleanNtmsDrive"
         case .requestCleaning: "drive needs cleaning"
+        case .beginCleanerReturn: "return cleaner"
         case .setCleaningInterval: "cleaning interval"
         }
     }

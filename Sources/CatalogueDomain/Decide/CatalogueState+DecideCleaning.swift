@@ -73,6 +73,24 @@ extension CatalogueState {
         case .beginClean(let address, let automatic):
             return try decideClean(address, automatic: automatic, context: context, ids: &ids)
 
+        case .beginCleanerReturn(let address):
+            let library = try robotLibrary(address.library)
+            let slot = try cleanerSlot(of: library)
+            guard let cleaner = library.cleaner else {
+                throw NtmsError(.invalidCleaner, "library \(library.name) has no cleaning cartridge")
+            }
+            guard let drive = drives[address], drive.medium == nil, drive.state == .dismounted else {
+                throw NtmsError(.busy, "drive \(address.number) of \(library.name) holds a medium")
+            }
+            guard isEmptyElement(.slot(address.library, slot)) else {
+                throw NtmsError(.resourceNotAvailable, "the cleaner slot \(slot) of \(library.name) is not empty")
+            }
+            return start(
+                RobotOperation(
+                    id: ids.take(), task: .returnCleaner, library: address.library, medium: nil, side: nil,
+                    from: .drive(address.library, address.number), to: .slot(address.library, slot),
+                    barcode: cleaner.barcode, mediaType: nil, label: .none, previousState: .idle))
+
         case .requestCleaning(let address):
             let library = try onlineLibrary(address.library)
             guard let drive = drives[address] else {

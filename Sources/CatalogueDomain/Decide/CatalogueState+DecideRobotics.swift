@@ -404,11 +404,12 @@ extension CatalogueState {
         return Decision(events: [.inventoryTaken(taken)] + imported + cleanerCheck(library, reading), outcome: .done)
     }
 
-    /// The recorded cleaner is lost when its slot was read and does not hold it.
+    /// The recorded cleaner is lost when its slot was read and it is nowhere in the library.
     private func cleanerCheck(_ library: Library, _ reading: InventoryReading) -> [CatalogueEvent] {
         guard let cleaner = library.cleaner, let slot = library.cleanerSlot else { return [] }
         let element = reading.elements.first { $0.location == .slot(library.id, slot) }
-        if let element, element.isFull, element.barcode == cleaner.barcode { return [] }
+        // Found elsewhere in the library (an interrupted cleaning), it is still this library's: the engine returns it.
+        if reading.elements.contains(where: { $0.isFull && $0.barcode == cleaner.barcode }) { return [] }
         guard element != nil || !reading.incomplete else { return [] }
         return [.cleanerLost(CleanerLost(library: library.id, barcode: cleaner.barcode))]
     }

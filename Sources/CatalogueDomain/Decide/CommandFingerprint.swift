@@ -201,6 +201,9 @@ extension CatalogueCommand {
             kind = "clean"
             out.write(drive)
             out.write(automatic)
+        case .beginCleanerReturn(let drive):
+            kind = "returnCleaner"
+            out.write(drive)
         case .requestCleaning(let drive):
             kind = "requestCleaning"
             out.write(drive)

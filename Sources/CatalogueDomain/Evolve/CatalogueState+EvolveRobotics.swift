@@ -92,6 +92,10 @@ extension CatalogueState {
             }
             // What the inventory confirmed is no longer in doubt, and nothing is in flight any more.
             for (id, operation) in operations where operation.library == e.library { operations[id] = nil }
+            // A cleaning it interrupted is over; a cleaner left in the drive is not a medium.
+            for (address, drive) in drives where address.library == e.library && drive.state == .beingCleaned {
+                drives[address]?.state = .dismounted
+            }
             for (id, medium) in media
             where medium.location.library == e.library
                 && (medium.physicalState == .inUse || medium.physicalState == .operationError)
@@ -126,6 +130,9 @@ extension CatalogueState {
                 libraries[operation.library]?.cleaner?.usesLeft = uses > 0 ? uses - 1 : 0
             }
             return
+        case .returnCleaner:
+            if let drive = operation.from.driveAddress { drives[drive]?.state = .dismounted }
+            return
         case .mount, .dismount, .inject, .eject:
             break
         }
@@ -154,7 +161,7 @@ extension CatalogueState {
         case .eject:
             // RSM: ejected media belong to the offline library.
             relocate(medium, to: .shelf, state: .idle, home: nil, &indexing)
-        case .injectCleaner, .ejectCleaner, .clean:
+        case .injectCleaner, .ejectCleaner, .clean, .returnCleaner:
             break
         }
     }
@@ -218,7 +225,7 @@ extension RobotOperation {
     public var drive: DriveAddress? {
         switch task {
         case .mount, .clean: to.driveAddress
-        case .dismount: from.driveAddress
+        case .dismount, .returnCleaner: from.driveAddress
         case .inject, .eject, .injectCleaner, .ejectCleaner: nil
         }
     }

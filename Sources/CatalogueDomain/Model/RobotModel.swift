@@ -166,6 +166,8 @@ public enum RobotTask: UInt8, Sendable, CaseIterable {
     case ejectCleaner = 6
     /// CleanNtmsDrive: the cleaner into the drive and back to its slot.
     case clean = 7
+    /// The cleaner back to its slot from the drive an interrupted cleaning left it in.
+    case returnCleaner = 8
 
     public var name: String {
         switch self {
@@ -176,6 +178,7 @@ public enum RobotTask: UInt8, Sendable, CaseIterable {
         case .injectCleaner: "inject-cleaner"
         case .ejectCleaner: "eject-cleaner"
         case .clean: "clean"
+        case .returnCleaner: "return-cleaner"
         }
     }
 }

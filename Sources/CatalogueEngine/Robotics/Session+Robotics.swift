@@ -481,9 +481,25 @@ extension Session {
             guard case .mediumImported(let imported) = logged.event else { break }
             registered.append(imported.medium)
         }
+        try await returnCleanerIfOutOfItsSlot(libraryID, reading, turn: turn)
         let here = before.media.values.filter { $0.location.library == libraryID }.count
         let left = taken.moved.filter { $0.from.library == libraryID }.count + taken.missing.count
         return InventoryReport(taken: taken, confirmed: here - left, registered: registered, warnings: warnings)
+    }
+
+    /// A cleaning interrupted between its two moves leaves the cleaner in the
+    /// drive: the inventory found it there, so it goes back to its slot.
+    private func returnCleanerIfOutOfItsSlot(_ libraryID: LibraryID, _ reading: InventoryReading, turn: ChangerTurn)
+        async throws(NtmsError)
+    {
+        let state = catalogue.newestSnapshot.state
+        guard let cleaner = state.libraries[libraryID]?.cleaner,
+            let found = reading.elements.first(where: { $0.isFull && $0.barcode == cleaner.barcode }),
+            let drive = found.location.driveAddress
+        else { return }
+        if case .operation(let id) = try await execute(.beginCleanerReturn(drive)) {
+            _ = try await run(id, turn: turn)
+        }
     }
 
     /// When every drive is taken and one holds a medium left by a deferred
