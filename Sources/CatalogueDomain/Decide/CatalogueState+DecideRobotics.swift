@@ -65,7 +65,13 @@ extension CatalogueState {
                 guard existing.location == .shelf,
                     existing.physicalState == .idle || existing.physicalState == .operatorRequest
                 else {
-                    throw NtmsError(.alreadyExists, "\(barcode) is already in \(describe(existing.location))")
+                    let place = describe(existing.location)
+                    throw NtmsError(
+                        .alreadyExists,
+                        existing.barcode == barcode
+                            ? "\(barcode) is already in \(place)"
+                            : "\(barcode) carries the on-media label of \(existing.barcode), which is already in \(place)"
+                    )
                 }
                 known = existing
             } else {

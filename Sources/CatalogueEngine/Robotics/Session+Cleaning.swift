@@ -68,11 +68,16 @@ extension Session {
     }
 
     /// Reports that a drive needs cleaning: it is cleaned before its next mount.
+    ///
+    /// - Throws: `ERROR_INVALID_LIBRARY` (4301) for no such online library;
+    ///   `ERROR_INVALID_DRIVE` (15) for a drive it does not have.
     public func requestCleaning(_ drive: DriveAddress) async throws(NtmsError) {
         _ = try await execute(.requestCleaning(drive))
     }
 
     /// How many mounts a library's drives may have between cleanings (0: cleaned only when reported).
+    ///
+    /// - Throws: `ERROR_INVALID_LIBRARY` (4301) for no such online library.
     public func setCleaningInterval(_ library: LibraryID, mounts: UInt32) async throws(NtmsError) {
         _ = try await execute(.setCleaningInterval(library, mounts: mounts))
     }
