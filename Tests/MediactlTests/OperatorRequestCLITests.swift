@@ -81,7 +81,7 @@ final class RunningCLI: @unchecked Sendable {
         let cli = CLI()
         defer { cli.remove() }
         try seeded(cli)
-        let waiter = try RunningCLI(["allocate", "--pool", "\\Jobs", "--timeout", "10000", "--json"], store: cli.store)
+        let waiter = try RunningCLI(["allocate", "--pool", "\\Jobs", "--timeout", "60000", "--json"], store: cli.store)
         _ = try requestID(in: waiter.waitForStderrLine(containing: "waiting on"))
         _ = try cli.json([
             "media", "add", "--media-type", "LTO-6", "--barcode", "NEW001", "--library", "Robot", "--slot", "1",
@@ -99,7 +99,7 @@ final class RunningCLI: @unchecked Sendable {
         let cli = CLI()
         defer { cli.remove() }
         try seeded(cli)
-        let waiter = try RunningCLI(["allocate", "--pool", "\\Jobs", "--timeout", "10000", "--json"], store: cli.store)
+        let waiter = try RunningCLI(["allocate", "--pool", "\\Jobs", "--timeout", "60000", "--json"], store: cli.store)
         let first = try requestID(in: waiter.waitForStderrLine(containing: "waiting on"))
         _ = try cli.json(["request", "satisfy", first])
         // Still nothing qualifies: a fresh request for the time that is left.
@@ -166,7 +166,8 @@ final class RunningCLI: @unchecked Sendable {
         let timedOut = try cli.run(["request", "wait", id, "--timeout", "0", "--json"])
         #expect(timedOut.status == 3)
         #expect(try timedOut.errorJSON()["error"] as? String == "ERROR_TIMEOUT")
-        let waiter = try RunningCLI(["request", "wait", id, "--timeout", "10000", "--json"], store: cli.store)
+        // Generous: under AddressSanitizer each of the processes below takes seconds to start.
+        let waiter = try RunningCLI(["request", "wait", id, "--timeout", "120000", "--json"], store: cli.store)
         _ = try cli.json(["request", "ack", id])
         _ = try cli.json(["request", "satisfy", id])
         let result = waiter.finish()
