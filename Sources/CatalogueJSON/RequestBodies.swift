@@ -368,15 +368,7 @@ public struct InjectBody: APIBody {
 
     /// The on-media label given, or nil; a type without an id (or the reverse) is a mistake.
     public func onMediaLabel() throws(NtmsError) -> OnMediaIdentifier? {
-        switch (label_type, label_id) {
-        case (nil, nil):
-            guard label_info == nil else {
-                throw NtmsError(.invalidParameter, "label_info needs label_type and label_id")
-            }
-            return nil
-        case (let type?, let id?): return OnMediaIdentifier(labelType: type, labelID: id, info: label_info ?? "")
-        default: throw NtmsError(.invalidParameter, "an on-media label needs both label_type and label_id")
-        }
+        try OnMediaIdentifier.given(type: label_type, id: label_id, info: label_info)
     }
 }
 

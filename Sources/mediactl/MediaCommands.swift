@@ -218,11 +218,11 @@ struct OnMediaLabelOptions: ParsableArguments {
     @Option(help: "The on-media label's detail, such as a file system.") var labelInfo: String?
 
     func identifier(required: Bool) throws(NtmsError) -> OnMediaIdentifier? {
-        switch (labelType, labelId) {
-        case (let type?, let id?): return OnMediaIdentifier(labelType: type, labelID: id, info: labelInfo ?? "")
-        case (nil, nil) where !required && labelInfo == nil: return nil
-        default: throw NtmsError(.invalidParameter, "an on-media label needs --label-type and --label-id")
+        let given = try OnMediaIdentifier.given(type: labelType, id: labelId, info: labelInfo)
+        guard given != nil || !required else {
+            throw NtmsError(.invalidParameter, "an on-media label needs --label-type and --label-id")
         }
+        return given
     }
 }
 

@@ -127,35 +127,27 @@ extension CatalogueState {
         guard drive.state == .dismounted, drive.medium == nil else {
             throw NtmsError(.busy, "drive \(address.number) of \(library.name) is \(drive.state.name)")
         }
-        let problem: NtmsError? =
-            if library.cleanerSlot == nil {
-                NtmsError(.cleanerSlotNotSet, "library \(library.name) has no cleaner slot")
-            } else if library.cleaner == nil {
-                NtmsError(.unableToClean, "library \(library.name) has no cleaning cartridge")
-            } else if library.cleaner?.isSpent == true {
-                NtmsError(.cleanerCartridgeSpent, "the cleaner of \(library.name) has no uses left")
-            } else {
-                nil
-            }
-        if let problem {
-            guard automatic else { throw problem }
-            if let open = requests.values.first(where: {
-                $0.state.isOpen && $0.type == .cleaner && $0.firstArgument == address.library.rawValue
-            }) {
-                return Decision(events: [], outcome: .request(open.id))
-            }
-            return try decideSubmission(
-                type: .cleaner, message: "Drive \(address.number) needs cleaning: \(problem.message)",
-                first: address.library.rawValue, second: UInt64(address.number), context: context, ids: &ids)
+        let problem: NtmsError
+        switch (library.cleanerSlot, library.cleaner) {
+        case (let slot?, let cleaner?) where !cleaner.isSpent:
+            return start(
+                RobotOperation(
+                    id: ids.take(), task: .clean, library: address.library, medium: nil, side: nil,
+                    from: .slot(address.library, slot), to: .drive(address.library, address.number),
+                    barcode: cleaner.barcode, mediaType: nil, label: .none, previousState: .idle))
+        case (nil, _): problem = NtmsError(.cleanerSlotNotSet, "library \(library.name) has no cleaner slot")
+        case (_, nil): problem = NtmsError(.unableToClean, "library \(library.name) has no cleaning cartridge")
+        default: problem = NtmsError(.cleanerCartridgeSpent, "the cleaner of \(library.name) has no uses left")
         }
-        guard let slot = library.cleanerSlot, let cleaner = library.cleaner else {
-            throw NtmsError(.unableToClean, "library \(library.name) has no cleaning cartridge")
+        guard automatic else { throw problem }
+        if let open = requests.values.first(where: {
+            $0.state.isOpen && $0.type == .cleaner && $0.firstArgument == address.library.rawValue
+        }) {
+            return Decision(events: [], outcome: .request(open.id))
         }
-        return start(
-            RobotOperation(
-                id: ids.take(), task: .clean, library: address.library, medium: nil, side: nil,
-                from: .slot(address.library, slot), to: .drive(address.library, address.number),
-                barcode: cleaner.barcode, mediaType: nil, label: .none, previousState: .idle))
+        return try decideSubmission(
+            type: .cleaner, message: "Drive \(address.number) needs cleaning: \(problem.message)",
+            first: address.library.rawValue, second: UInt64(address.number), context: context, ids: &ids)
     }
 
     private func cleanerSlot(of library: Library) throws(NtmsError) -> UInt32 {

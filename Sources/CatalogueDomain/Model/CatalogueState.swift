@@ -101,8 +101,12 @@ public struct CatalogueState: Sendable, Equatable {
         !disabledMedia.contains(medium.id) && medium.location.library.flatMap { libraries[$0]?.enabled } ?? true
     }
 
-    /// What allocation may take sides of: online and enabled media.
-    func isAllocatable(_ medium: Medium) -> Bool { isOnline(medium) && isEnabled(medium) }
+    /// What allocation may take sides of: online and enabled media. One library
+    /// lookup: the index upkeep and the rebuild on open call it for every medium.
+    func isAllocatable(_ medium: Medium) -> Bool {
+        guard let id = medium.location.library, let library = libraries[id] else { return false }
+        return library.type == .online && library.enabled && !disabledMedia.contains(medium.id)
+    }
 
     /// The waiting allocation on a pool that is served first: the oldest.
     public func oldestWaitingRequest(in pool: PoolID) -> OperatorRequestID? { waitingRequests[pool]?.firstElement }

@@ -15,6 +15,16 @@ public struct OnMediaIdentifier: Sendable, Hashable {
         self.info = info
     }
 
+    /// A label given as optional parts (a command line, a request body): none of
+    /// them is no label; a type without an id, or the reverse, is a mistake.
+    public static func given(type: String?, id: String?, info: String?) throws(NtmsError) -> OnMediaIdentifier? {
+        switch (type, id) {
+        case (let type?, let id?): return OnMediaIdentifier(labelType: type, labelID: id, info: info ?? "")
+        case (nil, nil) where info == nil: return nil
+        default: throw NtmsError(.invalidParameter, "an on-media label needs both a label type and a label id")
+        }
+    }
+
     /// What identifies a label: its type and id (the info is a description).
     public var key: Key { Key(labelType: labelType, labelID: labelID) }
 

@@ -33,10 +33,8 @@ extension Session {
     {
         try await withCartridgeInPort(libraryID, port: port, barcode: barcode) { () async throws(NtmsError) in
             try await self.withRobot(libraryID) { turn async throws(NtmsError) in
-                let outcome = try await self.execute(
-                    .beginCleanerInject(libraryID, port: port, barcode: barcode, uses: uses))
-                guard case .operation(let id) = outcome else { throw self.unexpectedOutcome(outcome) }
-                _ = try await self.run(id, turn: turn)
+                _ = try await self.runOperation(
+                    .beginCleanerInject(libraryID, port: port, barcode: barcode, uses: uses), turn: turn)
             }
         }
     }
@@ -46,9 +44,7 @@ extension Session {
     /// - Throws: `ERROR_INVALID_CLEANER` (4310) without a cleaner; `ERROR_BUSY` (170) for a full port.
     public func ejectCleaner(library libraryID: LibraryID, port: UInt32) async throws(NtmsError) {
         try await withRobot(libraryID) { turn async throws(NtmsError) in
-            let outcome = try await self.execute(.beginCleanerEject(libraryID, port: port))
-            guard case .operation(let id) = outcome else { throw self.unexpectedOutcome(outcome) }
-            _ = try await self.run(id, turn: turn)
+            _ = try await self.runOperation(.beginCleanerEject(libraryID, port: port), turn: turn)
         }
     }
 
@@ -61,9 +57,7 @@ extension Session {
     ///   cleaner, `ERROR_CLEANER_CARTRIDGE_SPENT` (4333); what a robot move throws.
     public func clean(_ drive: DriveAddress) async throws(NtmsError) {
         try await withRobot(drive.library) { turn async throws(NtmsError) in
-            let outcome = try await self.execute(.beginClean(drive, automatic: false))
-            guard case .operation(let id) = outcome else { throw self.unexpectedOutcome(outcome) }
-            _ = try await self.run(id, turn: turn)
+            _ = try await self.runOperation(.beginClean(drive, automatic: false), turn: turn)
         }
     }
 

@@ -190,7 +190,8 @@ extension Session {
         }
         return try await withRobot(libraryID) { turn async throws(NtmsError) in
             if drive == nil { try await self.freeDeferredDriveIfNeeded(libraryID, keeping: medium.id, turn: turn) }
-            try await self.cleanBeforeMountIfDue(libraryID, keeping: medium.id, requested: drive, turn: turn)
+            try await self.cleanBeforeMountIfDue(
+                libraryID, side: side, keeping: medium.id, requested: drive, turn: turn)
             let outcome = try await self.execute(.beginMount(side, drive: drive))
             switch outcome {
             case .operation(let id):
@@ -249,12 +250,11 @@ extension Session {
         onMediaLabel: OnMediaIdentifier? = nil
     ) async throws(NtmsError) -> MediumID {
         try await withRobot(libraryID) { turn async throws(NtmsError) in
-            let outcome = try await self.execute(
+            let finished = try await self.runOperation(
                 .beginInject(
                     libraryID, port: port, barcode: barcode, mediaType: mediaType, label: label,
-                    onMediaLabel: onMediaLabel))
-            guard case .operation(let id) = outcome else { throw self.unexpectedOutcome(outcome) }
-            let finished = try await self.run(id, turn: turn)
+                    onMediaLabel: onMediaLabel),
+                turn: turn)
             if case .medium(let registered) = finished { return registered }
             guard let known = self.catalogue.newestSnapshot.state.medium(withBarcode: barcode) else {
                 throw NtmsError(.invalidState, "\(barcode) was injected but is not catalogued")
@@ -321,9 +321,7 @@ extension Session {
                 }
                 chosen = first
             }
-            let outcome = try await self.execute(.beginEject(medium, port: chosen))
-            guard case .operation(let id) = outcome else { throw self.unexpectedOutcome(outcome) }
-            _ = try await self.run(id, turn: turn)
+            _ = try await self.runOperation(.beginEject(medium, port: chosen), turn: turn)
             return chosen
         }
     }
@@ -394,6 +392,14 @@ extension Session {
             }
             return try await job(turn)
         }
+    }
+
+    /// Records the intent a robot command decides, moves the robot for it and
+    /// records the outcome, which it returns.
+    func runOperation(_ command: CatalogueCommand, turn: ChangerTurn) async throws(NtmsError) -> CommandOutcome {
+        let outcome = try await execute(command)
+        guard case .operation(let id) = outcome else { throw unexpectedOutcome(outcome) }
+        return try await run(id, turn: turn)
     }
 
     /// Moves the robot for a recorded intent and records the outcome.
@@ -528,12 +534,14 @@ extension Session {
     /// when the library has a usable cleaner; otherwise one CLEANER request is
     /// raised and the mount goes on.
     private func cleanBeforeMountIfDue(
-        _ libraryID: LibraryID, keeping medium: MediumID, requested: UInt32?, turn: ChangerTurn
+        _ libraryID: LibraryID, side: SideID, keeping medium: MediumID, requested: UInt32?, turn: ChangerTurn
     ) async throws(NtmsError) {
         let state = catalogue.newestSnapshot.state
         guard state.media[medium]?.location.driveAddress == nil, let library = state.libraries[libraryID],
             let address = try? state.chooseDrive(in: library, requested: requested),
-            let drive = state.drives[address], state.needsCleaning(drive)
+            let drive = state.drives[address], state.needsCleaning(drive),
+            // A mount that will be refused anyway (a disabled medium, a side not allocated) costs no cleaning.
+            case .success = state.decide(.beginMount(side, drive: requested))
         else { return }
         if case .operation(let id) = try await execute(.beginClean(address, automatic: true)) {
             _ = try await run(id, turn: turn)
