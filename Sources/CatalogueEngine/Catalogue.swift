@@ -147,8 +147,10 @@ public final class Catalogue: Sendable {
                 throw error
             }
         }
-        // Requests whose waiter died while no writer was looking are closed now.
-        if !catalogue.newestSnapshot.state.waitingRequests.isEmpty {
+        // Requests and work items whose process died while no writer was looking are closed now.
+        if !catalogue.newestSnapshot.state.waitingRequests.isEmpty
+            || !catalogue.newestSnapshot.state.activeLibraryRequests.isEmpty
+        {
             _ = try? await catalogue.submit(.reapOrphans, application: "catalogue", user: "engine")
         }
         return catalogue
@@ -216,9 +218,11 @@ public final class Catalogue: Sendable {
         self.directory = canonical
         self.mode = mode
         self.options = options
+        let readers = self.readers
         changers = ChangerRegistry(
             directory: canonical, timeouts: options.changerTimeouts, mtxRunner: options.mtxRunner,
-            tapeRunner: options.tapeRunner)
+            tapeRunner: options.tapeRunner,
+            queueOrder: { library in readers.loadDirect().state.libraryQueues[library]?.map(\.rawValue) ?? [] })
         follower = LogFollower(interval: options.followInterval)
         let interval = options.metricsInterval.components
         let metricsMilliseconds = max(
@@ -235,6 +239,7 @@ public final class Catalogue: Sendable {
             // About once a second: requests whose waiting process has died.
             if self.mode == .readWrite, tick % ticksPerSecond == 0,
                 !self.newestSnapshot.state.waitingRequests.isEmpty
+                    || !self.newestSnapshot.state.activeLibraryRequests.isEmpty
             {
                 self.writer.submitInternal(.reapOrphans)
             }

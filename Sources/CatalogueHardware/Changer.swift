@@ -1,5 +1,4 @@
 import Atomics
-import DequeModule
 
 /// Timeouts the actor enforces around each driver call.
 public struct ChangerTimeouts: Sendable {
@@ -17,16 +16,19 @@ public struct ChangerTimeouts: Sendable {
 }
 
 /// The one owner of a changer's driver. Robot commands run strictly one at a
-/// time, in the order they reach the actor, across `await` points too: an
-/// actor alone would let a second command start while the first is suspended
-/// in the driver, so each command first takes a FIFO turn and holds it until
-/// the driver call has really returned, even when its caller already gave up
-/// on a timeout. Different changers are different actors and run in parallel.
+/// time across `await` points too: an actor alone would let a second command
+/// start while the first is suspended in the driver, so each command first
+/// takes a turn and holds it until the driver call has really returned, even
+/// when its caller already gave up on a timeout. Waiting commands get the turn
+/// in the order of the library's work queue (`queueOrder`, asked each time the
+/// turn passes), else in arrival order. Different changers are different
+/// actors and run in parallel.
 public actor Changer {
     public nonisolated let driver: any ChangerDriver
     public nonisolated let timeouts: ChangerTimeouts
-    private var busy = false
-    private var turns = Deque<CheckedContinuation<Void, Never>>()
+    /// The tickets of the library's pending work, first to last.
+    private nonisolated let queueOrder: @Sendable () -> [UInt64]
+    private var turns = ChangerTurnQueue<CheckedContinuation<Void, Never>>()
     /// Driver calls of the current turn that timed out but have not returned yet.
     private var abandoned: [Task<Void, Never>] = []
     /// Set when a command failed or timed out (the robot's contents are then
@@ -36,10 +38,17 @@ public actor Changer {
     public private(set) var arrivedCommands = 0
     public private(set) var completedCommands = 0
 
-    public init(driver: any ChangerDriver, timeouts: ChangerTimeouts = .init()) {
+    public init(
+        driver: any ChangerDriver, timeouts: ChangerTimeouts = .init(),
+        queueOrder: @escaping @Sendable () -> [UInt64] = { [] }
+    ) {
         self.driver = driver
         self.timeouts = timeouts
+        self.queueOrder = queueOrder
     }
+
+    /// Commands waiting for the turn now.
+    public var waitingCommands: Int { turns.waitingCount }
 
     public func move(from source: ChangerElement, to destination: ChangerElement) async throws(ChangerError) {
         try await exclusive { turn async throws(ChangerError) in try await turn.move(from: source, to: destination) }
@@ -56,11 +65,14 @@ public actor Changer {
 
     /// Runs `job` as one turn: no other command of this changer starts until it
     /// returns and every driver call it made has really ended. The engine runs a
-    /// whole robot operation (record the intent, move, record the outcome) in one turn.
-    public func exclusive<T: Sendable, Failure: Error>(_ job: @Sendable (ChangerTurn) async throws(Failure) -> T)
+    /// whole robot operation (record the intent, move, record the outcome) in one
+    /// turn. `ticket` is the work item's number in the library's queue.
+    public func exclusive<T: Sendable, Failure: Error>(
+        ticket: UInt64? = nil, _ job: @Sendable (ChangerTurn) async throws(Failure) -> T
+    )
         async throws(Failure) -> T
     {
-        await takeTurn()
+        await takeTurn(ticket: ticket)
         let result: Result<T, Failure>
         do throws(Failure) {
             result = .success(try await job(ChangerTurn(changer: self)))
@@ -131,22 +143,20 @@ public actor Changer {
         }
     }
 
-    private func takeTurn() async {
+    private func takeTurn(ticket: UInt64?) async {
         arrivedCommands += 1
-        guard busy else {
-            busy = true
+        switch turns.arrive() {
+        case .proceed:
             return
+        case .wait:
+            await withCheckedContinuation { turns.enqueue($0, ticket: ticket) }
         }
-        await withCheckedContinuation { turns.append($0) }
     }
 
     private func passTurn() {
         completedCommands += 1
-        if let next = turns.popFirst() {
-            next.resume()
-        } else {
-            busy = false
-        }
+        let order = turns.waitingCount > 1 ? queueOrder() : []
+        turns.pass(order: order)?.resume()
     }
 }
 

@@ -441,3 +441,53 @@ public struct RequestJSON: Codable, Sendable, Equatable {
         close_reason = request.closeReason?.name
     }
 }
+
+/// One work item of a library's queue (RSM's NTMS_LIBREQUESTINFORMATION).
+public struct LibraryRequestJSON: Codable, Sendable, Equatable {
+    /// `work-N`.
+    public var id: String
+    public var library: String
+    public var library_name: String
+    /// `mount`, `dismount`, `inject`, `eject`, `inventory`, `clean`, `inject-cleaner` or `eject-cleaner`.
+    public var operation: String
+    /// `QUEUED`, `WAITING`, `INPROCESS`, `PASSED`, `FAILED` or `CANCELLED`.
+    public var state: String
+    /// From -15 (lowest) to 15 (highest); 0 is normal.
+    public var priority: Int
+    public var medium: String?
+    public var barcode: String?
+    public var drive: UInt32?
+    public var port: UInt32?
+    public var application: String
+    public var user: String
+    public var queued: String
+    /// When the changer last took it up; null while it has not.
+    public var started: String?
+    public var finished: String?
+    /// The NTMS error it failed or was cancelled with, by number and Win32 name; null otherwise.
+    public var error_code: UInt32?
+    public var error: String?
+    /// Why it waits, or why it failed.
+    public var message: String
+
+    public init(_ request: LibraryRequest, _ state: CatalogueState) {
+        id = request.id.description
+        library = request.library.description
+        library_name = state.libraries[request.library]?.name ?? ""
+        operation = request.operation.name
+        self.state = request.state.name
+        priority = request.priority
+        medium = request.medium?.description
+        barcode = request.medium.flatMap { state.media[$0]?.barcode }
+        drive = request.drive
+        port = request.port
+        application = request.application
+        user = request.user
+        queued = JSONModel.time(request.queued)
+        started = request.started.map(JSONModel.time)
+        finished = request.finished.map(JSONModel.time)
+        error_code = request.errorCode == 0 ? nil : request.errorCode
+        error = request.errorCode == 0 ? nil : NtmsErrorCode(rawValue: Int32(bitPattern: request.errorCode))?.name
+        message = request.message
+    }
+}

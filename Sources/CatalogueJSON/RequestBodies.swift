@@ -317,14 +317,32 @@ public struct OperatorRequestBody: APIBody {
 }
 
 public struct MountBody: APIBody {
-    public static let fields: Set<String> = ["side", "drive"]
+    public static let fields: Set<String> = ["side", "drive", "timeout_ms", "priority"]
     /// A side or a logical medium.
     public var side: String
     public var drive: UInt32?
+    /// How long to wait in the library's queue for a busy drive or medium: absent or 0 fails at once, 4294967295 waits forever.
+    public var timeout_ms: UInt32?
+    /// The work item's priority, -15 to 15 (default 0).
+    public var priority: Int?
 
-    public init(side: String, drive: UInt32? = nil) {
+    public init(side: String, drive: UInt32? = nil, timeout_ms: UInt32? = nil, priority: Int? = nil) {
         self.side = side
         self.drive = drive
+        self.timeout_ms = timeout_ms
+        self.priority = priority
+    }
+}
+
+/// SetNtmsRequestOrder: `first`, or `before` another work item of the same library.
+public struct LibraryRequestOrderBody: APIBody {
+    public static let fields: Set<String> = ["first", "before"]
+    public var first: Bool?
+    public var before: String?
+
+    public init(first: Bool? = nil, before: String? = nil) {
+        self.first = first
+        self.before = before
     }
 }
 
@@ -504,7 +522,7 @@ public enum APIRequestDecoding {
             MediaTypeBody.self, LibraryBody.self, ChangerBody.self, ChangerSettingsBody.self, PoolBody.self,
             PoolPolicyBody.self,
             MediumBody.self, AllocationBody.self, MoveBody.self, SwapBody.self, OperatorRequestBody.self,
-            MountBody.self,
+            MountBody.self, LibraryRequestOrderBody.self,
             DismountBody.self,
             InjectBody.self, OnMediaLabelBody.self, EjectBody.self, DisableBody.self, CleanerSlotBody.self,
             CleanerInjectBody.self, CleanerEjectBody.self,

@@ -170,7 +170,14 @@ public enum OpenAPIDocument {
                     "pool": string, "medium": string, "library": string,
                 ],
                 required: ["message"]),
-            "MountBody": object(["side": string, "drive": integer], required: ["side"]),
+            "MountBody": object(
+                [
+                    "side": string, "drive": integer,
+                    "timeout_ms": ["type": "integer", "minimum": 0, "maximum": 4_294_967_295],
+                    "priority": ["type": "integer", "minimum": -15, "maximum": 15],
+                ],
+                required: ["side"]),
+            "LibraryRequestOrderBody": object(["first": boolean, "before": string], required: []),
             "DismountBody": object(["medium": string, "deferred": boolean], required: ["medium"]),
             "InjectBody": object(
                 [

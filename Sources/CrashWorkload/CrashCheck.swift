@@ -87,6 +87,9 @@ enum CrashCheck {
         }
 
         problems += snapshot.state.invariantViolations()
+        // Every workload process is gone: opening closed their work items.
+        let open = catalogue.snapshot.state.activeLibraryRequests
+        if !open.isEmpty { problems.append("work items of ended processes still open: \(open.sorted())") }
         let (robotProblems, recovered) = try await checkRobot(catalogue)
         problems += robotProblems
         let audit = try catalogue.audit()

@@ -161,6 +161,8 @@ struct Caller {
                 acks.record("request \(id)")
             case 93..<95:
                 try await robotStep(state, type: type.id)
+                // Every caller mounts and dismounts too, so mounts wait in the work queue for busy drives.
+                try await driveStep(state, waiting: true)
             default:
                 guard
                     let open = state.requests.values.filter({ $0.state.isOpen && $0.waiter == nil }).randomElement(
@@ -177,6 +179,31 @@ struct Caller {
         } catch {
             // Refusals are expected (nothing available, a race lost to another caller); only answers count.
         }
+    }
+
+    /// A mount or a dismount (maybe deferred) on the simulated library, which any
+    /// caller may do: no hands at the ports. A waiting mount has a timeout and a
+    /// priority, so it may wait in the work queue for a drive another caller frees.
+    mutating func driveStep(_ state: CatalogueState, waiting: Bool) async throws {
+        guard let library = state.library(named: CrashLayout.changer) else { return }
+        let here = state.media.values.filter { $0.location.library == library.id }
+        let mounted = here.filter { $0.location.driveAddress != nil }
+        if !waiting, Bool.random(using: &random), let medium = mounted.randomElement(using: &random) {
+            let deferred = Bool.random(using: &random)
+            try await session.dismount(medium.id, deferred: deferred)
+            acks.record(deferred ? "deferred \(medium.id)" : "dismounted \(medium.id)")
+            return
+        }
+        let mountable = here.filter { medium in
+            medium.location.driveAddress == nil
+                && state.sides(of: medium).contains { $0.state == .allocated || $0.state == .complete }
+        }
+        guard let medium = mountable.randomElement(using: &random),
+            let side = state.sides(of: medium).first(where: { $0.state == .allocated || $0.state == .complete })
+        else { return }
+        let result = try await session.mount(
+            side.id, timeout: waiting ? .milliseconds(400) : .none, priority: Int.random(in: -2...2, using: &random))
+        acks.record("mounted \(medium.id) \(result.drive.number)")
     }
 
     /// One robot operation on the simulated library: inject, mount, dismount (maybe deferred), clean or eject.
@@ -197,23 +224,10 @@ struct Caller {
             try robot.insertIntoPort(1, barcode: barcode)
             let medium = try await session.inject(library: library.id, port: 1, barcode: barcode, mediaType: type)
             acks.record("register \(medium) \(barcode)")
-        case 1, 2:
-            let mountable = here.filter { medium in
-                medium.location.driveAddress == nil
-                    && state.sides(of: medium).contains { $0.state == .allocated || $0.state == .complete }
-            }
-            guard let medium = mountable.randomElement(using: &random),
-                let side = state.sides(of: medium).first(where: { $0.state == .allocated || $0.state == .complete })
-            else { return }
-            let result = try await session.mount(side.id)
-            acks.record("mounted \(medium.id) \(result.drive.number)")
-        case 3:
-            guard let medium = here.filter({ $0.location.driveAddress != nil }).randomElement(using: &random) else {
-                return
-            }
-            let deferred = Bool.random(using: &random)
-            try await session.dismount(medium.id, deferred: deferred)
-            acks.record(deferred ? "deferred \(medium.id)" : "dismounted \(medium.id)")
+        case 1, 2, 3:
+            try await driveStep(state, waiting: false)
+        case 4:
+            try await driveStep(state, waiting: true)
         case 5:
             let empty = (0..<library.driveCount).map { DriveAddress(library: library.id, number: $0) }
                 .filter { state.drives[$0]?.state == .dismounted && state.drives[$0]?.medium == nil }

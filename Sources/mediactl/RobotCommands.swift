@@ -47,17 +47,30 @@ struct Mount: AsyncParsableCommand {
             takes every media type). A medium left in a drive by a deferred dismount is mounted again without a \
             move; when every drive is taken, a deferred one is emptied first. An offline medium raises a MOVEMEDIA \
             operator request and fails with ERROR_MEDIA_OFFLINE naming it.
+
+            The mount is a work item of the library's queue (`mediactl queue LIBRARY`). When the drive, every \
+            drive or the medium is busy, it fails with ERROR_BUSY at once, or with --timeout waits in the queue \
+            (WAITING) and mounts as soon as one is free; ERROR_TIMEOUT when none came free in time.
             """)
 
     @OptionGroup var options: StoreOptions
     @Argument(help: "The LMID, or the side (side-N or BARCODE:A).") var target: String
     @Option(help: "Mount into this drive (numbered from 0).") var drive: UInt32?
+    @Option(
+        help: "Milliseconds to wait in the queue for a busy drive or medium, or `infinite` (default 0: do not wait).")
+    var timeout: WaitTimeout = .none
+    @Option(help: "The work item's priority, -15 (lowest) to 15 (highest); 0 is normal.") var priority: Int = 0
 
     func run() async throws {
         if try await options.onServer({ client in
             if !options.json { progress("mounting \(target)...") }
             let start = ContinuousClock.now
-            let body: MountJSON = try await client.send(.POST, "/v1/mount", body: MountBody(side: target, drive: drive))
+            let body: MountJSON = try await client.send(
+                .POST, "/v1/mount",
+                body: MountBody(
+                    side: target, drive: drive, timeout_ms: timeout.apiMilliseconds,
+                    priority: priority == 0 ? nil : priority),
+                patience: timeout.clientPatience)
             Output.emit(body, json: options.json, text: text(body, since: start))
         }) {
             return
@@ -74,7 +87,15 @@ struct Mount: AsyncParsableCommand {
         if let medium, !options.json, medium.location.driveAddress == nil {
             progress("mounting \(medium.barcode) from \(LocationJSON(medium.location, in: state).text)...")
         }
-        let result = try await options.session(catalogue).mount(side, drive: drive)
+        let json = options.json
+        let result = try await options.session(catalogue).mount(
+            side, drive: drive, timeout: timeout, priority: priority
+        ) { item, reason in
+            // One line per wait, so an operator knows what it waits for and how to stop it.
+            if !json {
+                progress("\(item) waits in the library's queue: \(reason); cancel with `mediactl queue cancel \(item)`")
+            }
+        }
         let body = MountJSON(side: side, result: result, catalogue.snapshot.state)
         Output.emit(body, json: options.json, text: text(body, since: start))
     }

@@ -141,6 +141,30 @@ import Testing
                     elements: [.init(location: .slot(f.robot, 40), isFull: false, barcode: nil)], incomplete: true),
                 mediaType: f.type))
         try f.h.run(.releaseCleanerSlot(f.robot))
+        try sampleWorkQueue(&f, allocated: allocated)
+    }
+
+    /// Every work-queue event: items queued, one taken up, one waiting, one
+    /// moved to the front, one cancelled and one finished.
+    static func sampleWorkQueue(_ f: inout Fixture, allocated: Allocation) throws {
+        let owner = WaiterToken(bootID: "boot", processID: 42, processStart: 9, session: 3)
+        func queue(_ operation: LibraryOperation, priority: Int) throws -> LibraryRequestID {
+            let spec = LibraryRequestSpec(
+                library: f.robot, operation: operation, medium: allocated.medium, drive: 0, port: nil,
+                priority: priority, owner: owner)
+            guard case .libraryRequest(let id) = try f.h.run(.queueLibraryRequest(spec)) else {
+                throw NtmsError(.invalidHandle, "nothing queued")
+            }
+            return id
+        }
+        let mount = try queue(.mount, priority: 7)
+        let eject = try queue(.eject, priority: -15)
+        let inventory = try queue(.inventory, priority: 0)
+        try f.h.run(.libraryRequestStep(mount, .requestCleaning(DriveAddress(library: f.robot, number: 0))))
+        try f.h.run(.waitLibraryRequest(mount, reason: "every drive is busy"))
+        try f.h.run(.reorderLibraryRequest(eject, .first))
+        try f.h.run(.cancelLibraryRequest(eject))
+        try f.h.run(.finishLibraryRequest(inventory, .failed(code: 21, message: "the door is open")))
     }
 
     @Test func everyEventTypeRoundTripsThroughItsPayload() throws {

@@ -288,6 +288,7 @@ struct RobotFixture {
         let before = reopened.snapshot.head.sequence
         _ = try await session.mount(f.sides[1])
         let events = try reopened.events(from: before + 1, through: reopened.snapshot.head.sequence).map(\.event)
+            .filter { !$0.isLibraryRequestEvent }
         guard case .inventoryTaken(let taken) = events.first else {
             Issue.record(
                 "the first thing after the crash is an inventory, not \(events.first.map { "\($0.name)" } ?? "nothing")"

@@ -82,6 +82,7 @@ import Testing
         try o.expect("slot", listing: true, ["show", "slots", "Robot"])
         try o.expect("medium_moved", ["dismount", lmid, "--deferred"])
         try o.expect("medium_moved", ["dismount", lmid])
+        try o.expect("library_request", listing: true, ["queue", "Robot", "--all"])
         try o.expect("side", ["complete", lmid])
         let second = try #require(try o.expect("allocation", ["allocate", "--pool", "\\Backup"]) as? [String: Any])
         try o.expect("side", ["deallocate", try #require(second["lmid"] as? String)])

@@ -71,6 +71,9 @@ final class ServedStore {
             (#"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"#, "TIME"),
             (#"\d+\.\d s"#, "N s"),
             (#"mct_[0-9a-f]{64}"#, "SECRET"),
+            // A work item's owner is the process that queued it: each CLI run, or the one server.
+            (#""pid":\d+,"session":\d+"#, #""pid":N,"session":N"#),
+            (#"pid=\d+ session=\d+"#, "pid=N session=N"),
         ] {
             text = text.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression)
         }
@@ -114,9 +117,9 @@ final class ServedStore {
         ["request", "submit", "--message", "load tapes", "--json"],
         ["requests"],
         ["requests", "--console"],
-        ["request", "ack", "request-26"],
-        ["request", "satisfy", "request-26"],
-        ["request", "wait", "request-26", "--timeout", "0"],
+        ["request", "ack", "request-33"],
+        ["request", "satisfy", "request-33"],
+        ["request", "wait", "request-33", "--timeout", "0"],
         ["requests", "--all", "--json"],
         ["history", "T00001"],
         ["history", #"\Backup"#, "--json"],
@@ -133,7 +136,7 @@ final class ServedStore {
         ["acl", "inherit", "--pool", #"\Backup"#],
         ["token", "create", "--principal", "monitor", "--expires", "2030-01-01T00:00:00Z"],
         ["token", "list"],
-        ["token", "revoke", "token-27"],
+        ["token", "revoke", "token-34"],
         ["disable", "drive", "Robot", "1", "--service", "replace the drive"],
         ["disable", "medium", "T00001", "--json"],
         ["disable", "library", "Robot"],
@@ -188,6 +191,9 @@ final class ServedStore {
         ],
         ["show", "libraries"],
         ["library", "delete", "Tape"],
+        ["queue", "Robot"],
+        ["queue", "Robot", "--all"],
+        ["queue", "Robot", "--all", "--json"],
         ["watch", "--from", "1", "--to-head"],
         // Mistakes: the same NTMS error and exit status.
         ["allocate", "--pool", #"\Nowhere"#],
@@ -206,6 +212,10 @@ final class ServedStore {
         ["move", "T00003", "--to", #"\Free\LTO-6"#, "--change-type"],
         ["swap", "T00011:A", "T00011:A"],
         ["media-type", "delete", "LTO-6"],
+        ["queue", "cancel", "work-999"],
+        ["queue", "order", "work-999", "--first", "--json"],
+        ["queue", "Nowhere"],
+        ["mount", "T00011:A", "--priority", "16"],
     ]
 
     @Test func everyCommandPrintsTheSameOnTheFilesAndOverTheServer() throws {

@@ -7,7 +7,7 @@ import SortedCollections
 extension CatalogueState {
     /// Bump whenever a field is added to the state or an encoding changes; older
     /// checkpoints are then ignored and the log is replayed in full.
-    public static let checkpointVersion: UInt16 = 12
+    public static let checkpointVersion: UInt16 = 13
 
     public func checkpointPayload() -> [UInt8] {
         var out = BinaryWriter()
@@ -156,6 +156,15 @@ extension CatalogueState {
         for (side, identifier) in onMediaIdentifiers.sorted(by: { $0.key < $1.key }) {
             CatalogueEvent.onMediaIdentifierRecorded(OnMediaIdentifierRecorded(side: side, identifier: identifier))
                 .encodeMediaServices(into: &out)
+        }
+        out.write(UInt64(libraryRequests.count))
+        for request in libraryRequests.values.sorted(by: { $0.id < $1.id }) { out.write(request) }
+        for lists in [libraryQueues, finishedLibraryRequests] {
+            out.write(UInt64(lists.count))
+            for (library, ids) in lists.sorted(by: { $0.key < $1.key }) {
+                out.write(library)
+                out.write(ids)
+            }
         }
         return out.bytes
     }
@@ -353,8 +362,41 @@ extension CatalogueState {
                 sideByOnMediaLabel.updateValue(recorded.side, forKey: recorded.identifier.key) == nil
             else { throw PayloadDecodingError("on-media label of \(recorded.side) appears twice") }
         }
+        let requestCount = try input.readUInt64()
+        guard requestCount <= UInt64(input.remaining) else { throw PayloadDecodingError("truncated work items") }
+        for _ in 0..<requestCount {
+            let request = try input.readLibraryRequest()
+            guard libraryRequests.updateValue(request, forKey: request.id) == nil else {
+                throw PayloadDecodingError("work item \(request.id) appears twice")
+            }
+            if request.state.isActive { activeLibraryRequests.insert(request.id) }
+        }
+        libraryQueues = try Self.readLibraryLists(&input, "queue")
+        finishedLibraryRequests = try Self.readLibraryLists(&input, "finished work items")
+        let queued = libraryQueues.values.flatMap { $0 }
+        guard Set(queued).count == queued.count,
+            queued.allSatisfy({ libraryRequests[$0]?.state.isPending == true }),
+            activeLibraryRequests.count
+                == queued.count + libraryRequests.values.filter({ $0.state == .inProcess }).count
+        else { throw PayloadDecodingError("the work queues do not match their items") }
         guard input.isAtEnd else { throw PayloadDecodingError("\(input.remaining) bytes follow the checkpoint") }
         rebuildDerivedIndexes()
+    }
+
+    private static func readLibraryLists(_ input: inout BinaryReader, _ kind: String) throws(PayloadDecodingError)
+        -> TreeDictionary<LibraryID, [LibraryRequestID]>
+    {
+        let count = try input.readUInt64()
+        guard count <= UInt64(input.remaining) else { throw PayloadDecodingError("truncated \(kind)") }
+        var lists = TreeDictionary<LibraryID, [LibraryRequestID]>()
+        for _ in 0..<count {
+            let library: LibraryID = try input.readID()
+            let ids: [LibraryRequestID] = try input.readIDs()
+            guard lists.updateValue(ids, forKey: library) == nil else {
+                throw PayloadDecodingError("the \(kind) of \(library) appear twice")
+            }
+        }
+        return lists
     }
 
     private static func readMap<Map: CheckpointMap>(

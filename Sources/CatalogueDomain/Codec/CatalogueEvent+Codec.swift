@@ -134,6 +134,9 @@ extension CatalogueEvent {
             encodeMediaServices(into: &out)
         case .cleanerSlotReserved, .cleanerSlotReleased, .driveCleaningRequested, .cleaningIntervalSet, .cleanerLost:
             encodeCleaning(into: &out)
+        case .libraryRequestQueued, .libraryRequestStarted, .libraryRequestWaiting, .libraryRequestFinished,
+            .libraryRequestReordered:
+            encodeLibraryRequest(into: &out)
         }
     }
 
@@ -268,6 +271,9 @@ extension CatalogueEvent {
             event = try decodeMediaServices(type, &r)
         case .cleanerSlotReserved, .cleanerSlotReleased, .driveCleaningRequested, .cleaningIntervalSet, .cleanerLost:
             event = try decodeCleaning(type, &r)
+        case .libraryRequestQueued, .libraryRequestStarted, .libraryRequestWaiting, .libraryRequestFinished,
+            .libraryRequestReordered:
+            event = try decodeLibraryRequest(type, &r)
         }
         guard r.isAtEnd else { throw PayloadDecodingError("unexpected bytes after a \(event.name) payload") }
         return event

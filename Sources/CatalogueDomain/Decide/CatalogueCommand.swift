@@ -100,6 +100,23 @@ public enum CatalogueCommand: Sendable, Equatable {
     /// Mounts a library's drives may have between cleanings; 0: only when reported.
     case setCleaningInterval(LibraryID, mounts: UInt32)
 
+    // The library work queue (library requests).
+
+    /// A robot operation enters its library's queue.
+    case queueLibraryRequest(LibraryRequestSpec)
+    /// A step of a work item: `command` decided as itself, and the item marked
+    /// as taken up by the changer in the same decision if it was not yet.
+    indirect case libraryRequestStep(LibraryRequestID, CatalogueCommand)
+    /// A mount that found its drive or medium busy goes back to the queue to wait.
+    case waitLibraryRequest(LibraryRequestID, reason: String)
+    case finishLibraryRequest(LibraryRequestID, LibraryRequestResult)
+    /// CancelNtmsLibraryRequest: only an item the changer has not started.
+    case cancelLibraryRequest(LibraryRequestID)
+    /// SetNtmsRequestOrder.
+    case reorderLibraryRequest(LibraryRequestID, LibraryRequestPosition)
+    /// Pending or running items whose process is gone (the engine's housekeeping).
+    case abandonLibraryRequests([LibraryRequestID])
+
     // Enable/DisableNtmsObject.
 
     /// Takes a library, drive or medium out of use; with a `serviceMessage`, a
@@ -198,6 +215,8 @@ public enum CommandOutcome: Sendable, Equatable {
     /// A robot operation was recorded as started; the robot must now move.
     case operation(OperationID)
     case token(TokenID)
+    /// A work item of the library queue.
+    case libraryRequest(LibraryRequestID)
 
     public func encoded() -> [UInt8] {
         var out = BinaryWriter()
@@ -218,6 +237,7 @@ public enum CommandOutcome: Sendable, Equatable {
         case .waiting(let id): out.write(UInt8(7)); out.write(id)
         case .operation(let id): out.write(UInt8(8)); out.write(id)
         case .token(let id): out.write(UInt8(9)); out.write(id)
+        case .libraryRequest(let id): out.write(UInt8(10)); out.write(id)
         }
         return out.bytes
     }
@@ -243,6 +263,7 @@ public enum CommandOutcome: Sendable, Equatable {
         case 7: outcome = .waiting(try r.readID())
         case 8: outcome = .operation(try r.readID())
         case 9: outcome = .token(try r.readID())
+        case 10: outcome = .libraryRequest(try r.readID())
         case let tag: throw PayloadDecodingError("invalid outcome tag \(tag)")
         }
         guard r.isAtEnd else { throw PayloadDecodingError("unexpected bytes after an outcome") }

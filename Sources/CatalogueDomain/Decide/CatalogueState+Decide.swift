@@ -247,6 +247,15 @@ extension CatalogueState {
             .beginCleanerReturn, .requestCleaning, .setCleaningInterval:
             return try decideCleaning(command, context: context, ids: &ids)
 
+        case .queueLibraryRequest, .waitLibraryRequest, .finishLibraryRequest, .cancelLibraryRequest,
+            .reorderLibraryRequest, .abandonLibraryRequests:
+            return try decideLibraryRequest(command, context: context, ids: &ids)
+
+        case .libraryRequestStep(let request, let step):
+            let started = try startingLibraryRequest(request, context: context)
+            let decided = try decideOrThrow(step, context: context)
+            return Decision(events: started + decided.events, outcome: decided.outcome)
+
         case .changeMediaType(let mediumID, let pool):
             return try decideMove(mediumID, to: pool, changingType: true)
 

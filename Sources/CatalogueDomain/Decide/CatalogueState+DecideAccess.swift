@@ -206,6 +206,19 @@ extension CatalogueState {
         case .swapLogicalMedia(let first, let second):
             return poolRequirement(.control, ofSide: logicalMedia[first]?.side)
                 + poolRequirement(.control, ofSide: logicalMedia[second]?.side)
+        case .queueLibraryRequest(let spec):
+            // Each step is checked as itself; queueing is what any robot user does first.
+            return libraries[spec.library] == nil ? [] : [AccessRequirement(.use, on: .library(spec.library))]
+        case .libraryRequestStep(_, let step):
+            return accessRequirements(for: step)
+        case .waitLibraryRequest(let id, _), .finishLibraryRequest(let id, _):
+            guard let library = libraryRequests[id]?.library else { return [] }
+            return [AccessRequirement(.use, on: .library(library))]
+        case .cancelLibraryRequest(let id), .reorderLibraryRequest(let id, _):
+            guard let library = libraryRequests[id]?.library else { return [] }
+            return [AccessRequirement(.control, on: .library(library))]
+        case .abandonLibraryRequests:
+            return [AccessRequirement(.control, on: .catalogue)]
         }
     }
 
@@ -366,6 +379,13 @@ extension CatalogueCommand {
         case .requestCleaning: "drive needs cleaning"
         case .beginCleanerReturn: "return cleaner"
         case .setCleaningInterval: "cleaning interval"
+        case .queueLibraryRequest: "queue work item"
+        case .libraryRequestStep(_, let step): step.actionName
+        case .waitLibraryRequest: "wait for a drive"
+        case .finishLibraryRequest: "finish work item"
+        case .cancelLibraryRequest: "CancelNtmsLibraryRequest"
+        case .reorderLibraryRequest: "SetNtmsRequestOrder"
+        case .abandonLibraryRequests: "abandon work items"
         }
     }
 }

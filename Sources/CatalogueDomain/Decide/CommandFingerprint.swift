@@ -223,6 +223,42 @@ extension CatalogueCommand {
             kind = "swapLogicalMedia"
             out.write(first)
             out.write(second)
+        case .queueLibraryRequest(let spec):
+            kind = "queueLibraryRequest"
+            out.write(spec)
+        case .libraryRequestStep(let request, let step):
+            let inner = step.fingerprint
+            kind = "libraryRequestStep:" + inner.kind
+            out.write(request)
+            for byte in inner.arguments { out.write(byte) }
+        case .waitLibraryRequest(let request, let reason):
+            kind = "waitLibraryRequest"
+            out.write(request)
+            out.write(reason)
+        case .finishLibraryRequest(let request, let result):
+            kind = "finishLibraryRequest"
+            out.write(request)
+            switch result {
+            case .passed:
+                out.write(UInt8(0))
+            case .failed(let code, let message):
+                out.write(UInt8(1))
+                out.write(code)
+                out.write(message)
+            }
+        case .cancelLibraryRequest(let request):
+            kind = "cancelLibraryRequest"
+            out.write(request)
+        case .reorderLibraryRequest(let request, let position):
+            kind = "reorderLibraryRequest"
+            out.write(request)
+            switch position {
+            case .first: out.write(UInt64(0))
+            case .before(let other): out.write(other)
+            }
+        case .abandonLibraryRequests(let requests):
+            kind = "abandonLibraryRequests"
+            out.write(requests)
         }
         return CommandFingerprint(kind: kind, arguments: out.bytes)
     }

@@ -154,6 +154,9 @@ extension CatalogueEvent {
             return mediaServicesFields
         case .cleanerSlotReserved, .cleanerSlotReleased, .driveCleaningRequested, .cleaningIntervalSet, .cleanerLost:
             return cleaningFields
+        case .libraryRequestQueued, .libraryRequestStarted, .libraryRequestWaiting, .libraryRequestFinished,
+            .libraryRequestReordered:
+            return libraryRequestFields
         }
     }
 
@@ -222,6 +225,9 @@ extension CatalogueEvent {
             return mediaServicesIdentifiers
         case .cleanerSlotReserved, .cleanerSlotReleased, .driveCleaningRequested, .cleaningIntervalSet, .cleanerLost:
             return cleaningIdentifiers
+        case .libraryRequestQueued, .libraryRequestStarted, .libraryRequestWaiting, .libraryRequestFinished,
+            .libraryRequestReordered:
+            return libraryRequestIdentifiers
         }
     }
 

@@ -51,6 +51,11 @@ public enum CatalogueEvent: Sendable, Equatable {
     case driveCleaningRequested(DriveCleaningRequested)
     case cleaningIntervalSet(CleaningIntervalSet)
     case cleanerLost(CleanerLost)
+    indirect case libraryRequestQueued(LibraryRequestQueued)
+    case libraryRequestStarted(LibraryRequestStarted)
+    case libraryRequestWaiting(LibraryRequestWaiting)
+    case libraryRequestFinished(LibraryRequestFinished)
+    case libraryRequestReordered(LibraryRequestReordered)
 }
 
 /// The kind of an event, whose raw value is the type code stored in the
@@ -102,6 +107,11 @@ public enum EventType: UInt16, Sendable, CaseIterable {
     case driveCleaningRequested = 44
     case cleaningIntervalSet = 45
     case cleanerLost = 46
+    case libraryRequestQueued = 47
+    case libraryRequestStarted = 48
+    case libraryRequestWaiting = 49
+    case libraryRequestFinished = 50
+    case libraryRequestReordered = 51
 
     /// The event's name in the catalogue (`docs/events.md`), the CLI and JSON:
     /// the case and its payload type, capitalised.
@@ -153,6 +163,11 @@ public enum EventType: UInt16, Sendable, CaseIterable {
         case .driveCleaningRequested: "DriveCleaningRequested"
         case .cleaningIntervalSet: "CleaningIntervalSet"
         case .cleanerLost: "CleanerLost"
+        case .libraryRequestQueued: "LibraryRequestQueued"
+        case .libraryRequestStarted: "LibraryRequestStarted"
+        case .libraryRequestWaiting: "LibraryRequestWaiting"
+        case .libraryRequestFinished: "LibraryRequestFinished"
+        case .libraryRequestReordered: "LibraryRequestReordered"
         }
     }
 }
@@ -206,6 +221,11 @@ extension CatalogueEvent {
         case .driveCleaningRequested: .driveCleaningRequested
         case .cleaningIntervalSet: .cleaningIntervalSet
         case .cleanerLost: .cleanerLost
+        case .libraryRequestQueued: .libraryRequestQueued
+        case .libraryRequestStarted: .libraryRequestStarted
+        case .libraryRequestWaiting: .libraryRequestWaiting
+        case .libraryRequestFinished: .libraryRequestFinished
+        case .libraryRequestReordered: .libraryRequestReordered
         }
     }
 

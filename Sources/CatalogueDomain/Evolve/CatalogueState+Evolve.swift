@@ -83,6 +83,7 @@ extension CatalogueState {
                 drives[DriveAddress(library: e.library, number: number)] = nil
             }
             accessLists[.library(e.library)] = nil
+            for id in finishedLibraryRequests.removeValue(forKey: e.library) ?? [] { libraryRequests[id] = nil }
 
         case .poolCreated(let e):
             reserve(e.pool)
@@ -221,6 +222,10 @@ extension CatalogueState {
 
         case .cleanerSlotReserved, .cleanerSlotReleased, .driveCleaningRequested, .cleaningIntervalSet, .cleanerLost:
             evolveCleaning(event)
+
+        case .libraryRequestQueued, .libraryRequestStarted, .libraryRequestWaiting, .libraryRequestFinished,
+            .libraryRequestReordered:
+            evolveLibraryRequest(event, envelope)
 
         case .objectDisabled(let e):
             setEnabled(e.target, false, &indexing)

@@ -103,6 +103,41 @@ extension CatalogueState {
         }
         let open = requests.values.filter { $0.state.isOpen }.map(\.id).sorted()
         if Array(openRequestIDs) != open { problems.append("the open request list is stale") }
+        problems += workQueueViolations()
+        return problems
+    }
+
+    /// The library work queue: each pending item is queued once, in its own
+    /// library; the active set is exactly the pending and running items; a
+    /// library's changer runs one item at a time.
+    func workQueueViolations() -> [String] {
+        var problems: [String] = []
+        var seen = Set<LibraryRequestID>()
+        for (library, queue) in libraryQueues {
+            for id in queue {
+                guard seen.insert(id).inserted else {
+                    problems.append("\(id) is queued twice")
+                    continue
+                }
+                guard let request = libraryRequests[id], request.state.isPending, request.library == library else {
+                    problems.append("\(id) is in the queue of \(library) but is not pending there")
+                    continue
+                }
+            }
+        }
+        var running: [LibraryID: Int] = [:]
+        for request in libraryRequests.values {
+            if request.state.isActive != activeLibraryRequests.contains(request.id) {
+                problems.append("\(request.id) is \(request.state.name) but the active set says otherwise")
+            }
+            if request.state.isPending, !seen.contains(request.id) {
+                problems.append("\(request.id) is \(request.state.name) but in no queue")
+            }
+            if request.state == .inProcess { running[request.library, default: 0] += 1 }
+        }
+        for (library, count) in running where count > 1 {
+            problems.append("\(count) work items of \(library) are INPROCESS at once")
+        }
         return problems
     }
 }

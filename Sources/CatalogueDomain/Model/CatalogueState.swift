@@ -43,6 +43,15 @@ public struct CatalogueState: Sendable, Equatable {
     /// The on-media labels applications reported for their sides (UpdateNtmsOmidInfo).
     public internal(set) var onMediaIdentifiers = TreeDictionary<SideID, OnMediaIdentifier>()
     var sideByOnMediaLabel = TreeDictionary<OnMediaIdentifier.Key, SideID>()
+    /// The library work queue's items: every active one and each library's
+    /// last `LibraryRequest.retainedPerLibrary` finished ones.
+    public internal(set) var libraryRequests = TreeDictionary<LibraryRequestID, LibraryRequest>()
+    /// Each library's pending (QUEUED and WAITING) items, in the order the changer takes them.
+    public internal(set) var libraryQueues = TreeDictionary<LibraryID, [LibraryRequestID]>()
+    /// Items queued, waiting or on the robot, of every library.
+    public internal(set) var activeLibraryRequests = TreeSet<LibraryRequestID>()
+    /// Each library's finished items, oldest first.
+    var finishedLibraryRequests = TreeDictionary<LibraryID, [LibraryRequestID]>()
     /// Bearer tokens of the HTTP API, revoked and expired ones included.
     public internal(set) var tokens = TreeDictionary<TokenID, AccessToken>()
     var tokenByHash = TreeDictionary<[UInt8], TokenID>()

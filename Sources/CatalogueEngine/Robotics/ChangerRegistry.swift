@@ -29,10 +29,14 @@ final class ChangerRegistry: Sendable {
     let mtxRunner: (any CommandRunner)?
     let tapeRunner: (any CommandRunner)?
 
+    /// A library's pending work items, first to last: the order its changer gives turns in.
+    let queueOrder: @Sendable (LibraryID) -> [UInt64]
+
     init(
         directory: String, timeouts: ChangerTimeouts, mtxRunner: (any CommandRunner)?,
-        tapeRunner: (any CommandRunner)?
+        tapeRunner: (any CommandRunner)?, queueOrder: @escaping @Sendable (LibraryID) -> [UInt64] = { _ in [] }
     ) {
+        self.queueOrder = queueOrder
         self.directory = directory
         self.timeouts = timeouts
         self.mtxRunner = mtxRunner
@@ -53,6 +57,9 @@ final class ChangerRegistry: Sendable {
         if let existing = entries.withLock({ $0[library.id] }), existing.serves(library) { return existing }
         try makeChangersDirectory()
         let entry: Entry
+        let queueOrder = self.queueOrder
+        let libraryID = library.id
+        let order: @Sendable () -> [UInt64] = { queueOrder(libraryID) }
         switch kind {
         case .simulated:
             let path = simulatedStatePath(library.id)
@@ -73,12 +80,12 @@ final class ChangerRegistry: Sendable {
             }
             entry = Entry(
                 kind: kind, device: "", settings: library.changerSettings,
-                changer: Changer(driver: robot, timeouts: timeouts), simulated: robot)
+                changer: Changer(driver: robot, timeouts: timeouts, queueOrder: order), simulated: robot)
         case .mtx:
             let (driver, limits) = mtxDriver(library)
             entry = Entry(
                 kind: kind, device: library.device, settings: library.changerSettings,
-                changer: Changer(driver: driver, timeouts: limits))
+                changer: Changer(driver: driver, timeouts: limits, queueOrder: order))
         }
         return entries.withLock { entries in
             // Another task may have made one meanwhile: keep the first, so there is one actor per library.

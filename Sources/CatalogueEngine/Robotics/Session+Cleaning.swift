@@ -32,9 +32,9 @@ extension Session {
         async throws(NtmsError)
     {
         try await withCartridgeInPort(libraryID, port: port, barcode: barcode) { () async throws(NtmsError) in
-            try await self.withRobot(libraryID) { turn async throws(NtmsError) in
+            try await self.withRobot(libraryID, .injectCleaner, port: port) { work async throws(NtmsError) in
                 _ = try await self.runOperation(
-                    .beginCleanerInject(libraryID, port: port, barcode: barcode, uses: uses), turn: turn)
+                    .beginCleanerInject(libraryID, port: port, barcode: barcode, uses: uses), work: work)
             }
         }
     }
@@ -43,8 +43,8 @@ extension Session {
     ///
     /// - Throws: `ERROR_INVALID_CLEANER` (4310) without a cleaner; `ERROR_BUSY` (170) for a full port.
     public func ejectCleaner(library libraryID: LibraryID, port: UInt32) async throws(NtmsError) {
-        try await withRobot(libraryID) { turn async throws(NtmsError) in
-            _ = try await self.runOperation(.beginCleanerEject(libraryID, port: port), turn: turn)
+        try await withRobot(libraryID, .ejectCleaner, port: port) { work async throws(NtmsError) in
+            _ = try await self.runOperation(.beginCleanerEject(libraryID, port: port), work: work)
         }
     }
 
@@ -56,8 +56,8 @@ extension Session {
     ///   `ERROR_CLEANER_SLOT_NOT_SET` (4332), `ERROR_UNABLE_TO_CLEAN` (4311) without a
     ///   cleaner, `ERROR_CLEANER_CARTRIDGE_SPENT` (4333); what a robot move throws.
     public func clean(_ drive: DriveAddress) async throws(NtmsError) {
-        try await withRobot(drive.library) { turn async throws(NtmsError) in
-            _ = try await self.runOperation(.beginClean(drive, automatic: false), turn: turn)
+        try await withRobot(drive.library, .clean, drive: drive.number) { work async throws(NtmsError) in
+            _ = try await self.runOperation(.beginClean(drive, automatic: false), work: work)
         }
     }
 

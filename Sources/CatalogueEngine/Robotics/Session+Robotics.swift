@@ -173,12 +173,27 @@ extension Session {
     /// least recently used empty drive. An offline medium raises a MOVEMEDIA
     /// request instead.
     ///
+    /// The mount is a work item of the library's queue, taken up in order of
+    /// `priority` (-15 to 15) and arrival. When the drive, every drive or the
+    /// medium is busy, it waits in the queue (WAITING) for up to `timeout`
+    /// and is taken up again as soon as a drive or the medium comes free;
+    /// no timeout (`.none`) fails at once, as NTMS_MOUNT_ERROR_IF_UNAVAILABLE does.
+    ///
     /// - Throws: `ERROR_INVALID_MEDIA` (4300) for no such side;
     ///   `ERROR_INVALID_STATE` (5023) for a side that is not allocated or a
     ///   medium in a port; `ERROR_INVALID_DRIVE` (15) for a drive the library
-    ///   does not have; `ERROR_BUSY` (170) when the drive or every drive is
-    ///   taken or the medium is already mounted elsewhere.
-    public func mount(_ side: SideID, drive: UInt32? = nil) async throws(NtmsError) -> MountResult {
+    ///   does not have; `ERROR_INVALID_PARAMETER` (87) for a priority outside
+    ///   -15 to 15; `ERROR_BUSY` (170), with a zero timeout, when the drive or
+    ///   every drive is taken or the medium is already mounted elsewhere;
+    ///   `ERROR_TIMEOUT` (1460) when that lasted the whole timeout;
+    ///   `ERROR_CANCELLED` (1223) when the work item was cancelled.
+    ///
+    /// `onWait` is told the work item and why, each time the mount starts waiting.
+    public func mount(
+        _ side: SideID, drive: UInt32? = nil, timeout: WaitTimeout = .none,
+        priority: Int = LibraryRequestPriority.normal,
+        onWait: @escaping @Sendable (LibraryRequestID, String) -> Void = { _, _ in }
+    ) async throws(NtmsError) -> MountResult {
         let state = catalogue.newestSnapshot.state
         guard let sideObject = state.sides[side], let medium = state.media[sideObject.medium] else {
             throw NtmsError(.invalidMedia, "no side \(side)")
@@ -188,25 +203,96 @@ extension Session {
             let outcome = try await execute(.beginMount(side, drive: drive))
             throw offline(medium, outcome)
         }
-        return try await withRobot(libraryID) { turn async throws(NtmsError) in
-            if drive == nil { try await self.freeDeferredDriveIfNeeded(libraryID, keeping: medium.id, turn: turn) }
-            try await self.cleanBeforeMountIfDue(
-                libraryID, side: side, keeping: medium.id, requested: drive, turn: turn)
-            let outcome = try await self.execute(.beginMount(side, drive: drive))
-            switch outcome {
-            case .operation(let id):
-                let target = self.catalogue.newestSnapshot.state.operations[id]?.to.driveAddress
-                _ = try await self.run(id, turn: turn)
-                guard let target else { throw NtmsError(.invalidState, "operation \(id) has no drive") }
-                return MountResult(drive: target, moved: true)
-            case .done:
-                guard let address = self.catalogue.newestSnapshot.state.media[medium.id]?.location.driveAddress else {
-                    throw NtmsError(.invalidState, "\(medium.barcode) was remounted but is in no drive")
-                }
-                return MountResult(drive: address, moved: false)
-            default:
-                throw self.offline(medium, outcome)
+        let deadline: ContinuousClock.Instant =
+            switch timeout {
+            case .milliseconds(let milliseconds): .now + .milliseconds(Int64(milliseconds))
+            // Beyond any wait a process lives through.
+            case .infinite: .now + .seconds(Int64(Int32.max))
             }
+        return try await withWorkItem(libraryID, .mount, medium: medium.id, drive: drive, priority: priority) {
+            request async throws(NtmsError) in
+            while true {
+                let attempt = try await self.inTurn(request, libraryID) { work async throws(NtmsError) in
+                    try await self.attemptMount(side, of: medium, in: libraryID, drive: drive, work: work)
+                }
+                guard case .busy(let refusal) = attempt else {
+                    if case .mounted(let result) = attempt { return result }
+                    continue
+                }
+                guard ContinuousClock.now < deadline else {
+                    guard timeout != .none else {
+                        throw NtmsError(
+                            .busy, refusal.message + " (a mount with a timeout waits for it in the library's queue)")
+                    }
+                    throw NtmsError(
+                        .timeout, "\(request) waited \(timeout) in the library's queue: \(refusal.message)")
+                }
+                _ = try await self.execute(.waitLibraryRequest(request, reason: refusal.message))
+                onWait(request, refusal.message)
+                try await self.waitForMountable(side, drive: drive, request: request, until: deadline)
+            }
+        }
+    }
+
+    /// What one turn of a mount came to.
+    private enum MountAttempt: Sendable {
+        case mounted(MountResult)
+        /// The drive, every drive or the medium is busy: nothing was recorded.
+        case busy(NtmsError)
+    }
+
+    private func attemptMount(
+        _ side: SideID, of medium: Medium, in libraryID: LibraryID, drive: UInt32?, work: RobotWork
+    ) async throws(NtmsError) -> MountAttempt {
+        if drive == nil { try await freeDeferredDriveIfNeeded(libraryID, keeping: medium.id, work: work) }
+        if case .failure(let refusal) = catalogue.newestSnapshot.state.decide(.beginMount(side, drive: drive)),
+            refusal.code == .busy
+        {
+            return .busy(refusal)
+        }
+        try await cleanBeforeMountIfDue(libraryID, side: side, keeping: medium.id, requested: drive, work: work)
+        let outcome = try await perform(.beginMount(side, drive: drive), in: work)
+        switch outcome {
+        case .operation(let id):
+            let target = catalogue.newestSnapshot.state.operations[id]?.to.driveAddress
+            _ = try await run(id, work: work)
+            guard let target else { throw NtmsError(.invalidState, "operation \(id) has no drive") }
+            return .mounted(MountResult(drive: target, moved: true))
+        case .done:
+            guard let address = catalogue.newestSnapshot.state.media[medium.id]?.location.driveAddress else {
+                throw NtmsError(.invalidState, "\(medium.barcode) was remounted but is in no drive")
+            }
+            return .mounted(MountResult(drive: address, moved: false))
+        default:
+            throw offline(medium, outcome)
+        }
+    }
+
+    /// Waits, out of the changer's way, until the mount may go ahead: its
+    /// drive or medium came free, or a drive holds a medium a deferred
+    /// dismount left (the mount then sends it home). Returns at `deadline`
+    /// too; throws `ERROR_CANCELLED` when the item is cancelled meanwhile.
+    private func waitForMountable(
+        _ side: SideID, drive: UInt32?, request: LibraryRequestID, until deadline: ContinuousClock.Instant
+    ) async throws(NtmsError) {
+        let catalogue = self.catalogue
+        func mountable() throws(NtmsError) -> Bool {
+            let state = catalogue.newestSnapshot.state
+            if case .cancelled = state.libraryRequests[request]?.state {
+                throw NtmsError(.cancelled, "\(request) was cancelled while it waited")
+            }
+            guard case .failure(let refusal) = state.decide(.beginMount(side, drive: drive)), refusal.code == .busy
+            else { return true }
+            guard drive == nil, let library = state.sides[side].flatMap({ state.media[$0.medium] })?.location.library
+            else { return false }
+            return state.drives.values.contains {
+                $0.address.library == library && $0.enabled && $0.state == .dismountable && $0.medium != nil
+            }
+        }
+        while ContinuousClock.now < deadline {
+            guard try !mountable() else { return }
+            // Woken by every change; at least once a second for what no change announces.
+            try await awaitCatalogueChange(until: min(deadline, ContinuousClock.now + .seconds(1)), unless: mountable)
         }
     }
 
@@ -223,9 +309,9 @@ extension Session {
         guard let libraryID = current.location.library else {
             throw NtmsError(.invalidState, "\(current.barcode) is not in a drive")
         }
-        try await withRobot(libraryID) { turn async throws(NtmsError) in
-            if case .operation(let id) = try await self.execute(.beginDismount(medium, deferred: deferred)) {
-                _ = try await self.run(id, turn: turn)
+        try await withRobot(libraryID, .dismount, medium: medium) { work async throws(NtmsError) in
+            if case .operation(let id) = try await self.perform(.beginDismount(medium, deferred: deferred), in: work) {
+                _ = try await self.run(id, work: work)
             }
         }
     }
@@ -249,12 +335,13 @@ extension Session {
         library libraryID: LibraryID, port: UInt32, barcode: String, mediaType: MediaTypeID, label: MediaLabel = .free,
         onMediaLabel: OnMediaIdentifier? = nil
     ) async throws(NtmsError) -> MediumID {
-        try await withRobot(libraryID) { turn async throws(NtmsError) in
+        let known = catalogue.newestSnapshot.state.medium(withBarcode: barcode)?.id
+        return try await withRobot(libraryID, .inject, medium: known, port: port) { work async throws(NtmsError) in
             let finished = try await self.runOperation(
                 .beginInject(
                     libraryID, port: port, barcode: barcode, mediaType: mediaType, label: label,
                     onMediaLabel: onMediaLabel),
-                turn: turn)
+                work: work)
             if case .medium(let registered) = finished { return registered }
             guard let known = self.catalogue.newestSnapshot.state.medium(withBarcode: barcode) else {
                 throw NtmsError(.invalidState, "\(barcode) was injected but is not catalogued")
@@ -300,9 +387,9 @@ extension Session {
         }
         // Checked before the robot is asked which ports are empty: a port that does not exist is not "full".
         if let port { try catalogue.newestSnapshot.state.libraries[libraryID]?.checkPort(port) }
-        return try await withRobot(libraryID) { turn async throws(NtmsError) in
+        return try await withRobot(libraryID, .eject, medium: medium, port: port) { work async throws(NtmsError) in
             // Ports are emptied by hand, so ask the changer which are empty now.
-            let status = try await changerCall { () async throws(ChangerError) in try await turn.status() }
+            let status = try await changerCall { () async throws(ChangerError) in try await work.turn.status() }
             let empty = status.ports.filter { !$0.isFull }.compactMap { element -> UInt32? in
                 if case .port(let n) = element.element { n } else { nil }
             }
@@ -321,7 +408,7 @@ extension Session {
                 }
                 chosen = first
             }
-            _ = try await self.runOperation(.beginEject(medium, port: chosen), turn: turn)
+            _ = try await self.runOperation(.beginEject(medium, port: chosen), work: work)
             return chosen
         }
     }
@@ -334,8 +421,8 @@ extension Session {
     public func inventory(_ libraryID: LibraryID, mediaType: MediaTypeID? = nil) async throws(NtmsError)
         -> InventoryReport
     {
-        try await withRobot(libraryID, recover: false) { turn async throws(NtmsError) in
-            try await self.takeInventory(libraryID, mediaType: mediaType, turn: turn)
+        try await withRobot(libraryID, .inventory, recover: false) { work async throws(NtmsError) in
+            try await self.takeInventory(libraryID, mediaType: mediaType, work: work)
         }
     }
 
@@ -366,44 +453,16 @@ extension Session {
 
     // MARK: The robot's turn
 
-    func withRobot<T: Sendable>(
-        _ libraryID: LibraryID, recover: Bool = true,
-        _ job: @escaping @Sendable (ChangerTurn) async throws(NtmsError) -> T
-    ) async throws(NtmsError) -> T {
-        try checkOpen()
-        try catalogue.requireWritable("moving its robots")
-        let state = catalogue.newestSnapshot.state
-        // Checked before the changer is touched: a disabled library's robot may be under repair.
-        let library = try state.enabledLibrary(libraryID)
-        let entry = try catalogue.changers.entry(for: library, in: state)
-        let catalogue = self.catalogue
-        return try await entry.changer.exclusive { turn async throws(NtmsError) in
-            let lock = try await catalogue.changers.lockAcrossProcesses(libraryID)
-            defer { withExtendedLifetime(lock) {} }
-            // Under the lock nobody else moves this robot: fold what others recorded, then look for leftovers.
-            try await catalogue.refresh()
-            let current = catalogue.newestSnapshot.state
-            _ = try current.enabledLibrary(libraryID)
-            if recover,
-                current.libraries[libraryID]?.needsInventory == true
-                    || current.operations.values.contains(where: { $0.library == libraryID })
-            {
-                _ = try await self.takeInventory(libraryID, mediaType: nil, turn: turn)
-            }
-            return try await job(turn)
-        }
-    }
-
     /// Records the intent a robot command decides, moves the robot for it and
     /// records the outcome, which it returns.
-    func runOperation(_ command: CatalogueCommand, turn: ChangerTurn) async throws(NtmsError) -> CommandOutcome {
-        let outcome = try await execute(command)
+    func runOperation(_ command: CatalogueCommand, work: RobotWork) async throws(NtmsError) -> CommandOutcome {
+        let outcome = try await perform(command, in: work)
         guard case .operation(let id) = outcome else { throw unexpectedOutcome(outcome) }
-        return try await run(id, turn: turn)
+        return try await run(id, work: work)
     }
 
     /// Moves the robot for a recorded intent and records the outcome.
-    func run(_ id: OperationID, turn: ChangerTurn) async throws(NtmsError) -> CommandOutcome {
+    func run(_ id: OperationID, work: RobotWork) async throws(NtmsError) -> CommandOutcome {
         guard let operation = catalogue.newestSnapshot.state.operations[id], let from = operation.from.changerElement,
             let to = operation.to.changerElement
         else { throw NtmsError(.invalidState, "robot operation \(id) is not in progress") }
@@ -414,7 +473,7 @@ extension Session {
         var moved = 0
         do throws(ChangerError) {
             for (source, destination) in moves {
-                try await turn.move(from: source, to: destination)
+                try await work.turn.move(from: source, to: destination)
                 moved += 1
             }
         } catch {
@@ -429,23 +488,23 @@ extension Session {
                 library: library, task: operation.task.name, result: CatalogueMetrics.label(result),
                 nanoseconds: DispatchTime.now().uptimeNanoseconds &- begin)
             // If even this fails, the operation stays open and the next use starts with an inventory.
-            _ = try? await execute(.finishOperation(id, result))
+            _ = try? await perform(.finishOperation(id, result), in: work)
             throw failure
         }
         catalogue.metrics.recordRobotOperation(
             library: library, task: operation.task.name, result: CatalogueMetrics.label(.succeeded),
             nanoseconds: DispatchTime.now().uptimeNanoseconds &- begin)
-        return try await execute(.finishOperation(id, .succeeded))
+        return try await perform(.finishOperation(id, .succeeded), in: work)
     }
 
-    private func takeInventory(_ libraryID: LibraryID, mediaType: MediaTypeID?, turn: ChangerTurn)
+    func takeInventory(_ libraryID: LibraryID, mediaType: MediaTypeID?, work: RobotWork)
         async throws(NtmsError) -> InventoryReport
     {
         let library = catalogue.newestSnapshot.state.libraries[libraryID]?.name ?? libraryID.description
         let begin = DispatchTime.now().uptimeNanoseconds
         let status: ChangerStatus
         do {
-            status = try await changerCall { () async throws(ChangerError) in try await turn.status() }
+            status = try await changerCall { () async throws(ChangerError) in try await work.turn.status() }
         } catch {
             catalogue.metrics.recordRobotOperation(
                 library: library, task: "inventory", result: "uncertain",
@@ -473,7 +532,7 @@ extension Session {
             },
             incomplete: incomplete)
         let before = catalogue.newestSnapshot.state
-        _ = try await execute(.recordInventory(libraryID, reading, mediaType: mediaType))
+        _ = try await perform(.recordInventory(libraryID, reading, mediaType: mediaType), in: work)
         let head = catalogue.newestSnapshot.head.sequence
         let recent = try catalogue.events(from: before.eventCount + 1, through: head)
         guard
@@ -487,7 +546,7 @@ extension Session {
             guard case .mediumImported(let imported) = logged.event else { break }
             registered.append(imported.medium)
         }
-        try await returnCleanerIfOutOfItsSlot(libraryID, reading, turn: turn)
+        try await returnCleanerIfOutOfItsSlot(libraryID, reading, work: work)
         let here = before.media.values.filter { $0.location.library == libraryID }.count
         let left = taken.moved.filter { $0.from.library == libraryID }.count + taken.missing.count
         return InventoryReport(taken: taken, confirmed: here - left, registered: registered, warnings: warnings)
@@ -495,7 +554,7 @@ extension Session {
 
     /// A cleaning interrupted between its two moves leaves the cleaner in the
     /// drive: the inventory found it there, so it goes back to its slot.
-    private func returnCleanerIfOutOfItsSlot(_ libraryID: LibraryID, _ reading: InventoryReading, turn: ChangerTurn)
+    private func returnCleanerIfOutOfItsSlot(_ libraryID: LibraryID, _ reading: InventoryReading, work: RobotWork)
         async throws(NtmsError)
     {
         let state = catalogue.newestSnapshot.state
@@ -503,14 +562,14 @@ extension Session {
             let found = reading.elements.first(where: { $0.isFull && $0.barcode == cleaner.barcode }),
             let drive = found.location.driveAddress
         else { return }
-        if case .operation(let id) = try await execute(.beginCleanerReturn(drive)) {
-            _ = try await run(id, turn: turn)
+        if case .operation(let id) = try await perform(.beginCleanerReturn(drive), in: work) {
+            _ = try await run(id, work: work)
         }
     }
 
     /// When every drive is taken and one holds a medium left by a deferred
     /// dismount, that medium goes home first (RSM reuses Dismountable drives).
-    private func freeDeferredDriveIfNeeded(_ libraryID: LibraryID, keeping medium: MediumID, turn: ChangerTurn)
+    private func freeDeferredDriveIfNeeded(_ libraryID: LibraryID, keeping medium: MediumID, work: RobotWork)
         async throws(NtmsError)
     {
         let state = catalogue.newestSnapshot.state
@@ -525,8 +584,8 @@ extension Session {
             }),
             let occupant = reusable.medium
         else { return }
-        if case .operation(let id) = try await execute(.beginDismount(occupant, deferred: false)) {
-            _ = try await run(id, turn: turn)
+        if case .operation(let id) = try await perform(.beginDismount(occupant, deferred: false), in: work) {
+            _ = try await run(id, work: work)
         }
     }
 
@@ -534,7 +593,7 @@ extension Session {
     /// when the library has a usable cleaner; otherwise one CLEANER request is
     /// raised and the mount goes on.
     private func cleanBeforeMountIfDue(
-        _ libraryID: LibraryID, side: SideID, keeping medium: MediumID, requested: UInt32?, turn: ChangerTurn
+        _ libraryID: LibraryID, side: SideID, keeping medium: MediumID, requested: UInt32?, work: RobotWork
     ) async throws(NtmsError) {
         let state = catalogue.newestSnapshot.state
         guard state.media[medium]?.location.driveAddress == nil, let library = state.libraries[libraryID],
@@ -543,8 +602,8 @@ extension Session {
             // A mount that will be refused anyway (a disabled medium, a side not allocated) costs no cleaning.
             case .success = state.decide(.beginMount(side, drive: requested))
         else { return }
-        if case .operation(let id) = try await execute(.beginClean(address, automatic: true)) {
-            _ = try await run(id, turn: turn)
+        if case .operation(let id) = try await perform(.beginClean(address, automatic: true), in: work) {
+            _ = try await run(id, work: work)
         }
     }
 

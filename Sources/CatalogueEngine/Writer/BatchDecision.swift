@@ -77,6 +77,15 @@ extension DecidedBatch {
                     answer = stored
                     break
                 }
+                if case .queueLibraryRequest = command {
+                    // Other processes judge whether the item's owner lives by this lock.
+                    do {
+                        try context.liveness.holdForThisProcess()
+                    } catch {
+                        answer = .failure(error)
+                        break
+                    }
+                }
                 switch state.decide(command, context: decision) {
                 case .failure(let error):
                     recordDenial(of: command, error, decision)
@@ -135,6 +144,12 @@ extension DecidedBatch {
                     return context.waiting[request.id] == nil && !parkedHere.contains(request.id)
                 }.map(\.id).sorted()
                 if !orphans.isEmpty { housekeeping(.abandonRequests(orphans, reason: .waiterGone), decision) }
+                // Work items of processes that ended; this process's own are finished by their callers.
+                let orphanedWork = state.activeLibraryRequests.filter { id in
+                    guard let owner = state.libraryRequests[id]?.owner else { return false }
+                    return !ProcessIdentity.isThisProcess(owner) && !context.liveness.mayBeAlive(owner)
+                }
+                if !orphanedWork.isEmpty { housekeeping(.abandonLibraryRequests(orphanedWork.sorted()), decision) }
 
             case .adoptOwner(let owner):
                 if state.accessLists[.catalogue] == nil {

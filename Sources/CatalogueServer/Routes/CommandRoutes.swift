@@ -339,7 +339,14 @@ extension APIRouteTable {
             let side =
                 LogicalMediumID(body.side) != nil
                 ? try names.logicalMedium(body.side).side : try names.side(body.side).id
-            let result = try await call.session().mount(side, drive: body.drive)
+            let timeout: WaitTimeout =
+                switch body.timeout_ms {
+                case nil, 0: .none
+                case UInt32.max: .infinite
+                case let milliseconds?: .milliseconds(milliseconds)
+                }
+            let result = try await call.session().mount(
+                side, drive: body.drive, timeout: timeout, priority: body.priority ?? LibraryRequestPriority.normal)
             return jsonResponse(MountJSON(side: side, result: result, call.catalogue.snapshot.state))
         }
         add(
@@ -384,6 +391,7 @@ extension APIRouteTable {
         }
         addEnablementRoutes()
         addCleaningRoutes()
+        addWorkQueueRoutes()
         add(
             .post, "/v1/libraries/{library}/door/open",
             "Record that a library's door is open (AccessNtmsLibraryDoor): no robot work until it closes.",

@@ -1,0 +1,171 @@
+import CatalogueDomain
+import CatalogueHardware
+import Foundation
+import Testing
+
+@testable import CatalogueEngine
+
+/// The library work queue end to end: every robot operation is an item, the
+/// changer takes items in queue order, and mounts wait for a busy drive.
+@Suite struct WorkQueueEngineTests {
+    /// The newest work item of the fixture's library.
+    private func latestItem(_ f: RobotFixture) -> LibraryRequest? {
+        f.state.libraryRequests.values.filter { $0.library == f.library }.max { $0.id < $1.id }
+    }
+
+    private func item(_ f: RobotFixture, _ operation: LibraryOperation, medium: MediumID) -> LibraryRequest? {
+        f.state.libraryRequests.values.filter { $0.operation == operation && $0.medium == medium }.max {
+            $0.id < $1.id
+        }
+    }
+
+    @Test func everyRobotOperationIsAWorkItemThatEndsPassedOrFailed() async throws {
+        let f = try await RobotFixture.make(drives: 1)
+        defer { f.close() }
+        _ = try await f.session.mount(f.sides[0])
+        let mount = try #require(latestItem(f))
+        #expect(mount.operation == .mount && mount.state == .passed && mount.medium == f.media[0])
+        #expect(mount.user == "tester" && mount.application == "test" && mount.started != nil && mount.finished != nil)
+        await #expect(throws: NtmsError.self) { _ = try await f.session.mount(f.sides[1]) }
+        let refused = try #require(latestItem(f))
+        #expect(refused.state == .failed && refused.errorCode == UInt32(NtmsErrorCode.busy.rawValue))
+        try await f.session.dismount(f.media[0])
+        _ = try await f.session.inventory(f.library)
+        #expect(latestItem(f)?.operation == .inventory)
+        #expect(f.state.activeLibraryRequests.isEmpty)
+        try f.expectConsistent()
+    }
+
+    @Test func aMountWaitsInTheQueueForABusyDriveAndRunsWhenOneIsFree() async throws {
+        let f = try await RobotFixture.make(drives: 1)
+        defer { f.close() }
+        _ = try await f.session.mount(f.sides[0])
+        let waiting = Task { try await f.session.mount(f.sides[1], timeout: .milliseconds(20_000)) }
+        try await eventually { item(f, .mount, medium: f.media[1])?.state == .waiting }
+        let parked = try #require(item(f, .mount, medium: f.media[1]))
+        #expect(parked.state == .waiting && parked.message.contains("in use"))
+        #expect(f.state.libraryQueue(f.library).map(\.id) == [parked.id])
+        try await f.session.dismount(f.media[0])
+        let result = try await waiting.value
+        #expect(result.drive.number == 0 && result.moved)
+        #expect(item(f, .mount, medium: f.media[1])?.state == .passed)
+        try f.expectConsistent()
+    }
+
+    @Test func aMountThatWaitsLongerThanItsTimeoutFailsWithTimeout() async throws {
+        let f = try await RobotFixture.make(drives: 1)
+        defer { f.close() }
+        _ = try await f.session.mount(f.sides[0])
+        do {
+            _ = try await f.session.mount(f.sides[1], timeout: .milliseconds(300))
+            Issue.record("the only drive stayed busy")
+        } catch {
+            #expect(error.code == .timeout)
+        }
+        let failed = try #require(item(f, .mount, medium: f.media[1]))
+        #expect(failed.state == .failed && failed.errorCode == UInt32(NtmsErrorCode.timeout.rawValue))
+        #expect(f.state.libraryQueue(f.library).isEmpty)
+    }
+
+    @Test func cancellingAWaitingMountAnswersItsCallerWithCancelled() async throws {
+        let f = try await RobotFixture.make(drives: 1)
+        defer { f.close() }
+        _ = try await f.session.mount(f.sides[0])
+        let waiting = Task { try await f.session.mount(f.sides[1], timeout: .infinite) }
+        try await eventually { item(f, .mount, medium: f.media[1])?.state == .waiting }
+        let parked = try #require(item(f, .mount, medium: f.media[1]))
+        try await f.session.cancelLibraryRequest(parked.id)
+        do {
+            _ = try await waiting.value
+            Issue.record("a cancelled mount succeeded")
+        } catch let error as NtmsError {
+            #expect(error.code == .cancelled)
+        }
+        #expect(item(f, .mount, medium: f.media[1])?.state == .cancelled)
+        #expect(f.medium(1).location == .slot(f.library, 2))
+        await #expect(throws: NtmsError.self) { try await f.session.cancelLibraryRequest(parked.id) }
+    }
+
+    @Test func theChangerTakesWaitingItemsInQueueOrderAsReordered() async throws {
+        let f = try await RobotFixture.make(drives: 3)
+        defer { f.close() }
+        try f.robot.setTiming(MoveTiming(move: .milliseconds(400), drive: .zero))
+        let first = Task { try await f.session.mount(f.sides[0]) }
+        try await eventually { item(f, .mount, medium: f.media[0])?.state == .inProcess }
+        let second = Task { try await f.session.mount(f.sides[1]) }
+        try await eventually { item(f, .mount, medium: f.media[1])?.state == .queued }
+        let third = Task { try await f.session.mount(f.sides[2]) }
+        try await eventually { item(f, .mount, medium: f.media[2])?.state == .queued }
+        let changer = try f.catalogue.changers.entry(for: f.state.libraries[f.library]!, in: f.state).changer
+        for _ in 0..<5_000 where await changer.waitingCommands < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        let late = try #require(item(f, .mount, medium: f.media[2]))
+        try await f.session.reorderLibraryRequest(late.id, to: .first)
+        #expect(f.state.libraryQueue(f.library).first?.id == late.id)
+        for task in [first, second, third] { _ = try await task.value }
+        let started = try f.catalogue.events(from: 1, through: f.catalogue.snapshot.head.sequence).compactMap {
+            if case .libraryRequestStarted(let e) = $0.event { f.state.libraryRequests[e.request]?.medium } else { nil }
+        }
+        #expect(started.suffix(3) == [f.media[0], f.media[2], f.media[1]])
+        try f.expectConsistent()
+    }
+
+    @Test func anItemOfAnotherLiveProcessAheadInTheQueueGoesFirst() async throws {
+        let f = try await RobotFixture.make(drives: 1)
+        defer { f.close() }
+        let other = Process()
+        other.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        other.arguments = ["60"]
+        try other.run()
+        defer { other.terminate() }
+        let token = try #require(Self.token(of: UInt32(other.processIdentifier)))
+        let spec = LibraryRequestSpec(library: f.library, operation: .inventory, priority: 15, owner: token)
+        guard case .libraryRequest(let foreign) = try await f.session.execute(.queueLibraryRequest(spec)) else {
+            Issue.record("nothing queued")
+            return
+        }
+        let mount = Task { try await f.session.mount(f.sides[0]) }
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(item(f, .mount, medium: f.media[0])?.state == .queued, "it gave the robot up for the other item")
+        #expect(f.medium(0).location == .slot(f.library, 1))
+        try await f.session.cancelLibraryRequest(foreign)
+        #expect(try await mount.value.drive.number == 0)
+        try f.expectConsistent()
+    }
+
+    @Test func itemsOfAProcessThatEndedAreClosedOnOpenAndBeforeTheRobotMoves() async throws {
+        let f = try await RobotFixture.make(drives: 1)
+        let gone = WaiterToken(
+            bootID: ProcessIdentity.bootID, processID: 999_999, processStart: 1, session: 1)
+        let spec = LibraryRequestSpec(library: f.library, operation: .eject, medium: f.media[3], owner: gone)
+        guard case .libraryRequest(let orphan) = try await f.session.execute(.queueLibraryRequest(spec)) else {
+            Issue.record("nothing queued")
+            return
+        }
+        _ = try await f.session.mount(f.sides[0])
+        let closed = try #require(f.state.libraryRequests[orphan])
+        #expect(closed.state == .cancelled && closed.message.contains("ended"))
+
+        guard case .libraryRequest(let second) = try await f.session.execute(.queueLibraryRequest(spec)) else {
+            Issue.record("nothing queued")
+            return
+        }
+        f.catalogue.close()
+        let reopened = try await Catalogue.open(at: f.store.path)
+        defer {
+            reopened.close()
+            f.store.remove()
+        }
+        #expect(reopened.snapshot.state.libraryRequests[second]?.state == .cancelled)
+        #expect(reopened.snapshot.state.invariantViolations() == [])
+    }
+
+    /// A token for a live process: its pid and start time, as the engine records its own.
+    static func token(of pid: UInt32) -> WaiterToken? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let start = UInt64(fields[19]) else { return nil }
+        return WaiterToken(bootID: ProcessIdentity.bootID, processID: pid, processStart: start, session: 1)
+    }
+}
