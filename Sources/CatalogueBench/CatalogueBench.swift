@@ -383,7 +383,7 @@ struct CatalogueBenchCommand: AsyncParsableCommand {
         if let robots = r.robots {
             lines += [
                 "",
-                "robot mount + dismount cycles/s (simulated changer, instant; 4 commits per cycle)",
+                "robot mount + dismount cycles/s (simulated changer, instant; 8 commits per cycle: each operation queues its work item, records its intent, its outcome and the item's end)",
                 "  one library: \(n(robots.one_library_cycles_per_second))   four libraries: \(n(robots.four_libraries_cycles_per_second)) (\(n(robots.ratio_four_to_one))x)   fsync limit: \(n(robots.fsync_limit_cycles_per_second)) (one library \(n(robots.one_library_ratio_to_fsync_limit))x of it)",
             ]
         }

@@ -169,3 +169,24 @@ import Testing
         return WaiterToken(bootID: ProcessIdentity.bootID, processID: pid, processStart: start, session: 1)
     }
 }
+
+extension WorkQueueEngineTests {
+    @Test func closingTheSessionCancelsAMountWaitingOnIt() async throws {
+        let f = try await RobotFixture.make(drives: 1)
+        defer { f.close() }
+        _ = try await f.session.mount(f.sides[0])
+        let caller = try f.catalogue.session(application: "appliance", user: "tester")
+        let waiting = Task { try await caller.mount(f.sides[1], timeout: .infinite) }
+        try await eventually { f.state.libraryRequests.values.contains { $0.state == .waiting } }
+        caller.close()
+        do {
+            _ = try await waiting.value
+            Issue.record("a mount outlived its session")
+        } catch let error as NtmsError {
+            #expect(error.code == .cancelled)
+        }
+        let item = try #require(f.state.libraryRequests.values.first { $0.medium == f.media[1] })
+        #expect(item.state == .cancelled && item.application == "appliance")
+        #expect(f.state.activeLibraryRequests.isEmpty)
+    }
+}

@@ -41,6 +41,10 @@ extension CatalogueState {
                 case .failed(let code, let message):
                     LibraryRequestFinished(
                         request: id, time: context.now, state: .failed, errorCode: code, message: message)
+                case .cancelled(let message):
+                    LibraryRequestFinished(
+                        request: id, time: context.now, state: .cancelled,
+                        errorCode: UInt32(bitPattern: NtmsErrorCode.cancelled.rawValue), message: message)
                 }
             return Decision(events: [.libraryRequestFinished(finished)], outcome: .libraryRequest(id))
 

@@ -245,6 +245,9 @@ extension CatalogueCommand {
                 out.write(UInt8(1))
                 out.write(code)
                 out.write(message)
+            case .cancelled(let message):
+                out.write(UInt8(2))
+                out.write(message)
             }
         case .cancelLibraryRequest(let request):
             kind = "cancelLibraryRequest"

@@ -100,6 +100,8 @@ public struct LibraryRequestSpec: Sendable, Equatable {
 public enum LibraryRequestResult: Sendable, Equatable {
     case passed
     case failed(code: UInt32, message: String)
+    /// Its caller gave up (its session closed) or it was cancelled: ends CANCELLED with ERROR_CANCELLED.
+    case cancelled(message: String)
 }
 
 /// Where SetNtmsRequestOrder puts a queued item.

@@ -186,7 +186,8 @@ extension Session {
     ///   -15 to 15; `ERROR_BUSY` (170), with a zero timeout, when the drive or
     ///   every drive is taken or the medium is already mounted elsewhere;
     ///   `ERROR_TIMEOUT` (1460) when that lasted the whole timeout;
-    ///   `ERROR_CANCELLED` (1223) when the work item was cancelled.
+    ///   `ERROR_CANCELLED` (1223) when the work item was cancelled or the
+    ///   session closed while it waited.
     ///
     /// `onWait` is told the work item and why, each time the mount starts waiting.
     public func mount(
@@ -281,6 +282,8 @@ extension Session {
             if case .cancelled = state.libraryRequests[request]?.state {
                 throw NtmsError(.cancelled, "\(request) was cancelled while it waited")
             }
+            // CloseNtmsSession cancels a call still waiting on it.
+            guard !isClosed else { throw NtmsError(.cancelled, "the session closed while \(request) waited") }
             guard case .failure(let refusal) = state.decide(.beginMount(side, drive: drive)), refusal.code == .busy
             else { return true }
             guard drive == nil, let library = state.sides[side].flatMap({ state.media[$0.medium] })?.location.library

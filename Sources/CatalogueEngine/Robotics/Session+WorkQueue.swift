@@ -83,16 +83,22 @@ extension Session {
             return value
         } catch {
             await finishWorkItem(
-                request, .failed(code: UInt32(bitPattern: error.code.rawValue), message: error.message))
+                request,
+                error.code == .cancelled
+                    ? .cancelled(message: error.message)
+                    : .failed(code: UInt32(bitPattern: error.code.rawValue), message: error.message))
             throw error
         }
     }
 
-    /// Records how an item ended, unless it already has (a cancelled one). If
-    /// even this fails, the item stays open until its process ends.
+    /// Records how an item ended, unless it already has (a cancelled one); also
+    /// after the session closed, whose items must not stay open. If even this
+    /// fails, the item stays open until its process ends.
     private func finishWorkItem(_ request: LibraryRequestID, _ result: LibraryRequestResult) async {
         guard catalogue.newestSnapshot.state.libraryRequests[request]?.state.isActive == true else { return }
-        _ = try? await execute(.finishLibraryRequest(request, result))
+        _ = try? await catalogue.submit(
+            .command(.finishLibraryRequest(request, result), idempotency: nil), application: application, user: user,
+            groups: groups)
     }
 
     /// Runs `job` in one turn of the library's changer for `request`, holding the

@@ -407,6 +407,9 @@ public final class Session: Sendable {
         return IdempotencyClaim(key: key, application: application, user: user, command: command)
     }
 
+    /// Whether `close()` was called.
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
+
     func checkOpen() throws(NtmsError) {
         guard !closed.load(ordering: .acquiring) else { throw NtmsError(.invalidHandle, "the session is closed") }
     }

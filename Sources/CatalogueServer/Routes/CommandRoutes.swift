@@ -345,7 +345,11 @@ extension APIRouteTable {
                 case UInt32.max: .infinite
                 case let milliseconds?: .milliseconds(milliseconds)
                 }
-            let result = try await call.session().mount(
+            let session = try call.session()
+            // A client that goes away abandons its wait, as a closed session's mount does.
+            if timeout != .none { call.context.channel.closeFuture.whenComplete { _ in session.close() } }
+            defer { if timeout != .none { session.close() } }
+            let result = try await session.mount(
                 side, drive: body.drive, timeout: timeout, priority: body.priority ?? LibraryRequestPriority.normal)
             return jsonResponse(MountJSON(side: side, result: result, call.catalogue.snapshot.state))
         }
