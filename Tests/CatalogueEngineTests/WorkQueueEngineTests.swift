@@ -1,6 +1,7 @@
 import CatalogueDomain
 import CatalogueHardware
 import Foundation
+import MetricsTestKit
 import Testing
 
 @testable import CatalogueEngine
@@ -37,7 +38,10 @@ import Testing
     }
 
     @Test func aMountWaitsInTheQueueForABusyDriveAndRunsWhenOneIsFree() async throws {
-        let f = try await RobotFixture.make(drives: 1)
+        let metrics = TestMetrics()
+        var options = CatalogueOptions()
+        options.metricsFactory = metrics
+        let f = try await RobotFixture.make(drives: 1, options: options)
         defer { f.close() }
         _ = try await f.session.mount(f.sides[0])
         let waiting = Task { try await f.session.mount(f.sides[1], timeout: .milliseconds(20_000)) }
@@ -45,10 +49,15 @@ import Testing
         let parked = try #require(item(f, .mount, medium: f.media[1]))
         #expect(parked.state == .waiting && parked.message.contains("in use"))
         #expect(f.state.libraryQueue(f.library).map(\.id) == [parked.id])
+        f.catalogue.updateMetrics()
+        let waitingGauge = [("library", "Robot"), ("state", "WAITING")]
+        #expect(try metrics.expectGauge("mediacatalogue_library_work_items", waitingGauge).lastValue == 1)
         try await f.session.dismount(f.media[0])
         let result = try await waiting.value
         #expect(result.drive.number == 0 && result.moved)
         #expect(item(f, .mount, medium: f.media[1])?.state == .passed)
+        f.catalogue.updateMetrics()
+        #expect(try metrics.expectGauge("mediacatalogue_library_work_items", waitingGauge).lastValue == 0)
         try f.expectConsistent()
     }
 
@@ -89,23 +98,26 @@ import Testing
     @Test func theChangerTakesWaitingItemsInQueueOrderAsReordered() async throws {
         let f = try await RobotFixture.make(drives: 3)
         defer { f.close() }
-        try f.robot.setTiming(MoveTiming(move: .milliseconds(400), drive: .zero))
-        let first = Task { try await f.session.mount(f.sides[0]) }
-        try await eventually { item(f, .mount, medium: f.media[0])?.state == .inProcess }
-        let second = Task { try await f.session.mount(f.sides[1]) }
-        try await eventually { item(f, .mount, medium: f.media[1])?.state == .queued }
-        let third = Task { try await f.session.mount(f.sides[2]) }
-        try await eventually { item(f, .mount, medium: f.media[2])?.state == .queued }
+        // The test holds the changer's turn, so both mounts queue behind it whatever the machine's speed.
         let changer = try f.catalogue.changers.entry(for: f.state.libraries[f.library]!, in: f.state).changer
-        for _ in 0..<5_000 where await changer.waitingCommands < 2 { try await Task.sleep(for: .milliseconds(1)) }
-        let late = try #require(item(f, .mount, medium: f.media[2]))
-        try await f.session.reorderLibraryRequest(late.id, to: .first)
-        #expect(f.state.libraryQueue(f.library).first?.id == late.id)
-        for task in [first, second, third] { _ = try await task.value }
+        let (gate, open) = AsyncStream<Void>.makeStream()
+        let holder = Task { await changer.exclusive { _ in for await _ in gate {} } }
+        for _ in 0..<5_000 where await changer.arrivedCommands < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        let early = Task { try await f.session.mount(f.sides[1]) }
+        try await eventually { item(f, .mount, medium: f.media[1])?.state == .queued }
+        let late = Task { try await f.session.mount(f.sides[2]) }
+        for _ in 0..<10_000 where await changer.waitingCommands < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(await changer.waitingCommands == 2)
+        let overtaking = try #require(item(f, .mount, medium: f.media[2]))
+        try await f.session.reorderLibraryRequest(overtaking.id, to: .first)
+        #expect(f.state.libraryQueue(f.library).first?.id == overtaking.id)
+        open.finish()
+        await holder.value
+        for task in [early, late] { _ = try await task.value }
         let started = try f.catalogue.events(from: 1, through: f.catalogue.snapshot.head.sequence).compactMap {
             if case .libraryRequestStarted(let e) = $0.event { f.state.libraryRequests[e.request]?.medium } else { nil }
         }
-        #expect(started.suffix(3) == [f.media[0], f.media[2], f.media[1]])
+        #expect(started.suffix(2) == [f.media[2], f.media[1]], "the reordered mount went first")
         try f.expectConsistent()
     }
 

@@ -26,6 +26,8 @@ public enum CatalogueMetricName {
     public static let libraryDisabled = "mediacatalogue_library_disabled"
     /// Disabled drives per library (by an operator or after repeated failures); label `library`.
     public static let disabledDrives = "mediacatalogue_disabled_drives"
+    /// Work items of a library's queue per active state (QUEUED, WAITING, INPROCESS); labels `library`, `state`.
+    public static let libraryWorkItems = "mediacatalogue_library_work_items"
     /// Robot operations; labels `library`, `task`, `result` (succeeded, unchanged, uncertain).
     public static let robotOperations = "mediacatalogue_robot_operations_total"
     /// How long robot operations took; label `task`.
@@ -176,6 +178,19 @@ final class CatalogueMetrics: Sendable {
             }
             gauges[CatalogueMetricName.drives] = drives
             gauges[CatalogueMetricName.disabledDrives] = disabledDrives
+            var workItems: [MetricLabels: Double] = [:]
+            for library in state.libraries.values where library.type == .online {
+                for itemState in LibraryRequestState.allCases where itemState.isActive {
+                    workItems[MetricLabels([("library", library.name), ("state", itemState.name)])] = 0
+                }
+            }
+            for id in state.activeLibraryRequests {
+                guard let item = state.libraryRequests[id], let library = state.libraries[item.library] else {
+                    continue
+                }
+                workItems[MetricLabels([("library", library.name), ("state", item.state.name)]), default: 0] += 1
+            }
+            gauges[CatalogueMetricName.libraryWorkItems] = workItems
             for (name, values) in gauges { set(name, values, &published) }
         }
     }
