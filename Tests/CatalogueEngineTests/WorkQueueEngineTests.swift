@@ -202,3 +202,23 @@ extension WorkQueueEngineTests {
         #expect(f.state.activeLibraryRequests.isEmpty)
     }
 }
+
+extension WorkQueueEngineTests {
+    @Test func cancellingTheCallersTaskEndsItsWaitingMount() async throws {
+        let f = try await RobotFixture.make(drives: 1)
+        defer { f.close() }
+        _ = try await f.session.mount(f.sides[0])
+        let waiting = Task { try await f.session.mount(f.sides[1], timeout: .infinite) }
+        try await eventually { f.state.libraryRequests.values.contains { $0.state == .waiting } }
+        waiting.cancel()
+        do {
+            _ = try await waiting.value
+            Issue.record("a cancelled task's mount succeeded")
+        } catch let error as NtmsError {
+            #expect(error.code == .cancelled)
+        }
+        let item = try #require(f.state.libraryRequests.values.first { $0.medium == f.media[1] })
+        #expect(item.state == .cancelled)
+        #expect(f.state.activeLibraryRequests.isEmpty)
+    }
+}

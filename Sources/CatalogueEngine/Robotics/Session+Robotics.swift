@@ -183,7 +183,7 @@ extension Session {
     ///   `ERROR_INVALID_STATE` (5023) for a side that is not allocated or a
     ///   medium in a port; `ERROR_INVALID_DRIVE` (15) for a drive the library
     ///   does not have; `ERROR_INVALID_PARAMETER` (87) for a priority outside
-    ///   -15 to 15; `ERROR_BUSY` (170), with a zero timeout, when the drive or
+    ///   -15 to 15; `ERROR_BUSY` (170), without a timeout, when the drive or
     ///   every drive is taken or the medium is already mounted elsewhere;
     ///   `ERROR_TIMEOUT` (1460) when that lasted the whole timeout;
     ///   `ERROR_CANCELLED` (1223) when the work item was cancelled or the
@@ -216,9 +216,10 @@ extension Session {
                 let attempt = try await self.inTurn(request, libraryID) { work async throws(NtmsError) in
                     try await self.attemptMount(side, of: medium, in: libraryID, drive: drive, work: work)
                 }
-                guard case .busy(let refusal) = attempt else {
-                    if case .mounted(let result) = attempt { return result }
-                    continue
+                let refusal: NtmsError
+                switch attempt {
+                case .mounted(let result): return result
+                case .busy(let busy): refusal = busy
                 }
                 guard ContinuousClock.now < deadline else {
                     guard timeout != .none else {
@@ -282,8 +283,10 @@ extension Session {
             if case .cancelled = state.libraryRequests[request]?.state {
                 throw NtmsError(.cancelled, "\(request) was cancelled while it waited")
             }
-            // CloseNtmsSession cancels a call still waiting on it.
-            guard !isClosed else { throw NtmsError(.cancelled, "the session closed while \(request) waited") }
+            // CloseNtmsSession cancels a call still waiting on it; so does cancelling the caller's task.
+            guard !isClosed, !Task.isCancelled else {
+                throw NtmsError(.cancelled, "the caller gave up (its session closed) while \(request) waited")
+            }
             guard case .failure(let refusal) = state.decide(.beginMount(side, drive: drive)), refusal.code == .busy
             else { return true }
             guard drive == nil, let library = state.sides[side].flatMap({ state.media[$0.medium] })?.location.library

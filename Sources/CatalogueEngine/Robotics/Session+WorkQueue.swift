@@ -138,6 +138,10 @@ extension Session {
             case .done(let value):
                 return value
             case .yielded:
+                // A cancelled task's waits return at once: without this check it would spin.
+                guard !isClosed, !Task.isCancelled else {
+                    throw NtmsError(.cancelled, "the caller gave up while \(request) waited for another process's work")
+                }
                 try await awaitCatalogueChange(until: ContinuousClock.now + .seconds(1)) { false }
             }
         }
