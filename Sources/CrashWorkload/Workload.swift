@@ -162,7 +162,7 @@ struct Caller {
             case 93..<95:
                 try await robotStep(state, type: type.id)
                 // Every caller mounts and dismounts too, so mounts wait in the work queue for busy drives.
-                try await driveStep(state, waiting: true)
+                try await driveStep(state, waiting: roll == 94)
             default:
                 guard
                     let open = state.requests.values.filter({ $0.state.isOpen && $0.waiter == nil }).randomElement(
@@ -202,7 +202,7 @@ struct Caller {
             let side = state.sides(of: medium).first(where: { $0.state == .allocated || $0.state == .complete })
         else { return }
         let result = try await session.mount(
-            side.id, timeout: waiting ? .milliseconds(400) : .none, priority: Int.random(in: -2...2, using: &random))
+            side.id, timeout: waiting ? .milliseconds(200) : .none, priority: Int.random(in: -2...2, using: &random))
         acks.record("mounted \(medium.id) \(result.drive.number)")
     }
 
