@@ -67,7 +67,8 @@ struct QueueCommand: AsyncParsableCommand {
                 options, item, route: "order", body: LibraryRequestOrderBody(first: first ? true : nil, before: before)
             ) {
                 session, id in
-                let position: LibraryRequestPosition = try before.map { .before(try workItem($0)) } ?? .first
+                let position: LibraryRequestPosition =
+                    try before.map { .before(try NameResolver.libraryRequestID($0)) } ?? .first
                 try await session.reorderLibraryRequest(id, to: position)
             }
         }
@@ -89,14 +90,6 @@ struct QueueCommand: AsyncParsableCommand {
     }
 }
 
-/// A work item's id from its text form.
-private func workItem(_ text: String) throws -> LibraryRequestID {
-    guard let id = LibraryRequestID(text) else {
-        throw NtmsError(.invalidParameter, "a work item is work-N, not \"\(TextRules.preview(text))\"")
-    }
-    return id
-}
-
 /// Changes one work item on the files or the server, and prints it as it is now.
 private func changeItem(
     _ options: StoreOptions, _ item: String, route: String, body: LibraryRequestOrderBody?,
@@ -109,7 +102,7 @@ private func changeItem(
     }) {
         return
     }
-    let id = try workItem(item)
+    let id = try NameResolver.libraryRequestID(item)
     let catalogue = try await options.open()
     defer { catalogue.close() }
     try await change(try options.session(catalogue), id)

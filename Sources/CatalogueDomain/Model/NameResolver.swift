@@ -64,6 +64,17 @@ public struct NameResolver: Sendable {
         }
     }
 
+    /// A work item's identifier (`work-12`), by its form only: whether the
+    /// queue still keeps it is for the command to say.
+    ///
+    /// - Throws: `ERROR_INVALID_PARAMETER` (87) for text of another form.
+    public static func libraryRequestID(_ text: String) throws(NtmsError) -> LibraryRequestID {
+        guard let id = LibraryRequestID(text) else {
+            throw NtmsError(.invalidParameter, "a work item is work-N, not \"\(TextRules.preview(text))\"")
+        }
+        return id
+    }
+
     /// An LMID (`lmid-4`), or a side spec whose side is allocated.
     public func logicalMedium(_ text: String) throws(NtmsError) -> LogicalMedium {
         if let id = LogicalMediumID(text) {

@@ -23,11 +23,12 @@ extension APIRouteTable {
             access: "control on the library", body: "LibraryRequestOrderBody", response: "library_request"
         ) { call in
             let body = try await call.body(LibraryRequestOrderBody.self)
-            let id = try Self.libraryRequestID(try call.parameter("request"))
+            let id = try NameResolver.libraryRequestID(try call.parameter("request"))
             let position: LibraryRequestPosition
             switch (body.first, body.before) {
             case (true?, nil): position = .first
-            case (nil, let before?), (false?, let before?): position = .before(try Self.libraryRequestID(before))
+            case (nil, let before?), (false?, let before?):
+                position = .before(try NameResolver.libraryRequestID(before))
             default: throw NtmsError(.invalidParameter, "give first: true or before: a work item")
             }
             try await call.session().reorderLibraryRequest(id, to: position)
@@ -38,17 +39,10 @@ extension APIRouteTable {
             "Cancel a work item the changer has not started (CancelNtmsLibraryRequest).",
             access: "control on the library", response: "library_request"
         ) { call in
-            let id = try Self.libraryRequestID(try call.parameter("request"))
+            let id = try NameResolver.libraryRequestID(try call.parameter("request"))
             try await call.session().cancelLibraryRequest(id)
             return try Self.libraryRequestResponse(id, call)
         }
-    }
-
-    private static func libraryRequestID(_ text: String) throws -> LibraryRequestID {
-        guard let id = LibraryRequestID(text) else {
-            throw NtmsError(.invalidParameter, "a work item is work-N, not \"\(TextRules.preview(text))\"")
-        }
-        return id
     }
 
     private static func libraryRequestResponse(_ id: LibraryRequestID, _ call: APICall) throws -> Response {
