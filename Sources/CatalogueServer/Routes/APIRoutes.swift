@@ -75,6 +75,24 @@ struct APICall: Sendable {
         return try catalogue.session(application: application, principal: principal)
     }
 
+    /// Runs `body` with a session for a call that may wait `timeout_ms`
+    /// (absent or 0: not at all; 4294967295: forever). A client that goes away
+    /// abandons its wait: the session closes, which ends waits on it.
+    func withWaitingSession<T>(
+        timeoutMilliseconds: UInt32?, _ body: (Session, WaitTimeout) async throws -> T
+    ) async throws -> T {
+        let timeout: WaitTimeout =
+            switch timeoutMilliseconds {
+            case nil, 0: .none
+            case UInt32.max: .infinite
+            case let milliseconds?: .milliseconds(milliseconds)
+            }
+        let session = try session()
+        if timeout != .none { context.channel.closeFuture.whenComplete { _ in session.close() } }
+        defer { if timeout != .none { session.close() } }
+        return try await body(session, timeout)
+    }
+
     /// The `Idempotency-Key` header, if sent.
     var idempotencyKey: String? { request.headers[HTTPField.Name("Idempotency-Key")!] }
 

@@ -205,17 +205,10 @@ extension APIRouteTable {
                 pool: try names.pool(body.pool).id, side: try body.side.map { try names.side($0).id },
                 new: body.new ?? false, next: try body.next.map { try names.logicalMedium($0).id },
                 errorIfUnavailable: body.error_if_unavailable ?? false)
-            let timeout: WaitTimeout =
-                switch body.timeout_ms {
-                case nil, 0: .none
-                case UInt32.max: .infinite
-                case let milliseconds?: .milliseconds(milliseconds)
-                }
-            let session = try call.session()
-            // A client that goes away abandons its wait: the request closes as a closed session's does.
-            if timeout != .none { call.context.channel.closeFuture.whenComplete { _ in session.close() } }
-            defer { if timeout != .none { session.close() } }
-            let allocation = try await session.allocate(request, timeout: timeout, idempotencyKey: call.idempotencyKey)
+            let allocation = try await call.withWaitingSession(timeoutMilliseconds: body.timeout_ms) {
+                session, timeout in
+                try await session.allocate(request, timeout: timeout, idempotencyKey: call.idempotencyKey)
+            }
             return jsonResponse(AllocationJSON(allocation, call.catalogue.snapshot.state))
         }
         add(
@@ -339,18 +332,10 @@ extension APIRouteTable {
             let side =
                 LogicalMediumID(body.side) != nil
                 ? try names.logicalMedium(body.side).side : try names.side(body.side).id
-            let timeout: WaitTimeout =
-                switch body.timeout_ms {
-                case nil, 0: .none
-                case UInt32.max: .infinite
-                case let milliseconds?: .milliseconds(milliseconds)
-                }
-            let session = try call.session()
-            // A client that goes away abandons its wait, as a closed session's mount does.
-            if timeout != .none { call.context.channel.closeFuture.whenComplete { _ in session.close() } }
-            defer { if timeout != .none { session.close() } }
-            let result = try await session.mount(
-                side, drive: body.drive, timeout: timeout, priority: body.priority ?? LibraryRequestPriority.normal)
+            let result = try await call.withWaitingSession(timeoutMilliseconds: body.timeout_ms) { session, timeout in
+                try await session.mount(
+                    side, drive: body.drive, timeout: timeout, priority: body.priority ?? LibraryRequestPriority.normal)
+            }
             return jsonResponse(MountJSON(side: side, result: result, call.catalogue.snapshot.state))
         }
         add(
