@@ -51,7 +51,7 @@ struct ServerBench {
         let token = try await admin.issueToken(for: Principal(user: "bench"), expires: nil).secret
         let shutdown = ServerShutdown()
         let (addresses, ready) = AsyncStream<String>.makeStream()
-        var logger = Logger(label: "bench-server")
+        var logger = Logger(label: "bench-server", factory: ServerLogHandler.init)
         logger.logLevel = .error
         let server = Task {
             try await CatalogueServer.run(
@@ -87,8 +87,10 @@ struct ServerBench {
         var points: [Double] = []
         for round in 1...rounds {
             progress("HTTP round \(round)/\(rounds): /v1/ping and point GETs at \(pointConnections) connections")
-            pings.append(try Self.wrk(ping, base, connections: pointConnections, seconds: seconds).requestsPerSecond)
-            points.append(try Self.wrk(point, base, connections: pointConnections, seconds: seconds).requestsPerSecond)
+            pings.append(
+                try await Self.wrk(ping, base, connections: pointConnections, seconds: seconds).requestsPerSecond)
+            points.append(
+                try await Self.wrk(point, base, connections: pointConnections, seconds: seconds).requestsPerSecond)
         }
         let allocationConnections = 256
         var overHTTP: [Double] = []
@@ -96,10 +98,10 @@ struct ServerBench {
         var ceilings: [Double] = []
         for round in 1...rounds {
             progress("HTTP round \(round)/\(rounds): allocations at \(allocationConnections) connections and callers")
-            let run = try Self.wrk(allocate, base, connections: allocationConnections, seconds: seconds)
+            let run = try await Self.wrk(allocate, base, connections: allocationConnections, seconds: seconds)
             overHTTP.append(Double(run.allocations) / run.seconds)
             ceilings.append(
-                try Self.wrk(ping, base, connections: allocationConnections, seconds: seconds).requestsPerSecond)
+                try await Self.wrk(ping, base, connections: allocationConnections, seconds: seconds).requestsPerSecond)
             inProcess.append(
                 try await allocations.engineRun(
                     callers: allocationConnections, catalogue: catalogue, pool: pool, seconds: seconds
@@ -192,7 +194,16 @@ struct ServerBench {
     }
 
     /// Runs wrk with two threads (one per core) and reads its summary.
-    static func wrk(_ script: String, _ base: String, connections: Int, seconds: Double) throws -> WrkRun {
+    static func wrk(_ script: String, _ base: String, connections: Int, seconds: Double) async throws -> WrkRun {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Swift.Result { try wrkBlocking(script, base, connections: connections, seconds: seconds) })
+            }
+        }
+    }
+
+    static func wrkBlocking(_ script: String, _ base: String, connections: Int, seconds: Double) throws -> WrkRun {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
         let duration = max(1, Int(seconds.rounded()))

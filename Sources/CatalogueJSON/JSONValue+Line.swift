@@ -1,12 +1,12 @@
 import CatalogueDomain
 
 extension JSONValue {
-    /// The value as one line of JSON, exactly as `JSONModel.line` writes it
-    /// (keys sorted by their UTF-8 bytes, the encoder's escapes, every
-    /// character that is not displayable as `\u`), without `JSONEncoder`:
-    /// an export writes one per event, and the encoder costs several times
-    /// the row's insert. A `double` alone is written by the encoder, whose
-    /// number formatting is its own.
+    /// The value as one line of JSON, exactly as `JSONEncoder` writes it with
+    /// `JSONModel`'s escapes (keys sorted by their UTF-8 bytes, the encoder's
+    /// escapes, every character that is not displayable as `\u`): the encoder
+    /// costs several times an export row's insert or a point read's lookup.
+    /// A `double` alone is written by the encoder, whose number formatting is
+    /// its own.
     public var jsonLine: String {
         var out: [UInt8] = []
         out.reserveCapacity(256)
@@ -20,7 +20,7 @@ extension JSONValue {
         case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
         case .integer(let value): out.append(contentsOf: String(value).utf8)
         case .unsigned(let value): out.append(contentsOf: String(value).utf8)
-        case .double(let value): out.append(contentsOf: JSONModel.line(value).utf8)
+        case .double(let value): out.append(contentsOf: JSONModel.lineThroughFoundation(value).utf8)
         case .string(let value): Self.write(string: value, to: &out)
         case .array(let values):
             out.append(UInt8(ascii: "["))

@@ -72,6 +72,8 @@ public struct ServerConfiguration: Sendable {
     public var insecure = false
     /// Connections idle this long (between requests, or sending a request's head) are closed.
     public var idleTimeout: Duration = .seconds(30)
+    /// How long a request's body may take to arrive once its head has (408 after).
+    public var bodyTimeout = ServerLimits.bodyReadTimeout
     /// Connections beyond this wait in the kernel's backlog.
     public var maximumConnections = 20_000
 
@@ -176,7 +178,7 @@ public enum CatalogueServer {
         let router = Router(context: ServerContext.self)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: Authentication(catalogue: catalogue))
-        var table = APIRouteTable(router: router, catalogue: catalogue)
+        var table = APIRouteTable(router: router, catalogue: catalogue, bodyTimeout: configuration.bodyTimeout)
         table.addAll(registry: registry)
         let address: BindAddress
         switch listener {

@@ -30,6 +30,6 @@ public struct ServerContext: RequestContext {
 public enum ServerLimits {
     /// Bodies are small JSON documents; anything larger is refused with 413.
     public static let maximumBodyBytes = 64 * 1024
-    /// How long a request's body may take to arrive once its head has.
+    /// How long a request's body may take to arrive once its head has, unless configured.
     public static let bodyReadTimeout = Duration.seconds(10)
 }

@@ -42,7 +42,7 @@ struct Serve: AsyncParsableCommand {
         try CatalogueServer.validate(configuration)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(CatalogueServer.metricsFactory(registry: registry))
-        var logger = Logger(label: "mediactl.serve")
+        var logger = Logger(label: "mediactl.serve", factory: ServerLogHandler.init)
         logger.logLevel = .notice
         var catalogueOptions = CatalogueOptions()
         catalogueOptions.followsOtherProcesses = true

@@ -47,6 +47,7 @@ final class TestServer: Sendable {
             listeners: [.tcp(host: "127.0.0.1", port: 0), .unix(path: root + "/api.sock")],
             tlsCertificate: tls?.certificate, tlsKey: tls?.key)
         configuration.idleTimeout = .seconds(4)
+        configuration.bodyTimeout = .seconds(2)
         let (addresses, ready) = AsyncStream<String>.makeStream()
         let shutdown = ServerShutdown()
         let task = Task {

@@ -369,6 +369,38 @@ import Testing
         print("slow-cut" if cut else "slow-open", closed, flush=True)
         """#
 
+    /// A client that sends a complete head and then its body a byte at a time,
+    /// printing the status line and body of whatever answer it gets.
+    static let tricklingBody = #"""
+        import select, socket, sys
+        host, port, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+        s = socket.create_connection((host, port))
+        s.sendall(("POST /v1/allocations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                   "\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{").encode())
+        for _ in range(20):
+            if select.select([s], [], [], 0.4)[0]:
+                break
+            try:
+                s.sendall(b" ")
+            except OSError:
+                break
+        s.settimeout(10)
+        answer = b""
+        try:
+            while b"\r\n\r\n" not in answer or len(answer.partition(b"\r\n\r\n")[2]) < int(
+                    [line.split(b":")[1] for line in answer.split(b"\r\n")
+                     if line.lower().startswith(b"content-length:")][0]):
+                part = s.recv(4096)
+                if not part:
+                    break
+                answer += part
+        except (OSError, IndexError):
+            pass
+        head, _, body = answer.partition(b"\r\n\r\n")
+        print(head.split(b"\r\n")[0].decode() if head else "no answer", flush=True)
+        print(body.decode(errors="replace").replace("\n", " "), flush=True)
+        """#
+
     /// One line of a child's output, read off the concurrency pool (the read blocks).
     static func line(from handle: FileHandle) async -> String? {
         await withCheckedContinuation { continuation in
@@ -383,6 +415,36 @@ import Testing
                 continuation.resume(returning: bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self))
             }
         }
+    }
+
+    @Test func aBodyThatTricklesPastTheBodyTimeoutIsRefusedWithTimeoutAndChangesNothing() async throws {
+        let server = try await TestServer.start()
+        do {
+            let token = try await server.token(for: "allocator")
+            try await server.grant([.use, .modify], to: .user("allocator"), on: .catalogue)
+            let head = server.catalogue.snapshot.head.sequence
+            let port = try #require(server.tcp.split(separator: ":").last.map(String.init))
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", Self.tricklingBody, "127.0.0.1", port, token]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let reader = output.fileHandleForReading
+            let status = await Self.line(from: reader) ?? ""
+            let body = await Self.line(from: reader) ?? ""
+            process.waitUntilExit()
+            // The body timeout is 2 s here; the client would need 8 s to send its 200 bytes.
+            #expect(status.hasPrefix("HTTP/1.1 408"), "\(status)")
+            let error = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+            #expect(error?["error"] as? String == "ERROR_TIMEOUT", "\(body)")
+            #expect(error?["code"] as? Int == 1460)
+            #expect(server.catalogue.snapshot.head.sequence == head)
+            #expect(try await server.call(.GET, "/v1/ping", via: .tcp(token: token)).status == 200)
+        } catch {
+            Issue.record(error)
+        }
+        await server.stop()
     }
 
     @Test func tenThousandIdleConnectionsAndASlowClientAreClosedWhileOthersAreServed() async throws {

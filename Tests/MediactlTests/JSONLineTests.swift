@@ -1,8 +1,12 @@
-import CatalogueJSON
+import CatalogueDomain
+import CatalogueEngine
+import Foundation
 import Testing
 
-/// `JSONValue.jsonLine`, the encoder-free writer exports use, writes exactly
-/// what `JSONModel.line` writes through `JSONEncoder`.
+@testable import CatalogueJSON
+
+/// `JSONValue.jsonLine` and `JSONModel.line`, which writes through it, write
+/// exactly what `JSONEncoder` writes with the model's escapes.
 @Suite struct JSONLineTests {
     /// Scalars that exercise every escape: JSON's own, controls, DEL and C1,
     /// separators, bidirectional overrides, combining marks, astral and private use.
@@ -45,13 +49,69 @@ import Testing
         var generator = Generator(state: 0x0DDB_A11)
         for _ in 0..<3000 {
             let value = generator.value(depth: 0)
-            #expect(value.jsonLine == JSONModel.line(value), "\(value)")
+            #expect(value.jsonLine == JSONModel.lineThroughFoundation(value), "\(value)")
+            #expect(JSONModel.line(value) == value.jsonLine)
         }
     }
 
     @Test func aValueWithADoubleWritesItAsTheEncoderDoes() {
         let value = JSONValue.object(["busy": .double(2.5), "n": .integer(1)])
-        #expect(value.jsonLine == JSONModel.line(value))
+        #expect(value.jsonLine == JSONModel.lineThroughFoundation(value))
         #expect(value.jsonLine == #"{"busy":2.5,"n":1}"#)
+        #expect(JSONModel.line(2.035135744) == JSONModel.lineThroughFoundation(2.035135744))
+    }
+
+    /// Every kind of answer a real catalogue gives (objects, listings,
+    /// requests, work items, reports with fractions, every event), with
+    /// absent values, nested objects, arrays and text that needs escapes.
+    @Test func everyAnswerOfARealCatalogueIsWrittenAsTheFoundationEncoderWritesIt() async throws {
+        let root = NSTemporaryDirectory() + "mc-jsonline-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var options = CatalogueOptions()
+        options.initialAccess = [AccessEntry(.everyone, .all)]
+        let catalogue = try await Catalogue.open(at: root + "/store", create: true, options: options)
+        defer { catalogue.close() }
+        let session = try catalogue.session(application: "backup", user: "svc")
+        let type = try await session.registerMediaType(name: "LTO", sides: 1)
+        let robot = try await session.addLibrary(name: "Robot \"A\", left", slots: 10, drives: 2)
+        let pool = try await session.createPool(
+            path: "\\Nächtlich", mediaType: type, policy: PoolPolicy(allocateFromScratch: true))
+        for slot in 1...4 {
+            _ = try await session.registerMedium(
+                barcode: "T0000\(slot)", mediaType: type, location: .slot(robot, UInt32(slot)))
+        }
+        let first = try await session.allocate(AllocationRequest(pool: pool))
+        let second = try await session.allocate(AllocationRequest(pool: pool))
+        try await session.deallocate(first.logicalMedium)
+        _ = try await session.submitRequest(.message, message: "check the door, \"left\" side \\ 😀")
+        try await session.grantAccess(.use, to: .group("backup"), on: .pool(pool))
+        _ = try await session.issueToken(for: Principal(user: "svc"), expires: nil)
+
+        let state = catalogue.snapshot.state
+        let filters = try ListingFilters(pool: nil, state: nil, library: nil, mediaType: nil, in: state)
+        var lines: [(tree: String, foundation: String)] = []
+        func check(_ values: [some Encodable]) {
+            for value in values { lines.append((JSONModel.line(value), JSONModel.lineThroughFoundation(value))) }
+            lines.append((JSONModel.line(values), JSONModel.lineThroughFoundation(values)))
+        }
+        check(Listing.pools(state, filters))
+        check(Listing.media(state, filters))
+        check(Listing.sides(state, filters))
+        check(Listing.logicalMedia(state, filters))
+        check(Listing.libraries(state))
+        check(Listing.mediaTypes(state))
+        let library = try #require(state.libraries[robot])
+        check(Listing.drives(of: library, state, filters))
+        check(Listing.slots(of: library, state, filters))
+        check(state.requests.values.map { RequestJSON($0, state) })
+        check(state.libraryRequests(of: robot, finished: true).map { LibraryRequestJSON($0, state) })
+        check([AllocationJSON(second, state)])
+        check(state.scratchCounts().map { ScratchJSON($0, state) })
+        check(state.driveUtilisation(at: catalogue.now + 1_234_567_891).map { DriveUseJSON($0, state) })
+        check(try catalogue.events(from: 1, through: catalogue.snapshot.head.sequence).map(EventJSON.init))
+        check([ErrorJSON(NtmsError(.mediaUnavailable, "none \u{85}left"))])
+        #expect(lines.count > 60)
+        for (tree, foundation) in lines { #expect(tree == foundation) }
     }
 }
